@@ -1,0 +1,45 @@
+# Quick start: `make demo` and `make test`, from a fresh clone, with nothing but python3 installed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test unit lint demo bench sample-token lock clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
+	touch $@
+
+## Every check CI runs: lint, then every test (unit and end-to-end).
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
+demo: $(STAMP)
+	$(PY) -m test.support.demo
+
+## Our whoami against the seed recipe (awscli), same stand-in, same run.
+bench: $(STAMP)
+	$(PY) bench/whoami.py
+
+## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
+sample-token: $(STAMP)
+	@$(PY) -m test.support.tokens
+
+## Re-resolve the image's exact pins from the direct dependencies in pyproject.toml.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet .
+	{ echo "# Exact pins for the image (python:3.13-slim). Regenerate with 'make lock' and review the diff."; \
+	  .venv-lock/bin/pip freeze --exclude aws-oidc-deploy; } > requirements.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

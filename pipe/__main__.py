@@ -1,0 +1,3 @@
+from pipe.main import main
+
+main()

@@ -1,0 +1,87 @@
+"""The entry point: read the variables, sign in, run the job named by COMMAND, end with one line.
+
+Every failure a user can cause ends as one line and exit status 1. Nothing is printed before it
+passes the redacting filter, and no traceback is shown unless DEBUG is on (and then redacted).
+"""
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+
+from bitbucket_pipes_toolkit import fail, success
+
+from pipe import __version__, jobs, log, signin
+from pipe.errors import PipeError
+from pipe.log import logger
+from pipe.variables import Variable, boolean, read_all
+
+COMMON_VARIABLES = (
+    Variable(
+        "COMMAND",
+        parse=jobs.parse_command,
+        required=True,
+        fix=f"set it to the job to run, one of: {', '.join(jobs.JOBS)}.",
+    ),
+    Variable("DEBUG", parse=boolean, default=False),
+)
+EXIT_INTERRUPTED = 130
+
+
+def _unique(variables: tuple[Variable, ...]) -> tuple[Variable, ...]:
+    seen: dict[str, Variable] = {}
+    for variable in variables:
+        seen.setdefault(variable.name, variable)
+    return tuple(seen.values())
+
+
+def run(env: Mapping[str, str]) -> str:
+    common = read_all(COMMON_VARIABLES, env)
+    log.setup(debug=common["DEBUG"])
+    logger.debug("aws-oidc-deploy %s, Python %s", __version__, sys.version.split()[0])
+    job = jobs.load(common["COMMAND"])
+    values = read_all(_unique(job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))), env)
+
+    context = jobs.Context(values=values, env=env)
+    if job.SIGNS_IN:
+        started = time.monotonic()
+        context.identity = signin.sign_in(values, env)
+        logger.info("Signed in with the %s in %.2f s.", context.identity.source, time.monotonic() - started)
+    else:
+        token = signin.oidc_token(values)
+        context.claims = token.claims if token else None
+    return job.run(context)
+
+
+def main() -> None:
+    env = dict(os.environ)
+    for name in signin.SECRET_ENVIRONMENT:
+        log.register_secret(env.get(name))
+    log.setup(debug=False)
+    sys.excepthook = _last_resort
+    try:
+        message = run(env)
+    except PipeError as error:
+        if error.details:
+            log.emit(error.details)
+        fail(log.redact(error.message))
+    except KeyboardInterrupt:
+        fail("Interrupted.", do_exit=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as error:  # the last line of defence: a bug must not become a traceback with secrets
+        logger.debug("Unexpected error", exc_info=True)
+        fail(
+            log.redact(
+                f"Unexpected error ({type(error).__name__}: {error}). This is a bug in aws-oidc-deploy "
+                f"{__version__}: re-run with DEBUG: 'true' and report the (redacted) output."
+            )
+        )
+    success(log.redact(message))
+
+
+def _last_resort(kind, value, _traceback) -> None:
+    print(log.redact(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

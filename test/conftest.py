@@ -1,0 +1,49 @@
+import pytest
+
+from test.support import aws
+from test.support.run import Result, base_environment, run_pipe
+from test.support.tokens import make_token
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    with aws.MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def clone_dir(tmp_path):
+    """Stands in for /opt/atlassian/pipelines/agent/build: the pipe's working directory."""
+    path = tmp_path / "build"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def token():
+    return make_token()
+
+
+@pytest.fixture
+def pipe_env(tmp_path, moto_server, token):
+    """What a step with `oidc: true` gives the pipe, pointed at the stand-in."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return base_environment(home) | {
+        "AWS_ENDPOINT_URL": moto_server.url,
+        "BITBUCKET_STEP_OIDC_TOKEN": token,
+        "AWS_OIDC_ROLE_ARN": aws.ROLE_ARN,
+        "AWS_DEFAULT_REGION": aws.REGION,
+        "BITBUCKET_REPO_SLUG": "my-repo",
+        "BITBUCKET_BUILD_NUMBER": "42",
+        "BITBUCKET_CLONE_DIR": "/opt/atlassian/pipelines/agent/build",
+        "COMMAND": "whoami",
+    }
+
+
+@pytest.fixture
+def run(clone_dir):
+    def run_in_clone(env: dict) -> Result:
+        return run_pipe(env, cwd=clone_dir)
+
+    return run_in_clone

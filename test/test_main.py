@@ -1,0 +1,189 @@
+"""End to end: every bad input ends in one clear line, exit status 1, no traceback, no secret."""
+
+import pytest
+
+from test.support import aws
+from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.tokens import make_token
+
+BAD_INPUTS = [
+    # (what is changed in a good environment, what the failure line must say)
+    pytest.param(
+        {"COMMAND": None}, "COMMAND is required: set it to the job to run, one of: whoami", id="no-command"
+    ),
+    pytest.param({"COMMAND": ""}, "COMMAND is required", id="empty-command"),
+    pytest.param(
+        {"COMMAND": "deploy"},
+        "COMMAND must be one of: whoami, trust-policy, got 'deploy'",
+        id="unknown-command",
+    ),
+    pytest.param({"COMMAND": "kubectl"}, "COMMAND 'kubectl' is not in version", id="planned-command"),
+    pytest.param({"COMMAND": "[whoami"}, "COMMAND must be one of", id="yaml-looking-command"),
+    pytest.param({"AWS_OIDC_ROLE_ARN": "deploy"}, "AWS_OIDC_ROLE_ARN must be an IAM role ARN", id="bad-arn"),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": "arn:aws:iam::12345:role/deploy"},
+        "must contain a 12-digit AWS account ID",
+        id="short-account",
+    ),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": "arn:aws:sts::123456789012:assumed-role/deploy/session"},
+        "not an assumed-role session ARN",
+        id="assumed-role-arn",
+    ),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": "arn:aws-xx:iam::123456789012:role/x"},
+        "must be in partition",
+        id="bad-partition",
+    ),
+    pytest.param({"AWS_DEFAULT_REGION": None}, "AWS_DEFAULT_REGION is required", id="no-region"),
+    pytest.param(
+        {"AWS_DEFAULT_REGION": "europe"}, "AWS_DEFAULT_REGION must be an AWS region name", id="bad-region"
+    ),
+    pytest.param(
+        {"AWS_DEFAULT_REGION": "cn-north-1"},
+        "partition aws but region cn-north-1 is in aws-cn",
+        id="wrong-partition",
+    ),
+    pytest.param(
+        {"AWS_ROLE_DURATION_SECONDS": "60"},
+        "must be a whole number of seconds from 900 to 43200",
+        id="short-duration",
+    ),
+    pytest.param(
+        {"AWS_ROLE_DURATION_SECONDS": "1h"},
+        "AWS_ROLE_DURATION_SECONDS must be a whole number",
+        id="text-duration",
+    ),
+    pytest.param(
+        {"AWS_ROLE_DURATION_SECONDS": "50000"}, "from 900 to 43200, got '50000'", id="long-duration"
+    ),
+    pytest.param({"BITBUCKET_STEP_OIDC_TOKEN": None}, "add `oidc: true` to this step", id="no-token"),
+    pytest.param({"BITBUCKET_STEP_OIDC_TOKEN": "not-a-token"}, "is not an OIDC token", id="malformed-token"),
+    pytest.param({"BITBUCKET_STEP_OIDC_TOKEN": "a.b!.c"}, "is not an OIDC token", id="garbled-token"),
+    pytest.param(
+        {"AWS_ROLE_SESSION_NAME": "my session"},
+        "AWS_ROLE_SESSION_NAME must be 2-64 characters",
+        id="session-space",
+    ),
+    pytest.param(
+        {"AWS_ROLE_SESSION_NAME": "x" * 65}, "AWS_ROLE_SESSION_NAME must be 2-64", id="session-long"
+    ),
+    pytest.param({"AWS_ROLE_SESSION_NAME": "x"}, "AWS_ROLE_SESSION_NAME must be 2-64", id="session-short"),
+    pytest.param(
+        {"ROLE_ARN": "arn:aws:iam::1:role/x"}, "ROLE_ARN must contain a 12-digit", id="bad-chain-arn"
+    ),
+    pytest.param(
+        {"AWS_ALLOWED_ACCOUNT_IDS": "12345"},
+        "AWS_ALLOWED_ACCOUNT_IDS must be a list of 12-digit",
+        id="bad-account",
+    ),
+    pytest.param(
+        {"AWS_ALLOWED_ACCOUNT_IDS_COUNT": "abc"},
+        "AWS_ALLOWED_ACCOUNT_IDS_COUNT must be the number",
+        id="bad-count",
+    ),
+    pytest.param({"DEBUG": "!!python/object"}, "DEBUG must be true or false", id="yaml-tag-debug"),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": "arn:aws:iam::123456789012:role/a\x07b"},
+        "contains control characters",
+        id="control",
+    ),
+    pytest.param({"AWS_ROLE_SESSION_NAME": "a" * 70_000}, "is 70000 characters long", id="huge-value"),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": None, "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY123456"},
+        "AWS_SECRET_ACCESS_KEY is required with AWS_ACCESS_KEY_ID",
+        id="half-access-keys",
+    ),
+    pytest.param({"AWS_OIDC_ROLE_ARN": None}, "AWS_OIDC_ROLE_ARN is required", id="token-without-role"),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": None, "BITBUCKET_STEP_OIDC_TOKEN": None},
+        "No AWS credentials",
+        id="no-credentials",
+    ),
+    pytest.param(
+        {"AWS_OIDC_ROLE_ARN": None, "AWS_ROLE_ARN": aws.ROLE_ARN},
+        "AWS_WEB_IDENTITY_TOKEN_FILE is required",
+        id="half-file",
+    ),
+    pytest.param(
+        {
+            "AWS_OIDC_ROLE_ARN": None,
+            "AWS_ROLE_ARN": aws.ROLE_ARN,
+            "AWS_WEB_IDENTITY_TOKEN_FILE": "/nonexistent/token",
+        },
+        "cannot be read",
+        id="missing-token-file",
+    ),
+]
+
+
+def _apply(env: dict, changes: dict) -> dict:
+    changed = dict(env)
+    for name, value in changes.items():
+        if value is None:
+            changed.pop(name, None)
+        else:
+            changed[name] = value
+    return changed
+
+
+@pytest.mark.parametrize(("changes", "expected"), BAD_INPUTS)
+def test_bad_input_gives_one_clear_line(run, pipe_env, changes, expected):
+    result = run(_apply(pipe_env, changes))
+    assert_one_clear_failure(result, expected)
+    assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"])
+
+
+def test_expired_token_fails_before_any_sts_call(run, pipe_env):
+    with aws.scripted("assume_role_with_web_identity") as sts:
+        result = run(pipe_env | {"BITBUCKET_STEP_OIDC_TOKEN": make_token(expires_in=-120)})
+    line = assert_one_clear_failure(result, "BITBUCKET_STEP_OIDC_TOKEN expired at")
+    assert "ago" in line and "re-run the step" in line
+    assert sts.calls == []
+
+
+def test_secret_value_is_not_echoed_in_its_error(run, pipe_env):
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    result = run(
+        pipe_env | {"AWS_OIDC_ROLE_ARN": "", "BITBUCKET_STEP_OIDC_TOKEN": "", "AWS_SECRET_ACCESS_KEY": secret}
+    )
+    assert_one_clear_failure(result, "AWS_ACCESS_KEY_ID is required with AWS_SECRET_ACCESS_KEY")
+    assert_no_secret(result.output, secret)
+
+
+def test_malformed_token_is_not_echoed(run, pipe_env):
+    garbage = "eyJhbGciOiJSUzI1NiJ9.bm90LWpzb24tc2VjcmV0LXZhbHVl.c2lnbmF0dXJl"
+    result = run(pipe_env | {"BITBUCKET_STEP_OIDC_TOKEN": garbage})
+    assert_one_clear_failure(result, "its claims are not base64url-encoded JSON")
+    assert_no_secret(result.output, garbage, "bm90LWpzb24tc2VjcmV0LXZhbHVl")
+
+
+def test_interrupt_exits_130_without_traceback(run, pipe_env, tmp_path):
+    # A token file that is a FIFO blocks the pipe reading it, so the signal lands mid-run.
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from test.support.run import REPO
+
+    fifo = tmp_path / "token"
+    os.mkfifo(fifo)
+    env = _apply(pipe_env, {"AWS_OIDC_ROLE_ARN": None, "BITBUCKET_STEP_OIDC_TOKEN": None}) | {
+        "AWS_ROLE_ARN": aws.ROLE_ARN,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(fifo),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipe"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    with open(fifo, "w") as writer:  # opens once the pipe has opened the FIFO for reading
+        process.send_signal(signal.SIGINT)
+        writer.write("")
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "Interrupted" in output and "Traceback" not in output
