@@ -18,9 +18,18 @@ MASK = "****"
 
 # A JWT header always starts with '{"', which base64url-encodes to "eyJ".
 _JWT = r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-_SECRET_FIELDS = (  # noqa: S105 (names of fields that hold secrets)
-    "SecretAccessKey|SessionToken|WebIdentityToken|secret_access_key|session_token|"
-    "aws_secret_access_key|aws_session_token|X-Amz-Security-Token|BITBUCKET_STEP_OIDC_TOKEN"
+_SECRET_FIELDS = "|".join(  # names of the fields whose values are secret
+    (
+        "SecretAccessKey",
+        "SessionToken",
+        "WebIdentityToken",
+        "secret_access_key",
+        "session_token",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "X-Amz-Security-Token",
+        "BITBUCKET_STEP_OIDC_TOKEN",
+    )
 )
 _PATTERNS = (
     re.compile(_JWT),
