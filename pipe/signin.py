@@ -10,7 +10,7 @@ ROLE_ARN, when set, is assumed next with the session from any of them (role chai
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -110,12 +110,22 @@ class Identity:
     assumed_role_arn: str | None = None
     _account: str | None = None
     _user_id: str | None = None
-    _session: Any = field(default=None, repr=False)
 
     def client(self, service: str, **config: Any) -> Any:
-        """A boto3 client; botocore's standard retry mode handles transient faults in job calls."""
+        """A botocore client; its standard retry mode handles transient faults in job calls.
+
+        botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that
+        sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
+        """
         settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
-        return self._boto_session().client(service, config=_config(**settings))
+        return _botocore_session().create_client(
+            service,
+            region_name=self.region,
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
+            aws_session_token=self.credentials.session_token,
+            config=_config(**settings),
+        )
 
     def caller_identity(self) -> dict:
         sts = self.client("sts", retries={"total_max_attempts": 1})
@@ -144,19 +154,6 @@ class Identity:
         if self.credentials.session_token:
             child["AWS_SESSION_TOKEN"] = self.credentials.session_token
         return child
-
-    def _boto_session(self) -> Any:
-        if self._session is None:
-            import boto3
-
-            self._session = boto3.session.Session(
-                aws_access_key_id=self.credentials.access_key_id,
-                aws_secret_access_key=self.credentials.secret_access_key,
-                aws_session_token=self.credentials.session_token,
-                region_name=self.region,
-                botocore_session=_botocore_session(),
-            )
-        return self._session
 
 
 def _config(**settings: Any) -> Any:

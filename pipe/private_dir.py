@@ -1,0 +1,37 @@
+"""Where files that hold credentials go: a private directory outside the clone, removed at exit.
+
+The clone directory can be saved as a build artifact or cached, so nothing secret is written there,
+even when TMPDIR points inside it.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+PRIVATE_MODE = 0o700
+# Used when the system temporary directory lies inside the clone.
+FALLBACK_BASE = Path("/tmp")  # noqa: S108 (a private 0700 directory is created inside it)
+
+
+def clone_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("BITBUCKET_CLONE_DIR") or os.getcwd()).resolve()
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def create(env: Mapping[str, str]) -> Path:
+    base = Path(tempfile.gettempdir()).resolve()
+    clone = clone_dir(env)
+    if _inside(base, clone):
+        base = FALLBACK_BASE
+    if _inside(base.resolve(), clone):
+        raise OSError(f"no temporary directory outside the clone directory {clone}")
+    path = Path(tempfile.mkdtemp(prefix="aws-oidc-deploy-", dir=base))
+    path.chmod(PRIVATE_MODE)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

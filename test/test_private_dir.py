@@ -1,0 +1,42 @@
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from pipe import private_dir
+from test.support.run import REPO
+
+
+def test_is_private_and_outside_the_clone(tmp_path):
+    clone = tmp_path / "build"
+    clone.mkdir()
+    path = private_dir.create({"BITBUCKET_CLONE_DIR": str(clone)})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert clone not in path.parents
+
+
+def test_tmpdir_inside_the_clone_is_not_used(tmp_path, monkeypatch):
+    clone = tmp_path / "build"
+    (clone / "tmp").mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(clone / "tmp"))
+    monkeypatch.setattr(private_dir.tempfile, "tempdir", None)  # re-read TMPDIR
+    path = private_dir.create({"BITBUCKET_CLONE_DIR": str(clone)})
+    assert clone.resolve() not in path.resolve().parents
+    assert path.parent == private_dir.FALLBACK_BASE
+
+
+def test_is_removed_when_the_process_exits(tmp_path):
+    code = (
+        "from pipe import private_dir; p = private_dir.create({}); (p / 'secret').write_text('x'); print(p)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = Path(completed.stdout.strip())
+    assert path.name.startswith("aws-oidc-deploy-")
+    assert not path.exists()

@@ -1,0 +1,64 @@
+"""The documents a user reads agree with the code: variables table, version, pinned image inputs."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from pipe import __version__, jobs, main, signin
+from test.support.run import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def declared_variables() -> set[str]:
+    names = {v.name for v in main.COMMON_VARIABLES + signin.VARIABLES}
+    for module in jobs.JOBS:
+        names |= {v.name for v in jobs.load(module).VARIABLES}
+    return names
+
+
+def readme_variables() -> set[str]:
+    section = README.split("## Variables", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, re.MULTILINE))
+
+
+def test_readme_variables_table_lists_every_variable_and_no_other():
+    assert readme_variables() == declared_variables()
+
+
+def test_readme_lists_every_command():
+    for command in jobs.JOBS:
+        assert f"`{command}`" in README
+
+
+def test_one_version_everywhere():
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    metadata = yaml.safe_load((REPO / "pipe.yml").read_text())
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    assert pyproject["project"]["version"] == __version__
+    assert metadata["image"] == f"org/aws-oidc-deploy:{__version__}"
+    assert re.search(r"^## (\S+)", changelog, re.MULTILINE).group(1) == __version__
+    assert f"org/aws-oidc-deploy:{__version__}" in README
+
+
+def test_pipe_metadata_has_the_fields_bitbucket_shows():
+    metadata = yaml.safe_load((REPO / "pipe.yml").read_text())
+    for field in ("name", "image", "category", "description", "repository", "maintainer", "vendor", "tags"):
+        assert metadata.get(field), field
+
+
+def test_image_installs_only_exact_pins():
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert dockerfile.startswith("FROM python:3.13-slim\n")
+    assert "-r requirements.txt" in dockerfile and "--no-deps ." in dockerfile
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in README
+    assert (REPO / ".ci" / "run").read_text().strip().endswith("make test")
+    assert Path(REPO / ".ci" / "run").stat().st_mode & 0o111
