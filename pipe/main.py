@@ -5,6 +5,7 @@ passes the redacting filter, and no traceback is shown unless DEBUG is on (and t
 """
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -26,6 +27,18 @@ COMMON_VARIABLES = (
     Variable("DEBUG", parse=boolean, default=False),
 )
 EXIT_INTERRUPTED = 130
+
+
+class Stopped(BaseException):
+    """SIGTERM (a step timeout, `docker stop`): unwind so that atexit clean-up still runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame) -> None:
+    raise Stopped(signum)
 
 
 def _unique(variables: tuple[Variable, ...]) -> tuple[Variable, ...]:
@@ -59,6 +72,7 @@ def main() -> None:
         log.register_secret(env.get(name))
     log.setup(debug=False)
     sys.excepthook = _last_resort
+    signal.signal(signal.SIGTERM, _stop)
     try:
         message = run(env)
     except PipeError as error:
@@ -68,6 +82,9 @@ def main() -> None:
     except KeyboardInterrupt:
         fail("Interrupted.", do_exit=False)
         sys.exit(EXIT_INTERRUPTED)
+    except Stopped as stop:
+        fail(f"Stopped by {signal.Signals(stop.signum).name}.", do_exit=False)
+        sys.exit(128 + stop.signum)
     except Exception as error:  # the last line of defence: a bug must not become a traceback with secrets
         logger.debug("Unexpected error", exc_info=True)
         fail(

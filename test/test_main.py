@@ -1,5 +1,10 @@
 """End to end: every bad input ends in one clear line, exit status 1, no traceback, no secret."""
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from test.support import aws
@@ -158,15 +163,12 @@ def test_malformed_token_is_not_echoed(run, pipe_env):
     assert_no_secret(result.output, garbage, "bm90LWpzb24tc2VjcmV0LXZhbHVl")
 
 
-def test_interrupt_exits_130_without_traceback(run, pipe_env, tmp_path):
-    # A token file that is a FIFO blocks the pipe reading it, so the signal lands mid-run.
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from test.support.run import REPO
-
+@pytest.mark.parametrize(
+    ("signum", "status", "said"),
+    [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Stopped by SIGTERM.")],
+)
+def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said):
+    # A token file that is a FIFO holds the pipe in its read, so the signal lands mid-run.
     fifo = tmp_path / "token"
     os.mkfifo(fifo)
     env = _apply(pipe_env, {"AWS_OIDC_ROLE_ARN": None, "BITBUCKET_STEP_OIDC_TOKEN": None}) | {
@@ -176,14 +178,14 @@ def test_interrupt_exits_130_without_traceback(run, pipe_env, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "pipe"],
         env=env,
-        cwd=REPO,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    with open(fifo, "w") as writer:  # opens once the pipe has opened the FIFO for reading
-        process.send_signal(signal.SIGINT)
+    with open(fifo, "w") as writer:  # returns once the pipe has opened the FIFO to read it
+        process.send_signal(signum)
         writer.write("")
     output, _ = process.communicate(timeout=60)
-    assert process.returncode == 130, output
-    assert "Interrupted" in output and "Traceback" not in output
+    assert process.returncode == status, output
+    assert said in output and "Traceback" not in output
