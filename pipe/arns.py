@@ -38,7 +38,7 @@ def parse_role_arn(raw: str) -> RoleArn:
             len(fields) >= 5
             and fields[0] == "arn"
             and fields[2] == "iam"
-            and not re.fullmatch(r"\d{12}", fields[4])
+            and not re.fullmatch(r"[0-9]{12}", fields[4])
         ):
             raise ValueError("must contain a 12-digit AWS account ID")
         raise ValueError(f"must be an IAM role ARN such as {EXAMPLE}")

@@ -16,6 +16,8 @@ from pipe.errors import PipeError
 
 # Claims logged at start-up: enough to match the token against an IAM trust policy.
 LOGGED_CLAIMS = ("iss", "aud", "sub", "repositoryUuid", "branchName", "deploymentEnvironmentUuid", "exp")
+# 9999-12-31: any later "expiry" is not a time (and would overflow datetime).
+LATEST_EXPIRY = 253402300799
 # A token that expires sooner than this may die between our check and STS's.
 EXPIRY_WARNING_SECONDS = 60
 
@@ -31,7 +33,9 @@ class Claims:
     @property
     def audience(self) -> str:
         aud = self.values.get("aud", "")
-        return str(aud[0]) if isinstance(aud, list) and aud else str(aud)
+        if isinstance(aud, list):
+            return str(aud[0]) if aud else ""
+        return str(aud)
 
     @property
     def subject(self) -> str:
@@ -39,8 +43,11 @@ class Claims:
 
     @property
     def expires_at(self) -> float | None:
+        """`exp` as seconds since the epoch, or None when it is missing or not a usable time."""
         exp = self.values.get("exp")
-        return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return None
+        return float(exp) if 0 < exp < LATEST_EXPIRY else None
 
     @property
     def provider_path(self) -> str:
@@ -75,7 +82,7 @@ def describe_remaining(epoch: float, now: float | None = None) -> str:
     seconds = int(epoch - (time.time() if now is None else now))
     span = abs(seconds)
     text = f"{span // 60} min {span % 60} s" if span >= 60 else f"{span} s"
-    return f"in {text}" if seconds >= 0 else f"{text} ago"
+    return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
 def decode(token: str, source: str) -> Claims:
@@ -102,7 +109,7 @@ def check_expiry(claims: Claims, source: str, now: float | None = None) -> None:
     now = time.time() if now is None else now
     expires_at = claims.expires_at
     if expires_at is None:
-        raise PipeError(f"{source} has no expiry (exp claim); STS accepts only tokens that expire.")
+        raise PipeError(f"{source} has no valid expiry (exp claim); STS accepts only tokens that expire.")
     if expires_at <= now:
         raise PipeError(
             f"{source} expired at {format_time(expires_at)} ({describe_remaining(expires_at, now)}). "

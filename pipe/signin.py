@@ -38,7 +38,8 @@ SOURCE_OIDC = "OIDC token (BITBUCKET_STEP_OIDC_TOKEN)"
 SOURCE_TOKEN_FILE = "token file (AWS_WEB_IDENTITY_TOKEN_FILE)"  # noqa: S105 (a label)
 SOURCE_ACCESS_KEYS = "access keys (AWS_ACCESS_KEY_ID)"
 
-_REGION = r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
+# Regions of the partitions the pipe supports (aws, aws-cn, aws-us-gov).
+_REGION = r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]{1,2}"
 
 TOKEN = Variable("BITBUCKET_STEP_OIDC_TOKEN", secret=True)
 VARIABLES = (

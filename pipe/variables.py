@@ -98,7 +98,7 @@ def boolean(raw: str) -> bool:
 def integer(low: int, high: int, unit: str = "") -> Parser:
     def parse(raw: str) -> int:
         text = raw.strip()
-        if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+        if not re.fullmatch(r"[0-9]+", text) or not low <= int(text) <= high:
             raise ValueError(f"must be a whole number{' of ' + unit if unit else ''} from {low} to {high}")
         return int(text)
 
@@ -116,7 +116,8 @@ def choice(options: tuple[str, ...]) -> Parser:
 
 
 def matching(pattern: str, expectation: str) -> Parser:
-    compiled = re.compile(pattern)
+    # ASCII: a digit or letter from another script is a mistake in every value this pipe takes.
+    compiled = re.compile(pattern, re.ASCII)
 
     def parse(raw: str) -> str:
         text = raw.strip()
@@ -132,7 +133,7 @@ def _list_items(name: str, env: Mapping[str, str]) -> list[str]:
     comma- or space-separated NAME value (as a repository variable can only be)."""
     count_text = env.get(f"{name}_COUNT")
     if count_text is not None and count_text.strip() != "":
-        if not re.fullmatch(r"\d+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
+        if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
             raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
         items = list(ArrayVariable(name, env))
         if None in items:

@@ -189,3 +189,19 @@ def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == status, output
     assert said in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("value", ["eu-west-١", "us-iso-east-1"])
+def test_unsupported_or_non_ascii_region_is_bad_input(run, pipe_env, value):
+    assert_one_clear_failure(
+        run(pipe_env | {"AWS_DEFAULT_REGION": value}), "AWS_DEFAULT_REGION must be an AWS region name"
+    )
+
+
+def test_token_with_an_absurd_expiry_is_bad_input(run, pipe_env):
+    from test.support.tokens import claims, sign
+
+    result = run(
+        pipe_env | {"COMMAND": "trust-policy", "BITBUCKET_STEP_OIDC_TOKEN": sign(claims(exp=10**20))}
+    )
+    assert_one_clear_failure(result, "has no valid expiry (exp claim)")
