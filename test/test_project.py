@@ -1,12 +1,13 @@
 """The documents a user reads agree with the code: variables table, version, pinned image inputs."""
 
+import json
 import re
-import tomllib
 from pathlib import Path
 
 import yaml
 
 from pipe import __version__, jobs, main, signin
+from scripts import check_release
 from test.support.run import REPO
 
 README = (REPO / "README.md").read_text()
@@ -34,13 +35,14 @@ def test_readme_lists_every_command():
 
 
 def test_one_version_everywhere():
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
-    metadata = yaml.safe_load((REPO / "pipe.yml").read_text())
-    changelog = (REPO / "CHANGELOG.md").read_text()
-    assert pyproject["project"]["version"] == __version__
-    assert metadata["image"] == f"org/aws-oidc-deploy:{__version__}"
-    assert re.search(r"^## (\S+)", changelog, re.MULTILINE).group(1) == __version__
+    assert check_release.disagreements(__version__) == []
     assert f"org/aws-oidc-deploy:{__version__}" in README
+
+
+def test_release_check_names_each_file_that_disagrees_with_the_tag():
+    problems = check_release.disagreements("99.0.0")
+    assert len(problems) == 4 and all("expected 99.0.0" in problem for problem in problems)
+    assert "not a semantic version" in check_release.disagreements("v1")[0]
 
 
 def test_pipe_metadata_has_the_fields_bitbucket_shows():
@@ -50,12 +52,22 @@ def test_pipe_metadata_has_the_fields_bitbucket_shows():
 
 
 def test_image_installs_only_exact_pins():
-    for line in (REPO / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
+    for requirements in ("requirements.txt", "requirements-tools.txt"):
+        for line in (REPO / requirements).read_text().splitlines():
+            if line and not line.startswith("#"):
+                assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
     dockerfile = (REPO / "Dockerfile").read_text()
     assert dockerfile.startswith("FROM python:3.13-slim\n")
-    assert "-r requirements.txt" in dockerfile and "--no-deps ." in dockerfile
+    for install in (
+        "-r requirements-tools.txt",
+        "-r requirements.txt",
+        "npm ci --prefix /opt/aws-cdk",
+        "--no-deps .",
+    ):
+        assert install in dockerfile, install
+    lock = json.loads((REPO / "image/cdk/package-lock.json").read_text())
+    cdk = lock["packages"]["node_modules/aws-cdk"]
+    assert cdk["version"] == "2.1148.1" and cdk["integrity"].startswith("sha512-")
 
 
 def test_ci_runs_the_readme_test_command():

@@ -21,8 +21,9 @@ REGION = "eu-west-1"
 
 
 class MotoServer:
-    def __init__(self) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    def __init__(self, port: int = 0) -> None:
+        # Port 0: the system picks a free one.
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
 
     def start(self) -> "MotoServer":
         # werkzeug's access log would mix into test output; moto's own errors still show.
@@ -111,13 +112,18 @@ def scripted(operation: str, *failures: Exception) -> Iterator[StsScript]:
 
 
 def main() -> None:
-    """Run the stand-in in the foreground and print its URL as JSON (for docker runs by hand)."""
-    import time
+    """Run the stand-in in the foreground until Ctrl-C (for trying the image by hand)."""
+    import argparse
+    import signal
 
-    with MotoServer() as server:
+    parser = argparse.ArgumentParser(description="Run the local AWS stand-in (moto server) on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=5000)
+    arguments = parser.parse_args()
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # the server's threads inherit the mask
+    with MotoServer(port=arguments.port) as server:
         print(json.dumps({"AWS_ENDPOINT_URL": server.url}), flush=True)
-        while True:
-            time.sleep(3600)
+        signal.sigwait(stop_signals)
 
 
 if __name__ == "__main__":
