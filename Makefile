@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/shellcheck test/container/with-docker.sh .ci/run
 
 ## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
 demo: $(STAMP)

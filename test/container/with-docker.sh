@@ -24,8 +24,7 @@ say() { printf '[with-docker] %s\n' "$*"; }
 
 install_missing() {
   local missing=()
-  command -v dockerd > /dev/null || missing+=(docker.io)
-  [ -x "${docker_cli}" ] || missing+=(docker.io)
+  { command -v dockerd > /dev/null && [ -x "${docker_cli}" ]; } || missing+=(docker.io)
   command -v debootstrap > /dev/null || missing+=(debootstrap)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
