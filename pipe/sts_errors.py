@@ -20,9 +20,7 @@ def error_message(error: ClientError) -> str:
 def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, duration: int) -> PipeError:
     """Explain a failed AssumeRoleWithWebIdentity for `role` with a token carrying `claims`."""
     if not isinstance(error, ClientError):
-        return PipeError(
-            f"Could not reach AWS STS to assume {role}: {describe(error)}. Check the network and region."
-        )
+        return _unreachable(error, role)
     code, message = error_code(error), error_message(error)
     if code == "AccessDenied":
         return PipeError(
@@ -40,7 +38,7 @@ def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, durati
         )
     if code == "ExpiredTokenException":
         return PipeError("STS says the OIDC token has expired. Re-run the step to get a fresh token.")
-    if code == "ValidationError" and "DurationSeconds" in message:
+    if _duration_refused(code, message):
         return PipeError(
             f"AWS_ROLE_DURATION_SECONDS={duration} is more than {role} allows (its MaxSessionDuration). "
             "Lower AWS_ROLE_DURATION_SECONDS, or raise the role's maximum session duration."
@@ -51,9 +49,7 @@ def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, durati
 def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: int) -> PipeError:
     """Explain a failed sts:AssumeRole of ROLE_ARN by the session `caller`."""
     if not isinstance(error, ClientError):
-        return PipeError(
-            f"Could not reach AWS STS to assume {role}: {describe(error)}. Check the network and region."
-        )
+        return _unreachable(error, role)
     code, message = error_code(error), error_message(error)
     if code == "AccessDenied":
         return PipeError(
@@ -61,12 +57,22 @@ def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: 
             f"this principal to sts:AssumeRole, and the first role needs sts:AssumeRole on {role} in its "
             "permissions."
         )
-    if code == "ValidationError" and "DurationSeconds" in message:
+    if _duration_refused(code, message):
         return PipeError(
             f"{role} does not allow sessions of {duration} s (its MaxSessionDuration). "
             "Lower AWS_ROLE_DURATION_SECONDS."
         )
     return _generic("AssumeRole", role, code, message)
+
+
+def _unreachable(error: Exception, role: RoleArn) -> PipeError:
+    return PipeError(
+        f"Could not reach AWS STS to assume {role}: {describe(error)}. Check the network and region."
+    )
+
+
+def _duration_refused(code: str, message: str) -> bool:
+    return code == "ValidationError" and "DurationSeconds" in message
 
 
 def _generic(operation: str, role: RoleArn, code: str, message: str) -> PipeError:
