@@ -61,8 +61,7 @@ def run(env: Mapping[str, str]) -> str:
         context.identity = signin.sign_in(values, env)
         logger.info("Signed in with the %s in %.2f s.", context.identity.source, time.monotonic() - started)
     else:
-        token = signin.oidc_token(values)
-        context.claims = token.claims if token else None
+        context.claims = signin.oidc_token(values).claims
     return job.run(context)
 
 

@@ -96,7 +96,6 @@ class Credentials:
 class Token:
     value: str
     claims: Claims
-    source: str  # where it came from, for messages
 
 
 @dataclass
@@ -110,7 +109,6 @@ class Identity:
     role: RoleArn | None = None
     assumed_role_arn: str | None = None
     _account: str | None = None
-    _user_id: str | None = None
 
     def client(self, service: str, **config: Any) -> Any:
         """A botocore client; its standard retry mode handles transient faults in job calls.
@@ -132,7 +130,6 @@ class Identity:
         sts = self.client("sts", retries={"total_max_attempts": 1})
         answer = retry.call("GetCallerIdentity", sts.get_caller_identity)
         self._account = answer["Account"]
-        self._user_id = answer["UserId"]
         self.assumed_role_arn = answer["Arn"]
         return answer
 
@@ -172,12 +169,18 @@ _shared_botocore_session = None
 
 
 def _botocore_session() -> Any:
-    """One botocore session for every client, so each service model and endpoint file loads once."""
+    """One botocore session for every client, so each service model and endpoint file loads once.
+
+    It reads no AWS_PROFILE: the credentials are always the ones signed in here, and a profile that
+    exists only on a developer's laptop would otherwise stop every client being made.
+    """
     global _shared_botocore_session
     if _shared_botocore_session is None:
         import botocore.session
 
-        _shared_botocore_session = botocore.session.get_session()
+        _shared_botocore_session = botocore.session.Session(
+            session_vars={"profile": (None, None, None, None)}
+        )
     return _shared_botocore_session
 
 
@@ -191,13 +194,11 @@ def region(values: Mapping[str, Any]) -> str:
     return chosen
 
 
-def oidc_token(values: Mapping[str, Any], required: bool = True) -> Token | None:
-    """The step's OIDC token, decoded and checked, or None when the step has none and none is required."""
+def oidc_token(values: Mapping[str, Any]) -> Token:
+    """The step's OIDC token, decoded and checked before any AWS call."""
     raw = values.get("BITBUCKET_STEP_OIDC_TOKEN")
     if not raw:
-        if required:
-            raise PipeError(OIDC_ADVICE)
-        return None
+        raise PipeError(OIDC_ADVICE)
     return _checked_token(raw, "BITBUCKET_STEP_OIDC_TOKEN")
 
 
@@ -209,7 +210,7 @@ def _checked_token(raw: str, source: str) -> Token:
     expires_at = token_claims.expires_at
     if expires_at is not None and expires_at - time.time() < claims.EXPIRY_WARNING_SECONDS:
         logger.warning("The OIDC token expires %s; sign-in may fail.", claims.describe_remaining(expires_at))
-    return Token(raw.strip(), token_claims, source)
+    return Token(raw.strip(), token_claims)
 
 
 def _token_file(path: str) -> Token:

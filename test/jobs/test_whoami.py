@@ -152,3 +152,8 @@ def test_console_script_runs_the_pipe(pipe_env, clone_dir):
     result = run_pipe(pipe_env, cwd=clone_dir, command=[str(script)])
     assert result.returncode == 0, result.output
     assert result.last_line.startswith("✔ Signed in")
+
+
+def test_aws_profile_from_a_laptop_is_ignored(run, pipe_env):
+    result = run(pipe_env | {"AWS_PROFILE": "my-laptop-profile", "AWS_DEFAULT_PROFILE": "other"})
+    assert result.returncode == 0, result.output
