@@ -77,7 +77,8 @@ def main() -> None:
     except PipeError as error:
         if error.details:
             log.emit(error.details)
-        fail(log.redact(error.message))
+        fail(log.redact(error.message), do_exit=False)
+        sys.exit(error.exit_status)
     except KeyboardInterrupt:
         fail("Interrupted.", do_exit=False)
         sys.exit(EXIT_INTERRUPTED)

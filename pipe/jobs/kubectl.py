@@ -1,0 +1,242 @@
+"""COMMAND: kubectl — run kubectl against an EKS cluster with the pipe's session.
+
+The kubeconfig holds no secret: its user is an exec plugin (pipe.eks_token) that signs a fresh EKS
+token from the credentials in kubectl's environment whenever kubectl needs one, so rollouts longer
+than a token's 15 minutes keep working. Before kubectl runs, the authorization doctor checks that
+the cluster knows the role and allows what the manifests need.
+"""
+
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from pipe import eks, eks_token, kubeconfig, labels, manifests, private_dir, process
+from pipe.errors import PipeError
+from pipe.jobs import Context
+from pipe.k8s_doctor import Doctor
+from pipe.log import logger
+from pipe.variables import Variable, boolean, integer, matching
+
+SIGNS_IN = True
+DEFAULT_WAIT_TIMEOUT_SECONDS = 300
+# A shell would act on these; kubectl never needs them, so they mean the value expects a shell.
+_SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
+_APPLY_MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
+
+
+def _command_line(raw: str) -> list[str]:
+    if _SHELL_CHARACTERS.search(raw):
+        raise ValueError(
+            "must be a kubectl command line without shell syntax (; & | ` $ < > \\); it is not run by a shell"
+        )
+    try:
+        words = shlex.split(raw)
+    except ValueError:
+        raise ValueError("must have balanced quotes") from None
+    if words[:1] == ["kubectl"]:
+        words = words[1:]
+    if not words or words[0].startswith("-"):
+        raise ValueError(
+            "must start with a kubectl command such as apply, get pods or rollout restart deployment/web"
+        )
+    return words
+
+
+def _apply_arguments(raw: str) -> list[str]:
+    words = _command_line(f"apply {raw}")[1:]
+    if not words or words[-1] not in _APPLY_MODES:
+        raise ValueError("must end with -f or -k, which RESOURCE_PATH follows")
+    return words
+
+
+VARIABLES = (
+    Variable(
+        "CLUSTER_NAME",
+        required=True,
+        parse=matching(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", "an EKS cluster name"),
+        fix="set it to the name of the EKS cluster to deploy to.",
+    ),
+    Variable(
+        "KUBECTL_COMMAND",
+        required=True,
+        parse=_command_line,
+        fix="set it to apply, or to a kubectl command line such as 'get pods' or 'rollout restart deployment/web'.",
+    ),
+    Variable("RESOURCE_PATH"),
+    Variable("KUBECTL_ARGS", is_list=True),
+    Variable("KUBECTL_APPLY_ARGS", parse=_apply_arguments, default=["-f"]),
+    Variable(
+        "NAMESPACE", parse=matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes namespace name")
+    ),
+    Variable("LABELS", is_list=True, parse=labels.parse),
+    Variable("WITH_DEFAULT_LABELS", parse=boolean, default=True),
+    Variable("DISABLE_VALIDATION", parse=boolean, default=False),
+    Variable("WAIT", parse=boolean),
+    Variable("WAIT_TIMEOUT", parse=integer(1, 86400, "seconds"), default=DEFAULT_WAIT_TIMEOUT_SECONDS),
+    Variable("DRY_RUN", parse=boolean, default=False),
+)
+
+
+def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
+    if not raw:
+        raise PipeError(
+            f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
+        )
+    path = (clone / raw).resolve()
+    if path != clone and clone not in path.parents:
+        raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
+    if not path.exists():
+        raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
+    return path
+
+
+def _kubectl() -> str:
+    found = shutil.which("kubectl")
+    if found is None:
+        raise PipeError("kubectl is not on PATH; the image ships it, so this runs outside the image.")
+    return found
+
+
+def _extra_arguments(values) -> list[str]:
+    extra = []
+    if values["NAMESPACE"]:
+        extra += ["--namespace", values["NAMESPACE"]]
+    return extra + list(values["KUBECTL_ARGS"])
+
+
+def _forbidden_hint(tail: list[str]) -> str:
+    for line in tail:
+        match = re.search(r'User "([^"]+)" cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?', line)
+        if match:
+            user, verb, resource, group = match.groups()
+            resource = f"{resource}.{group}" if group else resource
+            return (
+                f" Kubernetes refused user {user!r} to {verb} {resource}: grant it through an EKS access policy "
+                "(aws eks associate-access-policy) or RBAC."
+            )
+    return ""
+
+
+def _check_authorization(
+    cluster, identity, workdir: Path, kubectl_env, objects: list[dict], namespace
+) -> None:
+    role = str(identity.role) if identity.role else str(identity.assumed_role_arn)
+    token = eks_token.make_token(cluster.name, identity.region, kubectl_env)
+    doctor = Doctor(cluster.endpoint, kubeconfig.write_ca(workdir, cluster.certificate_authority), token)
+    try:
+        doctor.whoami(cluster.name, identity.region, role)
+        refused = doctor.refused(doctor.needs_for_apply(objects, namespace)) if objects else []
+    finally:
+        doctor.close()
+    if refused:
+        raise PipeError(
+            f"The cluster would refuse this apply: the role may not {'; '.join(str(need) for need in refused)}. "
+            "Grant it through an EKS access policy (aws eks associate-access-policy) or RBAC."
+        )
+
+
+def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clone: Path) -> None:
+    """`kubectl rollout status` for each target, all within one WAIT_TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    for target in targets:
+        remaining = max(1, int(deadline - time.monotonic()))
+        logger.info(
+            "Waiting up to %d s for the rollout of %s in namespace %s.", remaining, target, target.namespace
+        )
+        args = [
+            *base,
+            "rollout",
+            "status",
+            str(target),
+            "--namespace",
+            target.namespace,
+            f"--timeout={remaining}s",
+        ]
+        status, _ = process.run(args, kubectl_env, clone)
+        if status != 0:
+            raise PipeError(
+                f"The rollout of {target} in namespace {target.namespace} did not finish within WAIT_TIMEOUT "
+                f"({timeout} s in all): see kubectl's message above.",
+                exit_status=status,
+            )
+
+
+def run(context: Context) -> str:
+    values, env, identity = context.values, context.env, context.identity
+    assert identity is not None
+    command = values["KUBECTL_COMMAND"]
+    clone = private_dir.clone_dir(env)
+    is_apply = command == ["apply"]
+    needs_path = command in (["apply"], ["delete"])
+    path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
+    kubectl = _kubectl()
+
+    cluster = eks.describe(identity, values["CLUSTER_NAME"])
+    logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
+    workdir = private_dir.create(env)
+    config = kubeconfig.write(
+        workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
+    )
+    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
+    base = [kubectl, "--cache-dir", str(workdir / "cache")]
+
+    objects: list[dict] = []
+    if is_apply:
+        assert path is not None
+        objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
+        manifest_file = manifests.write(objects, workdir / "manifests.yaml")
+        args = [*base, "apply", "-f", str(manifest_file), *values["KUBECTL_APPLY_ARGS"][:-1]]
+    elif needs_path:
+        args = [*base, "delete", "-f", str(path), *(["--recursive"] if path.is_dir() else [])]
+    else:
+        args = [*base, *command]
+    if values["DRY_RUN"] and (is_apply or command[0] == "delete"):
+        args.append("--dry-run=server")
+    if values["DISABLE_VALIDATION"] and is_apply:
+        args.append("--validate=false")
+    args += _extra_arguments(values)
+
+    _check_authorization(cluster, identity, workdir, kubectl_env, objects, values["NAMESPACE"])
+
+    status, tail = process.run(args, kubectl_env, clone)
+    if status != 0:
+        raise PipeError(
+            f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
+        )
+
+    wait = values["WAIT"] if values["WAIT"] is not None else is_apply
+    targets = (
+        manifests.rollout_targets(objects, values["NAMESPACE"]) if wait and not values["DRY_RUN"] else []
+    )
+    _wait_for_rollouts(base, targets, values["WAIT_TIMEOUT"], kubectl_env, clone)
+    if is_apply:
+        dry = " (server-side dry run)" if values["DRY_RUN"] else ""
+        waited = f"; {len(targets)} rollout(s) finished" if targets else ""
+        return f"kubectl apply{dry}: {len(objects)} object(s) applied to EKS cluster {cluster.name}{waited}."
+    return f"kubectl {shlex.join(command)} succeeded on EKS cluster {cluster.name}."
+
+
+def _prepared_objects(values, env, path: Path, clone: Path, kubectl: str, kubectl_env) -> list[dict]:
+    """The objects to apply, with the default and LABELS labels added to each one's metadata."""
+    source = str(path.relative_to(clone)) or "."
+    if values["KUBECTL_APPLY_ARGS"][-1] == "-k":
+        completed = subprocess.run(
+            [kubectl, "kustomize", str(path)],
+            env=kubectl_env,
+            cwd=clone,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise PipeError(f"kubectl kustomize {source} failed: {completed.stderr.strip()}")
+        objects = manifests.parse(completed.stdout, source)
+    else:
+        objects = manifests.load(manifests.find(path), clone)
+    added = labels.defaults(env) if values["WITH_DEFAULT_LABELS"] else {}
+    added |= dict(values["LABELS"])
+    manifests.add_labels(objects, added)
+    return objects
