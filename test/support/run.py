@@ -32,7 +32,8 @@ class Result:
 def base_environment(home: Path) -> dict[str, str]:
     """Only what a pipe container would have: no AWS variables leak in from the machine running the tests."""
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        # The virtual environment's bin first: the pinned kubectl (the image's) lives there.
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(REPO),
