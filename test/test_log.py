@@ -317,3 +317,8 @@ def test_output_is_coloured_in_a_bitbucket_build_unless_no_color_is_set(logging_
 def test_emit_prints_a_document_redacted_on_stdout(capsys):
     log.emit(f"policy\nsecret: {SECRET}")
     assert capsys.readouterr().out == f"policy\nsecret: {MASK}\n"
+
+
+def test_an_eks_bearer_token_is_masked():
+    token = "k8s-aws-v1.aHR0cHM6Ly9zdHMuZXUtd2VzdC0xLmFtYXpvbmF3cy5jb20vP0FjdGlvbj1HZXRDYWxsZXJJZGVudGl0eQ"
+    assert redact(f"Authorization: Bearer {token}") == f"Authorization: Bearer {MASK}"

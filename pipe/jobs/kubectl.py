@@ -100,13 +100,6 @@ def _kubectl() -> str:
     return found
 
 
-def _extra_arguments(values) -> list[str]:
-    extra = []
-    if values["NAMESPACE"]:
-        extra += ["--namespace", values["NAMESPACE"]]
-    return extra + list(values["KUBECTL_ARGS"])
-
-
 def _forbidden_hint(tail: list[str]) -> str:
     for line in tail:
         match = re.search(r'User "([^"]+)" cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?', line)
@@ -118,6 +111,25 @@ def _forbidden_hint(tail: list[str]) -> str:
                 "(aws eks associate-access-policy) or RBAC."
             )
     return ""
+
+
+def _arguments(values, path: Path | None) -> list[str]:
+    """kubectl's arguments after the global flags: the command, its path, and the pipe's options."""
+    command = values["KUBECTL_COMMAND"]
+    if command == ["apply"]:
+        args = ["apply", "-f", str(path), *values["KUBECTL_APPLY_ARGS"][:-1]]
+    elif command == ["delete"]:
+        assert path is not None
+        args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else [])]
+    else:
+        args = list(command)
+    if values["DRY_RUN"] and command[0] in ("apply", "delete"):
+        args.append("--dry-run=server")
+    if values["DISABLE_VALIDATION"] and command[0] == "apply":
+        args.append("--validate=false")
+    if values["NAMESPACE"]:
+        args += ["--namespace", values["NAMESPACE"]]
+    return args + list(values["KUBECTL_ARGS"])
 
 
 def _check_authorization(
@@ -181,23 +193,13 @@ def run(context: Context) -> str:
         workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
     )
     kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
-    base = [kubectl, "--cache-dir", str(workdir / "cache")]
 
     objects: list[dict] = []
     if is_apply:
         assert path is not None
         objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
-        manifest_file = manifests.write(objects, workdir / "manifests.yaml")
-        args = [*base, "apply", "-f", str(manifest_file), *values["KUBECTL_APPLY_ARGS"][:-1]]
-    elif needs_path:
-        args = [*base, "delete", "-f", str(path), *(["--recursive"] if path.is_dir() else [])]
-    else:
-        args = [*base, *command]
-    if values["DRY_RUN"] and (is_apply or command[0] == "delete"):
-        args.append("--dry-run=server")
-    if values["DISABLE_VALIDATION"] and is_apply:
-        args.append("--validate=false")
-    args += _extra_arguments(values)
+        path = manifests.write(objects, workdir / "manifests.yaml")
+    args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(values, path)]
 
     _check_authorization(cluster, identity, workdir, kubectl_env, objects, values["NAMESPACE"])
 
@@ -211,7 +213,7 @@ def run(context: Context) -> str:
     targets = (
         manifests.rollout_targets(objects, values["NAMESPACE"]) if wait and not values["DRY_RUN"] else []
     )
-    _wait_for_rollouts(base, targets, values["WAIT_TIMEOUT"], kubectl_env, clone)
+    _wait_for_rollouts(args[:3], targets, values["WAIT_TIMEOUT"], kubectl_env, clone)
     if is_apply:
         dry = " (server-side dry run)" if values["DRY_RUN"] else ""
         waited = f"; {len(targets)} rollout(s) finished" if targets else ""
