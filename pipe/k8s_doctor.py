@@ -51,8 +51,9 @@ class Doctor:
         configuration = client.Configuration()
         configuration.host = endpoint
         configuration.ssl_ca_cert = str(ca_file)
-        configuration.api_key = {"authorization": token}
-        configuration.api_key_prefix = {"authorization": "Bearer"}
+        # kubernetes 36 looks the prefix up under "BearerToken"; older clients under "authorization".
+        configuration.api_key = {"BearerToken": token, "authorization": token}
+        configuration.api_key_prefix = {"BearerToken": "Bearer", "authorization": "Bearer"}
         self._client = client
         self._api = client.ApiClient(configuration)
 
