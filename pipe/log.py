@@ -32,9 +32,9 @@ _SECRET_FIELDS = "|".join(  # names of the fields whose values are secret
     )
 )
 # EKS bearer tokens: a presigned STS URL, base64url-encoded, behind this prefix.
-_EKS_TOKEN = r"k8s-aws-v1\.[A-Za-z0-9_-]+"
+_EKS_BEARER = r"k8s-aws-v1\.[A-Za-z0-9_-]+"
 _PATTERNS = (
-    re.compile(f"{_JWT}|{_EKS_TOKEN}"),
+    re.compile(f"{_JWT}|{_EKS_BEARER}"),
     # XML bodies as botocore logs them before it parses credentials out of a response.
     re.compile(rf"(<(?:{_SECRET_FIELDS})>)[^<]*(</)", re.IGNORECASE),
     # key=value, key: value, 'key': 'value', header lines and presigned query strings.

@@ -14,9 +14,10 @@ from pipe.signin import Identity
 JOBS = {
     "whoami": "pipe.jobs.whoami",
     "trust-policy": "pipe.jobs.trust_policy",
+    "kubectl": "pipe.jobs.kubectl",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
-PLANNED = ("kubectl", "s3-sync", "beanstalk", "cdk")
+PLANNED = ("s3-sync", "beanstalk", "cdk")
 
 
 @dataclass

@@ -24,6 +24,10 @@ SIGNS_IN = True
 DEFAULT_WAIT_TIMEOUT_SECONDS = 300
 # A shell would act on these; kubectl never needs them, so they mean the value expects a shell.
 _SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
+# kubectl's words for a wait cut short by credentials or the network rather than by the rollout.
+_RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexpected EOF|GOAWAY|i/o timeout"
+# Resumed waits per rollout: enough for token renewals in a long rollout, not a loop on a broken cluster.
+MAX_RESUMES = 20
 _APPLY_MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
 
 
@@ -150,25 +154,46 @@ def _check_authorization(
         )
 
 
+def _resumable(tail: list[str]) -> bool:
+    """kubectl stopped waiting because its token or connection went stale, not because the rollout failed."""
+    return any(re.search(_RESUMABLE, line, re.IGNORECASE) for line in tail)
+
+
 def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clone: Path) -> None:
-    """`kubectl rollout status` for each target, all within one WAIT_TIMEOUT."""
+    """`kubectl rollout status` for each target, all within one WAIT_TIMEOUT.
+
+    A wait that kubectl gives up on for a stale token or a dropped connection is resumed by a new
+    kubectl, which asks the exec plugin for a fresh token: waiting never depends on one token living
+    as long as the rollout."""
     deadline = time.monotonic() + timeout
     for target in targets:
-        remaining = max(1, int(deadline - time.monotonic()))
-        logger.info(
-            "Waiting up to %d s for the rollout of %s in namespace %s.", remaining, target, target.namespace
-        )
-        args = [
-            *base,
-            "rollout",
-            "status",
-            str(target),
-            "--namespace",
-            target.namespace,
-            f"--timeout={remaining}s",
-        ]
-        status, _ = process.run(args, kubectl_env, clone)
-        if status != 0:
+        resumed = 0
+        while True:
+            remaining = max(1, int(deadline - time.monotonic()))
+            logger.info(
+                "Waiting up to %d s for the rollout of %s in namespace %s.",
+                remaining,
+                target,
+                target.namespace,
+            )
+            args = [
+                *base,
+                "rollout",
+                "status",
+                str(target),
+                "--namespace",
+                target.namespace,
+                f"--timeout={remaining}s",
+            ]
+            status, tail = process.run(args, kubectl_env, clone)
+            if status == 0:
+                break
+            if _resumable(tail) and resumed < MAX_RESUMES and deadline - time.monotonic() > 1:
+                resumed += 1
+                logger.warning(
+                    "kubectl lost its token or connection while waiting; resuming with a fresh token."
+                )
+                continue
             raise PipeError(
                 f"The rollout of {target} in namespace {target.namespace} did not finish within WAIT_TIMEOUT "
                 f"({timeout} s in all): see kubectl's message above.",
