@@ -36,9 +36,10 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m test.support.demo
 
-## Our whoami against the seed recipe (awscli), same stand-in, same run.
+## Our whoami and EKS tokens against the recipes they replace (awscli), same stand-ins, same run.
 bench: $(STAMP)
 	$(PY) bench/whoami.py
+	$(PY) bench/kubectl_credentials.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
 sample-token: $(STAMP)

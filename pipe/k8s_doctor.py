@@ -5,7 +5,8 @@ to the server (Unauthorized)". Here that becomes the access-entry commands that 
 missing permission is named (verb, resource, namespace) before anything is changed.
 """
 
-import json
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,14 +61,33 @@ class Doctor:
     def close(self) -> None:
         self._api.close()
 
+    @contextlib.contextmanager
+    def _asking(self, what: str, not_found: str = "") -> Iterator[None]:
+        """Answers other than the ones a caller handles become one line, not a traceback."""
+        import urllib3
+
+        try:
+            yield
+        except self._client.ApiException as error:
+            if error.status == 401:
+                raise
+            raise PipeError(
+                f"The cluster answered {what} with HTTP {error.status} ({error.reason})."
+            ) from None
+        except urllib3.exceptions.HTTPError as error:
+            raise PipeError(
+                f"Could not reach the cluster's API server ({what}): {type(error).__name__}."
+            ) from None
+
     def whoami(self, cluster: str, region: str, role_arn: str) -> str:
         """The user the cluster maps us to; a 401 becomes the access-entry explanation."""
         client = self._client
         review = client.V1SelfSubjectReview(api_version="authentication.k8s.io/v1", kind="SelfSubjectReview")
         try:
-            answer = client.AuthenticationV1Api(self._api).create_self_subject_review(
-                review, _request_timeout=REQUEST_TIMEOUT_SECONDS
-            )
+            with self._asking("SelfSubjectReview"):
+                answer = client.AuthenticationV1Api(self._api).create_self_subject_review(
+                    review, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                )
         except client.ApiException as error:
             if error.status == 401:
                 raise PipeError(
@@ -76,8 +96,7 @@ class Doctor:
                     "needs an EKS access entry (or an aws-auth mapping): the commands are printed above.",
                     details=access_entry_commands(cluster, region, role_arn),
                 ) from None
-            logger.warning("SelfSubjectReview answered %s; going on.", error.status)
-            return ""
+            raise
         user = answer.status.user_info
         groups = ", ".join(user.groups or [])
         logger.info(
@@ -87,27 +106,26 @@ class Doctor:
 
     def resources(self, api_version: str) -> dict[str, tuple[str, bool]]:
         """kind -> (resource, namespaced) for one group/version, from the cluster's discovery."""
-        path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        client = self._client
+        group, _, version = api_version.rpartition("/")
         try:
-            answer = self._api.call_api(
-                path,
-                "GET",
-                response_types_map={200: "object"},
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _request_timeout=REQUEST_TIMEOUT_SECONDS,
-            )
-        except self._client.ApiException as error:
-            if error.status == 404:
-                raise PipeError(
-                    f"The cluster does not serve apiVersion {api_version}: check the manifests."
-                ) from None
-            raise
-        answer = json.loads(answer) if isinstance(answer, str | bytes) else answer
+            with self._asking(f"discovery of {api_version}"):
+                if group:
+                    answer = client.CustomObjectsApi(self._api).get_api_resources(
+                        group, version, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                    )
+                else:
+                    answer = client.CoreV1Api(self._api).get_api_resources(
+                        _request_timeout=REQUEST_TIMEOUT_SECONDS
+                    )
+        except PipeError as error:
+            if "HTTP 404" not in error.message:
+                raise
+            raise PipeError(
+                f"The cluster does not serve apiVersion {api_version}: check the manifests."
+            ) from None
         return {
-            item["kind"]: (item["name"], bool(item.get("namespaced")))
-            for item in answer.get("resources", [])
-            if "/" not in item["name"]
+            item.kind: (item.name, bool(item.namespaced)) for item in answer.resources if "/" not in item.name
         }
 
     def needs_for_apply(self, objects: list[dict], namespace: str | None) -> list[Need]:
@@ -146,7 +164,10 @@ class Doctor:
                     )
                 ),
             )
-            answer = api.create_self_subject_access_review(review, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            with self._asking("SelfSubjectAccessReview"):
+                answer = api.create_self_subject_access_review(
+                    review, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                )
             if not answer.status.allowed:
                 refused.append(need)
         return refused
