@@ -215,6 +215,8 @@ def test_bad_kubectl_input_gives_one_clear_line(run, kube_env, changes, expected
 
 
 def test_an_api_version_the_cluster_does_not_serve_is_named(run, kube_env, cluster, clone_dir):
-    (clone_dir / "k8s" / "widget.yaml").write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+    (clone_dir / "k8s" / "widget.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+    )
     result = run(kube_env)
     assert_one_clear_failure(result, "The cluster does not serve apiVersion example.com/v1")
