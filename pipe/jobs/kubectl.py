@@ -117,16 +117,24 @@ def _forbidden_hint(tail: list[str]) -> str:
     return ""
 
 
+def uses_resource_path(command: list[str]) -> bool:
+    """`apply` or `delete`, maybe with flags, but naming no files or objects: RESOURCE_PATH says what."""
+    if command[0] not in ("apply", "delete"):
+        return False
+    flags = command[1:]
+    names_files = any(word.split("=")[0] in _APPLY_MODES for word in flags)
+    return not names_files and all(word.startswith("-") for word in flags)
+
+
 def _arguments(values, path: Path | None) -> list[str]:
     """kubectl's arguments after the global flags: the command, its path, and the pipe's options."""
     command = values["KUBECTL_COMMAND"]
-    if command == ["apply"]:
-        args = ["apply", "-f", str(path), *values["KUBECTL_APPLY_ARGS"][:-1]]
-    elif command == ["delete"]:
-        assert path is not None
-        args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else [])]
-    else:
+    if path is None:
         args = list(command)
+    elif command[0] == "apply":
+        args = ["apply", "-f", str(path), *values["KUBECTL_APPLY_ARGS"][:-1], *command[1:]]
+    else:
+        args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else []), *command[1:]]
     if values["DRY_RUN"] and command[0] in ("apply", "delete"):
         args.append("--dry-run=server")
     if values["DISABLE_VALIDATION"] and command[0] == "apply":
@@ -206,8 +214,8 @@ def run(context: Context) -> str:
     assert identity is not None
     command = values["KUBECTL_COMMAND"]
     clone = private_dir.clone_dir(env)
-    is_apply = command == ["apply"]
-    needs_path = command in (["apply"], ["delete"])
+    needs_path = uses_resource_path(command)
+    is_apply = needs_path and command[0] == "apply"
     path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
     kubectl = _kubectl()
 

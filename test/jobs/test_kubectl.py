@@ -7,7 +7,7 @@ import pytest
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
-from test.support.kube import KubeStandIn, register_cluster
+from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
 
 CLUSTER = "prod"
 DEPLOYMENT = """
@@ -49,6 +49,7 @@ def cluster(moto_server):
         register_cluster(CLUSTER, aws.REGION, standin)
         standin.allow(aws.ROLE_ARN)
         yield standin
+        unregister_cluster(CLUSTER, aws.REGION)
 
 
 def write_manifests(clone_dir, image="nginx:1.27"):
@@ -220,3 +221,57 @@ def test_an_api_version_the_cluster_does_not_serve_is_named(run, kube_env, clust
     )
     result = run(kube_env)
     assert_one_clear_failure(result, "The cluster does not serve apiVersion example.com/v1")
+
+
+def test_apply_with_flags_still_uses_resource_path_labels_and_wait(run, kube_env, cluster):
+    result = run(kube_env | {"KUBECTL_COMMAND": "apply --server-side --force-conflicts"})
+    assert result.returncode == 0, result.output
+    deployment = cluster.object("apps", "v1", "deployments", "default", "web")
+    assert deployment["metadata"]["labels"]["team"] == "payments"
+    assert "1 rollout(s) finished" in result.last_line
+    applies = [r for r in cluster.requests if r["content_type"] == "application/apply-patch+yaml"]
+    assert applies
+
+
+def test_delete_removes_what_resource_path_defines(run, kube_env, cluster):
+    assert run(kube_env).returncode == 0
+    result = run(kube_env | {"KUBECTL_COMMAND": "delete"})
+    assert result.returncode == 0, result.output
+    assert cluster.object("apps", "v1", "deployments", "default", "web") is None
+    assert cluster.object("", "v1", "configmaps", "default", "web-settings") is None
+
+
+def test_a_refused_command_names_the_verb_and_resource(run, kube_env, cluster):
+    cluster.allow(aws.ROLE_ARN, verbs={("get", "apps", "deployments")})
+    result = run(kube_env | {"KUBECTL_COMMAND": "get configmaps", "RESOURCE_PATH": ""})
+    line = assert_one_clear_failure(result, "kubectl get failed (exit status 1).")
+    assert "Kubernetes refused user 'deployer' to list configmaps" in line
+
+
+def test_a_cluster_that_is_not_active_is_one_line(run, kube_env, cluster):
+    from moto.eks.models import eks_backends
+
+    eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].status = "UPDATING"
+    try:
+        result = run(kube_env)
+    finally:
+        eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].status = "ACTIVE"
+    assert_one_clear_failure(result, "EKS cluster 'prod' is UPDATING, not ACTIVE")
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["apply"], True),
+        (["apply", "--server-side"], True),
+        (["apply", "-f", "x.yaml"], False),
+        (["apply", "--filename=x.yaml"], False),
+        (["delete"], True),
+        (["delete", "deployment", "web"], False),
+        (["get", "pods"], False),
+    ],
+)
+def test_which_commands_take_resource_path(command, expected):
+    from pipe.jobs.kubectl import uses_resource_path
+
+    assert uses_resource_path(command) is expected
