@@ -28,6 +28,8 @@ _SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
 _RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexpected EOF|GOAWAY|i/o timeout"
 # Resumed waits per rollout: enough for token renewals in a long rollout, not a loop on a broken cluster.
 MAX_RESUMES = 20
+# A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
+RESUME_PAUSE_SECONDS = 1.0
 _APPLY_MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
 
 
@@ -53,7 +55,7 @@ def _apply_arguments(raw: str) -> list[str]:
     words = _command_line(f"apply {raw}")[1:]
     if not words or words[-1] not in _APPLY_MODES:
         raise ValueError("must end with -f or -k, which RESOURCE_PATH follows")
-    return words
+    return [*words[:-1], _APPLY_MODES[words[-1]]]
 
 
 VARIABLES = (

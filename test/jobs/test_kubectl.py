@@ -275,3 +275,14 @@ def test_which_commands_take_resource_path(command, expected):
     from pipe.jobs.kubectl import uses_resource_path
 
     assert uses_resource_path(command) is expected
+
+
+def test_kustomize_is_rendered_labelled_and_applied(run, kube_env, cluster, clone_dir):
+    (clone_dir / "k8s" / "kustomization.yaml").write_text(
+        "resources: [app/deployment.yaml]\nnamePrefix: blue-\n"
+    )
+    result = run(kube_env | {"KUBECTL_APPLY_ARGS": "--kustomize"})
+    assert result.returncode == 0, result.output
+    deployment = cluster.object("apps", "v1", "deployments", "default", "blue-web")
+    assert deployment is not None and deployment["metadata"]["labels"]["team"] == "payments"
+    assert cluster.object("", "v1", "services", "default", "web") is None
