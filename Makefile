@@ -36,10 +36,11 @@ lint: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m test.support.demo
 
-## Our whoami and EKS tokens against the recipes they replace (awscli), same stand-ins, same run.
+## Our whoami, EKS tokens and s3-sync against the awscli recipes they replace, same stand-ins, same run.
 bench: $(STAMP)
 	$(PY) bench/whoami.py
 	$(PY) bench/kubectl_credentials.py
+	$(PY) bench/s3_sync.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
 sample-token: $(STAMP)

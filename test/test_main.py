@@ -19,10 +19,10 @@ BAD_INPUTS = [
     pytest.param({"COMMAND": ""}, "COMMAND is required", id="empty-command"),
     pytest.param(
         {"COMMAND": "deploy"},
-        "COMMAND must be one of: whoami, trust-policy, kubectl, got 'deploy'",
+        "COMMAND must be one of: whoami, trust-policy, kubectl, s3-sync, got 'deploy'",
         id="unknown-command",
     ),
-    pytest.param({"COMMAND": "s3-sync"}, "COMMAND 's3-sync' is not in version", id="planned-command"),
+    pytest.param({"COMMAND": "cdk"}, "COMMAND 'cdk' is not in version", id="planned-command"),
     pytest.param({"COMMAND": "[whoami"}, "COMMAND must be one of", id="yaml-looking-command"),
     pytest.param({"AWS_OIDC_ROLE_ARN": "deploy"}, "AWS_OIDC_ROLE_ARN must be an IAM role ARN", id="bad-arn"),
     pytest.param(

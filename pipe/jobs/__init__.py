@@ -15,9 +15,10 @@ JOBS = {
     "whoami": "pipe.jobs.whoami",
     "trust-policy": "pipe.jobs.trust_policy",
     "kubectl": "pipe.jobs.kubectl",
+    "s3-sync": "pipe.jobs.s3_sync",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
-PLANNED = ("s3-sync", "beanstalk", "cdk")
+PLANNED = ("beanstalk", "cdk")
 
 
 @dataclass

@@ -1,0 +1,78 @@
+"""What S3's ETag would be for a local file, and whether a listed ETag decides "unchanged".
+
+A single-part upload's ETag is the MD5 of the content. A multipart upload's ETag is the MD5 of the
+parts' binary MD5s followed by `-<number of parts>`, so it depends on the part size: the pipe
+uploads with fixed, named sizes and computes the same. Objects encrypted with SSE-KMS, or uploaded
+by another tool with another part size, have ETags the pipe cannot reproduce: those are decided by
+the MD5 the pipe stores in the object's metadata (read with HeadObject).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MIB = 1024 * 1024
+# Fixed rather than s3transfer's defaults so that a default changing in a new s3transfer does not
+# make every multipart object look changed; equal to those defaults today (8 MiB).
+MULTIPART_THRESHOLD = 8 * MIB
+MULTIPART_CHUNKSIZE = 8 * MIB
+# The metadata key (x-amz-meta-<key>) holding the hex MD5 of the whole content, written at upload.
+METADATA_MD5 = "content-md5-hex"
+_READ_SIZE = 1 * MIB
+_ETAG = re.compile(r'"?([0-9a-fA-F]{32})(?:-([0-9]+))?"?')
+
+
+@dataclass(frozen=True)
+class Digest:
+    md5: str  # hex MD5 of the whole content
+    etag: str  # the ETag S3 gives this content when the pipe uploads it (without quotes)
+
+
+def part_size(size: int) -> int:
+    """The part size s3transfer uses for a file of `size` bytes (it grows the chunk for huge files
+    so that there are at most 10,000 parts)."""
+    from s3transfer.utils import ChunksizeAdjuster
+
+    return ChunksizeAdjuster().adjust_chunksize(MULTIPART_CHUNKSIZE, size)
+
+
+def digest_file(path: Path, size: int) -> Digest:
+    whole = hashlib.md5(usedforsecurity=False)
+    if size < MULTIPART_THRESHOLD:
+        with path.open("rb") as stream:
+            while block := stream.read(_READ_SIZE):
+                whole.update(block)
+        md5 = whole.hexdigest()
+        return Digest(md5=md5, etag=md5)
+    chunk = part_size(size)
+    parts: list[bytes] = []
+    with path.open("rb") as stream:
+        while True:
+            part = hashlib.md5(usedforsecurity=False)
+            remaining = chunk
+            while remaining and (block := stream.read(min(_READ_SIZE, remaining))):
+                part.update(block)
+                whole.update(block)
+                remaining -= len(block)
+            if remaining == chunk:
+                break
+            parts.append(part.digest())
+    return Digest(md5=whole.hexdigest(), etag=multipart_etag(parts))
+
+
+def multipart_etag(part_digests: list[bytes]) -> str:
+    combined = hashlib.md5(b"".join(part_digests), usedforsecurity=False).hexdigest()
+    return f"{combined}-{len(part_digests)}"
+
+
+def same_content(remote_etag: str, local: Digest) -> bool | None:
+    """True: the ETag proves the content is the same. None: the ETag cannot tell (another part
+    size, SSE-KMS, a format we do not know), so look at the metadata MD5. Never False: a differing
+    ETag may still be the same content, and the caller only reaches here for same-size objects."""
+    match = _ETAG.fullmatch(remote_etag.strip())
+    if not match:
+        return None
+    if remote_etag.strip().strip('"').lower() == local.etag:
+        return True
+    return None
