@@ -40,6 +40,10 @@ class Variable:
     is_list: bool = False
     # What to say when a required variable is missing, after "<NAME> is required".
     fix: str = ""
+    # Lists only: how one plain NAME value splits into items (default: commas and spaces), and what
+    # turns the checked items into the value (default: the list itself).
+    split: Callable[[str], list[str]] | None = None
+    combine: Callable[[list], Any] | None = None
 
     def read(self, raw: Any) -> Any:
         if self.is_list:
@@ -66,7 +70,12 @@ class Variable:
                 values.append(self.parse(item))
             except ValueError as error:
                 raise PipeError(self._complaint(str(error), item)) from None
-        return values
+        if self.combine is None:
+            return values
+        try:
+            return self.combine(values)
+        except ValueError as error:
+            raise PipeError(f"{self.name} {error}.") from None
 
     def _check_text(self, raw: str) -> None:
         if len(raw) > MAX_VALUE_LENGTH:
@@ -128,7 +137,11 @@ def matching(pattern: str, expectation: str) -> Parser:
     return parse
 
 
-def _list_items(name: str, env: Mapping[str, str]) -> list[str]:
+def _words(plain: str) -> list[str]:
+    return [item for item in re.split(r"[,\s]+", plain) if item]
+
+
+def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[str]] | None) -> list[str]:
     """A list variable, either as Bitbucket sends YAML lists (NAME_COUNT, NAME_0...) or as one
     comma- or space-separated NAME value (as a repository variable can only be)."""
     count_text = env.get(f"{name}_COUNT")
@@ -140,13 +153,12 @@ def _list_items(name: str, env: Mapping[str, str]) -> list[str]:
             missing = f"{name}_{items.index(None)}"
             raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
         return [item.strip() for item in items if item.strip()]
-    plain = env.get(name, "")
-    return [item for item in re.split(r"[,\s]+", plain) if item]
+    return (split or _words)(env.get(name, ""))
 
 
 def read_all(variables: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, Any]:
     """Read and check every declared variable. Raises PipeError on the first bad one."""
-    lists = {variable.name: _list_items(variable.name, env) for variable in variables if variable.is_list}
+    lists = {v.name: _list_items(v.name, env, v.split) for v in variables if v.is_list}
     # Declared as strings, the toolkit hands each value over untouched (no YAML parsing).
     schema = {v.name: {"type": "string", "nullable": True} for v in variables if not v.is_list}
     toolkit_env = {name: value for name, value in env.items() if name in schema}

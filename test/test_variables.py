@@ -263,3 +263,19 @@ def test_integer_refuses_digits_from_other_scripts(raw):
 def test_matching_is_ascii_only():
     with pytest.raises(ValueError):
         matching(r"\d{12}", "a 12-digit account ID")("１２３４５６７８９０１２")
+
+
+def test_a_list_variable_may_split_a_plain_value_its_own_way_and_combine_the_items():
+    lines = Variable(
+        "RULES", is_list=True, split=lambda raw: raw.splitlines(), combine=lambda items: "|".join(items)
+    )
+    assert read_all((lines,), {"RULES": "a=1, b\nc"})["RULES"] == "a=1, b|c"
+    assert read_all((lines,), {"RULES_COUNT": "2", "RULES_0": "x, y", "RULES_1": "z"})["RULES"] == "x, y|z"
+
+
+def test_a_combine_that_refuses_the_items_is_one_line():
+    def refuse(items):
+        raise ValueError("has two defaults")
+
+    with pytest.raises(PipeError, match=r"^RULES has two defaults\.$"):
+        read_all((Variable("RULES", is_list=True, combine=refuse),), {"RULES": "a b"})

@@ -22,7 +22,7 @@ from pipe.jobs import Context
 from pipe.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.log import emit, logger
 from pipe.private_dir import clone_dir
-from pipe.variables import Variable, boolean, choice, integer, matching, read_all
+from pipe.variables import Variable, boolean, choice, integer, matching
 
 # Uploads are network-bound: several per core keep the pipe busy; the cap keeps the connection
 # pool and S3's per-prefix request rate reasonable.
@@ -88,10 +88,6 @@ def _expires(raw: str) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-def _lines(parser):
-    return lambda raw: parser(cache_rules.split_items(raw))
-
-
 SIGNS_IN = True
 VARIABLES = (
     Variable("S3_BUCKET", parse=_location, required=True, fix="set it to the bucket, or bucket/prefix."),
@@ -100,8 +96,21 @@ VARIABLES = (
     Variable("INCLUDE", is_list=True),
     Variable("EXCLUDE", is_list=True),
     Variable("ACL", parse=choice(ACLS)),
-    Variable("CACHE_CONTROL", parse=_lines(cache_rules.cache_control), default=cache_rules.Rules()),
-    Variable("CONTENT_TYPE", parse=_lines(cache_rules.content_type), default=cache_rules.Rules()),
+    # A YAML list of rules, or a plain value with one rule per line (commas belong inside values).
+    Variable(
+        "CACHE_CONTROL",
+        is_list=True,
+        split=cache_rules.split_items,
+        combine=cache_rules.cache_control,
+        default=cache_rules.Rules(),
+    ),
+    Variable(
+        "CONTENT_TYPE",
+        is_list=True,
+        split=cache_rules.split_items,
+        combine=cache_rules.content_type,
+        default=cache_rules.Rules(),
+    ),
     Variable(
         "CONTENT_ENCODING", parse=matching(r"[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*", "such as gzip or br")
     ),
@@ -118,11 +127,6 @@ VARIABLES = (
     Variable("CLOUDFRONT_PATHS", is_list=True, parse=cloudfront.parse_path),
     Variable("CLOUDFRONT_WAIT", parse=boolean, default=False),
 )
-# A YAML list of rules arrives as NAME_COUNT, NAME_0...; a plain value holds one rule per line.
-_RULE_LISTS = {
-    "CACHE_CONTROL": cache_rules.cache_control,
-    "CONTENT_TYPE": cache_rules.content_type,
-}
 
 
 @dataclass
@@ -144,18 +148,6 @@ class Plan:
     new: list[LocalFile] = field(default_factory=list)
     changed: list[LocalFile] = field(default_factory=list)
     deletions: list[str] = field(default_factory=list)
-
-
-def _rule_values(context: Context) -> dict:
-    values = dict(context.values)
-    for name, build in _RULE_LISTS.items():
-        if context.env.get(f"{name}_COUNT", "").strip():
-            items = read_all((Variable(name, is_list=True),), context.env)[name]
-            try:
-                values[name] = build(items)
-            except ValueError as error:
-                raise PipeError(f"{name} {error}.") from None
-    return values
 
 
 def _content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.MimeTypes) -> str:
@@ -464,7 +456,7 @@ def _write_summary(env, summary: Summary) -> None:
 
 def run(context: Context) -> str:
     started = time.monotonic()
-    values = _rule_values(context)
+    values = dict(context.values)
     _check(values)
     bucket, prefix = values["S3_BUCKET"]
     root, is_dir = _local_root(values, context.env)
