@@ -14,7 +14,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from test.support import aws
-from test.support.checks import assert_one_clear_failure
+from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultyProxy
 
 SITE = {
@@ -457,3 +457,19 @@ def test_object_settings_are_passed_on(run, sync_env, site, s3, bucket):
     )
     grants = s3.get_object_acl(Bucket=bucket, Key="www/index.html")["Grants"]
     assert any(grant["Grantee"].get("URI", "").endswith("/AllUsers") for grant in grants)
+
+
+def test_debug_sync_leaks_no_secret_and_writes_nothing_in_the_clone(run, sync_env, site, clone_dir):
+    before = sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*"))
+    session = f"s3-debug-{uuid.uuid4().hex[:8]}"
+    result, _ = sync(run, sync_env | {"DEBUG": "true", "AWS_ROLE_SESSION_NAME": session})
+    assert "DEBUG: " in result.output and "****" in result.output
+    issued = [role for role in aws.sts_backend().assumed_roles if role.session_name == session]
+    assert len(issued) == 1
+    assert_no_secret(
+        result.output,
+        sync_env["BITBUCKET_STEP_OIDC_TOKEN"],
+        issued[0].secret_access_key,
+        issued[0].session_token,
+    )
+    assert sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*")) == before
