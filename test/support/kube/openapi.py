@@ -77,6 +77,32 @@ def _operation(kind: resources.Kind, action: str, operation_id: str, **extra) ->
     return operation
 
 
+def _read_replace_patch(kind: resources.Kind, schema: str, suffix: str) -> dict:
+    """get, put and patch of one object (or of its status subresource)."""
+    return {
+        "get": _operation(kind, "get", f"read{suffix}", responses=_responses(schema, "200")),
+        "put": _operation(
+            kind,
+            "put",
+            f"replace{suffix}",
+            parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION],
+            requestBody={"content": {"*/*": _body(schema)}, "required": True},
+            responses=_responses(schema, "200", "201"),
+        ),
+        "patch": _operation(
+            kind,
+            "patch",
+            f"patch{suffix}",
+            parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION, _FORCE],
+            requestBody={
+                "content": {media: _body(f"{META}.Patch") for media in PATCH_TYPES},
+                "required": True,
+            },
+            responses=_responses(schema, "200", "201"),
+        ),
+    }
+
+
 def _paths_for(kind: resources.Kind) -> dict:
     prefix = f"/apis/{kind.group}/{kind.version}" if kind.group else f"/api/{kind.version}"
     collection = (
@@ -134,26 +160,7 @@ def _paths_for(kind: resources.Kind) -> dict:
             "parameters": [*namespace_param, _PRETTY] if kind.namespaced else [_PRETTY],
         },
         item: {
-            "get": _operation(kind, "get", f"read{op_suffix}", responses=_responses(schema, "200")),
-            "put": _operation(
-                kind,
-                "put",
-                f"replace{op_suffix}",
-                parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION],
-                requestBody={"content": {"*/*": _body(schema)}, "required": True},
-                responses=_responses(schema, "200", "201"),
-            ),
-            "patch": _operation(
-                kind,
-                "patch",
-                f"patch{op_suffix}",
-                parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION, _FORCE],
-                requestBody={
-                    "content": {media: _body(f"{META}.Patch") for media in PATCH_TYPES},
-                    "required": True,
-                },
-                responses=_responses(schema, "200", "201"),
-            ),
+            **_read_replace_patch(kind, schema, op_suffix),
             "delete": _operation(
                 kind,
                 "delete",
@@ -176,26 +183,7 @@ def _paths_for(kind: resources.Kind) -> dict:
     for subresource in kind.subresources:
         if subresource == "status":
             paths[f"{item}/status"] = {
-                "get": _operation(kind, "get", f"read{op_suffix}Status", responses=_responses(schema, "200")),
-                "put": _operation(
-                    kind,
-                    "put",
-                    f"replace{op_suffix}Status",
-                    parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION],
-                    requestBody={"content": {"*/*": _body(schema)}, "required": True},
-                    responses=_responses(schema, "200", "201"),
-                ),
-                "patch": _operation(
-                    kind,
-                    "patch",
-                    f"patch{op_suffix}Status",
-                    parameters=[_DRY_RUN, _FIELD_MANAGER, _FIELD_VALIDATION, _FORCE],
-                    requestBody={
-                        "content": {media: _body(f"{META}.Patch") for media in PATCH_TYPES},
-                        "required": True,
-                    },
-                    responses=_responses(schema, "200", "201"),
-                ),
+                **_read_replace_patch(kind, schema, f"{op_suffix}Status"),
                 "parameters": path_params + (namespace_param if kind.namespaced else []) + [_PRETTY],
             }
     return paths
