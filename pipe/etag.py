@@ -8,7 +8,6 @@ the MD5 the pipe stores in the object's metadata (read with HeadObject).
 """
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ MULTIPART_CHUNKSIZE = 8 * MIB
 # The metadata key (x-amz-meta-<key>) holding the hex MD5 of the whole content, written at upload.
 METADATA_MD5 = "content-md5-hex"
 _READ_SIZE = 1 * MIB
-_ETAG = re.compile(r'"?([0-9a-fA-F]{32})(?:-([0-9]+))?"?')
 
 
 @dataclass(frozen=True)
@@ -70,9 +68,4 @@ def same_content(remote_etag: str, local: Digest) -> bool | None:
     """True: the ETag proves the content is the same. None: the ETag cannot tell (another part
     size, SSE-KMS, a format we do not know), so look at the metadata MD5. Never False: a differing
     ETag may still be the same content, and the caller only reaches here for same-size objects."""
-    match = _ETAG.fullmatch(remote_etag.strip())
-    if not match:
-        return None
-    if remote_etag.strip().strip('"').lower() == local.etag:
-        return True
-    return None
+    return True if remote_etag.strip().strip('"').lower() == local.etag else None
