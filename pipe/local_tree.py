@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipe.log import logger
+from pipe.private_dir import inside
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,6 @@ class Skipped:
     filtered: int = 0
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) -> Iterator[LocalFile]:
     """The regular files below `root` (already resolved), in no particular order."""
     # Each directory carries the real paths of the directories above it: a followed link that
@@ -66,7 +63,7 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
                     logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
                     continue
                 target = path.resolve()
-                if not _inside(target, root):
+                if not inside(target, root):
                     skipped.outside += 1
                     logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
                     continue

@@ -20,16 +20,17 @@ def clone_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("BITBUCKET_CLONE_DIR") or os.getcwd()).resolve()
 
 
-def _inside(path: Path, directory: Path) -> bool:
+def inside(path: Path, directory: Path) -> bool:
+    """`path` is `directory` or below it (both already resolved)."""
     return path == directory or directory in path.parents
 
 
 def create(env: Mapping[str, str]) -> Path:
     base = Path(tempfile.gettempdir()).resolve()
     clone = clone_dir(env)
-    if _inside(base, clone):
+    if inside(base, clone):
         base = FALLBACK_BASE
-    if _inside(base.resolve(), clone):
+    if inside(base.resolve(), clone):
         raise OSError(f"no temporary directory outside the clone directory {clone}")
     path = Path(tempfile.mkdtemp(prefix="aws-oidc-deploy-", dir=base))
     path.chmod(PRIVATE_MODE)

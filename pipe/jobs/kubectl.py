@@ -92,7 +92,7 @@ def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
             f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
         )
     path = (clone / raw).resolve()
-    if path != clone and clone not in path.parents:
+    if not private_dir.inside(path, clone):
         raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
     if not path.exists():
         raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")

@@ -21,7 +21,7 @@ from pipe.errors import PipeError
 from pipe.jobs import Context
 from pipe.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.log import emit, logger
-from pipe.private_dir import clone_dir
+from pipe.private_dir import clone_dir, inside
 from pipe.variables import Variable, boolean, choice, integer, matching
 
 # Uploads are network-bound: several per core keep the pipe busy; the cap keeps the connection
@@ -167,7 +167,7 @@ def _local_root(values: dict, env) -> tuple[Path, bool]:
     if os.path.isabs(raw):
         raise PipeError(f"LOCAL_PATH must be relative to the clone directory, got {raw!r}.")
     path = (clone / raw).resolve()
-    if not (path == clone or clone in path.parents):
+    if not inside(path, clone):
         raise PipeError(f"LOCAL_PATH {raw!r} leads outside the clone directory {clone}.")
     if not path.exists():
         raise PipeError(f"LOCAL_PATH {raw!r} does not exist in {clone}; build the site before this step.")
