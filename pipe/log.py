@@ -45,29 +45,70 @@ _MIN_SECRET_LENGTH = 8
 
 _known_secrets: set[str] = set()
 _known_pattern: re.Pattern[str] | None = None
+_encoded_cores: set[str] = set()
+_encoded_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
+# Characters of standard and URL-safe base64: a run of them around a secret's encoding is one blob.
+_BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 
 logger = logging.getLogger(LOGGER_NAME)
 
 
+def _base64_cores(raw: bytes) -> set[str]:
+    """What base64 of a blob holding `raw` contains whatever surrounds `raw`, standard and URL-safe.
+
+    `raw` may start at any byte of a blob (`user:secret`, a kubeconfig); modulo 3 that is one of three
+    alignments. At alignment k the first 0, 2 or 3 characters also encode the bytes before it, and
+    the last character encodes bytes after it unless the blob ends evenly: those are left out."""
+    cores = set()
+    for offset, mixed_at_start in ((0, 0), (1, 2), (2, 3)):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
+        mixed_at_end = 1 if (offset + len(raw)) % 3 else 0
+        core = encoded[mixed_at_start : len(encoded) - mixed_at_end]
+        cores |= {core, core.replace("+", "-").replace("/", "_")}
+    return cores
+
+
+def _alternation(values: set[str]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(value) for value in sorted(values, key=len, reverse=True)))
+
+
 def register_secret(value: str | None) -> None:
-    """Mask `value`, and its base64 forms, wherever it appears in output from now on."""
-    global _known_pattern
+    """Mask `value` wherever it appears in output from now on, and any base64 blob that holds it."""
+    global _known_pattern, _encoded_pattern
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
-    raw = value.encode()
-    forms = {
-        value,
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    }
     with _lock:
-        _known_secrets.update(forms)
-        ordered = sorted(_known_secrets, key=len, reverse=True)
-        _known_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _known_secrets.add(value)
+        _encoded_cores.update(_base64_cores(value.encode()))
+        _known_pattern = _alternation(_known_secrets)
+        _encoded_pattern = _alternation(_encoded_cores)
+
+
+def _mask_encoded(text: str) -> str:
+    """Replace each run of base64 characters that holds a secret's encoding by the mask.
+
+    Found by the cores alone, then widened by hand to the run around them: a pattern that matched
+    the run itself would backtrack over every long base64 body botocore logs."""
+    if _encoded_pattern is None:
+        return text
+    pieces = []
+    done = 0
+    for match in _encoded_pattern.finditer(text):
+        start, end = match.start(), match.end()
+        if start < done:
+            continue  # inside a run already masked
+        while start > done and text[start - 1] in _BASE64_CHARACTERS:
+            start -= 1
+        while end < len(text) and text[end] in _BASE64_CHARACTERS:
+            end += 1
+        pieces += [text[done:start], MASK]
+        done = end
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 def redact(text: str) -> str:
+    text = _mask_encoded(text)
     if _known_pattern is not None:
         text = _known_pattern.sub(MASK, text)
     text = _PATTERNS[0].sub(MASK, text)

@@ -1,8 +1,27 @@
 import pytest
+from hypothesis import HealthCheck, settings
 
-from test.support import aws
+from test.support import aws, leaks
 from test.support.run import Result, base_environment, run_pipe
 from test.support.tokens import make_token
+
+# Property tests run the same examples on every machine (derandomize, no example database), so CI
+# cannot be flaky, and without deadlines, since two CPUs are shared with other work.
+settings.register_profile(
+    "repeatable",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("repeatable")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying how many pipe runs the leak scan covered (test/support/run.py scans each)."""
+    if leaks.TALLY.runs:
+        terminalreporter.write_line(leaks.TALLY.line())
 
 
 @pytest.fixture(scope="session")

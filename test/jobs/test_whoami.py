@@ -66,7 +66,7 @@ def test_access_denied_is_not_retried_and_prints_the_trust_policy(run, pipe_env)
     assert_one_clear_failure(
         result, "Not authorized to perform sts:AssumeRoleWithWebIdentity on " + aws.ROLE_ARN
     )
-    assert len(sts.calls) == 1 and "retry" not in result.output
+    assert len(sts.calls) == 1 and "(transient); retry" not in result.output
     policy = result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1]
     import json
 

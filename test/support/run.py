@@ -1,4 +1,9 @@
-"""Run the pipe as a separate process with a chosen environment, as the container runs it."""
+"""Run the pipe as a separate process with a chosen environment, as the container runs it.
+
+Every run is a leak-scan scenario: it runs with DEBUG=true unless the test sets DEBUG itself, and
+afterwards its output and every file it created or changed in the clone (and the pipe's storage
+directories) are searched for its secrets (test/support/leaks.py). A hit fails the test.
+"""
 
 import os
 import re
@@ -6,6 +11,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from test.support import leaks
 
 REPO = Path(__file__).resolve().parents[2]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -43,7 +50,21 @@ def base_environment(home: Path) -> dict[str, str]:
     }
 
 
-def run_pipe(env: dict[str, str], cwd: Path, command: list[str] | None = None) -> Result:
+def with_debug(env: dict[str, str]) -> dict[str, str]:
+    """DEBUG=true unless the test chose a value (even an empty one): the most output there is to leak."""
+    return env if "DEBUG" in env else env | {"DEBUG": "true"}
+
+
+def run_pipe(
+    env: dict[str, str], cwd: Path, command: list[str] | None = None, leak_scan: bool = True
+) -> Result:
+    """Run the pipe and leak-scan the run. `leak_scan=False` only for a run that is meant to show a
+    secret (there is none in this suite); the default DEBUG=true is skipped with it."""
+    if leak_scan:
+        env = with_debug(env)
+        directories = leaks.directories(env, cwd)
+        before = leaks.snapshot(directories)
+        marker = leaks.issued_marker()
     completed = subprocess.run(
         command or [sys.executable, "-m", "pipe"],
         env=env,
@@ -53,4 +74,12 @@ def run_pipe(env: dict[str, str], cwd: Path, command: list[str] | None = None) -
         timeout=TIMEOUT_SECONDS,
         check=False,
     )
-    return Result(completed.returncode, completed.stdout, completed.stderr)
+    result = Result(completed.returncode, completed.stdout, completed.stderr)
+    if leak_scan:
+        secrets = leaks.environment_secrets(env) + leaks.issued_since(marker)
+        left = leaks.left_behind(before, leaks.snapshot(directories))
+        debug = env.get("DEBUG", "").strip().lower() in ("true", "yes", "1", "on")
+        leaks.check(
+            (completed.stdout + completed.stderr).encode(), left, secrets, debug, env.get("COMMAND", "")
+        )
+    return result
