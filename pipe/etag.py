@@ -7,7 +7,9 @@ by another tool with another part size, have ETags the pipe cannot reproduce: th
 the MD5 the pipe stores in the object's metadata (read with HeadObject).
 """
 
+import base64
 import hashlib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ _READ_SIZE = 1 * MIB
 class Digest:
     md5: str  # hex MD5 of the whole content
     etag: str  # the ETag S3 gives this content when the pipe uploads it (without quotes)
+    crc32: str = ""  # base64 of the big-endian CRC32, as S3's x-amz-checksum-crc32 header wants it
 
 
 def part_size(size: int) -> int:
@@ -38,11 +41,13 @@ def part_size(size: int) -> int:
 def digest_file(path: Path, size: int) -> Digest:
     whole = hashlib.md5(usedforsecurity=False)
     if size < MULTIPART_THRESHOLD:
+        crc = 0
         with path.open("rb") as stream:
             while block := stream.read(_READ_SIZE):
                 whole.update(block)
+                crc = zlib.crc32(block, crc)
         md5 = whole.hexdigest()
-        return Digest(md5=md5, etag=md5)
+        return Digest(md5=md5, etag=md5, crc32=base64.b64encode(crc.to_bytes(4, "big")).decode())
     chunk = part_size(size)
     parts: list[bytes] = []
     with path.open("rb") as stream:

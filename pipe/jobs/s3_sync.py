@@ -6,6 +6,7 @@ uploaded when its size differs, or when its size is equal and neither the ETag n
 pipe stored in the object's metadata matches the local content.
 """
 
+import contextlib
 import datetime
 import email.utils
 import json
@@ -67,6 +68,8 @@ STORAGE_CLASSES = (
     "GLACIER_IR",
 )
 SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
+# As AWS CLI v2's preferred_transfer_client: auto is the CRT client unless a proxy is configured.
+TRANSFER_CLIENTS = ("auto", "crt", "classic")
 
 
 def _location(raw: str) -> tuple[str, str]:
@@ -120,6 +123,7 @@ VARIABLES = (
     Variable("SSE_KMS_KEY_ID", parse=matching(r"[A-Za-z0-9:/_+=.@-]{1,2048}", "a KMS key id, ARN or alias")),
     Variable("FOLLOW_SYMLINKS", parse=boolean, default=False),
     Variable("MAX_CONCURRENCY", parse=integer(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY),
+    Variable("S3_TRANSFER_CLIENT", parse=choice(TRANSFER_CLIENTS), default="auto"),
     Variable("DRY_RUN", parse=boolean, default=False),
     Variable(
         "CLOUDFRONT_DISTRIBUTION_ID", parse=matching(r"[A-Z0-9]{1,64}", "a distribution id such as E2EXAMPLE")
@@ -347,49 +351,50 @@ def _extra_args(item: LocalFile, digest: etag.Digest, values: dict, table) -> di
     return args
 
 
-def _upload(s3, bucket, files, digests, values, summary) -> None:
-    from s3transfer.manager import TransferConfig, TransferManager
+def _upload(s3, bucket, files, digests, values, summary, identity, env) -> None:
+    from pipe import s3_upload
 
+    engine = s3_upload.engine_for(values["S3_TRANSFER_CLIENT"], env)
+    if engine == "classic" and values["S3_TRANSFER_CLIENT"] == "auto":
+        logger.info("A proxy is configured: uploading with the classic transfer client, which honours it.")
     table = mimetypes.MimeTypes()
-    config = TransferConfig(
-        multipart_threshold=etag.MULTIPART_THRESHOLD,
-        multipart_chunksize=etag.MULTIPART_CHUNKSIZE,
-        max_request_concurrency=values["MAX_CONCURRENCY"],
-    )
     html = [(k, i) for k, i in files if i.relative.lower().endswith(HTML_SUFFIXES)]
     other = [(k, i) for k, i in files if not i.relative.lower().endswith(HTML_SUFFIXES)]
     total = sum(item.size for _, item in files)
-    with _Progress(len(files), total) as progress, TransferManager(s3, config) as manager:
+    manager = s3_upload.transfer_manager(engine, s3, identity, values["MAX_CONCURRENCY"], env)
+    with _Progress(len(files), total) as progress, manager as uploader:
         # HTML last: a page goes live only once every asset it may point at is there.
         for batch in (other, html):
             futures = []
             for key, item in batch:
                 digest = digests.of(key, item)
-                futures.append(
-                    (
-                        item,
-                        manager.upload(
-                            str(item.path), bucket, key, extra_args=_extra_args(item, digest, values, table)
-                        ),
-                    )
-                )
+                extra = _extra_args(item, digest, values, table) | s3_upload.checksum_args(digest, item.size)
+                with _explained(item):
+                    futures.append((item, uploader.upload(str(item.path), bucket, key, extra_args=extra)))
             for item, future in futures:
-                try:
+                with _explained(item):
                     future.result()
-                except FileNotFoundError:
-                    raise PipeError(f"{item.relative} disappeared while it was being uploaded.") from None
-                except s3_error_types() as error:
-                    raise PipeError(f"Upload of {item.relative} failed: {_describe(error)}") from None
                 progress.done(item.size)
                 summary.uploaded += 1
                 summary.bytes_uploaded += item.size
 
 
+@contextlib.contextmanager
+def _explained(item: LocalFile):
+    try:
+        yield
+    except FileNotFoundError:
+        raise PipeError(f"{item.relative} disappeared while it was being uploaded.") from None
+    except s3_error_types() as error:
+        raise PipeError(f"Upload of {item.relative} failed: {_describe(error)}") from None
+
+
 def s3_error_types():
+    from awscrt.exceptions import AwsCrtError
     from botocore.exceptions import BotoCoreError, ClientError
     from s3transfer.exceptions import S3UploadFailedError
 
-    return (ClientError, BotoCoreError, S3UploadFailedError)
+    return (ClientError, BotoCoreError, S3UploadFailedError, AwsCrtError)
 
 
 def _describe(error: Exception) -> str:
@@ -517,7 +522,7 @@ def run(context: Context) -> str:
 
     logger.info("%d of %d files to upload, %d to delete.", len(uploads), summary.scanned, len(plan.deletions))
     try:
-        _upload(s3, bucket, uploads, digests, values, summary)
+        _upload(s3, bucket, uploads, digests, values, summary, identity, context.env)
         _delete(s3, bucket, plan.deletions, summary)
     except (ClientError, BotoCoreError) as error:
         raise _client_error(error, bucket) from None

@@ -1,5 +1,6 @@
 """End to end: COMMAND=s3-sync as a process against the moto server (S3 and CloudFront)."""
 
+import base64
 import hashlib
 import json
 import os
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zlib
 
 import boto3
 import pytest
@@ -118,6 +120,10 @@ def test_first_sync_uploads_every_file_with_types_and_cache_rules(run, sync_env,
         assert head["CacheControl"] == cache_control, relative
     body = s3.get_object(Bucket=bucket, Key="www/données/été 1.txt")["Body"].read().decode()
     assert body == SITE["données/été 1.txt"]
+    # Each upload carried the CRC32 of the file as the pipe hashed it (S3 refuses a body that differs).
+    head = s3.head_object(Bucket=bucket, Key="www/index.html", ChecksumMode="ENABLED")
+    crc = zlib.crc32(SITE["index.html"].encode()).to_bytes(4, "big")
+    assert head["ChecksumCRC32"] == base64.b64encode(crc).decode()
     assert "Uploaded:          7" in result.stdout and "Skipped unchanged: 0" in result.stdout
     assert result.last_line.startswith(f"✔ Synced s3://{bucket}/www/: 7 uploaded, 0 unchanged, 0 deleted")
 
@@ -380,14 +386,26 @@ def many_files(site, count):
         path.write_bytes(os.urandom(100 + number))
 
 
-def test_sync_completes_through_slow_down_and_resets(run, sync_env, site, s3, bucket, moto_server):
+@pytest.mark.parametrize("client", ["crt", "classic"])
+def test_sync_completes_through_slow_down_and_resets(run, sync_env, site, s3, bucket, moto_server, client):
     many_files(site, 150)
     for key in ("www/stale-1.css", "www/stale-2.html"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
     with FaultyProxy(moto_server.url, bucket, rate=0.1) as proxy:
-        result, summary = sync(run, sync_env, AWS_ENDPOINT_URL=proxy.url, DELETE_FLAG="true")
+        result, summary = sync(
+            run, sync_env, AWS_ENDPOINT_URL=proxy.url, DELETE_FLAG="true", S3_TRANSFER_CLIENT=client
+        )
     assert proxy.faults["slow_down"] > 0 and proxy.faults["reset"] > 0, proxy.faults
     assert summary["uploaded"] == len(SITE) + 150 and summary["deleted"] == 2, result.output
+    assert bucket_contents(s3, bucket) == local_contents(site)
+
+
+def test_a_configured_proxy_selects_the_classic_client_which_honours_it(run, sync_env, site, s3, bucket):
+    # The endpoint is excluded from the proxy, so the upload works only if NO_PROXY is honoured too.
+    env = sync_env | {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    result, summary = sync(run, env | {"NO_PROXY": "127.0.0.1"})
+    assert "A proxy is configured: uploading with the classic transfer client" in result.output
+    assert summary["uploaded"] == len(SITE)
     assert bucket_contents(s3, bucket) == local_contents(site)
 
 
