@@ -238,3 +238,37 @@ def test_kubectl_apply_in_the_container(docker, clone, moto_server):
     assert any(seen["accepted"] for seen in cluster.tokens_seen)
     assert "k8s-aws-v1." not in result.output
     assert snapshot(clone) == before
+
+
+def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, moto_server):
+    """The image's awscrt native library loads on python:3.13-slim and publishes the site."""
+    import boto3
+
+    site = clone / "build"
+    (site / "assets").mkdir(parents=True)
+    files = {
+        "index.html": b"<h1>hi</h1>",
+        "assets/app.js": b"console.log(1)",
+        "assets/big.bin": os.urandom(9 << 20),
+    }
+    for relative, content in files.items():
+        (site / relative).write_bytes(content)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_server.url,
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = f"container-site-{os.getpid()}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    variables = pipe_variables(
+        moto_server, make_token(), COMMAND="s3-sync", S3_BUCKET=bucket, LOCAL_PATH="build", DEBUG="true"
+    )
+    result = run_like_bitbucket(docker, clone, variables)
+    assert result.returncode == 0, result.output
+    assert "Uploading with the CRT S3 client" in result.output
+    for relative, content in files.items():
+        assert s3.get_object(Bucket=bucket, Key=relative)["Body"].read() == content, relative
+    again = run_like_bitbucket(docker, clone, variables)
+    assert again.returncode == 0 and "Uploaded:          0" in again.stdout, again.output
