@@ -17,6 +17,13 @@ from pipe.log import logger
 APPLY_VERBS = ("get", "create", "patch")
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 REQUEST_TIMEOUT_SECONDS = 30
+# An API server under load answers 429 (API Priority and Fairness) or 5xx, often with Retry-After,
+# and connections drop during a control-plane update. The doctor's requests read only (reviews
+# create nothing), so every one of them may be repeated. Backoff 0.5 s doubling, at most 8 s a wait.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+RETRY_ATTEMPTS = 6
+RETRY_BACKOFF_SECONDS = 0.5
+RETRY_BACKOFF_MAX_SECONDS = 8
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,20 @@ def access_entry_commands(cluster: str, region: str, role_arn: str) -> str:
     )
 
 
+def _retries():
+    from urllib3.util import Retry
+
+    return Retry(
+        total=RETRY_ATTEMPTS - 1,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # POSTs too: SelfSubject*Reviews change nothing
+        backoff_factor=RETRY_BACKOFF_SECONDS,
+        backoff_max=RETRY_BACKOFF_MAX_SECONDS,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last answer then becomes the one-line explanation
+    )
+
+
 class Doctor:
     def __init__(self, endpoint: str, ca_file: Path, token: str):
         from kubernetes import client
@@ -55,6 +76,7 @@ class Doctor:
         # kubernetes 36 looks the prefix up under "BearerToken"; older clients under "authorization".
         configuration.api_key = {"BearerToken": token, "authorization": token}
         configuration.api_key_prefix = {"BearerToken": "Bearer", "authorization": "Bearer"}
+        configuration.retries = _retries()
         self._client = client
         self._api = client.ApiClient(configuration)
 

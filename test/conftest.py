@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import HealthCheck, settings
 
-from test.support import aws, leaks
+from test.support import aws, faults, leaks
 from test.support.run import Result, base_environment, run_pipe
 from test.support.tokens import make_token
 
@@ -19,9 +19,12 @@ settings.load_profile("repeatable")
 
 
 def pytest_terminal_summary(terminalreporter):
-    """One line saying how many pipe runs the leak scan covered (test/support/run.py scans each)."""
+    """How many pipe runs the leak scan covered (test/support/run.py scans each), and what the fault
+    proxy injected in each job's run through it."""
     if leaks.TALLY.runs:
         terminalreporter.write_line(leaks.TALLY.line())
+    for line in faults.FIGURES:
+        terminalreporter.write_line(f"fault proxy: {line}")
 
 
 @pytest.fixture(scope="session")

@@ -1,50 +1,262 @@
-"""A fault-injecting HTTP proxy in front of the moto server, for S3's bad days.
+"""A fault-injecting HTTP(S) proxy for the test bench: between the pipe and moto, or any stand-in.
 
-The pipe reaches it through AWS_ENDPOINT_URL as it would any endpoint. Requests for one bucket
-are answered, at the chosen rate, with 503 SlowDown or a reset connection (no response at all);
-everything else (sign-in, CloudFront) passes through untouched. `delay_seconds` slows every bucket
-request, so that a test can stop the pipe half way.
+The pipe reaches it as it would reach any endpoint (AWS_ENDPOINT_URL, or a cluster endpoint moto's
+EKS hands out). Each eligible request is answered, at the chosen rates, with a fault instead of
+being forwarded:
+
+- "500": HTTP 500 with an InternalError body in the service's protocol shape;
+- "503": HTTP 503 with no body;
+- "slow_down": HTTP 503 with S3's `<Error><Code>SlowDown</Code>` XML body (other AWS services: a
+  503 ServiceUnavailable in their shape; Kubernetes: a 503 without Retry-After);
+- "throttling": the service's own throttling answer: 400 `Throttling` in an `<ErrorResponse>` (Query
+  services: STS, Elastic Beanstalk, CloudFormation; CloudFront's REST-XML), 400
+  `{"__type": "ThrottlingException"}` (JSON services), 429 `ThrottlingException` (REST-JSON: EKS),
+  503 SlowDown (S3, which throttles that way), 429 `TooManyRequests` Status (Kubernetes);
+- "reset": the connection is reset (TCP RST) without an answer;
+- and, on its own roll, added latency before the request goes on.
+
+A fault is made instead of forwarding, so the server never saw a faulted request: retrying it is
+always safe, and the end state can be compared exactly. Which requests are eligible is a predicate
+(`eligible`), because not every client retries everything (see kubectl_retries).
+
+Deterministic with a seed: a request's roll depends on the seed, its method, path and how many
+times the same method and path were seen before — not on thread timing — so a rerun that makes the
+same requests gets the same faults. Counters per kind are in `faults`, every fault in `injected`.
 """
 
+import contextlib
 import http.client
+import json
 import random
 import socket
+import ssl
 import struct
 import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+KINDS = ("500", "503", "slow_down", "throttling", "reset")
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
 )
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "expect"}
+# Seconds a Kubernetes client is asked to wait after a 429 or 5xx (client-go honours Retry-After).
+KUBE_RETRY_AFTER_SECONDS = 1
+UPSTREAM_TIMEOUT_SECONDS = 120
+_STREAM_BLOCK = 64 * 1024
 
 
-class FaultyProxy:
+@dataclass(frozen=True)
+class Request:
+    """What a predicate sees of a request."""
+
+    method: str
+    path: str  # with the query string
+    headers: Mapping[str, str]
+    body: bytes
+    service: str  # "s3", "sts", "cloudfront", "eks", "elasticbeanstalk", ..., "kubernetes", "unknown"
+
+
+# A predicate says which fault kinds a request may get: True (all), False (none) or the kinds.
+Predicate = Callable[[Request], "bool | Collection[str]"]
+
+
+def everything(_request: Request) -> bool:
+    """botocore (standard retry mode) and the pipe's sign-in retry every AWS call on 5xx, throttling
+    and connection errors, whatever the method: every request to an AWS stand-in is eligible."""
+    return True
+
+
+# What kubectl (client-go 1.36) and the pipe's authorization doctor retry, as measured through this
+# proxy (test/test_faults_e2e.py): a 429 or 5xx that carries Retry-After, for every method (the
+# server promises it did nothing); a reset connection only for GET (client-go does not repeat a
+# write it cannot know the fate of) and for the doctor's reviews (which change nothing). A 503
+# without Retry-After ("slow_down" here) fails kubectl by design: it is never made for Kubernetes.
+KUBECTL_RETRIES_ANY_METHOD = ("500", "503", "throttling")
+KUBECTL_RETRIES_GET = (*KUBECTL_RETRIES_ANY_METHOD, "reset")
+
+
+def kubectl_retries(request: Request) -> tuple[str, ...]:
+    if request.method == "GET" or "/selfsubject" in request.path:
+        return KUBECTL_RETRIES_GET
+    return KUBECTL_RETRIES_ANY_METHOD
+
+
+def service_of(headers: Mapping[str, str], body: bytes, kubernetes: bool) -> str:
+    if kubernetes:
+        return "kubernetes"
+    authorization = headers.get("Authorization", "")
+    if "Credential=" in authorization:
+        # Credential=AKID/20250101/eu-west-1/s3/aws4_request
+        scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            return scope[3]
+    if b"Action=AssumeRoleWithWebIdentity" in body:  # the one unsigned call the pipe makes
+        return "sts"
+    return "unknown"
+
+
+def _query_error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = (
+        f"<ErrorResponse><Error><Type>{'Receiver' if status >= 500 else 'Sender'}</Type>"
+        f"<Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>00000000-0000-4000-8000-fa0170000000</RequestId></ErrorResponse>"
+    ).encode()
+    return status, [("Content-Type", "text/xml")], body
+
+
+def _json_error(status: int, code: str, message: str, rest: bool) -> tuple[int, list[tuple[str, str]], bytes]:
+    if rest:  # REST-JSON: the code travels in a header
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        return status, headers, json.dumps({"message": message}).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.1")]
+    return status, headers, json.dumps({"__type": code, "message": message}).encode()
+
+
+def _kube_error(
+    status: int, reason: str, message: str, retry_after: bool = True
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": status,
+    }
+    headers = [("Content-Type", "application/json")]
+    if retry_after:
+        headers.append(("Retry-After", str(KUBE_RETRY_AFTER_SECONDS)))
+    return status, headers, json.dumps(body).encode()
+
+
+def answer_for(kind: str, request: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The fault `kind` as the service of `request` would send it."""
+    service = request.service
+    if kind == "503":
+        headers = [("Retry-After", str(KUBE_RETRY_AFTER_SECONDS))] if service == "kubernetes" else []
+        return 503, headers, b""
+    json_target = "X-Amz-Target" in request.headers
+    if service == "s3" and kind in ("slow_down", "throttling"):
+        return 503, [("Content-Type", "application/xml")], SLOW_DOWN
+    if kind == "slow_down":  # S3's way to say "slow down"; other services say it with a plain 503 code
+        if service == "kubernetes":
+            return _kube_error(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+                retry_after=False,
+            )
+        if json_target or service == "eks":
+            return _json_error(
+                503, "ServiceUnavailableException", "Service unavailable", rest=not json_target
+            )
+        return _query_error(503, "ServiceUnavailable", "Service is unavailable, please retry.")
+    if kind == "500":
+        if service == "kubernetes":
+            return _kube_error(500, "InternalError", "Internal error occurred: injected by the fault proxy")
+        if service == "s3":
+            body = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+            return 500, [("Content-Type", "application/xml")], body
+        if json_target or service == "eks":
+            return _json_error(500, "InternalFailure", "injected", rest=not json_target)
+        return _query_error(500, "InternalFailure", "injected by the fault proxy")
+    if kind == "throttling":
+        if service == "kubernetes":
+            return _kube_error(429, "TooManyRequests", "too many requests, please try again later")
+        if json_target:
+            return _json_error(400, "ThrottlingException", "Rate exceeded", rest=False)
+        if service == "eks":
+            return _json_error(429, "ThrottlingException", "Rate exceeded", rest=True)
+        return _query_error(400, "Throttling", "Rate exceeded")
+    raise ValueError(f"not an answer: {kind}")
+
+
+@dataclass
+class Rates:
+    """Fractions of eligible requests (each attempt rolls anew) faulted, per kind; sum at most 1."""
+
+    http_500: float = 0.0
+    http_503: float = 0.0
+    slow_down: float = 0.0
+    throttling: float = 0.0
+    reset: float = 0.0
+    latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
+    latency_seconds: float = 0.2
+
+    def by_kind(self) -> dict[str, float]:
+        return dict(
+            zip(
+                KINDS,
+                (self.http_500, self.http_503, self.slow_down, self.throttling, self.reset),
+                strict=True,
+            )
+        )
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_kind().values())
+
+    @classmethod
+    def mixed(cls, total: float, kinds=KINDS, latency: float = 0.0) -> "Rates":
+        share = total / len(kinds)
+        names = {"500": "http_500", "503": "http_503"}
+        return cls(**{names.get(kind, kind): share for kind in kinds}, latency=latency)
+
+
+class FaultProxy:
+    """A proxy in front of `upstream` (http:// or https://). For an https upstream give `tls`, the
+    server's certificate and key (test.support.kube.tls.ServerCredentials): the proxy then answers
+    with the same certificate, so the client's CA check passes, and forwards over TLS."""
+
     def __init__(
-        self, upstream: str, bucket: str, rate: float = 0.1, delay_seconds: float = 0.0, seed: int = 6
+        self,
+        upstream: str,
+        rates: Rates | None = None,
+        *,
+        seed: int = 8,
+        eligible: Predicate = everything,
+        tls=None,
+        delay_seconds: float = 0.0,
     ):
         self.upstream = urlparse(upstream)
-        self.bucket = bucket
-        self.rate = rate
+        self.rates = rates or Rates()
+        self.seed = seed
+        self.eligible = eligible
         self.delay_seconds = delay_seconds
-        self.random = random.Random(seed)
         self.lock = threading.Lock()
-        self.faults = {"slow_down": 0, "reset": 0}
-        self.requests = 0
-        # (method, path) of every bucket request that reached the server, in arrival order.
+        self.faults: Counter = Counter({kind: 0 for kind in (*KINDS, "latency")})
+        self.requests = 0  # every request received
+        self.eligible_requests = 0
+        # (method, path) of every eligible request that reached the upstream, in arrival order.
         self.log: list[tuple[str, str]] = []
+        # (method, path, kind) of every fault made.
+        self.injected: list[tuple[str, str, str]] = []
+        self._seen: Counter = Counter()
+        self._tls = tls
+        self._upstream_context = None
+        if self.upstream.scheme == "https":
+            self._upstream_context = ssl.create_default_context()
+            if tls is not None:
+                self._upstream_context.load_verify_locations(cadata=tls.ca_pem)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.ssl_context().wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
-    def __enter__(self) -> "FaultyProxy":
+    def __enter__(self) -> "FaultProxy":
         self._thread.start()
         return self
 
@@ -52,22 +264,52 @@ class FaultyProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _fault(self, path: str) -> str | None:
-        if not path.startswith(f"/{self.bucket}"):
-            return None
+    def summary(self) -> str:
+        made = ", ".join(f"{kind} {count}" for kind, count in self.faults.items() if count)
+        total = sum(count for kind, count in self.faults.items() if kind != "latency")
+        return (
+            f"{total} faults in {self.eligible_requests} eligible of {self.requests} requests"
+            f" ({made or 'none'})"
+        )
+
+    def _roll(self, request: Request) -> tuple[bool, str | None, bool]:
+        """(eligible, fault kind or None, delayed) for this request.
+
+        A function of the seed, the method, the path (without its query string, which holds
+        signatures and random timeouts) and how often that method and path were seen before: so
+        concurrent requests to different paths get the same faults in any order."""
+        allowed = self.eligible(request)
+        key = (request.method, request.path.split("?", 1)[0])
         with self.lock:
             self.requests += 1
-            roll = self.random.random()
-            if roll < self.rate / 2:
-                self.faults["slow_down"] += 1
-                return "slow_down"
-            if roll < self.rate:
-                self.faults["reset"] += 1
-                return "reset"
-        return None
+            if not allowed:
+                return False, None, False
+            self.eligible_requests += 1
+            self._seen[key] += 1
+            nth = self._seen[key]
+        dice = random.Random(f"{self.seed}|{key[0]}|{key[1]}|{nth}")
+        roll, delay_roll = dice.random(), dice.random()
+        chosen = None
+        threshold = 0.0
+        for kind, rate in self.rates.by_kind().items():
+            if allowed is not True and kind not in allowed:
+                continue
+            threshold += rate
+            if roll < threshold:
+                chosen = kind
+                break
+        delayed = delay_roll < self.rates.latency
+        with self.lock:
+            if chosen:
+                self.faults[chosen] += 1
+                self.injected.append((request.method, request.path, chosen))
+            if delayed:
+                self.faults["latency"] += 1
+        return True, chosen, delayed
 
     def _handler(self):
         proxy = self
+        kubernetes = self._tls is not None
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -75,37 +317,70 @@ class FaultyProxy:
             def log_message(self, *_args) -> None:
                 pass
 
-            def _relay(self) -> None:
+            def handle(self) -> None:
+                with contextlib.suppress(ssl.SSLError, ConnectionError, OSError):
+                    super().handle()
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    return b"".join(chunks)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                fault = proxy._fault(self.path)
+                return self.rfile.read(length) if length else b""
+
+            def _relay(self) -> None:
+                body = self._body()
+                headers = {k: v for k, v in self.headers.items()}
+                request = Request(
+                    self.command, self.path, headers, body, service_of(headers, body, kubernetes)
+                )
+                eligible, fault, delayed = proxy._roll(request)
+                if delayed:
+                    time.sleep(proxy.rates.latency_seconds)
                 if fault == "reset":
                     # SO_LINGER 0: the close sends RST, as a dropped connection does.
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.close_connection = True
                     return
-                if fault == "slow_down":
-                    self._answer(503, [("Content-Type", "application/xml")], SLOW_DOWN)
+                if fault:
+                    self._answer(*answer_for(fault, request))
                     return
-                if self.path.startswith(f"/{proxy.bucket}"):
+                if eligible:
                     if proxy.delay_seconds:
-                        threading.Event().wait(proxy.delay_seconds)
+                        time.sleep(proxy.delay_seconds)
                     with proxy.lock:
                         proxy.log.append((self.command, self.path))
-                upstream = http.client.HTTPConnection(
-                    proxy.upstream.hostname, proxy.upstream.port, timeout=60
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"expect"}}
-                upstream.request(self.command, self.path, body=body, headers=headers)
-                response = upstream.getresponse()
-                data = response.read()
-                upstream.close()
-                passed = [
-                    (k, v)
-                    for k, v in response.getheaders()
-                    if k.lower() not in _HOP_BY_HOP | {"content-length"}
-                ]
-                self._answer(response.status, passed, data)
+                self._forward(body)
+
+            def _forward(self, body: bytes) -> None:
+                host, port = proxy.upstream.hostname, proxy.upstream.port
+                if proxy._upstream_context is not None:
+                    upstream = http.client.HTTPSConnection(
+                        host, port, timeout=UPSTREAM_TIMEOUT_SECONDS, context=proxy._upstream_context
+                    )
+                else:
+                    upstream = http.client.HTTPConnection(host, port, timeout=UPSTREAM_TIMEOUT_SECONDS)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                    if body or self.command in ("POST", "PUT", "PATCH"):
+                        headers["Content-Length"] = str(len(body))
+                    upstream.request(self.command, self.path, body=body or None, headers=headers)
+                    response = upstream.getresponse()
+                    passed = [
+                        (k, v)
+                        for k, v in response.getheaders()
+                        if k.lower() not in _HOP_BY_HOP | {"content-length"}
+                    ]
+                    if response.getheader("Content-Length") is not None or self.command == "HEAD":
+                        self._answer(response.status, passed, response.read())
+                    else:  # a stream (a Kubernetes watch): pass each piece on as it comes
+                        self._stream(response, passed)
+                finally:
+                    upstream.close()
 
             def _answer(self, status: int, headers, data: bytes) -> None:
                 self.send_response(status)
@@ -118,6 +393,48 @@ class FaultyProxy:
                     self.wfile.write(data)
                 self.close_connection = True
 
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
+            def _stream(self, response, headers) -> None:
+                self.send_response(response.status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.flush()
+                self.close_connection = True
+                try:
+                    while piece := response.read1(_STREAM_BLOCK):
+                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                        self.wfile.flush()
+                except (http.client.HTTPException, ValueError):
+                    return  # the upstream broke its stream off: so does the proxy, without the last chunk
+                self.wfile.write(b"0\r\n\r\n")
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _relay
 
         return Handler
+
+
+# "job: what was injected" for each run through a proxy that asked to be reported, in this session.
+FIGURES: list[str] = []
+
+
+def report(job: str, *proxies: FaultProxy) -> None:
+    FIGURES.append(f"{job}: " + "; ".join(proxy.summary() for proxy in proxies))
+
+
+class FaultyProxy(FaultProxy):
+    """S3 faults for one bucket (the first form of this proxy, as test/jobs/test_s3_sync.py uses it):
+    `rate` split evenly between 503 SlowDown and resets, `delay_seconds` before each bucket request."""
+
+    def __init__(
+        self, upstream: str, bucket: str, rate: float = 0.1, delay_seconds: float = 0.0, seed: int = 6
+    ):
+        self.bucket = bucket
+        super().__init__(
+            upstream,
+            Rates(slow_down=rate / 2, reset=rate / 2),
+            seed=seed,
+            eligible=lambda request: request.path.startswith(f"/{bucket}"),
+            delay_seconds=delay_seconds,
+        )

@@ -1,0 +1,133 @@
+"""The fault proxy of the test bench (test/support/faults.py): shapes botocore understands, seeds,
+eligibility, counters, and TLS in front of the Kubernetes stand-in."""
+
+import contextlib
+import json
+import ssl
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError
+
+from test.support import aws
+from test.support.faults import FaultProxy, Rates, kubectl_retries
+from test.support.kube import KubeStandIn
+
+NO_RETRIES = Config(retries={"total_max_attempts": 1})
+
+
+def client(service, url, region=aws.REGION):
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+
+
+CALLS = {
+    "sts": lambda c: c.get_caller_identity(),  # Query protocol
+    "s3": lambda c: c.list_buckets(),  # REST-XML (S3)
+    "cloudfront": lambda c: c.list_distributions(),  # REST-XML (ErrorResponse)
+    "eks": lambda c: c.list_clusters(),  # REST-JSON
+    "ssm": lambda c: c.get_parameter(Name="x"),  # JSON (X-Amz-Target)
+    "elasticbeanstalk": lambda c: c.describe_environments(),  # Query
+}
+THROTTLING_CODES = {
+    "sts": "Throttling",
+    "s3": "SlowDown",
+    "cloudfront": "Throttling",
+    "eks": "ThrottlingException",
+    "ssm": "ThrottlingException",
+    "elasticbeanstalk": "Throttling",
+}
+
+
+@pytest.mark.parametrize("service", CALLS)
+def test_throttling_is_answered_in_each_protocols_shape(moto_server, service):
+    with FaultProxy(moto_server.url, Rates(throttling=1.0)) as proxy, pytest.raises(ClientError) as raised:
+        CALLS[service](client(service, proxy.url))
+    assert raised.value.response["Error"]["Code"] == THROTTLING_CODES[service]
+    assert proxy.faults["throttling"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [("500", 500, "InternalFailure"), ("503", 503, "503"), ("slow_down", 503, "ServiceUnavailable")],
+)
+def test_server_errors_have_their_status(moto_server, kind, status, code):
+    names = {"500": "http_500", "503": "http_503"}
+    proxy = FaultProxy(moto_server.url, Rates(**{names.get(kind, kind): 1.0}))
+    with proxy, pytest.raises(ClientError) as raised:
+        client("sts", proxy.url).get_caller_identity()
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert raised.value.response["Error"]["Code"] == code
+
+
+def test_a_reset_is_a_dropped_connection_and_the_server_never_sees_the_request(moto_server):
+    s3 = client("s3", moto_server.url)
+    s3.create_bucket(Bucket="reset-check", CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    proxy = FaultProxy(moto_server.url, Rates(reset=1.0))
+    with proxy, pytest.raises(ConnectionClosedError):
+        client("s3", proxy.url).put_object(Bucket="reset-check", Key="k", Body=b"x")
+    assert "Contents" not in s3.list_objects_v2(Bucket="reset-check")
+    assert proxy.log == []
+
+
+def _faults_of(moto_server, seed):
+    s3 = client("s3", moto_server.url)
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket="seeded", CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    with FaultProxy(moto_server.url, Rates.mixed(0.5), seed=seed) as proxy:
+        faulty = client("s3", proxy.url)
+        for number in range(40):
+            with contextlib.suppress(ClientError, ConnectionClosedError):
+                faulty.put_object(Bucket="seeded", Key=f"k{number}", Body=b"x")
+    return proxy.injected
+
+
+def test_the_same_seed_makes_the_same_faults_and_another_seed_others(moto_server):
+    first = _faults_of(moto_server, seed=1)
+    assert first == _faults_of(moto_server, seed=1)
+    assert first != _faults_of(moto_server, seed=2)
+    assert 10 < len(first) < 30  # about half of 40
+
+
+def test_requests_the_predicate_refuses_pass_untouched(moto_server):
+    def only_puts(request):
+        return request.method == "PUT"
+
+    with FaultProxy(moto_server.url, Rates(http_500=1.0), eligible=only_puts) as proxy:
+        client("sts", proxy.url).get_caller_identity()
+    assert proxy.requests == 1 and proxy.eligible_requests == 0 and proxy.faults["500"] == 0
+
+
+def test_kubectl_retries_resets_only_where_kubectl_or_the_doctor_repeat_them():
+    from test.support.faults import Request
+
+    def kinds(method, path):
+        return kubectl_retries(Request(method, path, {}, b"", "kubernetes"))
+
+    assert "reset" in kinds("GET", "/api")
+    assert "reset" in kinds("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+    assert "reset" not in kinds("POST", "/apis/apps/v1/namespaces/default/deployments")
+    assert "slow_down" not in kinds("GET", "/api")
+
+
+def test_tls_in_front_of_the_kubernetes_stand_in_with_its_own_certificate(moto_server):
+    with KubeStandIn("proxied") as cluster:
+        context = ssl.create_default_context(cadata=cluster.ca_pem)
+        with FaultProxy(cluster.url, tls=cluster._credentials) as proxy:
+            answer = urllib.request.urlopen(f"{proxy.url}/version", context=context, timeout=10)  # noqa: S310
+            with answer:
+                assert json.loads(answer.read())["gitVersion"].startswith("v1.36")
+        throttled = FaultProxy(cluster.url, Rates(throttling=1.0), tls=cluster._credentials)
+        with throttled, pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(f"{throttled.url}/version", context=context, timeout=10)  # noqa: S310
+    assert raised.value.code == 429 and raised.value.headers["Retry-After"] == "1"
+    assert json.loads(raised.value.read())["reason"] == "TooManyRequests"

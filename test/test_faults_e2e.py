@@ -1,0 +1,209 @@
+"""Every job's happy path through the fault proxy (test/support/faults.py), with the right end state.
+
+AWS calls go through a proxy in front of moto; kubectl's through a TLS proxy in front of the
+Kubernetes stand-in as well. Rates are of eligible requests, each attempt rolled anew, seeds fixed.
+What each run injected is printed in the session summary (the figures the README quotes).
+"""
+
+import os
+
+import boto3
+import pytest
+
+from test.support import aws
+from test.support.faults import FaultProxy, Rates, kubectl_retries, report
+from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
+
+# 30% of AWS requests: 6% each of 500, plain 503, 503 SlowDown, throttling in the service's shape,
+# and connection resets; and 10% of requests delayed by 0.2 s.
+AWS_FAULTS = Rates.mixed(0.30, latency=0.10)
+# 30% of Kubernetes requests that kubectl retries (test.support.faults.kubectl_retries): 7.5% each
+# of 500, 503 and 429 (all with Retry-After), and resets of GETs and the doctor's reviews.
+KUBE_FAULTS = Rates.mixed(0.30, kinds=("500", "503", "throttling", "reset"), latency=0.10)
+WHOAMI_RUNS = 10
+SITE_FILES = 80
+
+
+def test_whoami_signs_in_through_faults(run, pipe_env, moto_server):
+    with FaultProxy(moto_server.url, AWS_FAULTS, seed=11) as proxy:
+        for _ in range(WHOAMI_RUNS):
+            result = run(pipe_env | {"AWS_ENDPOINT_URL": proxy.url})
+            assert result.returncode == 0, result.output
+            assert "arn:aws:sts::123456789012:assumed-role/deploy/bitbucket-my-repo-42" in result.stdout
+    report(f"whoami ({WHOAMI_RUNS} runs)", proxy)
+    assert sum(proxy.faults[kind] for kind in ("500", "503", "slow_down", "throttling", "reset")) > 0
+
+
+def test_trust_policy_makes_no_aws_call(run, pipe_env, moto_server):
+    with FaultProxy(moto_server.url, Rates(reset=1.0)) as proxy:
+        result = run(pipe_env | {"COMMAND": "trust-policy", "AWS_ENDPOINT_URL": proxy.url})
+    assert result.returncode == 0, result.output
+    assert proxy.requests == 0
+
+
+@pytest.fixture
+def site(clone_dir):
+    root = clone_dir / "build"
+    for number in range(SITE_FILES):
+        path = root / f"part-{number % 6}" / f"{number}.{'html' if number % 4 == 0 else 'js'}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(200 + number * 13))
+    return root
+
+
+def _s3(moto_server):
+    return boto3.client(
+        "s3",
+        endpoint_url=moto_server.url,
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _distribution(moto_server) -> str:
+    cloudfront = boto3.client(
+        "cloudfront",
+        endpoint_url=moto_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    origin = {"Id": "s3", "DomainName": "faults.s3.amazonaws.com", "OriginPath": "/www"}
+    config = {
+        "CallerReference": "fault-proxy-site",
+        "Comment": "site",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin | {"S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "s3",
+            "ViewerProtocolPolicy": "allow-all",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            "TrustedSigners": {"Enabled": False, "Quantity": 0},
+        },
+    }
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def _contents(s3, bucket, prefix):
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {
+        item["Key"][len(prefix) :]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        for page in pages
+        for item in page.get("Contents", ())
+    }
+
+
+def test_s3_sync_publishes_through_faults(run, pipe_env, clone_dir, site, moto_server):
+    s3 = _s3(moto_server)
+    # A fixed name: the proxy's rolls depend on the paths, so the same faults are made on every run.
+    bucket = "fault-proxy-site"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    for stale in ("www/old.js", "www/old/index.html"):
+        s3.put_object(Bucket=bucket, Key=stale, Body=b"stale")
+    env = pipe_env | {
+        "COMMAND": "s3-sync",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "S3_BUCKET": f"{bucket}/www",
+        "LOCAL_PATH": "build",
+        "DELETE_FLAG": "true",
+        "CLOUDFRONT_DISTRIBUTION_ID": _distribution(moto_server),
+        "CLOUDFRONT_WAIT": "true",
+    }
+    with FaultProxy(moto_server.url, AWS_FAULTS, seed=12) as proxy:
+        result = run(env | {"AWS_ENDPOINT_URL": proxy.url})
+    assert result.returncode == 0, result.output
+    report("s3-sync", proxy)
+    local = {
+        path.relative_to(site).as_posix(): path.read_bytes() for path in site.rglob("*") if path.is_file()
+    }
+    assert _contents(s3, bucket, "www/") == local
+    assert "0 unchanged, 2 deleted" in result.last_line and "invalidation" in result.output.lower()
+    assert proxy.faults["reset"] and proxy.faults["slow_down"] and proxy.faults["throttling"], proxy.faults
+
+
+CLUSTER = "faulty"
+MANIFESTS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:1.27"}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-settings}
+data: {GREETING: hello}
+"""
+
+
+def _apply_through(run, env, kube_rates, kube_eligible, kube_seed, aws_rates, moto_server):
+    """kubectl apply through a proxy in front of the stand-in and one in front of moto."""
+    from moto.eks.models import eks_backends
+
+    with KubeStandIn(CLUSTER, rollout_delay_seconds=0.5) as cluster:
+        register_cluster(CLUSTER, aws.REGION, cluster)
+        cluster.allow(aws.ROLE_ARN)
+        try:
+            # The proxy answers with the stand-in's own certificate: the kubeconfig's CA still checks it.
+            with (
+                FaultProxy(
+                    cluster.url, kube_rates, seed=kube_seed, eligible=kube_eligible, tls=cluster._credentials
+                ) as kube_proxy,
+                FaultProxy(moto_server.url, aws_rates, seed=14) as aws_proxy,
+            ):
+                eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].endpoint = kube_proxy.url
+                result = run(env | {"AWS_ENDPOINT_URL": aws_proxy.url})
+            deployment = cluster.object("apps", "v1", "deployments", "default", "web")
+            settings = cluster.object("", "v1", "configmaps", "default", "web-settings")
+        finally:
+            unregister_cluster(CLUSTER, aws.REGION)
+    return result, deployment, settings, aws_proxy, kube_proxy
+
+
+@pytest.fixture
+def kube_env(pipe_env, clone_dir):
+    (clone_dir / "k8s").mkdir()
+    (clone_dir / "k8s" / "app.yaml").write_text(MANIFESTS)
+    return pipe_env | {
+        "COMMAND": "kubectl",
+        "CLUSTER_NAME": CLUSTER,
+        "KUBECTL_COMMAND": "apply",
+        "RESOURCE_PATH": "k8s",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "LABELS": "team=payments",
+        "WAIT_TIMEOUT": "120",
+    }
+
+
+def test_kubectl_apply_deploys_through_faults(run, kube_env, moto_server):
+    result, deployment, settings, aws_proxy, kube_proxy = _apply_through(
+        run, kube_env, KUBE_FAULTS, kubectl_retries, 13, AWS_FAULTS, moto_server
+    )
+    assert result.returncode == 0, result.output
+    report("kubectl apply", aws_proxy, kube_proxy)
+    assert deployment["metadata"]["labels"]["team"] == "payments"
+    assert settings["metadata"]["labels"]["bitbucket.org/bitbucket_build_number"] == "42"
+    assert deployment["status"].get("readyReplicas") == 2
+    assert "1 rollout(s) finished" in result.last_line
+    assert sum(kube_proxy.faults.values()) > 0 and kube_proxy.faults["reset"] > 0, kube_proxy.faults
+
+
+def test_the_authorization_doctor_retries_what_a_busy_cluster_refuses(run, kube_env, moto_server):
+    """Only the doctor's reviews are faulted, at 50%: before it retried, one fault failed the step."""
+
+    def reviews(request):
+        return "/selfsubject" in request.path
+
+    rates = Rates.mixed(0.5, kinds=("500", "503", "throttling", "reset"))
+    result, deployment, _, _, kube_proxy = _apply_through(
+        run, kube_env, rates, reviews, 15, Rates(), moto_server
+    )
+    assert result.returncode == 0, result.output
+    assert deployment is not None
+    assert sum(kube_proxy.faults.values()) >= 2, kube_proxy.faults
