@@ -1,0 +1,401 @@
+"""The Elastic Beanstalk stand-in's HTTP side: the Query API (form-encoded POST, Action=...,
+Version=2010-12-01) answered with the XML botocore parses, on 127.0.0.1 at a free port."""
+
+import datetime
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+import boto3
+from botocore.exceptions import ClientError
+
+from test.support.beanstalk import sigv4
+from test.support.beanstalk.model import SEVERITIES, ApiError, Environment, State, Version, now
+
+API_VERSION = "2010-12-01"
+NAMESPACE = "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/"
+# Elastic Beanstalk's limits (service-2.json says the same; botocore checks only minimums).
+MAX_LENGTHS = {"ApplicationName": 100, "VersionLabel": 100, "Description": 200, "EnvironmentName": 40}
+DEFAULT_MAX_EVENTS = 1000
+
+
+@dataclass
+class Call:
+    action: str
+    params: dict[str, str]
+    at: float  # time.monotonic()
+    request_id: str
+    error: str | None = None
+
+
+def _date(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _element(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        value = _date(value)
+    return f"<{name}>{escape(str(value))}</{name}>"
+
+
+def _parse_time(raw: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError("ValidationError", f"Value '{raw}' is not a valid timestamp.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _members(params: dict[str, str], name: str) -> list[str]:
+    items, number = [], 1
+    while f"{name}.member.{number}" in params:
+        items.append(params[f"{name}.member.{number}"])
+        number += 1
+    return items
+
+
+class BeanstalkStandIn:
+    """Start with `with BeanstalkStandIn(moto_url) as eb:`; point the pipe at `eb.url` through
+    AWS_ENDPOINT_URL_ELASTIC_BEANSTALK. State and scripting: `eb.state` (model.State)."""
+
+    def __init__(self, moto_url: str, require_signature: bool = True):
+        self.moto_url = moto_url
+        self.require_signature = require_signature
+        self.state = State()
+        self.calls: list[Call] = []
+        # Scripted faults: action → [(status, code, message)], answered before the action runs.
+        self.faults: dict[str, list[tuple[int, str, str]]] = {}
+        self._calls_lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._s3 = boto3.client(
+            "s3",
+            endpoint_url=moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "BeanstalkStandIn":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def actions(self, name: str | None = None) -> list[Call]:
+        with self._calls_lock:
+            return [call for call in self.calls if name is None or call.action == name]
+
+    # --- HTTP -------------------------------------------------------------------------------
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                status, xml, request_id = standin._answer(self.command, self.path, headers, body)
+                data = xml.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("x-amzn-RequestId", request_id)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                data = b"Elastic Beanstalk stand-in: POST the Query API."
+                self.send_response(400)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def _answer(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, str, str]:
+        import time
+
+        request_id = str(uuid.uuid4())
+        params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        action = params.get("Action", "")
+        call = Call(action, params, time.monotonic(), request_id)
+        with self._calls_lock:
+            self.calls.append(call)
+        try:
+            if headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
+                raise ApiError("InvalidParameterValue", "The Query API takes a form-encoded POST body.")
+            caller = None
+            if self.require_signature:
+                try:
+                    caller = sigv4.verify(method, path.split("?")[0], headers, body, "elasticbeanstalk")
+                except sigv4.Rejected as rejected:
+                    raise ApiError(rejected.code, rejected.message, 403) from None
+            if params.get("Version") != API_VERSION:
+                raise ApiError("InvalidParameterValue", f"Version must be {API_VERSION}.")
+            fault = self._fault(action)
+            if fault:
+                raise ApiError(fault[1], fault[2], fault[0])
+            handler = getattr(self, f"_{action}", None)
+            if handler is None:
+                raise ApiError(
+                    "InvalidAction", f"The action {action or '(none)'} is not valid for this web service."
+                )
+            self._check_lengths(params)
+            with self.state.lock:
+                result = handler(params, caller, request_id)
+        except ApiError as error:
+            call.error = error.code
+            kind = "Receiver" if error.status >= 500 else "Sender"
+            return (
+                error.status,
+                f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
+                f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>",
+                request_id,
+            )
+        return (
+            200,
+            f'<{action}Response xmlns="{NAMESPACE}"><{action}Result>{result}</{action}Result>'
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>",
+            request_id,
+        )
+
+    def _fault(self, action: str):
+        with self._calls_lock:
+            queue = self.faults.get(action)
+            return queue.pop(0) if queue else None
+
+    @staticmethod
+    def _check_lengths(params: dict[str, str]) -> None:
+        errors = []
+        for name, limit in MAX_LENGTHS.items():
+            value = params.get(name)
+            if value is not None and len(value) > limit:
+                field = name[0].lower() + name[1:]
+                errors.append(
+                    f"Value '{value}' at '{field}' failed to satisfy constraint: "
+                    f"Member must have length less than or equal to {limit}"
+                )
+        if errors:
+            raise ApiError(
+                "ValidationError", f"{len(errors)} validation error detected: " + "; ".join(errors)
+            )
+
+    @staticmethod
+    def _required(params: dict[str, str], *names: str) -> None:
+        for name in names:
+            if not params.get(name):
+                raise ApiError("MissingParameter", f"The request must contain the parameter {name}.")
+
+    # --- XML --------------------------------------------------------------------------------
+    @staticmethod
+    def _version_xml(version: Version) -> str:
+        arn = f"arn:aws:elasticbeanstalk:eu-west-1:123456789012:applicationversion/{version.application}/{version.label}"
+        return (
+            "<member>"
+            + _element("ApplicationVersionArn", arn)
+            + _element("ApplicationName", version.application)
+            + _element("Description", version.description or None)
+            + _element("VersionLabel", version.label)
+            + "<SourceBundle>"
+            + _element("S3Bucket", version.bucket)
+            + _element("S3Key", version.key)
+            + "</SourceBundle>"
+            + _element("DateCreated", version.created)
+            + _element("DateUpdated", version.created)
+            + _element("Status", version.status)
+            + "</member>"
+        )
+
+    @staticmethod
+    def _environment_fields(environment: Environment) -> str:
+        return (
+            _element("EnvironmentName", environment.name)
+            + _element("EnvironmentId", environment.id)
+            + _element("ApplicationName", environment.application)
+            + _element("VersionLabel", environment.version_label)
+            + _element("SolutionStackName", "64bit Amazon Linux 2023 v4.3.0 running Python 3.11")
+            + _element("EndpointURL", f"awseb-{environment.id}-stand-in.eu-west-1.elb.amazonaws.com")
+            + _element("CNAME", environment.cname)
+            + _element("DateCreated", environment.created)
+            + _element("DateUpdated", environment.updated)
+            + _element("Status", environment.status)
+            + _element("AbortableOperationInProgress", environment.status == "Updating")
+            + _element("Health", environment.health)
+            + _element("HealthStatus", environment.health_status)
+            + "<Tier><Name>WebServer</Name><Type>Standard</Type><Version>1.0</Version></Tier>"
+            + _element(
+                "EnvironmentArn",
+                f"arn:aws:elasticbeanstalk:eu-west-1:123456789012:environment/{environment.application}/{environment.name}",
+            )
+        )
+
+    # --- actions ----------------------------------------------------------------------------
+    def _CreateStorageLocation(self, _params, caller, _request_id) -> str:
+        account = caller.account if caller else "123456789012"
+        region = caller.region if caller else "eu-west-1"
+        bucket = f"elasticbeanstalk-{region}-{account}"
+        try:
+            self._s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            self._s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        return _element("S3Bucket", bucket)
+
+    def _DescribeApplicationVersions(self, params, _caller, _request_id) -> str:
+        application = params.get("ApplicationName")
+        labels = _members(params, "VersionLabels")
+        found = [
+            version
+            for (app, label), version in self.state.versions.items()
+            if (application is None or app == application) and (not labels or label in labels)
+        ]
+        found.sort(key=lambda version: version.created, reverse=True)
+        return "<ApplicationVersions>" + "".join(map(self._version_xml, found)) + "</ApplicationVersions>"
+
+    def _CreateApplicationVersion(self, params, _caller, _request_id) -> str:
+        self._required(params, "ApplicationName", "VersionLabel")
+        application, label = params["ApplicationName"], params["VersionLabel"]
+        if application not in self.state.applications:
+            if params.get("AutoCreateApplication") != "true":
+                raise ApiError("InvalidParameterValue", f"No Application named '{application}' found.")
+            self.state.create_application(application)
+        if (application, label) in self.state.versions:
+            raise ApiError("InvalidParameterValue", f"Application Version {label} already exists.")
+        bucket, key = params.get("SourceBundle.S3Bucket"), params.get("SourceBundle.S3Key")
+        if not bucket or not key:
+            raise ApiError("InvalidParameterCombination", "Both S3 bucket and key must be specified.")
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            reason = (
+                "Not Found"
+                if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NoSuchBucket")
+                else "Forbidden"
+            )
+            raise ApiError(
+                "InvalidParameterCombination",
+                f"Unable to download from S3 location (Bucket: {bucket}  Key: {key}). Reason: {reason}",
+            ) from None
+        version = Version(
+            application, label, params.get("Description", ""), bucket, key, head["ETag"].strip('"')
+        )
+        self.state.versions[(application, label)] = version
+        return (
+            "<ApplicationVersion>"
+            + self._version_xml(version)[len("<member>") : -len("</member>")]
+            + "</ApplicationVersion>"
+        )
+
+    def _environment(self, params) -> Environment:
+        name, identifier = params.get("EnvironmentName"), params.get("EnvironmentId")
+        if not name and not identifier:
+            raise ApiError("MissingParameter", "Either EnvironmentName or EnvironmentId must be specified.")
+        for environment in self.state.environments.values():
+            if environment.name == name or environment.id == identifier:
+                return environment
+        label, value = ("EnvironmentName", name) if name else ("EnvironmentId", identifier)
+        raise ApiError("InvalidParameterValue", f"No Environment found for {label} = '{value}'.")
+
+    def _DescribeEnvironments(self, params, _caller, _request_id) -> str:
+        application = params.get("ApplicationName")
+        names = _members(params, "EnvironmentNames")
+        identifiers = _members(params, "EnvironmentIds")
+        found = []
+        for environment in self.state.environments.values():
+            if application and environment.application != application:
+                continue
+            if names and environment.name not in names:
+                continue
+            if identifiers and environment.id not in identifiers:
+                continue
+            self.state.advance(environment)
+            found.append(environment)
+        members = "".join(f"<member>{self._environment_fields(e)}</member>" for e in found)
+        return f"<Environments>{members}</Environments>"
+
+    def _UpdateEnvironment(self, params, _caller, request_id) -> str:
+        environment = self._environment(params)
+        if params.get("ApplicationName") and params["ApplicationName"] != environment.application:
+            raise ApiError(
+                "InvalidParameterValue",
+                f"No Environment found for EnvironmentName = '{environment.name}'.",
+            )
+        label = params.get("VersionLabel")
+        if not label:
+            raise ApiError(
+                "InvalidParameterCombination", "The stand-in only deploys versions: VersionLabel is required."
+            )
+        self.state.update(environment, label, request_id)
+        return self._environment_fields(environment)
+
+    def _AbortEnvironmentUpdate(self, params, _caller, request_id) -> str:
+        environment = self._environment(params)
+        self.state.abort(environment, request_id)
+        return ""
+
+    def _DescribeEvents(self, params, _caller, _request_id) -> str:
+        severity = params.get("Severity")
+        minimum = SEVERITIES.index(severity) if severity in SEVERITIES else 0
+        start = _parse_time(params["StartTime"]) if params.get("StartTime") else None
+        end = _parse_time(params["EndTime"]) if params.get("EndTime") else None
+        try:
+            limit = int(params.get("MaxRecords") or DEFAULT_MAX_EVENTS)
+            offset = int(params.get("NextToken") or 0)
+        except ValueError:
+            raise ApiError("InvalidParameterValue", "MaxRecords and NextToken must be numbers.") from None
+        if not 1 <= limit <= DEFAULT_MAX_EVENTS:
+            raise ApiError("InvalidParameterValue", "MaxRecords must be between 1 and 1000.")
+        filters = {
+            "application": params.get("ApplicationName"),
+            "environment": params.get("EnvironmentName"),
+            "version_label": params.get("VersionLabel"),
+            "request_id": params.get("RequestId"),
+        }
+        matching = [
+            event
+            for event in self.state.events
+            if all(wanted is None or getattr(event, name) == wanted for name, wanted in filters.items())
+            and SEVERITIES.index(event.severity) >= minimum
+            and (start is None or event.date >= start)
+            and (end is None or event.date < end)
+        ]
+        newest_first = list(reversed(matching))
+        page = newest_first[offset : offset + limit]
+        members = "".join(
+            "<member>"
+            + _element("EventDate", event.date)
+            + _element("Message", event.message)
+            + _element("ApplicationName", event.application)
+            + _element("VersionLabel", event.version_label)
+            + _element("EnvironmentName", event.environment)
+            + _element("RequestId", event.request_id)
+            + _element("Severity", event.severity)
+            + "</member>"
+            for event in page
+        )
+        more = offset + limit < len(newest_first)
+        return f"<Events>{members}</Events>" + (_element("NextToken", offset + limit) if more else "")
+
+
+__all__ = ["BeanstalkStandIn", "now"]

@@ -1,0 +1,151 @@
+"""The Elastic Beanstalk stand-in answers boto3 as Elastic Beanstalk does: its XML parses, its
+errors carry AWS's codes and words, and it refuses what AWS refuses."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from test.support import aws
+from test.support.beanstalk import FAIL, BeanstalkStandIn
+
+
+@pytest.fixture
+def credentials(moto_server):
+    sts = boto3.client(
+        "sts",
+        endpoint_url=moto_server.url,
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return sts.assume_role(RoleArn=aws.ROLE_ARN, RoleSessionName="standin-test")["Credentials"]
+
+
+def client(service, url, credentials, **overrides):
+    settings = {
+        "region_name": aws.REGION,
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    } | overrides
+    return boto3.client(service, endpoint_url=url, **settings)
+
+
+@pytest.fixture
+def standin(moto_server):
+    with BeanstalkStandIn(moto_server.url) as eb:
+        eb.state.create_environment("shop", "shop-prod")
+        yield eb
+
+
+@pytest.fixture
+def eb(standin, credentials):
+    return client("elasticbeanstalk", standin.url, credentials)
+
+
+def code_and_message(call) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_storage_location_is_made_on_moto_s3(eb, moto_server, credentials):
+    bucket = eb.create_storage_location()["S3Bucket"]
+    assert bucket == f"elasticbeanstalk-{aws.REGION}-{aws.ACCOUNT}"
+    client("s3", moto_server.url, credentials).head_bucket(Bucket=bucket)
+
+
+def test_a_version_needs_its_bundle_on_s3_and_a_label_is_made_once(eb, moto_server, credentials):
+    bucket = eb.create_storage_location()["S3Bucket"]
+    bundle = {"S3Bucket": bucket, "S3Key": "shop/missing.zip"}
+    create = lambda: eb.create_application_version(  # noqa: E731
+        ApplicationName="shop", VersionLabel="v1", SourceBundle=bundle
+    )
+    assert code_and_message(create) == (
+        "InvalidParameterCombination",
+        f"Unable to download from S3 location (Bucket: {bucket}  Key: shop/missing.zip). Reason: Not Found",
+    )
+    client("s3", moto_server.url, credentials).put_object(Bucket=bucket, Key="shop/missing.zip", Body=b"PK")
+    version = create()["ApplicationVersion"]
+    assert version["VersionLabel"] == "v1" and version["SourceBundle"] == bundle
+    assert code_and_message(create) == ("InvalidParameterValue", "Application Version v1 already exists.")
+    found = eb.describe_application_versions(ApplicationName="shop", VersionLabels=["v1"])
+    assert [item["VersionLabel"] for item in found["ApplicationVersions"]] == ["v1"]
+    other = lambda: eb.create_application_version(  # noqa: E731
+        ApplicationName="nope", VersionLabel="v1", SourceBundle=bundle
+    )
+    assert code_and_message(other) == ("InvalidParameterValue", "No Application named 'nope' found.")
+
+
+def test_limits_botocore_does_not_check_are_checked(eb):
+    code, message = code_and_message(
+        lambda: eb.create_application_version(ApplicationName="shop", VersionLabel="v", Description="x" * 201)
+    )
+    assert code == "ValidationError" and "length less than or equal to 200" in message
+
+
+def test_update_needs_ready_and_moves_one_step_per_poll(standin, eb, moto_server, credentials):
+    bucket = eb.create_storage_location()["S3Bucket"]
+    client("s3", moto_server.url, credentials).put_object(Bucket=bucket, Key="k.zip", Body=b"PK")
+    eb.create_application_version(
+        ApplicationName="shop", VersionLabel="v1", SourceBundle={"S3Bucket": bucket, "S3Key": "k.zip"}
+    )
+    standin.state.outcomes["v1"] = FAIL
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    assert answer["Status"] == "Updating" and answer["AbortableOperationInProgress"] is True
+    assert code_and_message(
+        lambda: eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    ) == (
+        "InvalidParameterValue",
+        "Environment named shop-prod is in an invalid state for this operation. Must be Ready.",
+    )
+    seen = []
+    for _ in range(5):
+        environment = eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"][0]
+        seen.append((environment["Status"], environment["Health"]))
+    assert seen[0] == ("Updating", "Grey") and seen[-1] == ("Ready", "Red")
+    errors = eb.describe_events(
+        EnvironmentName="shop-prod", Severity="ERROR", RequestId=answer["ResponseMetadata"]["RequestId"]
+    )["Events"]
+    assert errors and all(event["Severity"] == "ERROR" for event in errors)
+    assert errors[0]["EventDate"] >= errors[-1]["EventDate"]  # newest first
+    missing = lambda: eb.update_environment(EnvironmentName="shop-qa", VersionLabel="v1")  # noqa: E731
+    assert code_and_message(missing) == (
+        "InvalidParameterValue",
+        "No Environment found for EnvironmentName = 'shop-qa'.",
+    )
+
+
+def test_events_page_and_filter_by_time(standin, eb):
+    environment = standin.state.environments["shop-prod"]
+    for number in range(7):
+        standin.state.event(environment, "INFO", f"event {number}", None)
+    first = eb.describe_events(EnvironmentName="shop-prod", MaxRecords=3)
+    assert [event["Message"] for event in first["Events"]] == ["event 6", "event 5", "event 4"]
+    rest = eb.describe_events(EnvironmentName="shop-prod", MaxRecords=10, NextToken=first["NextToken"])
+    assert len(rest["Events"]) == 5 and "NextToken" not in rest
+    newest = first["Events"][0]["EventDate"]
+    later = eb.describe_events(EnvironmentName="shop-prod", StartTime=newest)["Events"]
+    assert later and all(event["EventDate"] >= newest for event in later)
+
+
+def test_requests_must_be_signed_by_an_assumed_role_session(standin, credentials):
+    stranger = client(
+        "elasticbeanstalk", standin.url, credentials, aws_session_token=None, aws_access_key_id="AKIAEXAMPLE"
+    )
+    assert code_and_message(stranger.describe_environments)[0] == "InvalidClientTokenId"
+    wrong_secret = client("elasticbeanstalk", standin.url, credentials, aws_secret_access_key="wrong")
+    assert code_and_message(wrong_secret.describe_environments)[0] == "SignatureDoesNotMatch"
+    no_token = client("elasticbeanstalk", standin.url, credentials, aws_session_token=None)
+    assert code_and_message(no_token.describe_environments)[0] == "MissingAuthenticationToken"
+    assert [call.error for call in standin.calls] == [
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "MissingAuthenticationToken",
+    ]
+
+
+def test_scripted_faults_come_first(standin, eb):
+    standin.faults["DescribeEnvironments"] = [(400, "Throttling", "Rate exceeded")]
+    assert eb.describe_environments()["Environments"][0]["EnvironmentName"] == "shop-prod"  # retried
+    assert [call.error for call in standin.actions("DescribeEnvironments")] == ["Throttling", None]
