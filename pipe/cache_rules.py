@@ -77,11 +77,13 @@ def content_type(items: list[str]) -> Rules:
         glob, value = glob.strip(), value.strip()
         if not equals or not glob or not _MIME_TYPE.fullmatch(value):
             raise ValueError(f"must be glob=type/subtype rules such as *.json=application/json ({item!r})")
-        rules.append((glob, value))
+        rules.append((glob, _check_header(value)))
     return Rules(tuple(rules))
 
 
 def _check_header(value: str) -> str:
-    if not value or not value.isascii() or any(ord(c) < 32 for c in value):
+    # Visible ASCII and spaces only: DEL and other control characters are not allowed in HTTP header
+    # values, and http.client cannot send characters beyond Latin-1 at all.
+    if not value or not value.isascii() or not value.isprintable():
         raise ValueError(f"must be printable ASCII header values ({value!r})")
     return value

@@ -35,7 +35,13 @@ def test_lines_of_a_plain_value():
 
 @pytest.mark.parametrize(
     "items",
-    [["max-age=1", "no-cache"], ["*.html="], ["*.html=caf\u00e9"], ["*.html=no-cache, *.css=max-age=60"]],
+    [
+        ["max-age=1", "no-cache"],
+        ["*.html="],
+        ["*.html=caf\u00e9"],
+        ["*.html=no-cache, *.css=max-age=60"],
+        ["max-age=60\x7f"],  # found by the property below: DEL is no header character
+    ],
 )
 def test_bad_cache_control(items):
     with pytest.raises(ValueError):
@@ -49,7 +55,62 @@ def test_content_type_rules_with_parameters():
     assert rules.value_for("a.css") is None
 
 
-@pytest.mark.parametrize("item", ["*.txt", "*.txt=plain", "=text/plain"])
+@pytest.mark.parametrize(
+    "item",
+    # The last two found by the property below: a parameter value must be a header value too.
+    ["*.txt", "*.txt=plain", "=text/plain", "*.txt=text/plain; charset=\u20ac", "*.txt=text/plain; a=\x7f"],
+)
 def test_bad_content_type(item):
     with pytest.raises(ValueError):
         cache_rules.content_type([item])
+
+
+# --- properties (hypothesis; the profile in test/conftest.py makes them repeatable) ------------------
+
+import fnmatch  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_GLOB = st.text(alphabet=st.sampled_from(list("ab*?[]!/.-")), min_size=1, max_size=8)
+_VALUE = st.text(alphabet=st.sampled_from(list("az09 ,=-*;/é\t\x7f€")), max_size=20) | st.text(max_size=20)
+_PATH = st.text(alphabet=st.sampled_from(list("ab/.[]*-")), min_size=1, max_size=12)
+
+
+@given(items=st.lists(st.one_of(_VALUE, st.tuples(_GLOB, _VALUE).map("=".join)), max_size=5), path=_PATH)
+def test_cache_control_rules_parse_or_refuse_cleanly_and_the_first_match_wins(items, path):
+    try:
+        rules = cache_rules.cache_control(items)
+    except ValueError:
+        return
+    for value in [value for _, value in rules.rules] + ([rules.default] if rules.default else []):
+        assert value and value.isascii() and value.isprintable() and "*" not in value, repr(value)
+    expected = next((value for glob, value in rules.rules if fnmatch.fnmatchcase(path, glob)), rules.default)
+    assert rules.value_for(path) == expected
+
+
+_TYPE = st.sampled_from(["text/plain", "application/json", "text/html; charset=utf-8", "x"])
+
+
+@given(
+    items=st.lists(
+        st.text(max_size=30) | st.tuples(_GLOB, _TYPE, _VALUE).map(lambda t: f"{t[0]}={t[1]}{t[2]}"),
+        max_size=5,
+    )
+)
+def test_content_type_rules_parse_or_refuse_cleanly(items):
+    try:
+        rules = cache_rules.content_type(items)
+    except ValueError:
+        return
+    for glob, value in rules.rules:
+        # A header value: printable ASCII only (http.client cannot send others; S3 refuses them).
+        assert glob and "/" in value and value == value.strip()
+        assert value.isascii() and value.isprintable(), repr(value)
+
+
+@given(raw=st.text(max_size=80))
+def test_a_plain_value_splits_into_trimmed_non_empty_lines(raw):
+    items = cache_rules.split_items(raw)
+    assert all(item and item == item.strip() for item in items)
+    assert "".join(items) == "".join(line.strip() for line in raw.splitlines())

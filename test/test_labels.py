@@ -70,3 +70,42 @@ def test_parse_accepts_valid_labels(item, expected):
 def test_parse_refuses_invalid_labels(item, problem):
     with pytest.raises(ValueError, match=problem):
         labels.parse(item)
+
+
+# --- properties (hypothesis; the profile in test/conftest.py makes them repeatable) ------------------
+
+import re  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# Kubernetes' own rule for a label value (k8s.io/apimachinery validation.IsValidLabelValue).
+K8S_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+K8S_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+K8S_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_TEXT = st.text(alphabet=st.sampled_from(list("aZ09-_./ é{}:=\n")), max_size=90)
+
+
+@given(raw=st.text(max_size=100) | _LABEL_TEXT)
+def test_any_text_cleans_to_a_valid_label_value_and_cleaning_is_stable(raw):
+    value = labels.clean_value(raw)
+    assert len(value) <= 63 and K8S_LABEL_VALUE.fullmatch(value)
+    assert labels.clean_value(value) == value
+
+
+@given(raw=_LABEL_TEXT)
+def test_a_valid_value_is_left_as_it_is(raw):
+    if len(raw) <= 63 and K8S_LABEL_VALUE.fullmatch(raw):
+        assert labels.clean_value(raw) == raw
+
+
+@given(item=_LABEL_TEXT)
+def test_parse_accepts_only_what_kubernetes_accepts(item):
+    try:
+        key, value = labels.parse(item)
+    except ValueError:
+        return
+    prefix, _, name = key.rpartition("/")
+    assert K8S_QUALIFIED_NAME.fullmatch(name) and len(name) <= 63
+    assert not prefix or (K8S_DNS_SUBDOMAIN.fullmatch(prefix) and len(prefix) <= 253)
+    assert K8S_LABEL_VALUE.fullmatch(value) and len(value) <= 63

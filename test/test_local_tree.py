@@ -45,3 +45,43 @@ def test_filters():
     assert filters.selects("a/b.html") and filters.selects("assets/x.js")
     assert not filters.selects("assets/private/key.txt") and not filters.selects("readme.md")
     assert Filters().selects("anything")
+
+
+# --- properties (hypothesis; the profile in test/conftest.py makes them repeatable) ------------------
+
+import fnmatch  # noqa: E402
+import re  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAME = st.text(alphabet=st.sampled_from(list("ab.-[]*? é")), min_size=1, max_size=6)
+_RELATIVE = st.lists(_NAME, min_size=1, max_size=4).map("/".join)
+_GLOBS = st.lists(st.text(alphabet=st.sampled_from(list("ab*?/.[]!")), min_size=1, max_size=6), max_size=3)
+
+
+def _literal(path: str) -> str:
+    """A glob that matches exactly `path` (fnmatch has no escape character: [x] quotes x)."""
+    return re.sub(r"([*?\[])", r"[\1]", path)
+
+
+@given(relative=_RELATIVE, include=_GLOBS, exclude=_GLOBS)
+def test_filters_are_include_then_exclude(relative, include, exclude):
+    filters = Filters(tuple(include), tuple(exclude))
+    included = not include or any(fnmatch.fnmatchcase(relative, glob) for glob in include)
+    excluded = any(fnmatch.fnmatchcase(relative, glob) for glob in exclude)
+    assert filters.selects(relative) == (included and not excluded)
+
+
+@given(relative=_RELATIVE, include=_GLOBS)
+def test_excluding_a_path_by_name_always_excludes_it(relative, include):
+    assert not Filters(tuple(include), (_literal(relative),)).selects(relative)
+    assert Filters((_literal(relative),)).selects(relative)
+
+
+@given(relative=_RELATIVE)
+def test_star_dot_extension_matches_in_every_directory(relative):
+    name = relative.rsplit("/", 1)[-1]
+    if "." in name:
+        extension = name.rsplit(".", 1)[1]
+        assert Filters(include=(f"*.{_literal(extension)}",)).selects(relative)

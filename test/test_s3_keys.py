@@ -96,3 +96,60 @@ def test_overlong_key_is_refused():
 )
 def test_relative_of(prefix, key, expected):
     assert s3_keys.relative_of(prefix, key) == expected
+
+
+# --- properties (hypothesis; the profile in test/conftest.py makes them repeatable) ------------------
+
+import posixpath  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# Path-like text: the characters that make keys interesting (separators, dots, NUL, non-ASCII).
+_PATH_TEXT = st.lists(st.sampled_from([*"ab./\\\x00é %*", "..", "\udc80"]), max_size=30).map("".join)
+_SEGMENT = st.text(alphabet=st.sampled_from(list("ab.é %-_")), min_size=1, max_size=8)
+_PREFIX = st.lists(_SEGMENT, max_size=4).map("/".join)
+
+
+@given(prefix=_PREFIX, relative=_PATH_TEXT)
+def test_a_key_never_leaves_its_prefix(prefix, relative):
+    try:
+        _, prefix = s3_keys.parse_location(f"bucket/{prefix}")
+        key = s3_keys.key_for(prefix, relative)
+    except s3_keys.UnsafeKey:
+        return
+    assert key.startswith(s3_keys.listing_prefix(prefix))
+    assert s3_keys.relative_of(prefix, key) == relative
+    # However a browser, a CDN or another tool resolves the path, it stays below the prefix.
+    resolved = posixpath.normpath("/" + key)
+    assert resolved == "/" + key
+    assert resolved.startswith("/" + s3_keys.listing_prefix(prefix))
+    assert "\\" not in key and "\x00" not in key
+    assert len(key.encode()) <= s3_keys.MAX_KEY_BYTES
+
+
+@given(raw=_PATH_TEXT)
+def test_parse_location_gives_a_clean_prefix_or_refuses(raw):
+    try:
+        bucket, prefix = s3_keys.parse_location(f"s3://my-bucket/{raw}")
+    except ValueError:
+        return
+    assert bucket == "my-bucket"
+    assert not prefix.startswith("/") and not prefix.endswith("/")
+    assert prefix == "" or posixpath.normpath(prefix) == prefix
+
+
+@given(prefix=_PREFIX, key=_PATH_TEXT)
+def test_relative_of_only_answers_for_keys_inside_the_prefix(prefix, key):
+    relative = s3_keys.relative_of(prefix, key)
+    if relative is not None:
+        assert key == s3_keys.listing_prefix(prefix) + relative and relative
+
+
+_PLAIN_PATH = st.lists(_SEGMENT.filter(lambda s: s not in (".", "..")), min_size=1, max_size=5).map("/".join)
+
+
+@given(prefix=_PREFIX.filter(lambda p: all(s not in (".", "..") for s in p.split("/"))), relative=_PLAIN_PATH)
+def test_every_plain_relative_path_maps_to_a_key_and_back(prefix, relative):
+    key = s3_keys.key_for(prefix, relative)
+    assert s3_keys.relative_of(prefix, key) == relative

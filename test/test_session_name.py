@@ -133,3 +133,35 @@ def test_a_build_number_always_ends_the_default():
         name = default(slug, build)
         assert name.endswith(f"-{build}"), (slug, build, name)
         assert len(name) <= MAX_LENGTH
+
+
+# --- properties (hypothesis; the profile in test/conftest.py makes them repeatable) ------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SLUG = st.text(max_size=120) | st.text(alphabet=st.sampled_from(list("ab-_.9 é/=@")), max_size=120)
+_BUILD = st.from_regex(r"[0-9]{0,12}", fullmatch=True) | st.text(max_size=20)
+
+
+@given(slug=st.none() | _SLUG, build=st.none() | _BUILD)
+def test_the_default_always_satisfies_sts(slug, build):
+    name = default(slug, build)
+    assert STS_RULE.fullmatch(name), name
+    assert validate(name) == name
+
+
+@given(slug=_SLUG, build=st.from_regex(r"[1-9][0-9]{0,9}", fullmatch=True))
+def test_the_build_number_survives_any_shortening(slug, build):
+    assert default(slug, build).endswith(f"-{build}")
+
+
+@given(raw=st.text(max_size=80))
+def test_validate_accepts_exactly_what_sts_accepts(raw):
+    try:
+        accepted = validate(raw)
+    except ValueError as error:
+        assert str(error) == MESSAGE
+        assert not STS_RULE.fullmatch(raw.strip())
+        return
+    assert accepted == raw.strip() and STS_RULE.fullmatch(accepted)
