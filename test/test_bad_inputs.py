@@ -1,0 +1,315 @@
+"""The bad-input catalogue: one table of wrong values across every variable of every job.
+
+Each row runs the pipe as a process (DEBUG=true, leak-scanned, as every run_pipe run) and must end
+with exit status 1, exactly one `✖` line that says `expected`, no traceback, and neither the token
+nor the row's own secret value anywhere in the output. (No row holds NUL: an environment cannot.)
+
+A job joins by adding its base environment to JOB_ENVIRONMENTS and its rows to ROWS.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.tokens import make_token
+
+HUGE = "x" * 70_000  # past pipe.variables.MAX_VALUE_LENGTH (64 KiB)
+# A value that must never be echoed, used where a row puts something secret-looking in a variable.
+PLANTED = "planted-Secret/Value+9876543210abcdef"
+
+
+def _whoami(env: dict, _clone: Path) -> dict:
+    return env | {"COMMAND": "whoami"}
+
+
+def _trust_policy(env: dict, _clone: Path) -> dict:
+    return env | {"COMMAND": "trust-policy"}
+
+
+def _kubectl(env: dict, clone: Path) -> dict:
+    (clone / "k8s").mkdir(exist_ok=True)
+    (clone / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    return env | {
+        "COMMAND": "kubectl",
+        "CLUSTER_NAME": "prod",
+        "KUBECTL_COMMAND": "apply",
+        "RESOURCE_PATH": "k8s",
+        "BITBUCKET_CLONE_DIR": str(clone),
+    }
+
+
+def _s3_sync(env: dict, clone: Path) -> dict:
+    (clone / "build").mkdir(exist_ok=True)
+    (clone / "build" / "index.html").write_text("<html></html>")
+    return env | {
+        "COMMAND": "s3-sync",
+        "S3_BUCKET": "my-site/www",
+        "LOCAL_PATH": "build",
+        "BITBUCKET_CLONE_DIR": str(clone),
+    }
+
+
+# job -> its happy-path environment (from the pipe_env fixture and the clone directory).
+JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
+    "whoami": _whoami,
+    "trust-policy": _trust_policy,
+    "kubectl": _kubectl,
+    "s3-sync": _s3_sync,
+}
+
+
+@dataclass(frozen=True)
+class Bad:
+    job: str
+    changes: dict
+    expected: str  # in the one ✖ line
+    secrets: tuple[str, ...] = field(default=())  # values that must not appear in the output
+
+
+def _list(name: str, *items: str) -> dict:
+    return {f"{name}_COUNT": str(len(items))} | {f"{name}_{i}": item for i, item in enumerate(items)}
+
+
+ROWS = [
+    # --- COMMAND and DEBUG (every job) -------------------------------------------------------------
+    Bad("whoami", {"COMMAND": ""}, "COMMAND is required"),
+    Bad("whoami", {"COMMAND": "deploy"}, "COMMAND must be one of: whoami, trust-policy"),
+    Bad("whoami", {"COMMAND": "[x"}, "COMMAND must be one of"),
+    Bad("whoami", {"COMMAND": "!!python/object:os.system"}, "COMMAND must be one of"),
+    Bad("whoami", {"COMMAND": "whoami\x07"}, "COMMAND contains control characters"),
+    Bad("whoami", {"COMMAND": HUGE}, "COMMAND is 70000 characters long"),
+    Bad("whoami", {"DEBUG": "maybe"}, "DEBUG must be true or false"),
+    Bad("whoami", {"DEBUG": "{x"}, "DEBUG must be true or false"),
+    Bad("whoami", {"DEBUG": "*anchor"}, "DEBUG must be true or false"),
+    # --- sign-in --------------------------------------------------------------------------------------
+    Bad("whoami", {"AWS_OIDC_ROLE_ARN": "deploy"}, "AWS_OIDC_ROLE_ARN must be an IAM role ARN"),
+    Bad("whoami", {"AWS_OIDC_ROLE_ARN": "[x"}, "AWS_OIDC_ROLE_ARN must be an IAM role ARN"),
+    Bad(
+        "whoami",
+        {"AWS_OIDC_ROLE_ARN": "arn:aws:iam::12345:role/x"},
+        "AWS_OIDC_ROLE_ARN must contain a 12-digit",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_OIDC_ROLE_ARN": "arn:aws:iam::123456789012:user/x"},
+        "AWS_OIDC_ROLE_ARN must be an IAM role",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_OIDC_ROLE_ARN": "arn:aws-xx:iam::123456789012:role/x"},
+        "AWS_OIDC_ROLE_ARN must be in partition",
+    ),
+    Bad("whoami", {"AWS_OIDC_ROLE_ARN": "arn:aws:iam::123456789012:role/x\x1b[31m"}, "control characters"),
+    Bad(
+        "whoami", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set: add `oidc: true`"
+    ),
+    Bad("whoami", {"BITBUCKET_STEP_OIDC_TOKEN": PLANTED}, "is not an OIDC token", (PLANTED,)),
+    Bad(
+        "whoami",
+        {"BITBUCKET_STEP_OIDC_TOKEN": "eyJ" + PLANTED + ".e30.sig"},
+        "has no valid expiry",
+        (PLANTED,),
+    ),
+    Bad(
+        "whoami",
+        {"BITBUCKET_STEP_OIDC_TOKEN": PLANTED + "\x1f"},
+        "BITBUCKET_STEP_OIDC_TOKEN contains control",
+        (PLANTED,),
+    ),
+    Bad(
+        "whoami",
+        {"BITBUCKET_STEP_OIDC_TOKEN": make_token(expires_in=-60)},
+        "BITBUCKET_STEP_OIDC_TOKEN expired",
+    ),
+    Bad("whoami", {"AWS_DEFAULT_REGION": ""}, "AWS_DEFAULT_REGION is required"),
+    Bad("whoami", {"AWS_DEFAULT_REGION": "Ireland"}, "AWS_DEFAULT_REGION must be an AWS region name"),
+    Bad(
+        "whoami",
+        {"AWS_DEFAULT_REGION": "eu-west-1; rm -rf /"},
+        "AWS_DEFAULT_REGION must be an AWS region name",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_DEFAULT_REGION": "cn-north-1"},
+        "is in partition aws but region cn-north-1 is in aws-cn",
+    ),
+    Bad("whoami", {"AWS_REGION": "!!str eu"}, "AWS_REGION must be an AWS region name"),
+    Bad("whoami", {"AWS_ROLE_SESSION_NAME": "x"}, "AWS_ROLE_SESSION_NAME must be 2-64 characters"),
+    Bad("whoami", {"AWS_ROLE_SESSION_NAME": "name with spaces"}, "AWS_ROLE_SESSION_NAME must be 2-64"),
+    Bad("whoami", {"AWS_ROLE_SESSION_NAME": "s" * 65}, "AWS_ROLE_SESSION_NAME must be 2-64"),
+    Bad(
+        "whoami",
+        {"AWS_ROLE_DURATION_SECONDS": "1h"},
+        "AWS_ROLE_DURATION_SECONDS must be a whole number of seconds",
+    ),
+    Bad("whoami", {"AWS_ROLE_DURATION_SECONDS": "60"}, "from 900 to 43200"),
+    Bad("whoami", {"AWS_ROLE_DURATION_SECONDS": "-3600"}, "from 900 to 43200"),
+    Bad("whoami", {"AWS_ROLE_DURATION_SECONDS": "3600.0"}, "from 900 to 43200"),
+    Bad("whoami", {"AWS_ROLE_DURATION_SECONDS": "010"}, "from 900 to 43200"),
+    Bad("whoami", {"ROLE_ARN": "{x"}, "ROLE_ARN must be an IAM role ARN"),
+    Bad(
+        "whoami",
+        _list("AWS_ALLOWED_ACCOUNT_IDS", "12345"),
+        "AWS_ALLOWED_ACCOUNT_IDS must be a list of 12-digit",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS": "123456789012,abc"},
+        "AWS_ALLOWED_ACCOUNT_IDS must be a list of 12",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS_COUNT": "abc"},
+        "AWS_ALLOWED_ACCOUNT_IDS_COUNT must be the number of",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS_COUNT": "2", "AWS_ALLOWED_ACCOUNT_IDS_0": "123456789012"},
+        "AWS_ALLOWED_ACCOUNT_IDS_1 is missing",
+    ),
+    Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"}, "not in AWS_ALLOWED_ACCOUNT_IDS"),
+    Bad(
+        "whoami",
+        {"AWS_OIDC_ROLE_ARN": "", "BITBUCKET_STEP_OIDC_TOKEN": "", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"},
+        "AWS_SECRET_ACCESS_KEY is required with AWS_ACCESS_KEY_ID",
+    ),
+    Bad(
+        "whoami",
+        {
+            "AWS_OIDC_ROLE_ARN": "",
+            "BITBUCKET_STEP_OIDC_TOKEN": "",
+            "AWS_ACCESS_KEY_ID": "AK",
+            "AWS_SECRET_ACCESS_KEY": PLANTED + "\x01",
+        },
+        "AWS_SECRET_ACCESS_KEY contains control characters",
+        (PLANTED,),
+    ),
+    Bad(
+        "whoami",
+        {
+            "AWS_OIDC_ROLE_ARN": "",
+            "BITBUCKET_STEP_OIDC_TOKEN": "",
+            "AWS_WEB_IDENTITY_TOKEN_FILE": "/nonexistent/token",
+            "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
+        },
+        "AWS_WEB_IDENTITY_TOKEN_FILE '/nonexistent/token' cannot be read",
+    ),
+    Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set"),
+    Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
+    # --- kubectl --------------------------------------------------------------------------------------
+    Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
+    Bad("kubectl", {"CLUSTER_NAME": "../prod"}, "CLUSTER_NAME must be an EKS cluster name"),
+    Bad("kubectl", {"CLUSTER_NAME": "[x"}, "CLUSTER_NAME must be an EKS cluster name"),
+    Bad("kubectl", {"KUBECTL_COMMAND": ""}, "KUBECTL_COMMAND is required"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods; cat /etc/passwd"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods | grep web"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods && echo hi"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods `id`"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get secret ${TOKEN}"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods > /tmp/out"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods\nrm -rf /"}, "without shell syntax"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get 'pods"}, "KUBECTL_COMMAND must have balanced quotes"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "--kubeconfig=/etc/x get pods"}, "must start with a kubectl command"),
+    Bad("kubectl", {"KUBECTL_COMMAND": "kubectl"}, "must start with a kubectl command"),
+    Bad("kubectl", {"RESOURCE_PATH": "../../etc"}, "RESOURCE_PATH must be inside the repository"),
+    Bad("kubectl", {"RESOURCE_PATH": "/etc/passwd"}, "RESOURCE_PATH must be inside the repository"),
+    Bad("kubectl", {"RESOURCE_PATH": "k8s/../../../root"}, "RESOURCE_PATH must be inside the repository"),
+    Bad("kubectl", {"RESOURCE_PATH": "no/such/dir"}, "RESOURCE_PATH 'no/such/dir' does not exist"),
+    Bad("kubectl", {"RESOURCE_PATH": "k8s\x07"}, "RESOURCE_PATH contains control characters"),
+    Bad("kubectl", {"KUBECTL_APPLY_ARGS": "--prune"}, "KUBECTL_APPLY_ARGS must end with -f or -k"),
+    Bad("kubectl", {"KUBECTL_APPLY_ARGS": "-f; id"}, "without shell syntax"),
+    Bad("kubectl", {"NAMESPACE": "Prod_1"}, "NAMESPACE must be a Kubernetes namespace name"),
+    Bad("kubectl", {"NAMESPACE": "n" * 64}, "NAMESPACE must be a Kubernetes namespace name"),
+    Bad("kubectl", _list("LABELS", "team"), "LABELS must be a list of key=value items"),
+    Bad("kubectl", _list("LABELS", "team=pay ments"), "LABELS must have label values"),
+    Bad("kubectl", _list("LABELS", "Example.com/team=x"), "LABELS must have label keys whose prefix"),
+    Bad("kubectl", _list("LABELS", "t" * 64 + "=x"), "LABELS must have label keys of at most 63"),
+    Bad("kubectl", {"WITH_DEFAULT_LABELS": "si"}, "WITH_DEFAULT_LABELS must be true or false"),
+    Bad("kubectl", {"DISABLE_VALIDATION": "[true]"}, "DISABLE_VALIDATION must be true or false"),
+    Bad("kubectl", {"WAIT": "!!bool true"}, "WAIT must be true or false"),
+    Bad("kubectl", {"WAIT_TIMEOUT": "0"}, "WAIT_TIMEOUT must be a whole number of seconds from 1 to 86400"),
+    Bad("kubectl", {"WAIT_TIMEOUT": "5m"}, "WAIT_TIMEOUT must be a whole number"),
+    Bad("kubectl", {"WAIT_TIMEOUT": "9" * 30}, "WAIT_TIMEOUT must be a whole number"),
+    Bad("kubectl", {"DRY_RUN": "client"}, "DRY_RUN must be true or false"),
+    # --- s3-sync --------------------------------------------------------------------------------------
+    Bad("s3-sync", {"S3_BUCKET": ""}, "S3_BUCKET is required"),
+    Bad("s3-sync", {"S3_BUCKET": "My_Bucket"}, "S3_BUCKET must be a bucket name"),
+    Bad("s3-sync", {"S3_BUCKET": "my-site/../other-site"}, "S3_BUCKET has a prefix that has a '..' segment"),
+    Bad("s3-sync", {"S3_BUCKET": "my-site/www/./x"}, "S3_BUCKET has a prefix that has a '.' segment"),
+    Bad("s3-sync", {"S3_BUCKET": "my-site/a//b"}, "S3_BUCKET has a prefix that has an empty segment"),
+    Bad("s3-sync", {"S3_BUCKET": "my-site/a\\..\\b"}, "S3_BUCKET has a prefix that contains a backslash"),
+    Bad(
+        "s3-sync",
+        {"S3_BUCKET": "s3://my-site/" + "p" * 1100},
+        "S3_BUCKET has a prefix that is longer than 1024",
+    ),
+    Bad("s3-sync", {"S3_BUCKET": "[x"}, "S3_BUCKET must be a bucket name"),
+    Bad("s3-sync", {"LOCAL_PATH": ""}, "LOCAL_PATH is required"),
+    Bad("s3-sync", {"LOCAL_PATH": "../"}, "leads outside the clone directory"),
+    Bad("s3-sync", {"LOCAL_PATH": "build/../../.."}, "leads outside the clone directory"),
+    Bad("s3-sync", {"LOCAL_PATH": "/etc"}, "LOCAL_PATH must be relative to the clone directory"),
+    Bad("s3-sync", {"LOCAL_PATH": "missing"}, "LOCAL_PATH 'missing' does not exist"),
+    Bad("s3-sync", {"LOCAL_PATH": "build\x1b"}, "LOCAL_PATH contains control characters"),
+    Bad("s3-sync", {"DELETE_FLAG": "yes please"}, "DELETE_FLAG must be true or false"),
+    Bad("s3-sync", {"ACL": "public"}, "ACL must be one of private, public-read"),
+    Bad("s3-sync", {"STORAGE_CLASS": "standard"}, "STORAGE_CLASS must be one of STANDARD"),
+    Bad("s3-sync", {"SSE": "kms"}, "SSE must be one of AES256"),
+    Bad("s3-sync", {"SSE_KMS_KEY_ID": "alias/key"}, "SSE_KMS_KEY_ID needs SSE: 'aws:kms'"),
+    Bad(
+        "s3-sync",
+        {"SSE": "aws:kms", "SSE_KMS_KEY_ID": "key id with spaces"},
+        "SSE_KMS_KEY_ID must be a KMS key id",
+    ),
+    Bad("s3-sync", {"EXPIRES": "tomorrow"}, "EXPIRES must be a date such as 2030-01-01T00:00:00Z"),
+    Bad("s3-sync", {"CONTENT_ENCODING": "gzip; rm"}, "CONTENT_ENCODING must be such as gzip or br"),
+    Bad(
+        "s3-sync",
+        _list("CACHE_CONTROL", "*.html=no-cache", "max-age=1", "no-store"),
+        "CACHE_CONTROL has two values",
+    ),
+    Bad(
+        "s3-sync",
+        _list("CACHE_CONTROL", "max-age=60\x7f"),
+        "CACHE_CONTROL must be printable ASCII header values",
+    ),
+    Bad("s3-sync", _list("CONTENT_TYPE", "*.txt=plain"), "CONTENT_TYPE must be glob=type/subtype rules"),
+    Bad(
+        "s3-sync",
+        _list("CONTENT_TYPE", "*.txt=text/plain; charset=\u20ac"),
+        "CONTENT_TYPE must be printable ASCII",
+    ),
+    Bad("s3-sync", {"MAX_CONCURRENCY": "0"}, "MAX_CONCURRENCY must be a whole number from 1 to 128"),
+    Bad("s3-sync", {"MAX_CONCURRENCY": "1e3"}, "MAX_CONCURRENCY must be a whole number"),
+    Bad("s3-sync", {"FOLLOW_SYMLINKS": "~"}, "FOLLOW_SYMLINKS must be true or false"),
+    Bad(
+        "s3-sync",
+        {"CLOUDFRONT_DISTRIBUTION_ID": "e2example"},
+        "CLOUDFRONT_DISTRIBUTION_ID must be a distribution id",
+    ),
+    Bad(
+        "s3-sync", _list("CLOUDFRONT_PATHS", "index.html"), "CLOUDFRONT_PATHS must be paths that start with /"
+    ),
+    Bad("s3-sync", {"CLOUDFRONT_WAIT": "true"}, "CLOUDFRONT_WAIT needs CLOUDFRONT_DISTRIBUTION_ID"),
+    Bad("s3-sync", _list("INCLUDE", HUGE), "INCLUDE is 70000 characters long"),
+]
+
+
+def _row_id(row: Bad) -> str:
+    changed = ",".join(row.changes)
+    return f"{row.job}:{changed}"[:60]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[_row_id(row) for row in ROWS])
+def test_a_bad_input_is_one_clear_line(row, run, pipe_env, clone_dir):
+    env = JOB_ENVIRONMENTS[row.job](pipe_env, clone_dir) | row.changes
+    result = run(env)
+    assert_one_clear_failure(result, row.expected)
+    assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *row.secrets)
+
+
+def test_the_catalogue_covers_every_job_with_at_least_fifty_rows():
+    assert len(ROWS) >= 50
+    assert {row.job for row in ROWS} == set(JOB_ENVIRONMENTS)
