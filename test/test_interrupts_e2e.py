@@ -3,7 +3,6 @@ the rerun converges, with nothing lost and nothing made twice. s3-sync's own is 
 test/jobs/test_s3_sync.py (test_a_killed_sync_converges_when_run_again)."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
