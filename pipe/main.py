@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from bitbucket_pipes_toolkit import fail, success
 
-from pipe import __version__, jobs, log, signin
+from pipe import __version__, crt, jobs, log, signin
 from pipe.errors import PipeError
 from pipe.log import logger
 from pipe.variables import Variable, boolean, read_all
@@ -66,6 +66,7 @@ def run(env: Mapping[str, str]) -> str:
 
 
 def main() -> None:
+    crt.hold_back()
     env = dict(os.environ)
     for name in signin.SECRET_ENVIRONMENT:
         log.register_secret(env.get(name))

@@ -1,10 +1,7 @@
 """The transfer engine behind s3-sync: s3transfer's CRT transfer manager, or its classic one.
 
 `crt` is the AWS Common Runtime's S3 client (C: connections, signing, retries, multipart), driven
-through s3transfer as AWS CLI v2 drives it. The per-file Python cost is what limits a sync of many
-small files, so requests are serialized by botocore once per distinct set of object settings (a
-handful per site: content type and cache rule) and only the key, the length, the checksum and the
-stored MD5 change per file. botocore still decides the endpoint, addressing style and headers.
+through s3transfer as AWS CLI v2 drives it, with requests from pipe.crt_serializer.
 
 `classic` is s3transfer's thread-pool manager over botocore. It is used when a proxy is configured
 (the CRT S3 client has no proxy support in Python) or when S3_TRANSFER_CLIENT asks for it.
@@ -15,17 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipe import etag
+from pipe import crt, etag
 from pipe.log import logger
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
 # As many attempts as the pipe's botocore clients make (standard mode, max_attempts 8).
 CRT_MAX_RETRIES = 7
-# Placeholders botocore serializes in place of the values that differ per file; they contain only
-# characters that appear unencoded in a path and a header, so they can be found and replaced.
-_KEY_PLACEHOLDER = "aws-oidc-deploy-key-placeholder"
-_VALUE_PLACEHOLDER = "aws-oidc-deploy-value-placeholder"
-_PER_FILE = ("ContentLength", "ChecksumCRC32")
 
 
 def proxy_configured(env: Mapping[str, str]) -> bool:
@@ -62,14 +54,17 @@ def transfer_manager(
         with TransferManager(s3, config) as manager:
             yield manager
         return
+    crt.release()
     from s3transfer.crt import CRTTransferManager
     from s3transfer.manager import TransferConfig
+
+    from pipe.crt_serializer import TemplateSerializer
 
     config = TransferConfig(
         multipart_threshold=etag.MULTIPART_THRESHOLD, multipart_chunksize=etag.MULTIPART_CHUNKSIZE
     )
     client = _crt_client(s3, identity, concurrency, env)
-    with CRTTransferManager(client, _TemplateSerializer(s3), config=config) as manager:
+    with CRTTransferManager(client, TemplateSerializer(s3), config=config) as manager:
         yield manager
 
 
@@ -108,77 +103,3 @@ def _crt_client(s3: Any, identity: Any, concurrency: int, env: Mapping[str, str]
         max_active_connections_override=concurrency,
         retry_config=S3RetryConfig(max_retries=CRT_MAX_RETRIES),
     )
-
-
-def _serializer_base():
-    from s3transfer.crt import BotocoreCRTRequestSerializer
-
-    return BotocoreCRTRequestSerializer
-
-
-class _TemplateSerializer(_serializer_base()):
-    """botocore's serializer for the CRT manager, run once per set of object settings."""
-
-    def __init__(self, s3: Any):
-        from pipe import signin
-
-        super().__init__(
-            signin._botocore_session(),
-            {
-                "region_name": s3.meta.region_name,
-                "endpoint_url": s3.meta.endpoint_url,
-                "config": s3.meta.config,
-            },
-        )
-        self._templates: dict[tuple, tuple[str, list[tuple[str, str]]]] = {}
-
-    def serialize_http_request(self, transfer_type, future):
-        if transfer_type != "put_object":
-            return super().serialize_http_request(transfer_type, future)
-        from awscrt.http import HttpHeaders, HttpRequest
-        from botocore.utils import percent_encode
-
-        call = future.meta.call_args
-        settings = dict(call.extra_args)
-        per_file = {name: settings.pop(name) for name in _PER_FILE if name in settings}
-        metadata = settings.pop("Metadata", {})
-        shape = (
-            call.bucket,
-            tuple(sorted(settings.items())),
-            tuple(sorted(metadata)),
-            tuple(sorted(per_file)),
-        )
-        template = self._templates.get(shape)
-        if template is None:
-            template = self._templates[shape] = self._template(call.bucket, settings, metadata, per_file)
-        path, headers = template
-        values = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
-        if "ChecksumCRC32" in per_file:
-            values["x-amz-checksum-crc32"] = per_file["ChecksumCRC32"]
-        filled = [
-            (name, values[name.lower()] if value == _VALUE_PLACEHOLDER else value) for name, value in headers
-        ]
-        if "ContentLength" in per_file:
-            filled.append(("Content-Length", str(per_file["ContentLength"])))
-        return HttpRequest(
-            method="PUT",
-            path=path.replace(_KEY_PLACEHOLDER, percent_encode(call.key, safe="/~"), 1),
-            headers=HttpHeaders(filled),
-        )
-
-    def _template(self, bucket, settings, metadata, per_file) -> tuple[str, list[tuple[str, str]]]:
-        # s3transfer's ContentMD5 marker (in `settings`) stops botocore computing an MD5; the
-        # conversion removes it, and the CRT client adds no checksum when ChecksumCRC32 is given.
-        placeholders = {"ChecksumCRC32": _VALUE_PLACEHOLDER} if "ChecksumCRC32" in per_file else {}
-        request = self._client.put_object(
-            Bucket=bucket,
-            Key=_KEY_PLACEHOLDER,
-            Metadata=dict.fromkeys(metadata, _VALUE_PLACEHOLDER),
-            **settings,
-            **placeholders,
-        )["HTTPRequest"]
-        converted = self._convert_to_crt_http_request(request)
-        headers = [(name, value) for name, value in converted.headers if name.lower() != "content-length"]
-        if _KEY_PLACEHOLDER not in converted.path:
-            raise RuntimeError(f"botocore placed the key outside the path: {converted.path}")
-        return converted.path, headers

@@ -117,7 +117,7 @@ class Identity:
         sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
         """
         settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
-        return _botocore_session().create_client(
+        return botocore_session().create_client(
             service,
             region_name=self.region,
             aws_access_key_id=self.credentials.access_key_id,
@@ -168,7 +168,7 @@ def _config(**settings: Any) -> Any:
 _shared_botocore_session = None
 
 
-def _botocore_session() -> Any:
+def botocore_session() -> Any:
     """One botocore session for every client, so each service model and endpoint file loads once.
 
     It reads no AWS_PROFILE: the credentials are always the ones signed in here, and a profile that
@@ -316,8 +316,8 @@ def _sts_client(region_name: str, credentials: Credentials | None = None) -> Any
     settings: dict[str, Any] = {"retries": {"total_max_attempts": 1}}
     if credentials is None:
         settings["signature_version"] = UNSIGNED  # AssumeRoleWithWebIdentity is not signed
-        return _botocore_session().create_client("sts", region_name=region_name, config=_config(**settings))
-    return _botocore_session().create_client(
+        return botocore_session().create_client("sts", region_name=region_name, config=_config(**settings))
+    return botocore_session().create_client(
         "sts",
         region_name=region_name,
         aws_access_key_id=credentials.access_key_id,

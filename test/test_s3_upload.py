@@ -10,6 +10,7 @@ from s3transfer.crt import BotocoreCRTRequestSerializer
 from s3transfer.utils import CallArgs
 
 from pipe import etag, s3_upload
+from pipe.crt_serializer import TemplateSerializer
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ KEYS = ["www/index.html", "www/dir with space/ü ñ+%.png", "www/a~b/c=d&e?f#g.c
 )
 def test_requests_from_a_template_equal_what_botocore_serializes_for_each_file(endpoint, addressing):
     s3 = _client(endpoint, addressing)
-    ours = s3_upload._TemplateSerializer(s3)
+    ours = TemplateSerializer(s3)
     theirs = BotocoreCRTRequestSerializer(
         botocore.session.get_session(),
         {"region_name": "eu-west-1", "endpoint_url": endpoint, "config": s3.meta.config},

@@ -49,6 +49,13 @@ def mint_token(
         url = presign()
     else:
         frozen = signed_at.astimezone(datetime.UTC).replace(tzinfo=None)
-        with mock.patch("botocore.auth.get_current_datetime", return_value=frozen):
+        # botocore signs with awscrt's signers when awscrt is importable (as in this test process):
+        # both clocks are stopped.
+        with (
+            mock.patch("botocore.auth.get_current_datetime", return_value=frozen),
+            mock.patch(
+                "botocore.crt.auth.get_current_datetime", return_value=signed_at.astimezone(datetime.UTC)
+            ),
+        ):
             url = presign()
     return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
