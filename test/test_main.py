@@ -19,7 +19,7 @@ BAD_INPUTS = [
     pytest.param({"COMMAND": ""}, "COMMAND is required", id="empty-command"),
     pytest.param(
         {"COMMAND": "deploy"},
-        "COMMAND must be one of: whoami, trust-policy, kubectl, s3-sync, got 'deploy'",
+        "COMMAND must be one of: whoami, trust-policy, kubectl, s3-sync, beanstalk",
         id="unknown-command",
     ),
     pytest.param({"COMMAND": "cdk"}, "COMMAND 'cdk' is not in version", id="planned-command"),

@@ -16,9 +16,10 @@ JOBS = {
     "trust-policy": "pipe.jobs.trust_policy",
     "kubectl": "pipe.jobs.kubectl",
     "s3-sync": "pipe.jobs.s3_sync",
+    "beanstalk": "pipe.jobs.beanstalk",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
-PLANNED = ("beanstalk", "cdk")
+PLANNED = ("cdk",)
 
 
 @dataclass
