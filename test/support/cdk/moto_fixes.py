@@ -1,0 +1,110 @@
+"""Fixes to moto 5.2.5's CloudFormation that `cdk deploy` needs, applied in the test process
+(the moto server runs there). Each one makes moto answer as CloudFormation does; README.md in this
+directory lists them with the failure each one prevents.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from moto.cloudformation import models
+from moto.cloudformation.exceptions import CloudFormationError
+from moto.s3.models import FakeBucket
+
+
+class ChangeSetNotFound(CloudFormationError):
+    """CloudFormation's answer for a change set that does not exist (HTTP 404, ChangeSetNotFound)."""
+
+    code = "ChangeSetNotFoundException"
+
+    def __init__(self, name: str):
+        super().__init__(f"ChangeSet [{name}] does not exist")
+
+
+def _find_change_set(backend: Any, change_set_name: str) -> Any:
+    if change_set_name in backend.change_sets:  # an ARN
+        return backend.change_sets[change_set_name]
+    for change_set in backend.change_sets.values():
+        if change_set.change_set_name == change_set_name:
+            return change_set
+    raise ChangeSetNotFound(change_set_name)
+
+
+def describe_change_set(self: Any, change_set_name: str) -> Any:
+    return _find_change_set(self, change_set_name)
+
+
+def delete_change_set(self: Any, change_set_name: str) -> None:
+    # CloudFormation deletes idempotently: the CDK CLI deletes "cdk-deploy-change-set if it exists".
+    try:
+        change_set = _find_change_set(self, change_set_name)
+    except ChangeSetNotFound:
+        return
+    del self.change_sets[change_set.change_set_id]
+
+
+def _fixed_execute(original: Any) -> Any:
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = _find_change_set(self, change_set_name)
+        original(self, change_set_name, stack_name)
+        stack = self.stacks[change_set.stack_id]
+        # What the stack now is: its template, its input parameters and the outputs they give.
+        stack._parse_template()
+        stack.parameters = dict(change_set.parameters)
+        stack.output_map = stack._create_output_map()
+
+    return execute_change_set
+
+
+def previous_parameter_values(self: Any) -> dict[str, Any]:
+    """A stack's parameters as they were given (defaults for those that were not), unresolved:
+    what UsePreviousValue takes. moto returned SSM-resolved values, so an SSM-typed parameter
+    (CDK's BootstrapVersion) was looked up by its own value on the next update."""
+    declared = self.template_dict.get("Parameters") or {}
+    defaults = {name: slot["Default"] for name, slot in declared.items() if "Default" in slot}
+    return defaults | dict(self.parameters or {})
+
+
+def _fixed_bucket_update(original: Any) -> Any:
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        properties = dict(cloudformation_json.get("Properties") or {})
+        # A bucket without BucketName keeps its generated name when other properties change.
+        properties.setdefault("BucketName", original_resource.name)
+        return original.__func__(
+            cls,
+            original_resource,
+            new_resource_name,
+            cloudformation_json | {"Properties": properties},
+            account_id,
+            region_name,
+        )
+
+    return classmethod(update_from_cloudformation_json)
+
+
+@contextlib.contextmanager
+def applied() -> Iterator[None]:
+    backend = models.CloudFormationBackend
+    saved = [
+        (backend, "describe_change_set", backend.__dict__["describe_change_set"]),
+        (backend, "delete_change_set", backend.__dict__["delete_change_set"]),
+        (backend, "execute_change_set", backend.__dict__["execute_change_set"]),
+        (models.Stack, "stack_parameters", models.Stack.__dict__["stack_parameters"]),
+        (
+            FakeBucket,
+            "update_from_cloudformation_json",
+            FakeBucket.__dict__["update_from_cloudformation_json"],
+        ),
+    ]
+    backend.describe_change_set = describe_change_set
+    backend.delete_change_set = delete_change_set
+    backend.execute_change_set = _fixed_execute(saved[2][2])
+    models.Stack.stack_parameters = property(previous_parameter_values)
+    FakeBucket.update_from_cloudformation_json = _fixed_bucket_update(saved[4][2])
+    try:
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
