@@ -22,7 +22,6 @@ BAD_INPUTS = [
         "COMMAND must be one of: whoami, trust-policy, kubectl, s3-sync, beanstalk",
         id="unknown-command",
     ),
-    pytest.param({"COMMAND": "cdk"}, "COMMAND 'cdk' is not in version", id="planned-command"),
     pytest.param({"COMMAND": "[whoami"}, "COMMAND must be one of", id="yaml-looking-command"),
     pytest.param({"AWS_OIDC_ROLE_ARN": "deploy"}, "AWS_OIDC_ROLE_ARN must be an IAM role ARN", id="bad-arn"),
     pytest.param(
