@@ -17,9 +17,10 @@ JOBS = {
     "kubectl": "pipe.jobs.kubectl",
     "s3-sync": "pipe.jobs.s3_sync",
     "beanstalk": "pipe.jobs.beanstalk",
+    "cdk": "pipe.jobs.cdk",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
-PLANNED = ("cdk",)
+PLANNED = ()
 
 
 @dataclass
