@@ -6,12 +6,17 @@ What each run injected is printed in the session summary (the figures the README
 """
 
 import os
+from urllib.parse import parse_qs
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ConnectionClosedError
 
+from pipe import bundle
 from test.support import aws
-from test.support.faults import FaultProxy, Rates, kubectl_retries, report
+from test.support.beanstalk import BeanstalkStandIn
+from test.support.faults import ALL_KINDS, LOST, FaultProxy, Rates, everything, kubectl_retries, report
 from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
 
 # 30% of AWS requests: 6% each of 500, plain 503, 503 SlowDown, throttling in the service's shape,
@@ -20,6 +25,9 @@ AWS_FAULTS = Rates.mixed(0.30, latency=0.10)
 # 30% of Kubernetes requests that kubectl retries (test.support.faults.kubectl_retries): 7.5% each
 # of 500, 503 and 429 (all with Retry-After), and resets of GETs and the doctor's reviews.
 KUBE_FAULTS = Rates.mixed(0.30, kinds=("500", "503", "throttling", "reset"), latency=0.10)
+# Elastic Beanstalk and the S3/STS calls of its job: 30% of requests, 5% each of the kinds above and
+# of lost answers (the call carried out, the answer dropped: its retry repeats a create or an update).
+BEANSTALK_FAULTS = Rates.mixed(0.30, kinds=ALL_KINDS, latency=0.10)
 WHOAMI_RUNS = 10
 SITE_FILES = 80
 
@@ -207,3 +215,141 @@ def test_the_authorization_doctor_retries_what_a_busy_cluster_refuses(run, kube_
     assert result.returncode == 0, result.output
     assert deployment is not None
     assert sum(kube_proxy.faults.values()) >= 2, kube_proxy.faults
+
+
+# Fixed names (the proxy's rolls depend on the S3 paths), one set per test (moto's S3 is the session's).
+EB_APPLICATION = "faulty-shop"
+EB_ENVIRONMENT = "faulty-shop-prod"
+EB_LABEL = "faulty-shop-7"
+LOST_NAMES = {
+    "APPLICATION_NAME": "lossy-shop",
+    "ENVIRONMENT_NAME": "lossy-shop-prod",
+    "VERSION_LABEL": "lossy-7",
+}
+# A deploy that takes a while: more polls, so more requests to fault.
+EB_POLLS_PER_DEPLOY = 10
+EB_FILES = {
+    "application.py": "def application(environ, start):\n    return [b'through faults']\n",
+    "Procfile": "web: gunicorn application:application\n",
+    "static/site.css": "body { color: green; }\n",
+}
+# Not idempotent: a repeat after a lost answer meets what the first attempt did.
+EB_WRITES = ("CreateApplicationVersion", "UpdateEnvironment")
+
+
+@pytest.fixture
+def eb_app(clone_dir):
+    root = clone_dir / "app"
+    for relative, text in EB_FILES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def eb_env(pipe_env, clone_dir, eb_app):
+    return pipe_env | {
+        "COMMAND": "beanstalk",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "APPLICATION_NAME": EB_APPLICATION,
+        "ENVIRONMENT_NAME": EB_ENVIRONMENT,
+        "SOURCE_PATH": "app",
+        "VERSION_LABEL": EB_LABEL,
+        "WAIT_INTERVAL": "0.1",
+        "DEPLOY_TIMEOUT": "120",
+    }
+
+
+def _deploy_through(run, env, moto_server, eb_rates, eb_eligible, aws_rates, aws_eligible, seed):
+    """The beanstalk job through one proxy in front of the Elastic Beanstalk stand-in and one in front
+    of moto (STS, S3); the environment runs no version before."""
+    with BeanstalkStandIn(moto_server.url) as eb:
+        environment = eb.state.create_environment(env["APPLICATION_NAME"], env["ENVIRONMENT_NAME"])
+        eb.state.polls_per_deploy = EB_POLLS_PER_DEPLOY
+        with (
+            FaultProxy(eb.url, eb_rates, seed=seed, eligible=eb_eligible) as eb_proxy,
+            FaultProxy(moto_server.url, aws_rates, seed=seed + 1, eligible=aws_eligible) as aws_proxy,
+        ):
+            result = run(
+                env | {"AWS_ENDPOINT_URL": aws_proxy.url, "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": eb_proxy.url}
+            )
+    return result, eb, environment, eb_proxy, aws_proxy
+
+
+def _assert_deployed_once(result, env, eb, environment, moto_server, app, tmp_path) -> None:
+    """Running the new version, Green; one version made, one UpdateEnvironment carried out, and the
+    bundle on S3 byte for byte the zip of the source (zips are reproducible: pipe.bundle)."""
+    application, label = env["APPLICATION_NAME"], env["VERSION_LABEL"]
+    assert result.returncode == 0, result.output
+    assert (environment.status, environment.health, environment.version_label) == ("Ready", "Green", label)
+    assert list(eb.state.versions) == [(application, label)]
+    assert len([call for call in eb.actions("CreateApplicationVersion") if call.error is None]) == 1
+    carried_out = [call for call in eb.actions("UpdateEnvironment") if call.error is None]
+    assert len(carried_out) == 1, [call.error for call in eb.actions("UpdateEnvironment")]
+    expected = tmp_path / "expected.zip"
+    bundle.make_zip(app, expected)
+    version = eb.state.versions[(application, label)]
+    stored = _s3(moto_server).get_object(Bucket=version.bucket, Key=version.key)["Body"].read()
+    assert stored == expected.read_bytes()
+    assert result.last_line.startswith(f"✔ Deployed {label} to {env['ENVIRONMENT_NAME']} in ")
+
+
+def test_beanstalk_deploys_through_faults(run, eb_env, eb_app, moto_server, tmp_path):
+    result, eb, environment, eb_proxy, aws_proxy = _deploy_through(
+        run, eb_env, moto_server, BEANSTALK_FAULTS, everything, BEANSTALK_FAULTS, everything, seed=18
+    )
+    _assert_deployed_once(result, eb_env, eb, environment, moto_server, eb_app, tmp_path)
+    report("beanstalk", aws_proxy, eb_proxy)
+    assert all(eb_proxy.faults[kind] for kind in ALL_KINDS), eb_proxy.faults
+    # With this seed the answer to CreateApplicationVersion is lost: its repeat meets "already exists".
+    assert [call.error for call in eb.actions("CreateApplicationVersion")] == [None, "InvalidParameterValue"]
+
+
+def _action(request) -> str:
+    return parse_qs(request.body.decode(errors="replace")).get("Action", [""])[0]
+
+
+def test_beanstalk_survives_lost_answers_to_its_writes(run, eb_env, eb_app, moto_server, tmp_path):
+    """The first CreateApplicationVersion, UpdateEnvironment and bundle PUT are carried out and their
+    answers lost: botocore repeats each. The repeated create meets "already exists" (the same bundle:
+    reused) and the repeated update "invalid state" (our own update running): neither may make a
+    second version or a second deploy."""
+    lost = set()
+
+    def first_writes(request):
+        what = _action(request) if request.service == "elasticbeanstalk" else request.method
+        if what in (*EB_WRITES, "PUT") and what not in lost:
+            lost.add(what)
+            return (LOST,)
+        return False
+
+    env = eb_env | LOST_NAMES
+    result, eb, environment, eb_proxy, aws_proxy = _deploy_through(
+        run, env, moto_server, Rates(lost=1.0), first_writes, Rates(lost=1.0), first_writes, seed=17
+    )
+    assert lost == {*EB_WRITES, "PUT"}
+    _assert_deployed_once(result, env, eb, environment, moto_server, eb_app, tmp_path)
+    assert "the first attempt may have started this deploy" in result.output
+    assert [call.error for call in eb.actions("CreateApplicationVersion")] == [None, "InvalidParameterValue"]
+    assert [call.error for call in eb.actions("UpdateEnvironment")] == [None, "InvalidParameterValue"]
+    assert (eb_proxy.faults[LOST], aws_proxy.faults[LOST]) == (2, 1)
+
+
+def test_a_lost_answer_is_carried_out_then_dropped(moto_server):
+    s3 = _s3(moto_server)
+    s3.create_bucket(Bucket="lost-answer", CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    proxy = FaultProxy(moto_server.url, Rates(lost=1.0))
+    once = Config(retries={"total_max_attempts": 1})
+    faulty = boto3.client(
+        "s3",
+        endpoint_url=proxy.url,
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=once,
+    )
+    with proxy, pytest.raises(ConnectionClosedError):
+        faulty.put_object(Bucket="lost-answer", Key="k", Body=b"carried out")
+    assert s3.get_object(Bucket="lost-answer", Key="k")["Body"].read() == b"carried out"
+    assert proxy.faults[LOST] == 1 and proxy.log == [("PUT", "/lost-answer/k")]

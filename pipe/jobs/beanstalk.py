@@ -205,25 +205,66 @@ def _events_detail(events: list[dict]) -> str:
     return "Last events:\n" + "\n".join(f"  {event_line(event)}" for event in events)
 
 
+def _retried(error) -> bool:
+    """botocore sent the call more than once: an attempt before may have been carried out by Elastic
+    Beanstalk although its answer never arrived (a connection dropped on the way back)."""
+    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
 def _update(
-    eb, watcher: Watcher, application: str, environment: str, label: str, deadline: Deadline, why: str
-):
-    """Wait for Ready, then UpdateEnvironment; if another update slipped in between, wait again."""
+    eb,
+    watcher: Watcher,
+    application: str,
+    environment: str,
+    label: str,
+    deadline: Deadline,
+    why: str,
+    arrived: EnvironmentState | None = None,
+) -> tuple[EnvironmentState, str | None]:
+    """Wait for Ready, then UpdateEnvironment; if another update slipped in between, wait again.
+
+    Returns the state before the update and the update's request id. When the operation waited for
+    leaves `label` running and healthy, it was this deploy, started by an attempt whose answer was
+    lost or by a run of this step that was killed: it is not made a second time, and the request id
+    is None (unknown). After a lost answer the state before is the one before that first attempt,
+    so that a rollback goes back to what ran before this run."""
     from botocore.exceptions import ClientError
 
+    waited = arrived is not None and arrived.status != "Ready"
+    first = arrived
+    answer_lost = False
     while True:
         state = watcher.until_ready(deadline, why)
+        first = first or state
+        if waited and state.version_label == label and not state.unhealthy():
+            logger.info(
+                "The operation waited for left %s running %s (%s): that was this deploy, started by an "
+                "earlier attempt; not deploying it again.",
+                environment,
+                label,
+                state.describe(),
+            )
+            return first, None
         try:
             answer = eb.update_environment(
                 ApplicationName=application, EnvironmentName=environment, VersionLabel=label
             )
         except ClientError as error:
             if _INVALID_STATE.search(beanstalk_versions.error_text(error)) and deadline.remaining() > 0:
-                logger.info("Environment %s got busy again before the update; waiting.", environment)
-                deadline.sleep(watcher.interval)
+                waited = True
+                if _retried(error):
+                    answer_lost = True
+                    logger.info(
+                        "UpdateEnvironment was sent again (no answer came) and found %s busy: the first "
+                        "attempt may have started this deploy; waiting for it.",
+                        environment,
+                    )
+                else:
+                    logger.info("Environment %s got busy again before the update; waiting.", environment)
+                    deadline.sleep(watcher.interval)
                 continue
             raise
-        return state, answer["ResponseMetadata"].get("RequestId")
+        return (first if answer_lost else state), answer["ResponseMetadata"].get("RequestId")
 
 
 def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -> EnvironmentState:
@@ -278,12 +319,12 @@ def _write_result(env, result: dict) -> None:
 def _deploy(eb, values, label: str, result: dict, env, started: float) -> str:
     application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
     watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"])
-    watcher.state()  # a missing environment is reported before anything waits
+    arrived = watcher.state()  # a missing environment is reported before anything waits
     watcher.events.mark()
     deadline = Deadline(values["DEPLOY_TIMEOUT"])
     try:
         before, request_id = _update(
-            eb, watcher, application, environment, label, deadline, "before deploying"
+            eb, watcher, application, environment, label, deadline, "before deploying", arrived
         )
     except WaitFailed as failed:
         raise PipeError(
@@ -292,9 +333,14 @@ def _deploy(eb, values, label: str, result: dict, env, started: float) -> str:
             _events_detail(failed.events),
         ) from None
     previous = before.version_label
-    logger.info(
-        "Deploying %s to %s (was %s), request %s.", label, environment, previous or "no version", request_id
-    )
+    if request_id is not None:
+        logger.info(
+            "Deploying %s to %s (was %s), request %s.",
+            label,
+            environment,
+            previous or "no version",
+            request_id,
+        )
     if not values["WAIT"]:
         result |= {"status": "Updating", "previous_version_label": previous}
         _write_result(env, result)

@@ -13,11 +13,16 @@ being forwarded:
   `{"__type": "ThrottlingException"}` (JSON services), 429 `ThrottlingException` (REST-JSON: EKS),
   503 SlowDown (S3, which throttles that way), 429 `TooManyRequests` Status (Kubernetes);
 - "reset": the connection is reset (TCP RST) without an answer;
+- "lost": the request is forwarded and carried out, then the connection is reset before the answer
+  reaches the client (a dropped connection on the way back): the client cannot tell the call took
+  effect, and its retry repeats a call the server already carried out;
 - and, on its own roll, added latency before the request goes on.
 
-A fault is made instead of forwarding, so the server never saw a faulted request: retrying it is
-always safe, and the end state can be compared exactly. Which requests are eligible is a predicate
-(`eligible`), because not every client retries everything (see kubectl_retries).
+Every kind but "lost" is made instead of forwarding, so the server never saw the faulted request:
+retrying it is always safe, and the end state can be compared exactly. "lost" is off unless a test
+asks for it: it is how a non-idempotent call (create, update) gets repeated. Which requests are
+eligible is a predicate (`eligible`), because not every client retries everything (see
+kubectl_retries).
 
 Deterministic with a seed: a request's roll depends on the seed, its method, path and how many
 times the same method and path were seen before — not on thread timing — so a rerun that makes the
@@ -39,7 +44,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+# Made instead of forwarding: the server never sees the request.
 KINDS = ("500", "503", "slow_down", "throttling", "reset")
+# Forwarded, carried out, and the answer dropped (rolled after KINDS, so adding it changes no other roll).
+LOST = "lost"
+ALL_KINDS = (*KINDS, LOST)
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
@@ -187,14 +196,15 @@ class Rates:
     slow_down: float = 0.0
     throttling: float = 0.0
     reset: float = 0.0
+    lost: float = 0.0
     latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
     latency_seconds: float = 0.2
 
     def by_kind(self) -> dict[str, float]:
         return dict(
             zip(
-                KINDS,
-                (self.http_500, self.http_503, self.slow_down, self.throttling, self.reset),
+                ALL_KINDS,
+                (self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
                 strict=True,
             )
         )
@@ -231,7 +241,7 @@ class FaultProxy:
         self.eligible = eligible
         self.delay_seconds = delay_seconds
         self.lock = threading.Lock()
-        self.faults: Counter = Counter({kind: 0 for kind in (*KINDS, "latency")})
+        self.faults: Counter = Counter({kind: 0 for kind in (*ALL_KINDS, "latency")})
         self.requests = 0  # every request received
         self.eligible_requests = 0
         # (method, path) of every eligible request that reached the upstream, in arrival order.
@@ -342,9 +352,13 @@ class FaultProxy:
                 if delayed:
                     time.sleep(proxy.rates.latency_seconds)
                 if fault == "reset":
-                    # SO_LINGER 0: the close sends RST, as a dropped connection does.
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    self.close_connection = True
+                    self._reset()
+                    return
+                if fault == LOST:
+                    with proxy.lock:
+                        proxy.log.append((self.command, self.path))
+                    self._forward(body, answer=False)
+                    self._reset()
                     return
                 if fault:
                     self._answer(*answer_for(fault, request))
@@ -356,7 +370,12 @@ class FaultProxy:
                         proxy.log.append((self.command, self.path))
                 self._forward(body)
 
-            def _forward(self, body: bytes) -> None:
+            def _reset(self) -> None:
+                # SO_LINGER 0: the close sends RST, as a dropped connection does.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+
+            def _forward(self, body: bytes, answer: bool = True) -> None:
                 host, port = proxy.upstream.hostname, proxy.upstream.port
                 if proxy._upstream_context is not None:
                     upstream = http.client.HTTPSConnection(
@@ -370,6 +389,9 @@ class FaultProxy:
                         headers["Content-Length"] = str(len(body))
                     upstream.request(self.command, self.path, body=body or None, headers=headers)
                     response = upstream.getresponse()
+                    if not answer:  # carried out upstream; the answer goes nowhere
+                        response.read()
+                        return
                     passed = [
                         (k, v)
                         for k, v in response.getheaders()
