@@ -3,14 +3,23 @@ the rerun converges, with nothing lost and nothing made twice. s3-sync's own is 
 test/jobs/test_s3_sync.py (test_a_killed_sync_converges_when_run_again)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
 from test.support import aws, leaks
+from test.support.beanstalk import BeanstalkStandIn
+from test.support.faults import FaultProxy, Rates
 from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
 from test.support.kube.resources import by_path
 
@@ -103,3 +112,195 @@ def test_kubectl_apply_killed_during_its_rollout_wait_converges_when_run_again(r
     assert [cm["metadata"]["name"] for cm in config_maps if cm["metadata"]["name"] == "web-settings"] == [
         "web-settings"
     ]
+
+
+# --- beanstalk ----------------------------------------------------------------------------------------
+EB_FILES = {
+    "application.py": "def application(environ, start):\n    return [b'v2']\n",
+    "Procfile": "web: gunicorn application:application\n",
+}
+# Polls a deploy takes in the stand-in: the killed run is surely inside its wait (it is killed the
+# moment UpdateEnvironment is carried out), the rerun waits them out at 0.1 s each.
+EB_POLLS_PER_DEPLOY = 20
+# How long the proxy holds the killed run's bundle PUT before it acts on it: longer than a kill takes.
+HELD_SECONDS = 2.0
+
+
+def _private_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
+
+
+class Killed:
+    """A pipe run in its own session, killed with SIGKILL at a moment the test chooses; then checked:
+    what it left in its private directory holds no secret, and it left nothing in the clone."""
+
+    def __init__(self, env: dict, clone_dir: Path):
+        self.env, self.clone_dir = env, clone_dir
+        self._private_before = _private_dirs()
+        self._issued_before = leaks.issued_marker()
+        self._clone_before = leaks.snapshot([clone_dir])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipe"],
+            env=env,
+            cwd=clone_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def check_left_behind(self) -> None:
+        left = _private_dirs() - self._private_before
+        secrets = leaks.environment_secrets(self.env) + leaks.issued_since(self._issued_before)
+        files = [path for directory in left for path in directory.rglob("*") if path.is_file()]
+        leaks.check(b"", files, secrets, debug=False, context="the killed beanstalk job's private directory")
+        assert leaks.left_behind(self._clone_before, leaks.snapshot([self.clone_dir])) == []
+        for directory in left:  # no atexit ran: the test clears up what a killed container would lose
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def s3(moto_server):
+    return boto3.client(
+        "s3",
+        endpoint_url=moto_server.url,
+        region_name=aws.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def bundles(s3):
+    """A bucket whose every PUT makes an object version: one version in the end means one upload."""
+    bucket = f"bundles-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return bucket
+
+
+@pytest.fixture
+def eb(moto_server):
+    with BeanstalkStandIn(moto_server.url) as standin:
+        standin.state.polls_per_deploy = EB_POLLS_PER_DEPLOY
+        yield standin
+
+
+@pytest.fixture
+def eb_env(pipe_env, clone_dir, eb, bundles):
+    for relative, text in EB_FILES.items():
+        path = clone_dir / "app" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    suffix = uuid.uuid4().hex[:8]
+    application, name = f"shop-{suffix}", f"shop-prod-{suffix}"
+    eb.state.create_environment(application, name)
+    return pipe_env | {
+        "COMMAND": "beanstalk",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": eb.url,
+        "APPLICATION_NAME": application,
+        "ENVIRONMENT_NAME": name,
+        "SOURCE_PATH": "app",
+        "VERSION_LABEL": "release-2",
+        "S3_BUCKET": bundles,
+        "WAIT_INTERVAL": "0.1",
+    }
+
+
+def _uploads(s3, env) -> int:
+    key = f"{env['APPLICATION_NAME']}/{env['VERSION_LABEL']}.zip"
+    versions = s3.list_object_versions(Bucket=env["S3_BUCKET"], Prefix=key).get("Versions", [])
+    return len([version for version in versions if version["Key"] == key])
+
+
+def _carried_out(eb, action) -> int:
+    return len([call for call in eb.actions(action) if call.error is None])
+
+
+def test_beanstalk_killed_during_its_deploy_converges_when_run_again(run, eb_env, eb, s3, clone_dir):
+    environment = eb.state.environments[eb_env["ENVIRONMENT_NAME"]]
+    killed = Killed(eb_env, clone_dir)
+    try:
+        eb.wait_for("UpdateEnvironment", STARTUP_LIMIT_SECONDS)
+    finally:
+        killed.kill()
+    killed.check_left_behind()
+    assert (environment.status, environment.version_label) == ("Updating", None), "not killed mid-deploy"
+
+    result = run(eb_env)
+    assert result.returncode == 0, result.output
+    assert (environment.status, environment.health, environment.version_label) == (
+        "Ready",
+        "Green",
+        "release-2",
+    )
+    assert "already exists with this bundle" in result.output and "not deploying it again" in result.output
+    # One upload, one version, one deploy: the rerun waited for the killed run's deploy and took it as its own.
+    assert _uploads(s3, eb_env) == 1
+    assert _carried_out(eb, "CreateApplicationVersion") == 1
+    assert _carried_out(eb, "UpdateEnvironment") == 1
+
+
+@pytest.mark.parametrize("lands", [False, True], ids=["upload-lost", "upload-lands-after-the-kill"])
+def test_beanstalk_killed_during_its_upload_converges_when_run_again(
+    run, eb_env, eb, s3, clone_dir, moto_server, lands
+):
+    """Killed with its bundle PUT sent and unanswered: S3 either never gets it (the connection dies
+    with the pipe) or gets it after the pipe is gone (it was all sent). Either way the rerun uploads
+    it at most once more and deploys once."""
+    environment = eb.state.environments[eb_env["ENVIRONMENT_NAME"]]
+    bundle_put = f"/{eb_env['S3_BUCKET']}/{eb_env['APPLICATION_NAME']}/"
+    in_flight = threading.Event()
+
+    def first_bundle_put(request):
+        if request.method == "PUT" and request.path.startswith(bundle_put) and not in_flight.is_set():
+            in_flight.set()
+            return True
+        return False
+
+    if lands:  # held, then passed on to S3
+        proxy = FaultProxy(moto_server.url, Rates(), eligible=first_bundle_put, delay_seconds=HELD_SECONDS)
+    else:  # held, then the connection is reset: S3 never sees it
+        held = Rates(reset=1.0, latency=1.0, latency_seconds=HELD_SECONDS)
+        proxy = FaultProxy(moto_server.url, held, eligible=first_bundle_put)
+    env = eb_env | {"AWS_ENDPOINT_URL": proxy.url}
+    with proxy:
+        killed = Killed(env, clone_dir)
+        try:
+            assert in_flight.wait(STARTUP_LIMIT_SECONDS), "the pipe never sent its bundle"
+        finally:
+            killed.kill()
+        killed.check_left_behind()
+        if lands:
+            _wait_for_object(s3, env)
+        assert _uploads(s3, env) == (1 if lands else 0)
+        assert eb.actions("CreateApplicationVersion") == []
+
+        result = run(env)
+    assert result.returncode == 0, result.output
+    assert (environment.status, environment.health, environment.version_label) == (
+        "Ready",
+        "Green",
+        "release-2",
+    )
+    assert ("already holds this bundle; not uploading it again" in result.output) == lands
+    assert _uploads(s3, env) == 1
+    assert _carried_out(eb, "CreateApplicationVersion") == 1
+    assert _carried_out(eb, "UpdateEnvironment") == 1
+
+
+def _wait_for_object(s3, env) -> None:
+    """The held PUT reaches S3 once the proxy lets it go (the object appearing is the event)."""
+    key = f"{env['APPLICATION_NAME']}/{env['VERSION_LABEL']}.zip"
+    deadline = time.monotonic() + HELD_SECONDS + STARTUP_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            s3.head_object(Bucket=env["S3_BUCKET"], Key=key)
+            return
+        except ClientError:
+            time.sleep(0.05)
+    raise AssertionError("the held bundle PUT never reached S3")

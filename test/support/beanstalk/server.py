@@ -29,6 +29,7 @@ class Call:
     at: float  # time.monotonic()
     request_id: str
     error: str | None = None
+    answered: bool = False  # the action ran (or was refused); its answer is on its way
 
 
 def _date(moment: datetime.datetime) -> str:
@@ -73,6 +74,8 @@ class BeanstalkStandIn:
         # Scripted faults: action → [(status, code, message)], answered before the action runs.
         self.faults: dict[str, list[tuple[int, str, str]]] = {}
         self._calls_lock = threading.Lock()
+        # Notified each time a call is answered (wait_for).
+        self._answered = threading.Condition(self._calls_lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -96,6 +99,18 @@ class BeanstalkStandIn:
     def __exit__(self, *_exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def wait_for(self, action: str, timeout: float) -> Call:
+        """Block until an `action` call has been carried out (answered without an error): how a test
+        acts at a moment of the pipe's run without sleeping. Raises TimeoutError."""
+
+        def done() -> Call | None:
+            return next((c for c in self.calls if c.action == action and c.answered and not c.error), None)
+
+        with self._answered:
+            if not self._answered.wait_for(lambda: done() is not None, timeout):
+                raise TimeoutError(f"no {action} was carried out within {timeout} s")
+            return done()
 
     def actions(self, name: str | None = None) -> list[Call]:
         with self._calls_lock:
@@ -174,6 +189,10 @@ class BeanstalkStandIn:
                 f"<RequestId>{request_id}</RequestId></ErrorResponse>",
                 request_id,
             )
+        finally:
+            with self._answered:
+                call.answered = True
+                self._answered.notify_all()
         return (
             200,
             f'<{action}Response xmlns="{NAMESPACE}"><{action}Result>{result}</{action}Result>'
