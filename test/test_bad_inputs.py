@@ -52,12 +52,35 @@ def _s3_sync(env: dict, clone: Path) -> dict:
     }
 
 
+def _beanstalk(env: dict, clone: Path) -> dict:
+    (clone / "app").mkdir(exist_ok=True)
+    (clone / "app" / "application.py").write_text("def application(environ, start):\n    return []\n")
+    (clone / "empty").mkdir(exist_ok=True)
+    # Links that lead out of the clone: to its parent directory, and to a file outside it.
+    outside = clone.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "bundle.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
+    (clone / "escape").symlink_to(clone.parent, target_is_directory=True)
+    (clone / "bundle-link.zip").symlink_to(outside / "bundle.zip")
+    return env | {
+        "COMMAND": "beanstalk",
+        "APPLICATION_NAME": "shop",
+        "ENVIRONMENT_NAME": "shop-prod",
+        "SOURCE_PATH": "app",
+        "BITBUCKET_CLONE_DIR": str(clone),
+        "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
+        # Nothing listens there: a row that got past the checks would not reach any stand-in.
+        "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": "http://127.0.0.1:9",
+    }
+
+
 # job -> its happy-path environment (from the pipe_env fixture and the clone directory).
 JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "whoami": _whoami,
     "trust-policy": _trust_policy,
     "kubectl": _kubectl,
     "s3-sync": _s3_sync,
+    "beanstalk": _beanstalk,
 }
 
 
@@ -294,6 +317,67 @@ ROWS = [
     ),
     Bad("s3-sync", {"CLOUDFRONT_WAIT": "true"}, "CLOUDFRONT_WAIT needs CLOUDFRONT_DISTRIBUTION_ID"),
     Bad("s3-sync", _list("INCLUDE", HUGE), "INCLUDE is 70000 characters long"),
+    Bad("s3-sync", {"S3_TRANSFER_CLIENT": "fast"}, "S3_TRANSFER_CLIENT must be one of auto, crt, classic"),
+    Bad("s3-sync", {"S3_TRANSFER_CLIENT": "CRT"}, "S3_TRANSFER_CLIENT must be one of auto, crt, classic"),
+    Bad("s3-sync", {"S3_TRANSFER_CLIENT": "[crt]"}, "S3_TRANSFER_CLIENT must be one of"),
+    Bad("s3-sync", {"S3_TRANSFER_CLIENT": "crt\x1b"}, "S3_TRANSFER_CLIENT contains control characters"),
+    # --- beanstalk ------------------------------------------------------------------------------------
+    Bad("beanstalk", {"APPLICATION_NAME": ""}, "APPLICATION_NAME is required"),
+    Bad("beanstalk", {"APPLICATION_NAME": "a" * 101}, "APPLICATION_NAME must be 1 to 100 characters"),
+    Bad(
+        "beanstalk",
+        {"APPLICATION_NAME": "shop/web"},
+        "APPLICATION_NAME must be 1 to 100 characters without /",
+    ),
+    Bad("beanstalk", {"APPLICATION_NAME": "shop\nprod"}, "APPLICATION_NAME must be 1 to 100 characters"),
+    Bad("beanstalk", {"APPLICATION_NAME": HUGE}, "APPLICATION_NAME is 70000 characters long"),
+    Bad("beanstalk", {"ENVIRONMENT_NAME": ""}, "ENVIRONMENT_NAME is required"),
+    Bad("beanstalk", {"ENVIRONMENT_NAME": "!!tag"}, "ENVIRONMENT_NAME must be 4 to 40 letters"),
+    Bad("beanstalk", {"ENVIRONMENT_NAME": "e" * 41}, "ENVIRONMENT_NAME must be 4 to 40 letters"),
+    Bad("beanstalk", {"ENVIRONMENT_NAME": "shop_prod"}, "ENVIRONMENT_NAME must be 4 to 40 letters"),
+    Bad("beanstalk", {"SOURCE_PATH": ""}, "ZIP_FILE or SOURCE_PATH is required"),
+    Bad("beanstalk", {"SOURCE_PATH": "../"}, "SOURCE_PATH '../' leads outside the clone directory"),
+    Bad("beanstalk", {"SOURCE_PATH": "app/../../.."}, "leads outside the clone directory"),
+    Bad("beanstalk", {"SOURCE_PATH": "/etc"}, "SOURCE_PATH must be relative to the clone directory"),
+    Bad("beanstalk", {"SOURCE_PATH": "escape"}, "SOURCE_PATH 'escape' leads outside the clone directory"),
+    Bad("beanstalk", {"SOURCE_PATH": "app\x1b[31m"}, "SOURCE_PATH contains control characters"),
+    Bad("beanstalk", {"SOURCE_PATH": "missing"}, "SOURCE_PATH 'missing' does not exist"),
+    Bad("beanstalk", {"SOURCE_PATH": "app/application.py"}, "is not a directory; use ZIP_FILE"),
+    Bad("beanstalk", {"SOURCE_PATH": "empty"}, "SOURCE_PATH 'empty' holds no files to deploy"),
+    Bad("beanstalk", {"ZIP_FILE": "bundle-link.zip"}, "Set ZIP_FILE or SOURCE_PATH, not both"),
+    Bad("beanstalk", {"SOURCE_PATH": "", "ZIP_FILE": "../outside/bundle.zip"}, "leads outside the clone"),
+    Bad("beanstalk", {"SOURCE_PATH": "", "ZIP_FILE": "/etc/passwd"}, "ZIP_FILE must be relative"),
+    Bad("beanstalk", {"SOURCE_PATH": "", "ZIP_FILE": "bundle-link.zip"}, "leads outside the clone"),
+    Bad("beanstalk", {"SOURCE_PATH": "", "ZIP_FILE": "app"}, "ZIP_FILE 'app' is not a zip archive"),
+    Bad("beanstalk", {"SOURCE_PATH": "", "ZIP_FILE": "[x"}, "ZIP_FILE '[x' does not exist"),
+    Bad("beanstalk", {"S3_BUCKET": "My_Bundles"}, "S3_BUCKET must be a bucket name"),
+    Bad("beanstalk", {"S3_BUCKET": "s3://my-bundles"}, "S3_BUCKET must be a bucket name"),
+    Bad("beanstalk", {"S3_BUCKET": "my-bundles/releases"}, "the key goes in S3_KEY"),
+    Bad("beanstalk", {"S3_KEY": "../other-app/x.zip"}, "S3_KEY must be an S3 key"),
+    Bad("beanstalk", {"S3_KEY": "/releases/x.zip"}, "S3_KEY must be an S3 key"),
+    Bad("beanstalk", {"S3_KEY": "k" * 1025}, "S3_KEY must be an S3 key of at most 1024 bytes"),
+    Bad("beanstalk", {"S3_KEY": "releases/x.zip\nrm"}, "S3_KEY must be an S3 key"),
+    Bad("beanstalk", {"VERSION_LABEL": "v" * 101}, "VERSION_LABEL must be 1 to 100 characters"),
+    Bad("beanstalk", {"VERSION_LABEL": "release/7"}, "VERSION_LABEL must be 1 to 100 characters without /"),
+    Bad("beanstalk", {"VERSION_LABEL": "v7\x07"}, "VERSION_LABEL contains control characters"),
+    Bad("beanstalk", {"VERSION_LABEL": "v7\n✔ Deployed"}, "VERSION_LABEL must be 1 to 100 characters"),
+    Bad("beanstalk", {"BITBUCKET_COMMIT": ""}, "VERSION_LABEL is required here"),
+    Bad("beanstalk", {"DESCRIPTION": HUGE}, "DESCRIPTION is 70000 characters long"),
+    Bad("beanstalk", {"DESCRIPTION": "d" * 201}, "DESCRIPTION must be at most 200 characters"),
+    Bad("beanstalk", {"DESCRIPTION": "release\x1b[2J"}, "DESCRIPTION contains control characters"),
+    Bad("beanstalk", {"BEANSTALK_COMMAND": "deploy"}, "BEANSTALK_COMMAND must be one of all, upload-only"),
+    Bad("beanstalk", {"BEANSTALK_COMMAND": "[x"}, "BEANSTALK_COMMAND must be one of"),
+    Bad("beanstalk", {"BEANSTALK_COMMAND": "deploy-only"}, "deploy-only deploys an existing VERSION_LABEL"),
+    Bad("beanstalk", {"WAIT": "!!bool true"}, "WAIT must be true or false"),
+    Bad("beanstalk", {"WAIT_INTERVAL": "0.01"}, "WAIT_INTERVAL must be a number of seconds from 0.1 to 300"),
+    Bad("beanstalk", {"WAIT_INTERVAL": "1e3"}, "WAIT_INTERVAL must be a number of seconds"),
+    Bad("beanstalk", {"WAIT_INTERVAL": "nan"}, "WAIT_INTERVAL must be a number of seconds"),
+    Bad("beanstalk", {"WAIT_INTERVAL": "10s"}, "WAIT_INTERVAL must be a number of seconds"),
+    Bad("beanstalk", {"DEPLOY_TIMEOUT": "30m"}, "DEPLOY_TIMEOUT must be a whole number of seconds"),
+    Bad("beanstalk", {"DEPLOY_TIMEOUT": "86401"}, "DEPLOY_TIMEOUT must be a whole number of seconds from 1"),
+    Bad("beanstalk", {"DEPLOY_TIMEOUT": "{x"}, "DEPLOY_TIMEOUT must be a whole number"),
+    Bad("beanstalk", {"ROLLBACK_ON_FAILURE": "*anchor"}, "ROLLBACK_ON_FAILURE must be true or false"),
+    Bad("beanstalk", {"ROLLBACK_ON_FAILURE": "sometimes"}, "ROLLBACK_ON_FAILURE must be true or false"),
 ]
 
 

@@ -35,6 +35,10 @@ MAX_BUNDLE_BYTES = 500 * 1024 * 1024
 SHORT_COMMIT = 7
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
 _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
+# Names and labels are printed in log lines: a tab or line break (the only control characters
+# pipe.variables lets through) would let a value forge a line such as "✔ Deployed ...".
+_NAME = r"[^/\t\n\r]{1,100}"
+_NAME_RULE = "1 to 100 characters without /, tabs or line breaks"
 
 
 def _seconds(raw: str) -> float:
@@ -47,8 +51,15 @@ def _seconds(raw: str) -> float:
 
 def _s3_key(raw: str) -> str:
     key = raw.strip()
-    if key.startswith("/") or len(key.encode()) > 1024 or ".." in key.split("/"):
-        raise ValueError("must be an S3 key of at most 1024 bytes, not starting with / and without '..'")
+    if (
+        key.startswith("/")
+        or len(key.encode()) > 1024
+        or ".." in key.split("/")
+        or re.search(r"[\t\n\r]", key)
+    ):
+        raise ValueError(
+            "must be an S3 key of at most 1024 bytes, not starting with /, without '..', tabs or line breaks"
+        )
     return key
 
 
@@ -62,7 +73,7 @@ VARIABLES = (
     Variable(
         "APPLICATION_NAME",
         required=True,
-        parse=matching(r"[^/]{1,100}", "1 to 100 characters without /"),
+        parse=matching(_NAME, _NAME_RULE),
         fix="set it to the Elastic Beanstalk application's name.",
     ),
     Variable(
@@ -75,10 +86,14 @@ VARIABLES = (
     Variable("ZIP_FILE"),
     Variable("SOURCE_PATH"),
     Variable(
-        "S3_BUCKET", parse=matching(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "a bucket name such as my-bundles")
+        "S3_BUCKET",
+        parse=matching(
+            r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+            "a bucket name such as my-bundles, without s3:// or a key (the key goes in S3_KEY)",
+        ),
     ),
     Variable("S3_KEY", parse=_s3_key),
-    Variable("VERSION_LABEL", parse=matching(r"[^/]{1,100}", "1 to 100 characters without /")),
+    Variable("VERSION_LABEL", parse=matching(_NAME, _NAME_RULE)),
     Variable("DESCRIPTION", parse=_description),
     Variable("BEANSTALK_COMMAND", parse=choice(COMMANDS), default="all"),
     Variable("WAIT", parse=boolean, default=True),
