@@ -306,6 +306,35 @@ def test_beanstalk_deploys_through_faults(run, eb_env, eb_app, moto_server, tmp_
     assert [call.error for call in eb.actions("CreateApplicationVersion")] == [None, "InvalidParameterValue"]
 
 
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_every_elastic_beanstalk_fault_is_one_botocore_retries(moto_server, kind):
+    """Each fault, in the Query API's shape for service elasticbeanstalk, made once: botocore's
+    standard retry mode (as the pipe's clients use it) tries again and the call succeeds."""
+    names = {"500": "http_500", "503": "http_503"}
+    once = iter([True])
+
+    def first_only(_request):
+        return next(once, False)
+
+    with (
+        BeanstalkStandIn(moto_server.url, require_signature=False) as eb,
+        FaultProxy(eb.url, Rates(**{names.get(kind, kind): 1.0}), eligible=first_only) as proxy,
+    ):
+        eb.state.create_environment("retried", "retried-prod")
+        client = boto3.client(
+            "elasticbeanstalk",
+            endpoint_url=proxy.url,
+            region_name=aws.REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"mode": "standard", "max_attempts": 2}),
+        )
+        answer = client.describe_environments(EnvironmentNames=["retried-prod"])
+    assert [item["EnvironmentName"] for item in answer["Environments"]] == ["retried-prod"]
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert proxy.faults[kind] == 1 and proxy.injected[0][2] == kind
+
+
 def _action(request) -> str:
     return parse_qs(request.body.decode(errors="replace")).get("Action", [""])[0]
 
