@@ -16,6 +16,7 @@ from botocore.exceptions import ConnectionClosedError
 from pipe import bundle
 from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
+from test.support.checks import assert_one_clear_failure
 from test.support.faults import ALL_KINDS, LOST, FaultProxy, Rates, everything, kubectl_retries, report
 from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
 
@@ -382,3 +383,52 @@ def test_a_lost_answer_is_carried_out_then_dropped(moto_server):
         faulty.put_object(Bucket="lost-answer", Key="k", Body=b"carried out")
     assert s3.get_object(Bucket="lost-answer", Key="k")["Body"].read() == b"carried out"
     assert proxy.faults[LOST] == 1 and proxy.log == [("PUT", "/lost-answer/k")]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "lost_call"),
+    [("stuck", "AbortEnvironmentUpdate"), ("fail", "UpdateEnvironment")],
+    ids=["stuck-then-abort", "failed-then-redeploy"],
+)
+def test_beanstalk_rollback_survives_a_lost_answer(run, eb_env, eb_app, moto_server, outcome, lost_call):
+    """ROLLBACK_ON_FAILURE after a stuck deploy (AbortEnvironmentUpdate) or a failed one (an
+    UpdateEnvironment back to v-old): that call's answer is lost once, and its repeat meets "invalid
+    state" (the abort or the rollback is running). The rollback still ends with v-old running."""
+    from test.support.beanstalk.model import Version
+
+    suffix = outcome
+    env = eb_env | {
+        "APPLICATION_NAME": f"rollback-{suffix}",
+        "ENVIRONMENT_NAME": f"rollback-{suffix}-prod",
+        "VERSION_LABEL": "rollback-7",
+        "ROLLBACK_ON_FAILURE": "true",
+        "DEPLOY_TIMEOUT": "2",
+        "WAIT_INTERVAL": "0.2",
+    }
+    lost = []
+
+    def lose_the_rollbacks_first_call(request):
+        if request.service != "elasticbeanstalk" or lost:
+            return False
+        action, params = _action(request), parse_qs(request.body.decode(errors="replace"))
+        if action == lost_call and params.get("VersionLabel", ["v-old"]) == ["v-old"]:
+            lost.append(action)
+            return (LOST,)
+        return False
+
+    with BeanstalkStandIn(moto_server.url) as eb:
+        application = env["APPLICATION_NAME"]
+        environment = eb.state.create_environment(application, env["ENVIRONMENT_NAME"], "v-old")
+        eb.state.versions[(application, "v-old")] = Version(
+            application, "v-old", "", "old", "v-old.zip", "etag"
+        )
+        eb.state.outcomes["rollback-7"] = outcome
+        with FaultProxy(eb.url, Rates(lost=1.0), eligible=lose_the_rollbacks_first_call) as proxy:
+            result = run(env | {"AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": proxy.url})
+    assert lost == [lost_call], result.output
+    line = assert_one_clear_failure(
+        result, "Rolled back to v-old: the environment is Ready, health Green (Ok)"
+    )
+    assert (environment.status, environment.health, environment.version_label) == ("Ready", "Green", "v-old")
+    calls = [call for call in eb.actions(lost_call) if call.params.get("VersionLabel", "v-old") == "v-old"]
+    assert [call.error for call in calls] == [None, "InvalidParameterValue"], line

@@ -288,8 +288,16 @@ def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -
     logger.warning("ROLLBACK_ON_FAILURE: rolling %s back to version %s.", environment, previous)
     current = watcher.state()
     if failed.timed_out and current.status == "Updating" and current.abortable:
+        from botocore.exceptions import ClientError
+
         logger.warning("Aborting the update still in progress (AbortEnvironmentUpdate).")
-        eb.abort_environment_update(EnvironmentName=environment)
+        try:
+            eb.abort_environment_update(EnvironmentName=environment)
+        except ClientError as error:
+            # Sent again after a lost answer, it finds the environment Aborting: the first one worked.
+            if not (_retried(error) and _INVALID_STATE.search(beanstalk_versions.error_text(error))):
+                raise
+            logger.info("AbortEnvironmentUpdate was sent again (no answer came); the abort is under way.")
     state = watcher.until_ready(deadline, "to roll back")
     if state.version_label == previous and not state.unhealthy():
         return state
@@ -317,7 +325,8 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
         return PipeError(f"{head} The rollback to {previous} failed too: {again.reason}.", details)
     except (ClientError, BotoCoreError) as error:
         return PipeError(
-            f"{head} The rollback to {previous} failed too: {beanstalk_versions.error_text(error)}.", details
+            f"{head} The rollback to {previous} failed too: {beanstalk_versions.error_text(error).rstrip('.')}.",
+            details,
         )
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
 
