@@ -20,6 +20,7 @@ from pipe.jobs import cdk as cdk_job
 from test.support import aws
 from test.support.cdk import moto_fixes, npm_cache
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import KINDS, FaultProxy, Rates, Request, report
 from test.support.run import REPO, base_environment, run_pipe
 from test.support.tokens import make_token
 
@@ -437,3 +438,34 @@ def _walk(node):
     children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
     for child in children:
         yield from _walk(child)
+
+
+# 30% of requests faulted, as for the other jobs (test/test_faults_e2e.py), spread over 500, 503,
+# SlowDown, throttling in each service's shape and connection resets; 10% delayed.
+CDK_FAULTS = Rates.mixed(0.30, latency=0.10)
+# The CDK CLI's AWS SDK for JavaScript; the pipe's own calls say Botocore.
+CLI_USER_AGENT = "aws-sdk-js/"
+
+
+def _not_the_clis_sts_calls(request: Request) -> bool:
+    """The CDK CLI gives its credential check (STS) 3 attempts on purpose, to fail fast on expired
+    credentials, so a 30% rate would fail about 1 run in 40 and the test would measure the CLI's
+    design, not the pipe. Every other call, the pipe's own and the CLI's CloudFormation, S3 and SSM
+    calls (7 attempts each), is eligible."""
+    return not (request.service == "sts" and request.headers.get("User-Agent", "").startswith(CLI_USER_AGENT))
+
+
+# Issue 8: the cdk deploy's happy path through the fault proxy, with the right end state.
+def test_deploy_through_faults(run, cdk_env, app, moto_server, bootstrapped):
+    with FaultProxy(moto_server.url, CDK_FAULTS, seed=16, eligible=_not_the_clis_sts_calls) as proxy:
+        result = run(cdk_env | {"AWS_ENDPOINT_URL": proxy.url})
+    report("cdk deploy", proxy)
+    assert result.returncode == 0, result.output
+    name = stack_name(cdk_env)
+    cloudformation = client("cloudformation", moto_server)
+    [stack] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = outputs_of(cloudformation, name)
+    assert outputs["Message"] == "first version"
+    assert shared_outputs(cdk_env) == {name: outputs}
+    assert sum(proxy.faults[kind] for kind in KINDS) >= 5, proxy.summary()

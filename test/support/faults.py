@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+from requests.structures import CaseInsensitiveDict
+
 # Made instead of forwarding: the server never sees the request.
 KINDS = ("500", "503", "slow_down", "throttling", "reset")
 # Forwarded, carried out, and the answer dropped (rolled after KINDS, so adding it changes no other roll).
@@ -53,6 +55,9 @@ SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
 )
+# The proxy's own: BaseHTTPRequestHandler sends Date and Server itself, and a second Date makes
+# Node's "Date: a, b" that the AWS SDK for JavaScript cannot parse ("Invalid time value").
+_SET_BY_THE_PROXY = {"content-length", "date", "server"}
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "expect"}
 # Seconds a Kubernetes client is asked to wait after a 429 or 5xx (client-go honours Retry-After).
 KUBE_RETRY_AFTER_SECONDS = 1
@@ -344,7 +349,8 @@ class FaultProxy:
 
             def _relay(self) -> None:
                 body = self._body()
-                headers = {k: v for k, v in self.headers.items()}
+                # HTTP header names are case-insensitive: Node's AWS SDK sends them in lower case.
+                headers = CaseInsensitiveDict(self.headers.items())
                 request = Request(
                     self.command, self.path, headers, body, service_of(headers, body, kubernetes)
                 )
@@ -395,7 +401,7 @@ class FaultProxy:
                     passed = [
                         (k, v)
                         for k, v in response.getheaders()
-                        if k.lower() not in _HOP_BY_HOP | {"content-length"}
+                        if k.lower() not in _HOP_BY_HOP | _SET_BY_THE_PROXY
                     ]
                     if response.getheader("Content-Length") is not None or self.command == "HEAD":
                         self._answer(response.status, passed, response.read())
