@@ -74,6 +74,23 @@ def _beanstalk(env: dict, clone: Path) -> dict:
     }
 
 
+def _cdk(env: dict, clone: Path) -> dict:
+    (clone / "infra").mkdir(exist_ok=True)
+    (clone / "infra" / "cdk.json").write_text('{"app": "node bin/app.js"}')
+    (clone / "not-an-app").mkdir(exist_ok=True)
+    outside = clone.parent / "outside-app"
+    outside.mkdir(exist_ok=True)
+    (outside / "cdk.json").write_text('{"app": "node bin/app.js"}')
+    (clone / "app-link").symlink_to(outside, target_is_directory=True)
+    return env | {
+        "COMMAND": "cdk",
+        "CDK_APP_PATH": "infra",
+        "BITBUCKET_CLONE_DIR": str(clone),
+        # No CDK CLI on PATH: a row that got past the checks would fail with another line.
+        "PATH": "/usr/bin:/bin",
+    }
+
+
 # job -> its happy-path environment (from the pipe_env fixture and the clone directory).
 JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "whoami": _whoami,
@@ -81,6 +98,7 @@ JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "kubectl": _kubectl,
     "s3-sync": _s3_sync,
     "beanstalk": _beanstalk,
+    "cdk": _cdk,
 }
 
 
@@ -378,6 +396,35 @@ ROWS = [
     Bad("beanstalk", {"DEPLOY_TIMEOUT": "{x"}, "DEPLOY_TIMEOUT must be a whole number"),
     Bad("beanstalk", {"ROLLBACK_ON_FAILURE": "*anchor"}, "ROLLBACK_ON_FAILURE must be true or false"),
     Bad("beanstalk", {"ROLLBACK_ON_FAILURE": "sometimes"}, "ROLLBACK_ON_FAILURE must be true or false"),
+    # --- cdk ------------------------------------------------------------------------------------------
+    Bad("cdk", {"CDK_COMMAND": "destroy"}, "CDK_COMMAND must be one of deploy, diff, synth, bootstrap"),
+    Bad("cdk", {"CDK_COMMAND": "[x"}, "CDK_COMMAND must be one of"),
+    Bad("cdk", {"CDK_COMMAND": "deploy; rm -rf /"}, "CDK_COMMAND must be one of"),
+    Bad("cdk", {"CDK_COMMAND": "!!python/object:os.system"}, "CDK_COMMAND must be one of"),
+    Bad("cdk", {"CDK_APP_PATH": "../elsewhere"}, "CDK_APP_PATH '../elsewhere' leads outside the clone"),
+    Bad("cdk", {"CDK_APP_PATH": "/etc"}, "CDK_APP_PATH must be relative to the clone directory"),
+    Bad("cdk", {"CDK_APP_PATH": "app-link"}, "CDK_APP_PATH 'app-link' leads outside the clone"),
+    Bad("cdk", {"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory"),
+    Bad("cdk", {"CDK_APP_PATH": "not-an-app"}, "No cdk.json in"),
+    Bad("cdk", {"CDK_APP_PATH": "infra\x07"}, "CDK_APP_PATH contains control characters"),
+    Bad("cdk", {"CDK_APP_PATH": HUGE}, "CDK_APP_PATH is 70000 characters long"),
+    Bad("cdk", {"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns"),
+    Bad("cdk", _list("CDK_STACKS", "Web", "Prod Web"), "CDK_STACKS must be stack names or patterns"),
+    Bad(
+        "cdk",
+        {"CDK_STACKS": "", "CDK_COMMAND": "bootstrap", "CDK_STACKS_COUNT": "1", "CDK_STACKS_0": "Web"},
+        "CDK_STACKS does not apply to CDK_COMMAND bootstrap",
+    ),
+    Bad("cdk", {"CDK_ARGS": "--profile=prod"}, "CDK_ARGS must not hold --profile"),
+    Bad("cdk", _list("CDK_ARGS", "--profile", "prod"), "CDK_ARGS must not hold --profile"),
+    Bad("cdk", {"CDK_ARGS": "--ec2creds"}, "CDK_ARGS must not hold --ec2creds"),
+    Bad("cdk", {"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items"),
+    Bad("cdk", {"CDK_CONTEXT": "=prod"}, "CDK_CONTEXT must be a list of key=value items"),
+    Bad("cdk", {"CDK_CONTEXT": "[x"}, "CDK_CONTEXT must be a list of key=value items"),
+    Bad("cdk", {"CDK_REQUIRE_APPROVAL": "always"}, "CDK_REQUIRE_APPROVAL must be one of never"),
+    Bad("cdk", {"CDK_REQUIRE_APPROVAL": "!!str never"}, "CDK_REQUIRE_APPROVAL must be one of never"),
+    Bad("cdk", {"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false"),
+    Bad("cdk", {"CDK_DIFF_FAIL": "{x"}, "CDK_DIFF_FAIL must be true or false"),
 ]
 
 
