@@ -299,7 +299,7 @@ def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, comma
 
 # Done when 5: the output of a DEBUG deploy holds no secret (run_pipe's leak scan also checks it,
 # and every file the run left in the clone, cdk.out included, and in the shared storage).
-def test_debug_deploy_output_holds_no_secret(run, cdk_env, app, bootstrapped, token):
+def test_debug_deploy_output_holds_no_secret(run, cdk_env, app, bootstrapped, token, moto_server):
     session = f"cdk-debug-{os.getpid()}"
     result = run(cdk_env | {"DEBUG": "true", "AWS_ROLE_SESSION_NAME": session})
     assert result.returncode == 0, result.output
@@ -311,6 +311,8 @@ def test_debug_deploy_output_holds_no_secret(run, cdk_env, app, bootstrapped, to
     for role in issued:
         assert_no_secret(result.output, token, role.secret_access_key, role.session_token)
     assert (app / "cdk.out" / "manifest.json").is_file()
+    [stack] = client("cloudformation", moto_server).describe_stacks(StackName=stack_name(cdk_env))["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
 
 
 def test_npm_ci_installs_the_apps_dependencies_when_node_modules_is_missing(run, cdk_env, clone_dir, tools):

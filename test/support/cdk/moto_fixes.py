@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from moto.cloudformation import models
+from moto.cloudformation import models, responses
 from moto.cloudformation.exceptions import CloudFormationError
+from moto.core.responses import ActionResult, EmptyResult
 from moto.s3.models import FakeBucket
 
 
@@ -21,32 +22,54 @@ class ChangeSetNotFound(CloudFormationError):
         super().__init__(f"ChangeSet [{name}] does not exist")
 
 
-def _find_change_set(backend: Any, change_set_name: str) -> Any:
+def _find_change_set(backend: Any, change_set_name: str, stack_name: str | None = None) -> Any:
     if change_set_name in backend.change_sets:  # an ARN
         return backend.change_sets[change_set_name]
+    # A name is unique per stack, not per region: every CDK deploy names its change set
+    # cdk-deploy-change-set, so moto's first match by name alone was another stack's.
     for change_set in backend.change_sets.values():
-        if change_set.change_set_name == change_set_name:
+        if change_set.change_set_name == change_set_name and stack_name in (
+            None,
+            change_set.stack_name,
+            change_set.stack_id,
+        ):
             return change_set
     raise ChangeSetNotFound(change_set_name)
 
 
-def describe_change_set(self: Any, change_set_name: str) -> Any:
-    return _find_change_set(self, change_set_name)
+def describe_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> Any:
+    return _find_change_set(self, change_set_name, stack_name)
 
 
-def delete_change_set(self: Any, change_set_name: str) -> None:
+def delete_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
     # CloudFormation deletes idempotently: the CDK CLI deletes "cdk-deploy-change-set if it exists".
     try:
-        change_set = _find_change_set(self, change_set_name)
+        change_set = _find_change_set(self, change_set_name, stack_name)
     except ChangeSetNotFound:
         return
     del self.change_sets[change_set.change_set_id]
 
 
+def _describe_response(self: Any) -> Any:
+    """moto's DescribeChangeSet handler, passing on the StackName it dropped."""
+    change_set = self.cloudformation_backend.describe_change_set(
+        change_set_name=self._get_param("ChangeSetName"), stack_name=self._get_param("StackName")
+    )
+    return ActionResult(change_set)
+
+
+def _delete_response(self: Any) -> Any:
+    """moto's DeleteChangeSet handler, passing on the StackName it dropped."""
+    self.cloudformation_backend.delete_change_set(
+        change_set_name=self._get_param("ChangeSetName"), stack_name=self._get_param("StackName")
+    )
+    return EmptyResult()
+
+
 def _fixed_execute(original: Any) -> Any:
     def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = _find_change_set(self, change_set_name)
-        original(self, change_set_name, stack_name)
+        change_set = _find_change_set(self, change_set_name, stack_name)
+        original(self, change_set.change_set_id, stack_name)
         stack = self.stacks[change_set.stack_id]
         # What the stack now is: its template, its input parameters and the outputs they give.
         stack._parse_template()
@@ -98,6 +121,13 @@ def applied() -> Iterator[None]:
             FakeBucket.__dict__["update_from_cloudformation_json"],
         ),
     ]
+    handler = responses.CloudFormationResponse
+    saved += [
+        (handler, "describe_change_set", handler.__dict__["describe_change_set"]),
+        (handler, "delete_change_set", handler.__dict__["delete_change_set"]),
+    ]
+    handler.describe_change_set = _describe_response
+    handler.delete_change_set = _delete_response
     backend.describe_change_set = describe_change_set
     backend.delete_change_set = delete_change_set
     backend.execute_change_set = _fixed_execute(saved[2][2])
