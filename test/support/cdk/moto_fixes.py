@@ -79,6 +79,23 @@ def _fixed_execute(original: Any) -> Any:
     return execute_change_set
 
 
+def _fixed_create(original: Any) -> Any:
+    def create_change_set(self: Any, stack_name: str, change_set_name: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("change_set_type") == "CREATE":
+            # CloudFormation keeps one stack per name: a CREATE change set for a stack still in
+            # REVIEW_IN_PROGRESS (its first change set never executed) goes to that stack. moto made a
+            # second stack of the same name; here the stale one makes way for it.
+            for stack_id, stack in list(self.stacks.items()):
+                if stack.name == stack_name and stack.status == "REVIEW_IN_PROGRESS":
+                    del self.stacks[stack_id]
+                    for change_set_id, change_set in list(self.change_sets.items()):
+                        if change_set.stack_id == stack_id:
+                            del self.change_sets[change_set_id]
+        return original(self, stack_name, change_set_name, *args, **kwargs)
+
+    return create_change_set
+
+
 def previous_parameter_values(self: Any) -> dict[str, Any]:
     """A stack's parameters as they were given (defaults for those that were not), unresolved:
     what UsePreviousValue takes. moto returned SSM-resolved values, so an SSM-typed parameter
@@ -110,29 +127,20 @@ def _fixed_bucket_update(original: Any) -> Any:
 @contextlib.contextmanager
 def applied() -> Iterator[None]:
     backend = models.CloudFormationBackend
-    saved = [
-        (backend, "describe_change_set", backend.__dict__["describe_change_set"]),
-        (backend, "delete_change_set", backend.__dict__["delete_change_set"]),
-        (backend, "execute_change_set", backend.__dict__["execute_change_set"]),
-        (models.Stack, "stack_parameters", models.Stack.__dict__["stack_parameters"]),
-        (
-            FakeBucket,
-            "update_from_cloudformation_json",
-            FakeBucket.__dict__["update_from_cloudformation_json"],
-        ),
-    ]
     handler = responses.CloudFormationResponse
-    saved += [
-        (handler, "describe_change_set", handler.__dict__["describe_change_set"]),
-        (handler, "delete_change_set", handler.__dict__["delete_change_set"]),
+    fixes = [
+        (backend, "describe_change_set", lambda _original: describe_change_set),
+        (backend, "delete_change_set", lambda _original: delete_change_set),
+        (backend, "execute_change_set", _fixed_execute),
+        (backend, "create_change_set", _fixed_create),
+        (models.Stack, "stack_parameters", lambda _original: property(previous_parameter_values)),
+        (FakeBucket, "update_from_cloudformation_json", _fixed_bucket_update),
+        (handler, "describe_change_set", lambda _original: _describe_response),
+        (handler, "delete_change_set", lambda _original: _delete_response),
     ]
-    handler.describe_change_set = _describe_response
-    handler.delete_change_set = _delete_response
-    backend.describe_change_set = describe_change_set
-    backend.delete_change_set = delete_change_set
-    backend.execute_change_set = _fixed_execute(saved[2][2])
-    models.Stack.stack_parameters = property(previous_parameter_values)
-    FakeBucket.update_from_cloudformation_json = _fixed_bucket_update(saved[4][2])
+    saved = [(owner, name, owner.__dict__[name]) for owner, name, _fix in fixes]
+    for owner, name, fix in fixes:
+        setattr(owner, name, fix(owner.__dict__[name]))
     try:
         yield
     finally:
