@@ -11,13 +11,7 @@ from test.support.beanstalk import FAIL, BeanstalkStandIn
 
 @pytest.fixture
 def credentials(moto_server):
-    sts = boto3.client(
-        "sts",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sts = aws.client("sts", moto_server.url)
     return sts.assume_role(RoleArn=aws.ROLE_ARN, RoleSessionName="standin-test")["Credentials"]
 
 

@@ -2,7 +2,6 @@
 
 import time
 
-import boto3
 import pytest
 
 from pipe.beanstalk_watch import Deadline, EventStream, WaitFailed, Watcher
@@ -21,13 +20,7 @@ def standin(moto_server):
 
 @pytest.fixture
 def eb(standin):
-    return boto3.client(
-        "elasticbeanstalk",
-        endpoint_url=standin.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client("elasticbeanstalk", standin.url)
 
 
 def test_events_at_the_watermark_time_are_old_and_each_new_one_is_shown_once(standin, eb):

@@ -7,7 +7,6 @@ import ssl
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
@@ -20,14 +19,7 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 
 def client(service, url, region=aws.REGION):
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
+    return aws.client(service, url, region, config=NO_RETRIES)
 
 
 CALLS = {

@@ -8,7 +8,6 @@ What each run injected is printed in the session summary (the figures the README
 import os
 from urllib.parse import parse_qs
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
@@ -61,23 +60,11 @@ def site(clone_dir):
 
 
 def _s3(moto_server):
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client("s3", moto_server.url)
 
 
 def _distribution(moto_server) -> str:
-    cloudfront = boto3.client(
-        "cloudfront",
-        endpoint_url=moto_server.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudfront = aws.client("cloudfront", moto_server.url, "us-east-1")
     origin = {"Id": "s3", "DomainName": "faults.s3.amazonaws.com", "OriginPath": "/www"}
     config = {
         "CallerReference": "fault-proxy-site",
@@ -322,13 +309,8 @@ def test_every_elastic_beanstalk_fault_is_one_botocore_retries(moto_server, kind
         FaultProxy(eb.url, Rates(**{names.get(kind, kind): 1.0}), eligible=first_only) as proxy,
     ):
         eb.state.create_environment("retried", "retried-prod")
-        client = boto3.client(
-            "elasticbeanstalk",
-            endpoint_url=proxy.url,
-            region_name=aws.REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"mode": "standard", "max_attempts": 2}),
+        client = aws.client(
+            "elasticbeanstalk", proxy.url, config=Config(retries={"mode": "standard", "max_attempts": 2})
         )
         answer = client.describe_environments(EnvironmentNames=["retried-prod"])
     assert [item["EnvironmentName"] for item in answer["Environments"]] == ["retried-prod"]
@@ -371,14 +353,7 @@ def test_a_lost_answer_is_carried_out_then_dropped(moto_server):
     s3.create_bucket(Bucket="lost-answer", CreateBucketConfiguration={"LocationConstraint": aws.REGION})
     proxy = FaultProxy(moto_server.url, Rates(lost=1.0))
     once = Config(retries={"total_max_attempts": 1})
-    faulty = boto3.client(
-        "s3",
-        endpoint_url=proxy.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=once,
-    )
+    faulty = aws.client("s3", proxy.url, config=once)
     with proxy, pytest.raises(ConnectionClosedError):
         faulty.put_object(Bucket="lost-answer", Key="k", Body=b"carried out")
     assert s3.get_object(Bucket="lost-answer", Key="k")["Body"].read() == b"carried out"

@@ -2,24 +2,17 @@
 the rerun converges, with nothing lost and nothing made twice. s3-sync's own is in
 test/jobs/test_s3_sync.py (test_a_killed_sync_converges_when_run_again)."""
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from test.support import aws, leaks
+from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.faults import FaultProxy, Rates
+from test.support.interrupts import Killed
 from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
 from test.support.kube.resources import by_path
 
@@ -68,29 +61,12 @@ def test_kubectl_apply_killed_during_its_rollout_wait_converges_when_run_again(r
         register_cluster(CLUSTER, aws.REGION, cluster)
         cluster.allow(aws.ROLE_ARN)
         try:
-            private_before = set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
-            issued_before = leaks.issued_marker()
-            # Its own session: the kill takes kubectl with it, as a killed container would.
-            process = subprocess.Popen(
-                [sys.executable, "-m", "pipe"],
-                env=env,
-                cwd=clone_dir,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            killed = Killed(env, clone_dir)
             deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-            while not _watching_rollout(cluster) and process.poll() is None and time.monotonic() < deadline:
+            while not _watching_rollout(cluster) and killed.running() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            # No clean-up ran: what the killed pipe left in its private directory must hold no secret.
-            left = set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*")) - private_before
-            secrets = leaks.environment_secrets(env) + leaks.issued_since(issued_before)
-            files = [path for directory in left for path in directory.rglob("*") if path.is_file()]
-            leaks.check(
-                b"", files, secrets, debug=False, context="the killed kubectl job's private directory"
-            )
+            killed.kill()
+            killed.check_left_behind("kubectl")
             killed_mid_wait = cluster.object("apps", "v1", "deployments", "default", "web")
             assert killed_mid_wait is not None, "the pipe was killed before it applied anything"
             assert not (killed_mid_wait.get("status") or {}).get("readyReplicas"), "killed after the rollout"
@@ -126,51 +102,9 @@ EB_POLLS_PER_DEPLOY = 20
 HELD_SECONDS = 2.0
 
 
-def _private_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
-
-
-class Killed:
-    """A pipe run in its own session, killed with SIGKILL at a moment the test chooses; then checked:
-    what it left in its private directory holds no secret, and it left nothing in the clone."""
-
-    def __init__(self, env: dict, clone_dir: Path):
-        self.env, self.clone_dir = env, clone_dir
-        self._private_before = _private_dirs()
-        self._issued_before = leaks.issued_marker()
-        self._clone_before = leaks.snapshot([clone_dir])
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipe"],
-            env=env,
-            cwd=clone_dir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def check_left_behind(self) -> None:
-        left = _private_dirs() - self._private_before
-        secrets = leaks.environment_secrets(self.env) + leaks.issued_since(self._issued_before)
-        files = [path for directory in left for path in directory.rglob("*") if path.is_file()]
-        leaks.check(b"", files, secrets, debug=False, context="the killed beanstalk job's private directory")
-        assert leaks.left_behind(self._clone_before, leaks.snapshot([self.clone_dir])) == []
-        for directory in left:  # no atexit ran: the test clears up what a killed container would lose
-            shutil.rmtree(directory, ignore_errors=True)
-
-
 @pytest.fixture
 def s3(moto_server):
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client("s3", moto_server.url)
 
 
 @pytest.fixture
@@ -228,7 +162,7 @@ def test_beanstalk_killed_during_its_deploy_converges_when_run_again(run, eb_env
         eb.wait_for("UpdateEnvironment", STARTUP_LIMIT_SECONDS)
     finally:
         killed.kill()
-    killed.check_left_behind()
+    killed.check_left_behind("beanstalk")
     assert (environment.status, environment.version_label) == ("Updating", None), "not killed mid-deploy"
 
     result = run(eb_env)
@@ -274,7 +208,7 @@ def test_beanstalk_killed_during_its_upload_converges_when_run_again(
             assert in_flight.wait(STARTUP_LIMIT_SECONDS), "the pipe never sent its bundle"
         finally:
             killed.kill()
-        killed.check_left_behind()
+        killed.check_left_behind("beanstalk")
         if lands:
             _wait_for_object(s3, env)
         assert _uploads(s3, env) == (1 if lands else 0)

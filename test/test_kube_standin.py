@@ -41,13 +41,7 @@ def kube(moto_server):
 
 
 def assume(moto_server, role_arn: str) -> dict:
-    sts = boto3.client(
-        "sts",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sts = aws.client("sts", moto_server.url)
     return sts.assume_role(RoleArn=role_arn, RoleSessionName="pipeline-42")["Credentials"]
 
 

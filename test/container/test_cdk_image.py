@@ -4,7 +4,6 @@ synthesize the sample app, bootstrap an environment on the moto server and deplo
 import json
 import shutil
 
-import boto3
 import pytest
 
 from test.container.test_image import pipe_variables, run_like_bitbucket
@@ -58,13 +57,7 @@ def test_cdk_synth_bootstrap_and_deploy_in_the_container(docker, cdk_clone, moto
         variables = cdk_variables(moto_server, DEBUG="true", AWS_ROLE_SESSION_NAME=session)
         deploy = run_like_bitbucket(docker, cdk_clone, variables)
     assert deploy.returncode == 0, deploy.output
-    cloudformation = boto3.client(
-        "cloudformation",
-        endpoint_url=moto_server.url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudformation = aws.client("cloudformation", moto_server.url, REGION)
     [stack] = cloudformation.describe_stacks(StackName=STACK)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert f"  {STACK}.Message = first version" in deploy.stdout

@@ -242,7 +242,6 @@ def test_kubectl_apply_in_the_container(docker, clone, moto_server):
 
 def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, moto_server):
     """The image's awscrt native library loads on python:3.13-slim and publishes the site."""
-    import boto3
 
     site = clone / "build"
     (site / "assets").mkdir(parents=True)
@@ -253,13 +252,7 @@ def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, mot
     }
     for relative, content in files.items():
         (site / relative).write_bytes(content)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = aws.client("s3", moto_server.url)
     bucket = f"container-site-{os.getpid()}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
     variables = pipe_variables(

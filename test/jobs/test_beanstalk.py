@@ -9,7 +9,6 @@ import time
 import uuid
 import zipfile
 
-import boto3
 import pytest
 
 from test.support import aws
@@ -30,13 +29,7 @@ INTERVAL = "0.1"
 
 @pytest.fixture
 def s3(moto_server):
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client("s3", moto_server.url)
 
 
 @pytest.fixture

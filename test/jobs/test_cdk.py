@@ -4,17 +4,11 @@ moto server (CloudFormation, S3, SSM), with moto's change-set fixes applied in t
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import boto3
 import pytest
 import yaml
 from moto.cloudformation.models import CloudFormationBackend
@@ -23,10 +17,11 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 
 from pipe import cdk_bootstrap, cdk_outputs, main, signin
 from pipe.jobs import cdk as cdk_job
-from test.support import aws, leaks
+from test.support import aws
 from test.support.cdk import moto_fixes, npm_cache
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import KINDS, FaultProxy, Rates, Request, report
+from test.support.interrupts import Killed
 from test.support.run import REPO, base_environment, run_pipe
 from test.support.tokens import make_token
 
@@ -109,13 +104,7 @@ def stack_name(env: dict) -> str:
 
 
 def client(service: str, moto_server, region: str = BOOTSTRAPPED_REGION):
-    return boto3.client(
-        service,
-        endpoint_url=moto_server.url,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client(service, moto_server.url, region)
 
 
 @pytest.fixture(scope="module")
@@ -503,53 +492,18 @@ def held_change_set():
         backend.create_change_set = original
 
 
-def _wait_until_gone(group: int) -> None:
-    """Until every process of the killed group (the CLI, the app) is reaped: the CLI's read lock in
-    cdk.out names a PID, and a rerun waits for a process that still exists, even as a zombie."""
-    deadline = time.monotonic() + REACH_CLOUDFORMATION_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"processes of the killed group {group} are still there")
-
-
 # Issue 8: a deploy killed half way (every process of the step at once), then run again, converges.
 def test_a_deploy_killed_at_its_change_set_converges_when_run_again(
     run, cdk_env, app, clone_dir, moto_server, bootstrapped, held_change_set
 ):
     received, release = held_change_set
-    private_before = set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
-    issued_before = leaks.issued_marker()
-    clone_before = leaks.snapshot([clone_dir])
-    # Its own session: the kill takes the CDK CLI and the app with it, as a killed container would.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipe"],
-        env=cdk_env,
-        cwd=clone_dir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    killed = Killed(cdk_env, clone_dir)
     try:
         assert received.wait(REACH_CLOUDFORMATION_SECONDS), "the CLI never asked for a change set"
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        _wait_until_gone(process.pid)
+        killed.kill()
     release.set()  # CloudFormation carries the request out; its answer goes nowhere
-
-    # No clean-up ran: what the killed run left holds no secret, and in the clone only cdk.out is new.
-    left = set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*")) - private_before
-    new_in_clone = leaks.left_behind(clone_before, leaks.snapshot([clone_dir]))
-    files = [path for directory in left for path in directory.rglob("*") if path.is_file()] + new_in_clone
-    secrets = leaks.environment_secrets(cdk_env) + leaks.issued_since(issued_before)
-    leaks.check(b"", files, secrets, debug=False, context="the killed cdk deploy's files")
-    assert all((app / "cdk.out") in path.parents for path in new_in_clone), new_in_clone
-    for directory in left:
-        shutil.rmtree(directory, ignore_errors=True)
+    killed.check_left_behind("cdk deploy", may_write_in_clone=app / "cdk.out")
 
     result = run(cdk_env)
     assert result.returncode == 0, result.output

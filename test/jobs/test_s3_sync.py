@@ -4,20 +4,18 @@ import base64
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 import zlib
+from pathlib import Path
 
-import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultyProxy
+from test.support.interrupts import Killed
 
 SITE = {
     "index.html": "<html>home</html>",
@@ -34,13 +32,7 @@ MIB = 1024 * 1024
 
 @pytest.fixture
 def s3(moto_server):
-    return boto3.client(
-        "s3",
-        endpoint_url=moto_server.url,
-        region_name=aws.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws.client("s3", moto_server.url)
 
 
 @pytest.fixture
@@ -230,13 +222,7 @@ def test_symlink_outside_local_path_is_never_uploaded(run, sync_env, site, s3, b
 # Done when 5: CloudFront.
 @pytest.fixture
 def distribution(moto_server):
-    cloudfront = boto3.client(
-        "cloudfront",
-        endpoint_url=moto_server.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cloudfront = aws.client("cloudfront", moto_server.url, "us-east-1")
     config = {
         "CallerReference": uuid.uuid4().hex,
         "Comment": "site",
@@ -413,18 +399,12 @@ def test_a_killed_sync_converges_when_run_again(run, sync_env, site, s3, bucket,
     many_files(site, 200)
     env = sync_env | {"MAX_CONCURRENCY": "4"}
     with FaultyProxy(moto_server.url, bucket, rate=0.0, delay_seconds=0.05) as proxy:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pipe"],
-            env=env | {"AWS_ENDPOINT_URL": proxy.url},
-            cwd=env["BITBUCKET_CLONE_DIR"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        killed = Killed(env | {"AWS_ENDPOINT_URL": proxy.url}, Path(env["BITBUCKET_CLONE_DIR"]))
         deadline = time.monotonic() + 60
-        while len(keys(s3, bucket)) < 40 and time.monotonic() < deadline and process.poll() is None:
+        while len(keys(s3, bucket)) < 40 and time.monotonic() < deadline and killed.running():
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        killed.kill()
+    killed.check_left_behind("s3-sync")
     partial = len(keys(s3, bucket))
     assert 0 < partial < len(SITE) + 200, "the pipe was not stopped half way"
     result, summary = sync(run, env)

@@ -18,6 +18,15 @@ ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/deploy"
 CHAINED_ROLE_ARN = "arn:aws:iam::210987654321:role/cross-account-deploy"
 REGION = "eu-west-1"
+# moto takes any keys: these are the test's own view of the server, not the pipe's.
+TEST_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def client(service: str, endpoint_url: str, region: str = REGION, **settings):
+    """A boto3 client the test itself uses to arrange or inspect a stand-in's state."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **TEST_KEYS, **settings)
 
 
 class MotoServer:

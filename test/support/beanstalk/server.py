@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-import boto3
 from botocore.exceptions import ClientError
 
+from test.support import aws
 from test.support.beanstalk import sigv4
 from test.support.beanstalk.model import SEVERITIES, ApiError, Environment, State, Version, now
 
@@ -79,13 +79,7 @@ class BeanstalkStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._s3 = boto3.client(
-            "s3",
-            endpoint_url=moto_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        self._s3 = aws.client("s3", moto_url, "us-east-1")
 
     @property
     def url(self) -> str:
