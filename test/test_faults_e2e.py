@@ -65,21 +65,7 @@ def _s3(moto_server):
 
 def _distribution(moto_server) -> str:
     cloudfront = aws.client("cloudfront", moto_server.url, "us-east-1")
-    origin = {"Id": "s3", "DomainName": "faults.s3.amazonaws.com", "OriginPath": "/www"}
-    config = {
-        "CallerReference": "fault-proxy-site",
-        "Comment": "site",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin | {"S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "s3",
-            "ViewerProtocolPolicy": "allow-all",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            "TrustedSigners": {"Enabled": False, "Quantity": 0},
-        },
-    }
-    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    return aws.create_distribution(cloudfront, "fault-proxy-site")
 
 
 def _contents(s3, bucket, prefix):

@@ -223,31 +223,7 @@ def test_symlink_outside_local_path_is_never_uploaded(run, sync_env, site, s3, b
 @pytest.fixture
 def distribution(moto_server):
     cloudfront = aws.client("cloudfront", moto_server.url, "us-east-1")
-    config = {
-        "CallerReference": uuid.uuid4().hex,
-        "Comment": "site",
-        "Enabled": True,
-        "Origins": {
-            "Quantity": 1,
-            "Items": [
-                {
-                    "Id": "s3",
-                    "DomainName": "site.s3.amazonaws.com",
-                    "OriginPath": "/www",
-                    "S3OriginConfig": {"OriginAccessIdentity": ""},
-                }
-            ],
-        },
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "s3",
-            "ViewerProtocolPolicy": "allow-all",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            "TrustedSigners": {"Enabled": False, "Quantity": 0},
-        },
-    }
-    answer = cloudfront.create_distribution(DistributionConfig=config)
-    return cloudfront, answer["Distribution"]["Id"]
+    return cloudfront, aws.create_distribution(cloudfront, uuid.uuid4().hex)
 
 
 def invalidated_paths(cloudfront, distribution_id, invalidation_id):

@@ -29,6 +29,30 @@ def client(service: str, endpoint_url: str, region: str = REGION, **settings):
     return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **TEST_KEYS, **settings)
 
 
+def create_distribution(cloudfront, caller_reference: str) -> str:
+    """A CloudFront distribution in front of a bucket's /www, for the invalidation tests; its ID."""
+    origin = {
+        "Id": "s3",
+        "DomainName": "site.s3.amazonaws.com",
+        "OriginPath": "/www",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": caller_reference,
+        "Comment": "site",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "s3",
+            "ViewerProtocolPolicy": "allow-all",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            "TrustedSigners": {"Enabled": False, "Quantity": 0},
+        },
+    }
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
 class MotoServer:
     def __init__(self, port: int = 0) -> None:
         # Port 0: the system picks a free one.

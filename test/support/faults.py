@@ -46,6 +46,8 @@ from urllib.parse import urlparse
 
 from requests.structures import CaseInsensitiveDict
 
+from test.support.kube.errors import status_body
+
 # Made instead of forwarding: the server never sees the request.
 KINDS = ("500", "503", "slow_down", "throttling", "reset")
 # Forwarded, carried out, and the answer dropped (rolled after KINDS, so adding it changes no other roll).
@@ -135,15 +137,7 @@ def _json_error(status: int, code: str, message: str, rest: bool) -> tuple[int, 
 def _kube_error(
     status: int, reason: str, message: str, retry_after: bool = True
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": status,
-    }
+    body = status_body(status, reason, message)
     headers = [("Content-Type", "application/json")]
     if retry_after:
         headers.append(("Retry-After", str(KUBE_RETRY_AFTER_SECONDS)))
