@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from pipe.errors import PipeError
+
 PRIVATE_MODE = 0o700
 # Used when the system temporary directory lies inside the clone.
 FALLBACK_BASE = Path("/tmp")  # noqa: S108 (a private 0700 directory is created inside it)
@@ -23,6 +25,19 @@ def clone_dir(env: Mapping[str, str]) -> Path:
 def inside(path: Path, directory: Path) -> bool:
     """`path` is `directory` or below it (both already resolved)."""
     return path == directory or directory in path.parents
+
+
+def in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
+    """The path the user gave in variable `name`, relative to the clone, resolved with its links
+    followed; refused when it is absolute or leads out of the clone (`..`, a link)."""
+    clone = clone_dir(env)
+    text = raw.strip()
+    if Path(text).is_absolute():
+        raise PipeError(f"{name} must be relative to the clone directory, got {text!r}.")
+    path = (clone / text).resolve()
+    if not inside(path, clone):
+        raise PipeError(f"{name} {text!r} leads outside the clone directory {clone}.")
+    return path
 
 
 def create(env: Mapping[str, str]) -> Path:

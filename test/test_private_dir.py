@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipe import private_dir
+from pipe.errors import PipeError
 from test.support.run import REPO
 
 
@@ -40,3 +43,22 @@ def test_is_removed_when_the_process_exits(tmp_path):
     path = Path(completed.stdout.strip())
     assert path.name.startswith("aws-oidc-deploy-")
     assert not path.exists()
+
+
+def test_in_clone_resolves_a_path_and_refuses_one_that_leaves_the_clone(tmp_path):
+    clone = tmp_path / "clone"
+    (clone / "site").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (clone / "link-out").symlink_to(tmp_path / "outside", target_is_directory=True)
+    env = {"BITBUCKET_CLONE_DIR": str(clone)}
+    assert private_dir.in_clone("LOCAL_PATH", " site ", env) == (clone / "site").resolve()
+    assert private_dir.in_clone("LOCAL_PATH", "not-yet", env) == (clone / "not-yet").resolve()
+    for raw, expected in [
+        ("/etc", "LOCAL_PATH must be relative to the clone directory, got '/etc'."),
+        ("../outside", "LOCAL_PATH '../outside' leads outside the clone directory"),
+        ("site/../../outside", "LOCAL_PATH 'site/../../outside' leads outside"),
+        ("link-out", "LOCAL_PATH 'link-out' leads outside the clone directory"),
+    ]:
+        with pytest.raises(PipeError) as refused:
+            private_dir.in_clone("LOCAL_PATH", raw, env)
+        assert str(refused.value).startswith(expected)

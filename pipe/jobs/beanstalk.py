@@ -157,14 +157,11 @@ def default_description(env) -> str:
 
 
 def _in_clone(name: str, raw: str, env) -> Path:
-    clone = private_dir.clone_dir(env)
-    if Path(raw).is_absolute():
-        raise PipeError(f"{name} must be relative to the clone directory, got {raw!r}.")
-    path = (clone / raw).resolve()
-    if not private_dir.inside(path, clone):
-        raise PipeError(f"{name} {raw!r} leads outside the clone directory {clone}.")
+    path = private_dir.in_clone(name, raw, env)
     if not path.exists():
-        raise PipeError(f"{name} {raw!r} does not exist in {clone}; build it before this step.")
+        raise PipeError(
+            f"{name} {raw.strip()!r} does not exist in {private_dir.clone_dir(env)}; build it before this step."
+        )
     return path
 
 

@@ -69,15 +69,10 @@ def _app_dir(raw: str | None, env) -> Path:
     clone = private_dir.clone_dir(env)
     if not raw:
         return clone
-    text = raw.strip()
-    if Path(text).is_absolute():
-        raise PipeError(f"CDK_APP_PATH must be relative to the clone directory, got {text!r}.")
-    path = (clone / text).resolve()
-    if not private_dir.inside(path, clone):
-        raise PipeError(f"CDK_APP_PATH {text!r} leads outside the clone directory {clone}.")
+    path = private_dir.in_clone("CDK_APP_PATH", raw, env)
     if not path.is_dir():
         raise PipeError(
-            f"CDK_APP_PATH {text!r} is not a directory in {clone}; set it to your CDK app's directory."
+            f"CDK_APP_PATH {raw.strip()!r} is not a directory in {clone}; set it to your CDK app's directory."
         )
     return path
 

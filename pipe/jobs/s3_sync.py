@@ -22,7 +22,7 @@ from pipe.errors import PipeError
 from pipe.jobs import Context
 from pipe.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.log import emit, logger
-from pipe.private_dir import clone_dir, inside
+from pipe.private_dir import clone_dir, in_clone
 from pipe.variables import Variable, boolean, choice, integer, matching
 
 # Uploads are network-bound: several per core keep the pipe busy; the cap keeps the connection
@@ -168,11 +168,7 @@ def _content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.
 def _local_root(values: dict, env) -> tuple[Path, bool]:
     clone = clone_dir(env)
     raw = values["LOCAL_PATH"].strip()
-    if os.path.isabs(raw):
-        raise PipeError(f"LOCAL_PATH must be relative to the clone directory, got {raw!r}.")
-    path = (clone / raw).resolve()
-    if not inside(path, clone):
-        raise PipeError(f"LOCAL_PATH {raw!r} leads outside the clone directory {clone}.")
+    path = in_clone("LOCAL_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"LOCAL_PATH {raw!r} does not exist in {clone}; build the site before this step.")
     if not (path.is_dir() or path.is_file()):
