@@ -383,6 +383,11 @@ ROWS = [
     Bad("beanstalk", {"DESCRIPTION": HUGE}, "DESCRIPTION is 70000 characters long"),
     Bad("beanstalk", {"DESCRIPTION": "d" * 201}, "DESCRIPTION must be at most 200 characters"),
     Bad("beanstalk", {"DESCRIPTION": "release\x1b[2J"}, "DESCRIPTION contains control characters"),
+    Bad(
+        "beanstalk",
+        {"APPLICATION_NAME": ".."},
+        "The default S3_KEY '../..-42-3f2a9c1.zip' (APPLICATION_NAME/VERSION_LABEL.zip) is not a safe S3 key",
+    ),
     Bad("beanstalk", {"BEANSTALK_COMMAND": "deploy"}, "BEANSTALK_COMMAND must be one of all, upload-only"),
     Bad("beanstalk", {"BEANSTALK_COMMAND": "[x"}, "BEANSTALK_COMMAND must be one of"),
     Bad("beanstalk", {"BEANSTALK_COMMAND": "deploy-only"}, "deploy-only deploys an existing VERSION_LABEL"),

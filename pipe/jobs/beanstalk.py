@@ -144,6 +144,18 @@ def default_label(application: str, env) -> str:
     return application[: MAX_LABEL - len(suffix)] + suffix
 
 
+def default_key(application: str, label: str) -> str:
+    key = f"{application}/{label}.zip"
+    try:
+        return _s3_key(key)
+    except ValueError:
+        # An application named '..' would give the key a '..' segment, which S3_KEY refuses too.
+        raise PipeError(
+            f"The default S3_KEY {key!r} (APPLICATION_NAME/VERSION_LABEL.zip) is not a safe S3 key: "
+            "set S3_KEY."
+        ) from None
+
+
 def default_description(env) -> str:
     repository = env.get("BITBUCKET_REPO_FULL_NAME") or (
         f"{env['BITBUCKET_WORKSPACE']}/{env['BITBUCKET_REPO_SLUG']}"
@@ -408,7 +420,9 @@ def run(context: Context) -> str:
     _check(values)
     application, command = values["APPLICATION_NAME"], values["BEANSTALK_COMMAND"]
     label = values["VERSION_LABEL"] or default_label(application, env)
-    made = _bundle(values, env) if command != "deploy-only" else None
+    uploads = command != "deploy-only"
+    key = (values["S3_KEY"] or default_key(application, label)) if uploads else None
+    made = _bundle(values, env) if uploads else None
 
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -418,7 +432,6 @@ def run(context: Context) -> str:
         if made is not None:
             s3 = identity.client("s3")
             bucket = values["S3_BUCKET"] or beanstalk_versions.storage_bucket(eb)
-            key = values["S3_KEY"] or f"{application}/{label}.zip"
             description = values["DESCRIPTION"] or default_description(env)
             outcome = beanstalk_versions.upload_and_create(
                 eb, s3, application, label, description, bucket, key, made

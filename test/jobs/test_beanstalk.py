@@ -447,3 +447,36 @@ def test_bad_input_is_one_clear_line(run, eb_env, eb, app_dir, clone_dir, extra,
     (clone_dir / "empty").mkdir()
     assert_one_clear_failure(run(eb_env | extra), expected)
     assert eb.calls == [], "an AWS call was made before the input was checked"
+
+
+# --- properties of the defaults (hypothesis; repeatable profile in test/conftest.py) -----------------
+
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipe.errors import PipeError  # noqa: E402
+from pipe.jobs import beanstalk as beanstalk_job  # noqa: E402
+
+_PARSERS = {variable.name: variable.parse for variable in beanstalk_job.VARIABLES}
+_APPLICATION = st.from_regex(beanstalk_job._NAME, fullmatch=True).filter(lambda name: name.strip() == name)
+
+
+@example(application="..", build="42", commit="3f2a9c1" * 5 + "d0b8e")
+@given(
+    application=_APPLICATION,
+    build=st.integers(1, 10**7).map(str),
+    commit=st.text(alphabet="0123456789abcdef", min_size=40, max_size=40),
+)
+def test_the_default_label_and_key_pass_the_checks_a_users_own_would(application, build, commit):
+    application = _PARSERS["APPLICATION_NAME"](application)
+    label = beanstalk_job.default_label(
+        application, {"BITBUCKET_BUILD_NUMBER": build, "BITBUCKET_COMMIT": commit}
+    )
+    assert _PARSERS["VERSION_LABEL"](label) == label
+    assert len(label) <= beanstalk_job.MAX_LABEL and label.endswith(f"-{build}-{commit[:7]}")
+    try:
+        key = beanstalk_job.default_key(application, label)
+    except PipeError as refused:
+        assert "set S3_KEY" in str(refused) and ".." in application.split("/")
+        return
+    assert _PARSERS["S3_KEY"](key) == key == f"{application}/{label}.zip"
