@@ -34,6 +34,12 @@ def moto_server():
 
 
 @pytest.fixture
+def s3(moto_server):
+    """The test's own S3 client on moto (to arrange and inspect buckets)."""
+    return aws.client("s3", moto_server.url)
+
+
+@pytest.fixture
 def clone_dir(tmp_path):
     """Stands in for /opt/atlassian/pipelines/agent/build: the pipe's working directory."""
     path = tmp_path / "build"

@@ -17,7 +17,8 @@ from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.checks import assert_one_clear_failure
 from test.support.faults import ALL_KINDS, LOST, FaultProxy, Rates, everything, kubectl_retries, report
-from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
+from test.support.kube import KubeStandIn, manifests, register_cluster, unregister_cluster
+from test.support.run import write_files
 
 # 30% of AWS requests: 6% each of 500, plain 503, 503 SlowDown, throttling in the service's shape,
 # and connection resets; and 10% of requests delayed by 0.2 s.
@@ -106,22 +107,7 @@ def test_s3_sync_publishes_through_faults(run, pipe_env, clone_dir, site, moto_s
 
 
 CLUSTER = "faulty"
-MANIFESTS = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: web-settings}
-data: {GREETING: hello}
-"""
+MANIFESTS = manifests.web_app(replicas=2)
 
 
 def _apply_through(run, env, kube_rates, kube_eligible, kube_seed, aws_rates, moto_server):
@@ -213,12 +199,7 @@ EB_WRITES = ("CreateApplicationVersion", "UpdateEnvironment")
 
 @pytest.fixture
 def eb_app(clone_dir):
-    root = clone_dir / "app"
-    for relative, text in EB_FILES.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+    return write_files(clone_dir / "app", EB_FILES)
 
 
 @pytest.fixture

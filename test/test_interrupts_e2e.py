@@ -13,26 +13,12 @@ from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.faults import FaultProxy, Rates
 from test.support.interrupts import Killed
-from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
+from test.support.kube import KubeStandIn, manifests, register_cluster, unregister_cluster
 from test.support.kube.resources import by_path
+from test.support.run import write_files
 
 CLUSTER = "interrupted"
-MANIFESTS = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "nginx:1.27"}]}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: web-settings}
-data: {GREETING: hello}
-"""
+MANIFESTS = manifests.web_app(replicas=3)
 # Long enough that the pipe is surely inside its rollout wait when it is killed.
 ROLLOUT_SECONDS = 6
 STARTUP_LIMIT_SECONDS = 60
@@ -103,11 +89,6 @@ HELD_SECONDS = 2.0
 
 
 @pytest.fixture
-def s3(moto_server):
-    return aws.client("s3", moto_server.url)
-
-
-@pytest.fixture
 def bundles(s3):
     """A bucket whose every PUT makes an object version: one version in the end means one upload."""
     bucket = f"bundles-{uuid.uuid4().hex[:10]}"
@@ -125,10 +106,7 @@ def eb(moto_server):
 
 @pytest.fixture
 def eb_env(pipe_env, clone_dir, eb, bundles):
-    for relative, text in EB_FILES.items():
-        path = clone_dir / "app" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_files(clone_dir / "app", EB_FILES)
     suffix = uuid.uuid4().hex[:8]
     application, name = f"shop-{suffix}", f"shop-prod-{suffix}"
     eb.state.create_environment(application, name)

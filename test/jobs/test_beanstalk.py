@@ -14,6 +14,7 @@ import pytest
 from test.support import aws
 from test.support.beanstalk import FAIL, RED, STUCK, BeanstalkStandIn
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.run import write_files
 
 COMMIT = "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b"
 BUILD = "42"
@@ -25,11 +26,6 @@ APP_FILES = {
 }
 # Fast polls keep the suite quick; the stand-in moves one step per poll, so no test races a clock.
 INTERVAL = "0.1"
-
-
-@pytest.fixture
-def s3(moto_server):
-    return aws.client("s3", moto_server.url)
 
 
 @pytest.fixture
@@ -70,11 +66,7 @@ def old_version(eb, s3, environment):
 
 @pytest.fixture
 def app_dir(clone_dir):
-    root = clone_dir / "app"
-    for relative, text in APP_FILES.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    root = write_files(clone_dir / "app", APP_FILES)
     (root / ".git").mkdir()
     (root / ".git" / "config").write_text("[remote] url = https://x-token-auth:secret@bitbucket.org/\n")
     (clone_dir / ".git").mkdir()

@@ -16,6 +16,7 @@ from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultyProxy
 from test.support.interrupts import Killed
+from test.support.run import write_files
 
 SITE = {
     "index.html": "<html>home</html>",
@@ -31,11 +32,6 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def s3(moto_server):
-    return aws.client("s3", moto_server.url)
-
-
-@pytest.fixture
 def bucket(s3):
     name = f"site-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
@@ -44,12 +40,7 @@ def bucket(s3):
 
 @pytest.fixture
 def site(clone_dir):
-    root = clone_dir / "build"
-    for relative, text in SITE.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+    return write_files(clone_dir / "build", SITE)
 
 
 @pytest.fixture

@@ -50,6 +50,15 @@ def base_environment(home: Path) -> dict[str, str]:
     }
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Each relative path in `files` under `root`, with its text (UTF-8); returns `root`."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def with_debug(env: dict[str, str]) -> dict[str, str]:
     """DEBUG=true unless the test chose a value (even an empty one): the most output there is to leak."""
     return env if "DEBUG" in env else env | {"DEBUG": "true"}
