@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipe import process
+from pipe import process, signin
 from pipe.errors import PipeError
 from pipe.log import logger
 
@@ -25,20 +25,6 @@ PYTHON_REQUIREMENTS = "requirements.txt"
 VENV_DIRECTORY = "python-venv"
 # `python`, `python3`, `python3.13`, with or without a directory in front.
 _PYTHON = re.compile(r"(?:.*/)?python(?:3(?:\.[0-9]+)?)?")
-_CREDENTIAL_VARIABLES = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "BITBUCKET_STEP_OIDC_TOKEN",
-)
 
 
 def app_command(app_dir: Path) -> str | None:
@@ -64,13 +50,9 @@ def is_python_app(command: str | None) -> bool:
     return bool(words) and _PYTHON.fullmatch(words[0]) is not None
 
 
-def without_credentials(env) -> dict[str, str]:
-    return {name: value for name, value in env.items() if name not in _CREDENTIAL_VARIABLES}
-
-
 def prepare(app_dir: Path, env, private: Path) -> dict[str, str]:
     """Install what the app needs; return the variables to add to the CLI's environment."""
-    installer_env = without_credentials(env)
+    installer_env = signin.without_credentials(env)
     if (app_dir / NPM_LOCKFILE).is_file() and not (app_dir / "node_modules").exists():
         _npm_ci(app_dir, installer_env)
     elif (app_dir / "package.json").is_file() and not (app_dir / "node_modules").exists():

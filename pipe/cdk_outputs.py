@@ -5,6 +5,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from pipe import shared_storage
 from pipe.errors import PipeError
 
 SHARED_FILE = "aws-oidc-deploy/cdk-outputs.json"
@@ -39,10 +40,4 @@ def lines(outputs: Outputs) -> list[str]:
 
 
 def share(env: Mapping[str, str], outputs: Outputs) -> Path | None:
-    directory = env.get("BITBUCKET_PIPE_SHARED_STORAGE_DIR")
-    if not directory:
-        return None
-    target = Path(directory) / SHARED_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return target
+    return shared_storage.write_json(env, SHARED_FILE, outputs, sort_keys=True)

@@ -82,6 +82,13 @@ _CREDENTIAL_SOURCES = (
     "AWS_CONFIG_FILE",
     "BITBUCKET_STEP_OIDC_TOKEN",
 )
+# Credentials themselves, from the step's own variables (AWS_SECURITY_TOKEN: botocore's old name).
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def without_credentials(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with no AWS credential, credential source or OIDC token left in it."""
+    return {name: value for name, value in base.items() if name not in (*_CREDENTIAL_SOURCES, *_CREDENTIALS)}
 
 
 @dataclass(frozen=True)
@@ -141,14 +148,13 @@ class Identity:
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """`base` for a child process: other credential sources removed, these credentials added."""
-        child = {name: value for name, value in base.items() if name not in _CREDENTIAL_SOURCES}
+        child = without_credentials(base)
         child.update(
             AWS_ACCESS_KEY_ID=self.credentials.access_key_id,
             AWS_SECRET_ACCESS_KEY=self.credentials.secret_access_key,
             AWS_REGION=self.region,
             AWS_DEFAULT_REGION=self.region,
         )
-        child.pop("AWS_SESSION_TOKEN", None)
         if self.credentials.session_token:
             child["AWS_SESSION_TOKEN"] = self.credentials.session_token
         return child

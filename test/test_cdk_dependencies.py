@@ -42,19 +42,6 @@ def test_app_command_is_read_from_cdk_json(tmp_path):
         cdk_dependencies.app_command(tmp_path)
 
 
-def test_installers_get_no_credentials():
-    env = {
-        "PATH": "/bin",
-        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_SESSION_TOKEN": SECRET,
-        "BITBUCKET_STEP_OIDC_TOKEN": "eyJ.x.y",
-        "AWS_PROFILE": "laptop",
-        "AWS_REGION": "eu-west-1",
-    }
-    assert cdk_dependencies.without_credentials(env) == {"PATH": "/bin", "AWS_REGION": "eu-west-1"}
-
-
 def node_environment() -> dict[str, str]:
     return {
         "PATH": f"{npm_cache.node_bin()}:{os.environ.get('PATH', '/usr/bin:/bin')}",

@@ -286,3 +286,16 @@ def test_no_region_is_refused():
     assert caught.value.message == (
         "AWS_DEFAULT_REGION is required: set it to the region to work in, such as eu-west-1."
     )
+
+
+def test_without_credentials_leaves_no_credential_source_or_token():
+    env = {
+        "PATH": "/bin",
+        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret-value",
+        "AWS_SESSION_TOKEN": "secret-value",
+        "BITBUCKET_STEP_OIDC_TOKEN": "eyJ.x.y",
+        "AWS_PROFILE": "laptop",
+        "AWS_REGION": "eu-west-1",
+    }
+    assert signin.without_credentials(env) == {"PATH": "/bin", "AWS_REGION": "eu-west-1"}

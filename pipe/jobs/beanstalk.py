@@ -7,13 +7,12 @@ One DEPLOY_TIMEOUT covers waiting for Ready before the update and the update its
 ends within that time plus one WAIT_INTERVAL (and one API call).
 """
 
-import json
 import re
 import time
 import zipfile
 from pathlib import Path
 
-from pipe import beanstalk_versions, bundle, private_dir
+from pipe import beanstalk_versions, bundle, private_dir, shared_storage
 from pipe.beanstalk_watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
 from pipe.errors import PipeError
 from pipe.jobs import Context
@@ -341,12 +340,7 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
 
 
 def _write_result(env, result: dict) -> None:
-    directory = env.get("BITBUCKET_PIPE_SHARED_STORAGE_DIR")
-    if not directory:
-        return
-    target = Path(directory) / RESULT_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    shared_storage.write_json(env, RESULT_FILE, result)
 
 
 def _deploy(eb, values, label: str, result: dict, env, started: float) -> str:

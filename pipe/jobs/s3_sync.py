@@ -9,7 +9,6 @@ pipe stored in the object's metadata matches the local content.
 import contextlib
 import datetime
 import email.utils
-import json
 import mimetypes
 import os
 import threading
@@ -17,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipe import cache_rules, cloudfront, etag, s3_keys
+from pipe import cache_rules, cloudfront, etag, s3_keys, shared_storage
 from pipe.errors import PipeError
 from pipe.jobs import Context
 from pipe.local_tree import Filters, LocalFile, Skipped, walk
@@ -447,12 +446,7 @@ def _client_error(error: Exception, bucket: str) -> PipeError:
 
 
 def _write_summary(env, summary: Summary) -> None:
-    directory = env.get("BITBUCKET_PIPE_SHARED_STORAGE_DIR")
-    if not directory:
-        return
-    target = Path(directory) / SUMMARY_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(asdict(summary), indent=2) + "\n", encoding="utf-8")
+    shared_storage.write_json(env, SUMMARY_FILE, asdict(summary))
 
 
 def run(context: Context) -> str:
