@@ -1,4 +1,4 @@
-// Builds kube-apiserver and kube-controller-manager from k8s.io/kubernetes, pinned.
+// Builds kube-apiserver, kube-controller-manager and kube-scheduler from k8s.io/kubernetes, pinned.
 // k8s.io/kubernetes cannot be built as a dependency on its own: its go.mod points every staging
 // module (k8s.io/api, apimachinery, ...) at a local path. Here each one is replaced with the
 // published v0.36.x that the same release tag produced.
@@ -11,6 +11,7 @@ godebug default=go1.26
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 )
 
 require (
