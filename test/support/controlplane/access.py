@@ -61,6 +61,7 @@ class ClusterAccess:
             )
         record = backend.clusters[self.cluster_name]
         record.endpoint = endpoint or self.plane.url
+        record.version = self.plane.minor_version
         record.certificate_authority = {"data": base64.b64encode(self.plane.ca_pem.encode()).decode()}
 
     # --- EKS access entries and access policies ---------------------------------------------------

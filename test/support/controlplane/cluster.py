@@ -127,6 +127,12 @@ class ControlPlane:
         return f"https://127.0.0.1:{self.port}"
 
     @property
+    def minor_version(self) -> str:
+        """ "1.36", as EKS DescribeCluster reports the cluster's version."""
+        answer = json.loads(self.request("GET", "/version").data)
+        return f"{answer['major']}.{answer['minor']}"
+
+    @property
     def ca_pem(self) -> str:
         return self.credentials.ca_pem
 

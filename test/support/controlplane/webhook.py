@@ -1,8 +1,8 @@
 """The TokenReview webhook the real kube-apiserver asks about each bearer token: EKS's authenticator.
 
-kube-apiserver runs with `--authentication-token-webhook-config-file` pointing here, and with its
-token cache off, so every request's token is checked again (an expired token is refused at once,
-as on EKS). A `k8s-aws-v1.` token is verified by test.support.kube.auth.verify_token: the SigV4
+kube-apiserver runs with `--authentication-token-webhook-config-file` pointing here, with the
+webhook's own cache off; the API server still keeps each successful review for 10 s (its fixed
+TokenSuccessCacheTTL), so an expired token is refused from at most 10 s after it was last checked. A `k8s-aws-v1.` token is verified by test.support.kube.auth.verify_token: the SigV4
 signature against the secret of moto's STS session, the cluster id header (`x-k8s-aws-id`, part of
 the signature), X-Amz-Date against the token lifetime, and the session's expiry. The role (not the
 session) is then looked up in the access entries, as EKS access entries map a principal to a user.
