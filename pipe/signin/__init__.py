@@ -10,18 +10,36 @@ ROLE_ARN, when set, is assumed next with the session from any of them (role chai
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from pipe import __version__
 from pipe.common import log
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, integer, matching
 from pipe.signin import claims, retry, session_name, sts_errors
 from pipe.signin.arns import RoleArn, parse_role_arn, partition_of_region
-from pipe.signin.claims import Claims
+from pipe.signin.identity import (
+    SECRET_ENVIRONMENT,
+    Credentials,
+    Identity,
+    Token,
+    botocore_session,
+    client_config,
+    without_credentials,
+)
+
+__all__ = [
+    "SECRET_ENVIRONMENT",
+    "VARIABLES",
+    "Credentials",
+    "Identity",
+    "Token",
+    "botocore_session",
+    "oidc_token",
+    "region",
+    "sign_in",
+    "without_credentials",
+]
 
 OIDC_ADVICE = (
     "BITBUCKET_STEP_OIDC_TOKEN is not set: add `oidc: true` to this step in bitbucket-pipelines.yml "
@@ -32,10 +50,6 @@ DEFAULT_DURATION_SECONDS = 3600
 CHAINED_SESSION_LIMIT_SECONDS = 3600
 # The first session of a chain is used once, to assume ROLE_ARN; STS's minimum is enough for that.
 CHAIN_FIRST_HOP_SECONDS = 900
-# Short enough that a stalled endpoint is reported, long enough for a slow IdP round trip inside STS.
-CONNECT_TIMEOUT_SECONDS = 10
-READ_TIMEOUT_SECONDS = 30
-
 SOURCE_OIDC = "OIDC token (BITBUCKET_STEP_OIDC_TOKEN)"
 SOURCE_TOKEN_FILE = "token file (AWS_WEB_IDENTITY_TOKEN_FILE)"  # noqa: S105 (a label)
 SOURCE_ACCESS_KEYS = "access keys (AWS_ACCESS_KEY_ID)"
@@ -67,129 +81,6 @@ VARIABLES = (
     Variable("AWS_SECRET_ACCESS_KEY", secret=True),
     Variable("AWS_SESSION_TOKEN", secret=True),
 )
-
-# Variables that hold secrets in the environment the pipe starts with.
-SECRET_ENVIRONMENT = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-# Removed from a child's environment so that no SDK in it prefers another source over ours.
-_CREDENTIAL_SOURCES = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE",
-    "BITBUCKET_STEP_OIDC_TOKEN",
-)
-# Credentials themselves, from the step's own variables (AWS_SECURITY_TOKEN: botocore's old name).
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-
-
-def without_credentials(base: Mapping[str, str]) -> dict[str, str]:
-    """`base` with no AWS credential, credential source or OIDC token left in it."""
-    return {name: value for name, value in base.items() if name not in (*_CREDENTIAL_SOURCES, *_CREDENTIALS)}
-
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
-    expiration: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Token:
-    value: str
-    claims: Claims
-
-
-@dataclass
-class Identity:
-    """Where the pipe is signed in, with clients made from the temporary credentials."""
-
-    credentials: Credentials
-    region: str
-    source: str
-    session_name: str | None
-    role: RoleArn | None = None
-    assumed_role_arn: str | None = None
-    _account: str | None = None
-
-    def client(self, service: str, **config: Any) -> Any:
-        """A botocore client; its standard retry mode handles transient faults in job calls.
-
-        botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that
-        sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
-        """
-        settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
-        return botocore_session().create_client(
-            service,
-            region_name=self.region,
-            aws_access_key_id=self.credentials.access_key_id,
-            aws_secret_access_key=self.credentials.secret_access_key,
-            aws_session_token=self.credentials.session_token,
-            config=_config(**settings),
-        )
-
-    def caller_identity(self) -> dict:
-        sts = self.client("sts", retries={"total_max_attempts": 1})
-        answer = retry.call("GetCallerIdentity", sts.get_caller_identity)
-        self._account = answer["Account"]
-        self.assumed_role_arn = answer["Arn"]
-        return answer
-
-    @property
-    def account(self) -> str:
-        if self._account is None:
-            self.caller_identity()
-        return str(self._account)
-
-    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        """`base` for a child process: other credential sources removed, these credentials added."""
-        child = without_credentials(base)
-        child.update(
-            AWS_ACCESS_KEY_ID=self.credentials.access_key_id,
-            AWS_SECRET_ACCESS_KEY=self.credentials.secret_access_key,
-            AWS_REGION=self.region,
-            AWS_DEFAULT_REGION=self.region,
-        )
-        if self.credentials.session_token:
-            child["AWS_SESSION_TOKEN"] = self.credentials.session_token
-        return child
-
-
-def _config(**settings: Any) -> Any:
-    from botocore.config import Config
-
-    defaults = {
-        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
-        "user_agent_appid": f"aws-oidc-deploy-{__version__}",
-    }
-    return Config(**(defaults | settings))
-
-
-_shared_botocore_session = None
-
-
-def botocore_session() -> Any:
-    """One botocore session for every client, so each service model and endpoint file loads once.
-
-    It reads no AWS_PROFILE: the credentials are always the ones signed in here, and a profile that
-    exists only on a developer's laptop would otherwise stop every client being made.
-    """
-    global _shared_botocore_session
-    if _shared_botocore_session is None:
-        import botocore.session
-
-        _shared_botocore_session = botocore.session.Session(
-            session_vars={"profile": (None, None, None, None)}
-        )
-    return _shared_botocore_session
 
 
 def region(values: Mapping[str, Any]) -> str:
@@ -324,14 +215,16 @@ def _sts_client(region_name: str, credentials: Credentials | None = None) -> Any
     settings: dict[str, Any] = {"retries": {"total_max_attempts": 1}}
     if credentials is None:
         settings["signature_version"] = UNSIGNED  # AssumeRoleWithWebIdentity is not signed
-        return botocore_session().create_client("sts", region_name=region_name, config=_config(**settings))
+        return botocore_session().create_client(
+            "sts", region_name=region_name, config=client_config(**settings)
+        )
     return botocore_session().create_client(
         "sts",
         region_name=region_name,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
-        config=_config(**settings),
+        config=client_config(**settings),
     )
 
 

@@ -9,6 +9,7 @@ from pipe import signin
 from pipe.common import log
 from pipe.common.errors import PipeError
 from pipe.common.variables import read_all
+from pipe.signin import identity as signin_identity
 from pipe.signin.arns import parse_role_arn
 from test.support import aws
 from test.support.tokens import make_token
@@ -30,7 +31,7 @@ def sts(moto_server, monkeypatch, tmp_path):
     ):
         monkeypatch.delenv(name, raising=False)
     # signin keeps one botocore session; a fresh one reads the environment set above.
-    monkeypatch.setattr(signin, "_shared_botocore_session", None)
+    monkeypatch.setattr(signin_identity, "_shared_botocore_session", None)
     return moto_server
 
 

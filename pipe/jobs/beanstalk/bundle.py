@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipe.common import private_dir
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import Filters, Skipped, walk
 from pipe.common.log import logger
@@ -20,6 +21,8 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Version control data is not part of the application (and can hold credentials in .git/config).
 EXCLUDED = (".git", ".git/*", "*/.git", "*/.git/*")
 COMPRESS_LEVEL = 6
+# Elastic Beanstalk's limit on a source bundle.
+MAX_BUNDLE_BYTES = 500 * 1024 * 1024
 _READ_SIZE = 1024 * 1024
 
 
@@ -65,3 +68,39 @@ def make_zip(source: Path, target: Path) -> int:
                     out.write(block)
     target.chmod(0o600)
     return len(files)
+
+
+def _in_clone(name: str, raw: str, env) -> Path:
+    path = private_dir.in_clone(name, raw, env)
+    if not path.exists():
+        raise PipeError(
+            f"{name} {raw.strip()!r} does not exist in {private_dir.clone_dir(env)}; build it before this step."
+        )
+    return path
+
+
+def prepare(values, env) -> Bundle:
+    """The bundle to upload: ZIP_FILE as it is, or SOURCE_PATH zipped outside the clone."""
+    if values["ZIP_FILE"]:
+        path = _in_clone("ZIP_FILE", values["ZIP_FILE"], env)
+        if not path.is_file() or not zipfile.is_zipfile(path):
+            raise PipeError(
+                f"ZIP_FILE {values['ZIP_FILE']!r} is not a zip archive; point it at the bundle (.zip)."
+            )
+    else:
+        source = _in_clone("SOURCE_PATH", values["SOURCE_PATH"], env)
+        if not source.is_dir():
+            raise PipeError(
+                f"SOURCE_PATH {values['SOURCE_PATH']!r} is not a directory; use ZIP_FILE for a file."
+            )
+        # Outside the clone: the clone may be cached or saved as an artifact.
+        path = private_dir.create(env) / "bundle.zip"
+        count = make_zip(source, path)
+        logger.info("Zipped %d file(s) from %s (without .git).", count, values["SOURCE_PATH"])
+    made = digest(path)
+    if made.size > MAX_BUNDLE_BYTES:
+        raise PipeError(
+            f"The bundle is {made.size // (1024 * 1024)} MiB; Elastic Beanstalk takes at most 500 MiB. "
+            "Leave build caches and dependencies the platform installs out of it."
+        )
+    return made

@@ -2,7 +2,7 @@
 
 import tracemalloc
 
-from pipe.jobs.s3_sync import job as s3_sync
+from pipe.jobs.s3_sync import plan as s3_plan
 
 PAGE = 1000
 
@@ -29,9 +29,7 @@ class FakeS3:
 def peak_bytes(count: int) -> int:
     values = {"INCLUDE": [], "EXCLUDE": ["other/*"], "MAX_CONCURRENCY": 1}
     tracemalloc.start()
-    plan = s3_sync._compare(
-        FakeS3(count), "b", {}, s3_sync._Digests(), values, "www", True, s3_sync.Summary()
-    )
+    plan = s3_plan.compare(FakeS3(count), "b", {}, s3_plan.Digests(), values, "www", True, s3_plan.Summary())
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert plan.deletions == [] and plan.new == []

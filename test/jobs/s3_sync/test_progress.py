@@ -3,16 +3,16 @@
 import logging
 import time
 
-from pipe.jobs.s3_sync import job as s3_sync
+from pipe.jobs.s3_sync import progress as s3_progress
 
 
 def test_a_progress_line_every_interval(monkeypatch, caplog):
-    monkeypatch.setattr(s3_sync, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(s3_progress, "PROGRESS_SECONDS", 0.05)
     logger = logging.getLogger("aws-oidc-deploy")
     monkeypatch.setattr(logger, "propagate", True)
     with (
         caplog.at_level(logging.INFO, logger="aws-oidc-deploy"),
-        s3_sync._Progress(10, 10 * 2048) as progress,
+        s3_progress.Progress(10, 10 * 2048) as progress,
     ):
         for _ in range(3):
             progress.done(2048)
@@ -22,5 +22,5 @@ def test_a_progress_line_every_interval(monkeypatch, caplog):
 
 
 def test_sizes_read_well():
-    assert s3_sync._size(512) == "512 B"
-    assert s3_sync._size(8 * 1024 * 1024) == "8.0 MB"
+    assert s3_progress.size(512) == "512 B"
+    assert s3_progress.size(8 * 1024 * 1024) == "8.0 MB"
