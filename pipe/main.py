@@ -12,10 +12,11 @@ from collections.abc import Mapping
 
 from bitbucket_pipes_toolkit import fail, success
 
-from pipe import __version__, crt, jobs, log, signin
-from pipe.errors import PipeError
-from pipe.log import logger
-from pipe.variables import Variable, boolean, read_all
+from pipe import __version__, jobs, signin
+from pipe.common import crt, log
+from pipe.common.errors import PipeError
+from pipe.common.log import logger
+from pipe.common.variables import Variable, boolean, read_all
 
 COMMON_VARIABLES = (
     Variable(

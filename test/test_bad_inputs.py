@@ -16,7 +16,7 @@ import pytest
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.tokens import make_token
 
-HUGE = "x" * 70_000  # past pipe.variables.MAX_VALUE_LENGTH (64 KiB)
+HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
 

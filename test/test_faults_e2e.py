@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 
-from pipe import bundle
+from pipe.jobs.beanstalk import bundle
 from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.checks import assert_one_clear_failure
@@ -234,7 +234,7 @@ def _deploy_through(run, env, moto_server, eb_rates, eb_eligible, aws_rates, aws
 
 def _assert_deployed_once(result, env, eb, environment, moto_server, app, tmp_path) -> None:
     """Running the new version, Green; one version made, one UpdateEnvironment carried out, and the
-    bundle on S3 byte for byte the zip of the source (zips are reproducible: pipe.bundle)."""
+    bundle on S3 byte for byte the zip of the source (zips are reproducible: pipe.jobs.beanstalk.bundle)."""
     application, label = env["APPLICATION_NAME"], env["VERSION_LABEL"]
     assert result.returncode == 0, result.output
     assert (environment.status, environment.health, environment.version_label) == ("Ready", "Green", label)

@@ -1,23 +1,31 @@
-"""The dispatch table: COMMAND names a job module; each has VARIABLES, SIGNS_IN and run(context)."""
+"""The dispatch table: COMMAND names a job's front module; each has VARIABLES, SIGNS_IN and run(context).
+
+Kept light: `python -m pipe.jobs.kubectl.eks_token` (kubectl's credential plugin, run for every
+fresh token) imports this package, and must not load the sign-in or the SDK with it.
+"""
+
+from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipe import __version__
-from pipe.claims import Claims
-from pipe.errors import PipeError
-from pipe.signin import Identity
+from pipe.common.errors import PipeError
+
+if TYPE_CHECKING:
+    from pipe.signin import Identity
+    from pipe.signin.claims import Claims
 
 JOBS = {
     "whoami": "pipe.jobs.whoami",
     "trust-policy": "pipe.jobs.trust_policy",
-    "kubectl": "pipe.jobs.kubectl",
-    "s3-sync": "pipe.jobs.s3_sync",
-    "beanstalk": "pipe.jobs.beanstalk",
-    "cdk": "pipe.jobs.cdk",
+    "kubectl": "pipe.jobs.kubectl.job",
+    "s3-sync": "pipe.jobs.s3_sync.job",
+    "beanstalk": "pipe.jobs.beanstalk.job",
+    "cdk": "pipe.jobs.cdk.job",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()

@@ -3,12 +3,17 @@
 Needs only the token and makes no AWS call, so it works before any role exists.
 """
 
-from pipe import session_name
-from pipe.arns import parse_role_arn
+from pipe.common.log import emit
+from pipe.common.variables import Variable
 from pipe.jobs import Context
-from pipe.log import emit
-from pipe.trust import ACCOUNT_PLACEHOLDER, cloudformation_template, scope_description, trust_policy_json
-from pipe.variables import Variable
+from pipe.signin import session_name
+from pipe.signin.arns import parse_role_arn
+from pipe.signin.trust import (
+    ACCOUNT_PLACEHOLDER,
+    cloudformation_template,
+    scope_description,
+    trust_policy_json,
+)
 
 SIGNS_IN = False
 VARIABLES = (Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),)

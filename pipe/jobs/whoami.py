@@ -1,8 +1,8 @@
 """COMMAND: whoami — sign in and show who AWS says we are, and for how long."""
 
-from pipe.claims import describe_remaining, format_time
+from pipe.common.log import emit
 from pipe.jobs import Context
-from pipe.log import emit
+from pipe.signin.claims import describe_remaining, format_time
 
 SIGNS_IN = True
 VARIABLES = ()

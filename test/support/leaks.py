@@ -5,7 +5,7 @@ session token) and the session credentials moto's STS issued while it ran. Each 
 itself and in base64, standard and URL-safe, at the three alignments a value can have inside a
 longer blob (so base64("user:" + secret) in a header or a kubeconfig is found too).
 
-This module does not reuse pipe.log's masking: a check that shares the code it checks proves little.
+This module does not reuse pipe.common.log's masking: a check that shares the code it checks proves little.
 A hit is reported by the secret's name and the form found, never by its value.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The pipe masks values of at least this length (pipe.log); shorter ones are not secrets it knows.
+# The pipe masks values of at least this length (pipe.common.log); shorter ones are not secrets it knows.
 MIN_SECRET_LENGTH = 8
 # Variables whose values are secret when a run starts with them.
 SECRET_VARIABLES = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

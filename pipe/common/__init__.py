@@ -1,0 +1,3 @@
+"""The plumbing more than one job uses: variables, log lines and redaction, errors, processes,
+the private directory, shared storage, the local tree, S3 content digests and the CRT switch.
+"""

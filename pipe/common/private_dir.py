@@ -1,0 +1,53 @@
+"""Where files that hold credentials go: a private directory outside the clone, removed at exit.
+
+The clone directory can be saved as a build artifact or cached, so nothing secret is written there,
+even when TMPDIR points inside it.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from pipe.common.errors import PipeError
+
+PRIVATE_MODE = 0o700
+# Used when the system temporary directory lies inside the clone.
+FALLBACK_BASE = Path("/tmp")  # noqa: S108 (a private 0700 directory is created inside it)
+
+
+def clone_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("BITBUCKET_CLONE_DIR") or os.getcwd()).resolve()
+
+
+def inside(path: Path, directory: Path) -> bool:
+    """`path` is `directory` or below it (both already resolved)."""
+    return path == directory or directory in path.parents
+
+
+def in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
+    """The path the user gave in variable `name`, relative to the clone, resolved with its links
+    followed; refused when it is absolute or leads out of the clone (`..`, a link)."""
+    clone = clone_dir(env)
+    text = raw.strip()
+    if Path(text).is_absolute():
+        raise PipeError(f"{name} must be relative to the clone directory, got {text!r}.")
+    path = (clone / text).resolve()
+    if not inside(path, clone):
+        raise PipeError(f"{name} {text!r} leads outside the clone directory {clone}.")
+    return path
+
+
+def create(env: Mapping[str, str]) -> Path:
+    base = Path(tempfile.gettempdir()).resolve()
+    clone = clone_dir(env)
+    if inside(base, clone):
+        base = FALLBACK_BASE
+    if inside(base.resolve(), clone):
+        raise OSError(f"no temporary directory outside the clone directory {clone}")
+    path = Path(tempfile.mkdtemp(prefix="aws-oidc-deploy-", dir=base))
+    path.chmod(PRIVATE_MODE)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

@@ -1,0 +1,46 @@
+"""Running a program the pipe depends on: an argument list (never a shell), output streamed and redacted."""
+
+import shlex
+import subprocess
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+
+from pipe.common import log
+from pipe.common.log import logger
+
+# Enough of a failing program's output to explain the failure afterwards.
+TAIL_LINES = 40
+# After SIGTERM, how long a child may take to stop before it is killed.
+STOP_GRACE_SECONDS = 10
+
+
+def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[str]]:
+    """Run `args`, print each output line (stdout and stderr merged, in order); return status and last lines."""
+    logger.debug("Running: %s", shlex.join(args))
+    process = subprocess.Popen(
+        args,
+        env=dict(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        bufsize=1,
+    )
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            text = line.rstrip("\n")
+            log.emit(text)
+            tail.append(text)
+        return process.wait(), list(tail)
+    finally:
+        if process.poll() is None:  # interrupted: do not leave the child running
+            process.terminate()
+            try:
+                process.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()

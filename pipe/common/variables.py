@@ -1,0 +1,178 @@
+"""The variable contract: how each pipe variable is declared, read and checked.
+
+Values reach the pipe as environment variables. bitbucket-pipes-toolkit reads them (a list variable
+arrives as NAME_COUNT, NAME_0, ...); every value is declared to it as a string so that it never runs
+a value through YAML, then each Variable here turns the text into a checked value or one clear line.
+"""
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bitbucket_pipes_toolkit import ArrayVariable, Pipe
+
+from pipe.common.errors import PipeError
+
+# Enough of a value to recognise it in an error line, short enough to keep the line one line.
+_ECHO_LIMIT = 60
+# Bitbucket caps a variable's size well below this; anything longer is a mistake, not a value.
+MAX_VALUE_LENGTH = 64 * 1024
+_MAX_LIST_ITEMS = 1000
+
+Parser = Callable[[str], Any]
+
+
+def shown(value: str) -> str:
+    """A value as it may appear in an error line: quoted, escaped, and cut short."""
+    text = value if len(value) <= _ECHO_LIMIT else value[:_ECHO_LIMIT] + "..."
+    return repr(text)
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    parse: Parser = str
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    is_list: bool = False
+    # What to say when a required variable is missing, after "<NAME> is required".
+    fix: str = ""
+    # Lists only: how one plain NAME value splits into items (default: commas and spaces), and what
+    # turns the checked items into the value (default: the list itself).
+    split: Callable[[str], list[str]] | None = None
+    combine: Callable[[list], Any] | None = None
+
+    def read(self, raw: Any) -> Any:
+        if self.is_list:
+            return self._read_list(raw)
+        if raw is None or raw == "":
+            if self.required:
+                raise PipeError(f"{self.name} is required{': ' + self.fix if self.fix else '.'}")
+            return self.default
+        self._check_text(raw)
+        try:
+            return self.parse(raw)
+        except ValueError as error:
+            raise PipeError(self._complaint(str(error), raw)) from None
+
+    def _read_list(self, items: list[str]) -> Any:
+        if not items:
+            if self.required:
+                raise PipeError(f"{self.name} is required{': ' + self.fix if self.fix else '.'}")
+            return self.default if self.default is not None else []
+        values = []
+        for item in items:
+            self._check_text(item)
+            try:
+                values.append(self.parse(item))
+            except ValueError as error:
+                raise PipeError(self._complaint(str(error), item)) from None
+        if self.combine is None:
+            return values
+        try:
+            return self.combine(values)
+        except ValueError as error:
+            raise PipeError(f"{self.name} {error}.") from None
+
+    def _check_text(self, raw: str) -> None:
+        if len(raw) > MAX_VALUE_LENGTH:
+            raise PipeError(f"{self.name} is {len(raw)} characters long; the limit is {MAX_VALUE_LENGTH}.")
+        if "\x00" in raw or any(ord(c) < 32 and c not in "\t\n\r" for c in raw):
+            raise PipeError(f"{self.name} contains control characters; remove them from the value.")
+
+    def _complaint(self, problem: str, raw: str) -> str:
+        if self.secret:
+            return f"{self.name} {problem}."
+        return f"{self.name} {problem}, got {shown(raw)}."
+
+
+# Parsers: each returns the value or raises ValueError with "must ..." wording.
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def boolean(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("must be true or false")
+
+
+def integer(low: int, high: int, unit: str = "") -> Parser:
+    def parse(raw: str) -> int:
+        text = raw.strip()
+        if not re.fullmatch(r"[0-9]+", text) or not low <= int(text) <= high:
+            raise ValueError(f"must be a whole number{' of ' + unit if unit else ''} from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+def choice(options: tuple[str, ...]) -> Parser:
+    def parse(raw: str) -> str:
+        text = raw.strip()
+        if text not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def matching(pattern: str, expectation: str) -> Parser:
+    # ASCII: a digit or letter from another script is a mistake in every value this pipe takes.
+    compiled = re.compile(pattern, re.ASCII)
+
+    def parse(raw: str) -> str:
+        text = raw.strip()
+        if not compiled.fullmatch(text):
+            raise ValueError(f"must be {expectation}")
+        return text
+
+    return parse
+
+
+def _words(plain: str) -> list[str]:
+    return [item for item in re.split(r"[,\s]+", plain) if item]
+
+
+def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[str]] | None) -> list[str]:
+    """A list variable, either as Bitbucket sends YAML lists (NAME_COUNT, NAME_0...) or as one
+    comma- or space-separated NAME value (as a repository variable can only be)."""
+    count_text = env.get(f"{name}_COUNT")
+    if count_text is not None and count_text.strip() != "":
+        if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
+            raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
+        items = list(ArrayVariable(name, env))
+        if None in items:
+            missing = f"{name}_{items.index(None)}"
+            raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
+        return [item.strip() for item in items if item.strip()]
+    return (split or _words)(env.get(name, ""))
+
+
+def read_all(variables: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, Any]:
+    """Read and check every declared variable. Raises PipeError on the first bad one."""
+    lists = {v.name: _list_items(v.name, env, v.split) for v in variables if v.is_list}
+    # Declared as strings, the toolkit hands each value over untouched (no YAML parsing).
+    schema = {v.name: {"type": "string", "nullable": True} for v in variables if not v.is_list}
+    toolkit_env = {name: value for name, value in env.items() if name in schema}
+    raw = Pipe(schema=schema, env=toolkit_env, logger=_silent_logger()).variables
+    values = {}
+    for variable in variables:
+        values[variable.name] = variable.read(
+            lists[variable.name] if variable.is_list else raw.get(variable.name)
+        )
+    return values
+
+
+def _silent_logger() -> logging.Logger:
+    # The toolkit only reads here; its own messages (which echo values) must not reach the user.
+    silent = logging.getLogger("aws-oidc-deploy.toolkit")
+    silent.disabled = True
+    return silent

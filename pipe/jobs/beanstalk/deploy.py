@@ -1,0 +1,203 @@
+"""The deploy: wait for a busy environment, UpdateEnvironment once (even when an answer is lost),
+watch it until done, and on failure roll back to the version that ran before when asked.
+
+One DEPLOY_TIMEOUT covers waiting for Ready before the update and the update itself; the pipe
+ends within that time plus one WAIT_INTERVAL (and one API call).
+"""
+
+import re
+import time
+
+from pipe.common import shared_storage
+from pipe.common.errors import PipeError
+from pipe.common.log import emit, logger
+from pipe.jobs.beanstalk import versions as beanstalk_versions
+from pipe.jobs.beanstalk.watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
+
+RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
+_INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
+
+
+def _events_detail(events: list[dict]) -> str:
+    if not events:
+        return ""
+    return "Last events:\n" + "\n".join(f"  {event_line(event)}" for event in events)
+
+
+def _retried(error) -> bool:
+    """botocore sent the call more than once: an attempt before may have been carried out by Elastic
+    Beanstalk although its answer never arrived (a connection dropped on the way back)."""
+    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
+def _update(
+    eb,
+    watcher: Watcher,
+    application: str,
+    environment: str,
+    label: str,
+    deadline: Deadline,
+    why: str,
+    arrived: EnvironmentState | None = None,
+) -> tuple[EnvironmentState, str | None]:
+    """Wait for Ready, then UpdateEnvironment; if another update slipped in between, wait again.
+
+    Returns the state before the update and the update's request id. When the operation waited for
+    leaves `label` running and healthy, it was this deploy, started by an attempt whose answer was
+    lost or by a run of this step that was killed: it is not made a second time, and the request id
+    is None (unknown). After a lost answer the state before is the one before that first attempt,
+    so that a rollback goes back to what ran before this run."""
+    from botocore.exceptions import ClientError
+
+    waited = arrived is not None and arrived.status != "Ready"
+    first = arrived
+    answer_lost = False
+    while True:
+        state = watcher.until_ready(deadline, why)
+        first = first or state
+        if waited and state.version_label == label and not state.unhealthy():
+            logger.info(
+                "The operation waited for left %s running %s (%s): that was this deploy, started by an "
+                "earlier attempt; not deploying it again.",
+                environment,
+                label,
+                state.describe(),
+            )
+            return first, None
+        try:
+            answer = eb.update_environment(
+                ApplicationName=application, EnvironmentName=environment, VersionLabel=label
+            )
+        except ClientError as error:
+            if _INVALID_STATE.search(beanstalk_versions.error_text(error)) and deadline.remaining() > 0:
+                waited = True
+                if _retried(error):
+                    answer_lost = True
+                    logger.info(
+                        "UpdateEnvironment was sent again (no answer came) and found %s busy: the first "
+                        "attempt may have started this deploy; waiting for it.",
+                        environment,
+                    )
+                else:
+                    logger.info("Environment %s got busy again before the update; waiting.", environment)
+                    deadline.sleep(watcher.interval)
+                continue
+            raise
+        return (first if answer_lost else state), answer["ResponseMetadata"].get("RequestId")
+
+
+def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -> EnvironmentState:
+    application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
+    deadline = Deadline(values["DEPLOY_TIMEOUT"])
+    logger.warning("ROLLBACK_ON_FAILURE: rolling %s back to version %s.", environment, previous)
+    current = watcher.state()
+    if failed.timed_out and current.status == "Updating" and current.abortable:
+        from botocore.exceptions import ClientError
+
+        logger.warning("Aborting the update still in progress (AbortEnvironmentUpdate).")
+        try:
+            eb.abort_environment_update(EnvironmentName=environment)
+        except ClientError as error:
+            # Sent again after a lost answer, it finds the environment Aborting: the first one worked.
+            if not (_retried(error) and _INVALID_STATE.search(beanstalk_versions.error_text(error))):
+                raise
+            logger.info("AbortEnvironmentUpdate was sent again (no answer came); the abort is under way.")
+    state = watcher.until_ready(deadline, "to roll back")
+    if state.version_label == previous and not state.unhealthy():
+        return state
+    _, request_id = _update(eb, watcher, application, environment, previous, deadline, "to roll back")
+    logger.info("Rollback started: %s → %s (request %s).", state.version_label, previous, request_id)
+    return watcher.until_deployed(deadline, request_id, previous)
+
+
+def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed: WaitFailed) -> PipeError:
+    environment = values["ENVIRONMENT_NAME"]
+    if failed.timed_out:
+        head = f"Deploy of {label} to {environment} timed out (DEPLOY_TIMEOUT {values['DEPLOY_TIMEOUT']} s): {failed.reason}."
+    else:
+        head = f"Deploy of {label} to {environment} failed: {failed.reason.rstrip('.')}."
+    details = _events_detail(failed.events)
+    if not values["ROLLBACK_ON_FAILURE"]:
+        return PipeError(head, details)
+    if not previous or previous == label:
+        return PipeError(f"{head} No rollback: no other version ran before.", details)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        state = _rollback(eb, watcher, values, previous, failed)
+    except WaitFailed as again:
+        return PipeError(f"{head} The rollback to {previous} failed too: {again.reason}.", details)
+    except (ClientError, BotoCoreError) as error:
+        return PipeError(
+            f"{head} The rollback to {previous} failed too: {beanstalk_versions.error_text(error).rstrip('.')}.",
+            details,
+        )
+    return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
+
+
+def write_result(env, result: dict) -> None:
+    shared_storage.write_json(env, RESULT_FILE, result)
+
+
+def deploy(eb, values, label: str, result: dict, env, started: float) -> str:
+    application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
+    watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"])
+    arrived = watcher.state()  # a missing environment is reported before anything waits
+    watcher.events.mark()
+    deadline = Deadline(values["DEPLOY_TIMEOUT"])
+    try:
+        before, request_id = _update(
+            eb, watcher, application, environment, label, deadline, "before deploying", arrived
+        )
+    except WaitFailed as failed:
+        raise PipeError(
+            f"Could not deploy {label} to {environment}: {failed.reason}; DEPLOY_TIMEOUT is "
+            f"{values['DEPLOY_TIMEOUT']} s.",
+            _events_detail(failed.events),
+        ) from None
+    previous = before.version_label
+    if request_id is not None:
+        logger.info(
+            "Deploying %s to %s (was %s), request %s.",
+            label,
+            environment,
+            previous or "no version",
+            request_id,
+        )
+    if not values["WAIT"]:
+        result |= {"status": "Updating", "previous_version_label": previous}
+        write_result(env, result)
+        return f"Deploy of {label} to {environment} started (WAIT is false, not waiting)."
+    try:
+        state = watcher.until_deployed(deadline, request_id, label)
+    except WaitFailed as failed:
+        raise _deploy_failed(eb, watcher, values, label, previous, failed) from None
+
+    url = f"http://{state.cname}" if state.cname else None
+    seconds = round(time.monotonic() - started, 1)
+    emit(
+        "\n".join(
+            [
+                f"Environment:  {environment}",
+                f"Status:       {state.status}",
+                f"Health:       {state.health}"
+                + (f" ({state.health_status})" if state.health_status else ""),
+                f"Version:      {state.version_label}",
+                f"URL:          {url or 'none'}",
+            ]
+        )
+    )
+    result |= {
+        "status": state.status,
+        "health": state.health,
+        "health_status": state.health_status,
+        "running_version_label": state.version_label,
+        "previous_version_label": previous,
+        "cname": state.cname,
+        "url": url,
+        "seconds": seconds,
+    }
+    write_result(env, result)
+    return (
+        f"Deployed {label} to {environment} in {seconds:g} s: {state.status}, health {state.health}, {url}."
+    )

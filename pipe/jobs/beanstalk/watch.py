@@ -1,0 +1,234 @@
+"""Watching an Elastic Beanstalk environment: its new events streamed to the log, waits for Ready
+that end at a deadline, and the verdict on a deploy (ERROR events of this deploy, Red health, or a
+version other than the one deployed).
+
+Events are read from a watermark (the newest event before the wait) and de-duplicated, so the
+pipe's clock never needs to agree with AWS's.
+"""
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from pipe.common.errors import PipeError
+from pipe.common.log import logger
+
+# DescribeEvents pages read per poll: a deploy writes a handful of events per interval.
+MAX_EVENT_PAGES = 5
+EVENTS_PER_PAGE = 100
+# The events quoted again in a failure's details.
+RECENT_EVENTS = 10
+FAILED_SEVERITIES = ("ERROR", "FATAL")
+# Health that fails a deploy once the environment is Ready again.
+FAILED_HEALTH = ("Red",)
+FAILED_HEALTH_STATUS = ("Severe",)
+# Status values from which no wait ends in Ready.
+GONE = ("Terminating", "Terminated")
+
+
+@dataclass(frozen=True)
+class EnvironmentState:
+    name: str
+    status: str
+    health: str
+    health_status: str
+    version_label: str | None
+    cname: str | None
+    abortable: bool
+
+    def describe(self) -> str:
+        health = f"{self.health} ({self.health_status})" if self.health_status else self.health
+        return f"{self.status}, health {health}, version {self.version_label or 'none'}"
+
+    def unhealthy(self) -> bool:
+        return self.health in FAILED_HEALTH or self.health_status in FAILED_HEALTH_STATUS
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+    def sleep(self, interval: float) -> None:
+        """Sleep one interval, or until the deadline if that comes first."""
+        time.sleep(max(0.0, min(interval, self.remaining())))
+
+
+class WaitFailed(Exception):
+    """The environment did not get where it should: `reason` is the user's line, `state` the last seen."""
+
+    def __init__(
+        self, reason: str, state: EnvironmentState | None, events: list[dict], timed_out: bool = False
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.state = state
+        self.events = events
+        self.timed_out = timed_out
+
+
+def event_line(event: dict) -> str:
+    when = event["EventDate"].strftime("%H:%M:%S")
+    return f"{when} {event.get('Severity', 'INFO'):<5} {event.get('Message', '')}"
+
+
+def describe(eb: Any, application: str, name: str) -> EnvironmentState:
+    answer = eb.describe_environments(ApplicationName=application, EnvironmentNames=[name])
+    found = [item for item in answer.get("Environments", []) if item.get("Status") != "Terminated"]
+    if not found:
+        raise PipeError(
+            f"Elastic Beanstalk environment {name!r} was not found in application {application!r} "
+            "(or it is terminated); check ENVIRONMENT_NAME, APPLICATION_NAME and AWS_DEFAULT_REGION."
+        )
+    item = found[0]
+    return EnvironmentState(
+        name=item["EnvironmentName"],
+        status=item.get("Status", "Unknown"),
+        health=item.get("Health", "Grey"),
+        health_status=item.get("HealthStatus", ""),
+        version_label=item.get("VersionLabel"),
+        cname=item.get("CNAME"),
+        abortable=bool(item.get("AbortableOperationInProgress")),
+    )
+
+
+class EventStream:
+    """The environment's events since `mark()`, each logged once, oldest first."""
+
+    def __init__(self, eb: Any, application: str, environment: str):
+        self._eb = eb
+        self._filter = {"ApplicationName": application, "EnvironmentName": environment}
+        self._seen: set[tuple] = set()
+        self._start = None
+        self.recent: deque[dict] = deque(maxlen=RECENT_EVENTS)
+
+    @staticmethod
+    def _key(event: dict) -> tuple:
+        return (event["EventDate"], event.get("Severity"), event.get("Message"), event.get("RequestId"))
+
+    def mark(self) -> None:
+        """Events from now on are new: the newest existing event is the watermark."""
+        newest = self._eb.describe_events(**self._filter, MaxRecords=1).get("Events", [])
+        if not newest:
+            return
+        self._start = newest[0]["EventDate"]
+        # Several events can share the watermark's time: every one of them is old.
+        at_start = self._eb.describe_events(**self._filter, StartTime=self._start, MaxRecords=EVENTS_PER_PAGE)
+        self._seen.update(self._key(event) for event in [*newest, *at_start.get("Events", [])])
+
+    def poll(self) -> list[dict]:
+        query = dict(self._filter, MaxRecords=EVENTS_PER_PAGE)
+        if self._start is not None:
+            query["StartTime"] = self._start
+        newest_first: list[dict] = []
+        for _ in range(MAX_EVENT_PAGES):
+            answer = self._eb.describe_events(**query)
+            newest_first += answer.get("Events", [])
+            if not answer.get("NextToken"):
+                break
+            query["NextToken"] = answer["NextToken"]
+        new = [event for event in reversed(newest_first) if self._key(event) not in self._seen]
+        for event in new:
+            self._seen.add(self._key(event))
+            self.recent.append(event)
+            if self._start is None or event["EventDate"] > self._start:
+                self._start = event["EventDate"]
+            severity = event.get("Severity", "INFO")
+            if severity in FAILED_SEVERITIES:
+                logger.error("Event %s", event_line(event))
+            elif severity == "WARN":
+                logger.warning("Event %s", event_line(event))
+            else:
+                logger.info("Event %s", event_line(event))
+        return new
+
+
+class Watcher:
+    def __init__(self, eb: Any, application: str, environment: str, interval: float):
+        self.eb = eb
+        self.application = application
+        self.environment = environment
+        self.interval = interval
+        self.events = EventStream(eb, application, environment)
+
+    def state(self) -> EnvironmentState:
+        return describe(self.eb, self.application, self.environment)
+
+    def until_ready(self, deadline: Deadline, why: str) -> EnvironmentState:
+        """Wait until the environment is Ready (another operation may be running on it)."""
+        said = None
+        while True:
+            state = self.state()
+            self.events.poll()
+            if state.status == "Ready":
+                return state
+            if state.status in GONE:
+                raise WaitFailed(f"environment {self.environment} is {state.status}", state, [])
+            if deadline.remaining() <= 0:
+                raise WaitFailed(
+                    f"environment {self.environment} was still {state.describe()} after {deadline.seconds:g} s "
+                    f"(waiting for Ready {why})",
+                    state,
+                    list(self.events.recent),
+                    timed_out=True,
+                )
+            if state.status != said:
+                said = state.status
+                logger.info(
+                    "Environment %s is %s (another operation is running); waiting for Ready %s, "
+                    "at most %.0f s more.",
+                    self.environment,
+                    state.status,
+                    why,
+                    deadline.remaining(),
+                )
+            deadline.sleep(self.interval)
+
+    def until_deployed(self, deadline: Deadline, request_id: str | None, label: str) -> EnvironmentState:
+        """Wait for the update made by `request_id` to end; fail at the first ERROR event it writes."""
+        said = None
+        while True:
+            state = self.state()
+            new = self.events.poll()
+            errors = [
+                event
+                for event in new
+                if event.get("Severity") in FAILED_SEVERITIES
+                and (request_id is None or event.get("RequestId") in (request_id, None))
+            ]
+            if errors:
+                raise WaitFailed(errors[0].get("Message", "an ERROR event"), state, errors)
+            if state.status == "Ready":
+                if state.unhealthy():
+                    raise WaitFailed(
+                        f"the update finished but the environment's health is {state.health} "
+                        f"({state.health_status})",
+                        state,
+                        list(self.events.recent),
+                    )
+                if state.version_label != label:
+                    raise WaitFailed(
+                        f"the update finished but the environment runs version {state.version_label}, not {label}",
+                        state,
+                        list(self.events.recent),
+                    )
+                return state
+            if state.status in GONE:
+                raise WaitFailed(f"environment {self.environment} is {state.status}", state, [])
+            if deadline.remaining() <= 0:
+                raise WaitFailed(
+                    f"the update did not finish within {deadline.seconds:g} s; the environment is "
+                    f"{state.describe()}",
+                    state,
+                    list(self.events.recent),
+                    timed_out=True,
+                )
+            described = state.describe()
+            if described != said:
+                said = described
+                logger.info("Environment %s: %s.", self.environment, described)
+            deadline.sleep(self.interval)

@@ -1,0 +1,74 @@
+"""Is the target environment bootstrapped for the CDK? Checked before a deploy, so that a missing
+bootstrap stack is one clear line instead of a CloudFormation error about an SSM parameter.
+
+The bootstrap stack records its version in the SSM parameter /cdk-bootstrap/<qualifier>/version. The
+qualifier comes from the context, as the CLI and the app's synthesizer read it: CDK_CONTEXT (the
+command line) first, then cdk.json, then cdk.context.json.
+"""
+
+import json
+from pathlib import Path
+
+from pipe.common.errors import PipeError
+from pipe.common.log import logger
+
+DEFAULT_QUALIFIER = "hnb659fds"
+QUALIFIER_KEY = "@aws-cdk/core:bootstrapQualifier"
+CONTEXT_FILES = ("cdk.json", "cdk.context.json")
+
+
+def parameter_name(qualifier: str) -> str:
+    return f"/cdk-bootstrap/{qualifier}/version"
+
+
+def _file_context(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    # cdk.json keeps context under "context"; cdk.context.json is the context itself.
+    context = document.get("context", {}) if path.name == "cdk.json" else document
+    return context if isinstance(context, dict) else {}
+
+
+def qualifier(app_dir: Path, context: list[tuple[str, str]]) -> str:
+    for key, value in context:
+        if key == QUALIFIER_KEY and value:
+            return value
+    for name in CONTEXT_FILES:
+        value = _file_context(app_dir / name).get(QUALIFIER_KEY)
+        if isinstance(value, str) and value:
+            return value
+    return DEFAULT_QUALIFIER
+
+
+def check(ssm, qualifier_value: str, environment: str) -> str | None:
+    """The bootstrap version in `environment` (aws://account/region). Missing: PipeError. Not readable
+    (a role that may only assume the CDK's roles): None with a warning, and the CLI checks itself."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    name = parameter_name(qualifier_value)
+    try:
+        answer = ssm.get_parameter(Name=name)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ParameterNotFound":
+            raise PipeError(
+                f"{environment} is not bootstrapped for the CDK (qualifier {qualifier_value}: no SSM parameter "
+                f"{name}). Run the pipe once with CDK_COMMAND: bootstrap, then deploy."
+            ) from None
+        logger.warning(
+            "Could not read %s to check the CDK bootstrap (%s); the CDK CLI checks it during the deploy. "
+            "Allow ssm:GetParameter on it for a clearer message when it is missing.",
+            name,
+            code or "error",
+        )
+        return None
+    except BotoCoreError as error:
+        logger.warning("Could not read %s to check the CDK bootstrap (%s).", name, error)
+        return None
+    version = str(answer.get("Parameter", {}).get("Value", ""))
+    logger.info("CDK bootstrap version %s in %s (qualifier %s).", version, environment, qualifier_value)
+    return version

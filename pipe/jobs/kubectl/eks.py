@@ -1,0 +1,59 @@
+"""The EKS cluster: where its API server is and which CA signs it, from DescribeCluster."""
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pipe.common.errors import PipeError
+from pipe.signin import Identity
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    endpoint: str
+    certificate_authority: str  # base64 PEM, as kubeconfig's certificate-authority-data wants it
+    version: str
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _clusters_in_region(eks) -> str:
+    try:
+        names = eks.list_clusters()["clusters"]
+    except (ClientError, BotoCoreError):
+        return ""  # not allowed to list: say nothing rather than guess
+    return f" Clusters there: {', '.join(names)}." if names else " There is no cluster there."
+
+
+def describe(identity: Identity, name: str) -> Cluster:
+    eks = identity.client("eks")
+    try:
+        answer = eks.describe_cluster(name=name)["cluster"]
+    except ClientError as error:
+        code = _code(error)
+        if code == "ResourceNotFoundException":
+            raise PipeError(
+                f"EKS cluster {name!r} was not found in {identity.region}.{_clusters_in_region(eks)} "
+                "Check CLUSTER_NAME and AWS_DEFAULT_REGION."
+            ) from None
+        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedException"):
+            raise PipeError(
+                f"{identity.assumed_role_arn or 'The signed-in role'} may not call eks:DescribeCluster on {name!r}: "
+                "allow eks:DescribeCluster on the cluster in the role's IAM policy."
+            ) from None
+        raise PipeError(
+            f"EKS DescribeCluster {name!r} failed: {code}: {error.response['Error'].get('Message', '')}"
+        ) from None
+    except BotoCoreError as error:
+        raise PipeError(f"Could not reach EKS in {identity.region}: {error}.") from None
+    status = answer.get("status")
+    if status != "ACTIVE":
+        raise PipeError(f"EKS cluster {name!r} is {status}, not ACTIVE: deploy once it is ACTIVE.")
+    endpoint = answer.get("endpoint")
+    certificate_authority = (answer.get("certificateAuthority") or {}).get("data")
+    if not endpoint or not certificate_authority:
+        raise PipeError(f"EKS cluster {name!r} reports no API endpoint or certificate authority yet.")
+    return Cluster(name, endpoint, certificate_authority, str(answer.get("version", "")))

@@ -1,0 +1,93 @@
+"""The Kubernetes manifests under RESOURCE_PATH: found, parsed, labelled, and what to wait for."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipe.common.errors import PipeError
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Kinds whose rollout `kubectl rollout status` can wait for.
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+@dataclass(frozen=True)
+class RolloutTarget:
+    kind: str
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+
+def find(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES)
+    if not files:
+        raise PipeError(f"RESOURCE_PATH {path.name!r} holds no .yaml, .yml or .json files.")
+    return files
+
+
+def _objects(document: object, source: str) -> list[dict]:
+    if document is None:
+        return []
+    if not isinstance(document, dict) or "kind" not in document:
+        raise PipeError(f"{source} holds a document that is not a Kubernetes object (no kind).")
+    if document["kind"] == "List" or (str(document["kind"]).endswith("List") and "items" in document):
+        return [item for entry in document.get("items") or [] for item in _objects(entry, source)]
+    return [document]
+
+
+def parse(text: str, source: str) -> list[dict]:
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise PipeError(
+            f"{source} is not valid YAML{where}: {getattr(error, 'problem', None) or 'parse error'}."
+        ) from None
+    return [obj for document in documents for obj in _objects(document, source)]
+
+
+def load(files: list[Path], root: Path) -> list[dict]:
+    objects = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise PipeError(f"{file.relative_to(root)} cannot be read: {error}.") from None
+        objects += parse(text, str(file.relative_to(root)))
+    if not objects:
+        raise PipeError("RESOURCE_PATH holds no Kubernetes objects.")
+    return objects
+
+
+def add_labels(objects: list[dict], labels: dict[str, str]) -> None:
+    for obj in objects:
+        metadata = obj.setdefault("metadata", {}) or {}
+        obj["metadata"] = metadata
+        metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+
+
+def write(objects: list[dict], path: Path) -> Path:
+    path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+    return path
+
+
+def rollout_targets(objects: list[dict], namespace: str | None) -> list[RolloutTarget]:
+    targets = []
+    for obj in objects:
+        if obj.get("kind") in ROLLOUT_KINDS and str(obj.get("apiVersion", "")).startswith("apps/"):
+            metadata = obj.get("metadata") or {}
+            targets.append(
+                RolloutTarget(
+                    obj["kind"],
+                    str(metadata.get("name", "")),
+                    metadata.get("namespace") or namespace or "default",
+                )
+            )
+    return targets

@@ -1,0 +1,258 @@
+"""COMMAND: s3-sync — upload what changed in content under LOCAL_PATH to S3_BUCKET, in an order that
+never serves a page pointing at a missing asset, then optionally delete and invalidate CloudFront.
+
+Change detection ignores modification times (a fresh clone touches every file): a file is
+uploaded when its size differs, or when its size is equal and neither the ETag nor the MD5 the
+pipe stored in the object's metadata matches the local content.
+"""
+
+import datetime
+import email.utils
+import os
+import time
+from dataclasses import asdict
+
+from pipe.common import shared_storage
+from pipe.common.errors import PipeError
+from pipe.common.log import emit, logger
+from pipe.common.variables import Variable, boolean, choice, integer, matching
+from pipe.jobs import Context
+from pipe.jobs.s3_sync import cache_rules, cloudfront, plan, uploads
+from pipe.jobs.s3_sync import keys as s3_keys
+from pipe.jobs.s3_sync.progress import size
+from pipe.jobs.s3_sync.uploads import describe
+
+# Uploads are network-bound: several per core keep the pipe busy; the cap keeps the connection
+# pool and S3's per-prefix request rate reasonable.
+DEFAULT_CONCURRENCY = min(32, (os.cpu_count() or 2) * 8)
+MAX_CONCURRENCY = 128
+SUMMARY_FILE = "aws-oidc-deploy/s3-sync-summary.json"
+ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+)
+STORAGE_CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+)
+SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
+# As AWS CLI v2's preferred_transfer_client: auto is the CRT client unless a proxy is configured.
+TRANSFER_CLIENTS = ("auto", "crt", "classic")
+
+
+def _location(raw: str) -> tuple[str, str]:
+    try:
+        return s3_keys.parse_location(raw)
+    except s3_keys.UnsafeKey as error:
+        raise ValueError(f"has a prefix that {error}") from None
+
+
+def _expires(raw: str) -> datetime.datetime:
+    text = raw.strip()
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise ValueError("must be a date such as 2030-01-01T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+SIGNS_IN = True
+VARIABLES = (
+    Variable("S3_BUCKET", parse=_location, required=True, fix="set it to the bucket, or bucket/prefix."),
+    Variable("LOCAL_PATH", required=True, fix="set it to the directory (or file) to upload, such as build."),
+    Variable("DELETE_FLAG", parse=boolean, default=False),
+    Variable("INCLUDE", is_list=True),
+    Variable("EXCLUDE", is_list=True),
+    Variable("ACL", parse=choice(ACLS)),
+    # A YAML list of rules, or a plain value with one rule per line (commas belong inside values).
+    Variable(
+        "CACHE_CONTROL",
+        is_list=True,
+        split=cache_rules.split_items,
+        combine=cache_rules.cache_control,
+        default=cache_rules.Rules(),
+    ),
+    Variable(
+        "CONTENT_TYPE",
+        is_list=True,
+        split=cache_rules.split_items,
+        combine=cache_rules.content_type,
+        default=cache_rules.Rules(),
+    ),
+    Variable(
+        "CONTENT_ENCODING", parse=matching(r"[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*", "such as gzip or br")
+    ),
+    Variable("STORAGE_CLASS", parse=choice(STORAGE_CLASSES)),
+    Variable("EXPIRES", parse=_expires),
+    Variable("SSE", parse=choice(SSE_MODES)),
+    Variable("SSE_KMS_KEY_ID", parse=matching(r"[A-Za-z0-9:/_+=.@-]{1,2048}", "a KMS key id, ARN or alias")),
+    Variable("FOLLOW_SYMLINKS", parse=boolean, default=False),
+    Variable("MAX_CONCURRENCY", parse=integer(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY),
+    Variable("S3_TRANSFER_CLIENT", parse=choice(TRANSFER_CLIENTS), default="auto"),
+    Variable("DRY_RUN", parse=boolean, default=False),
+    Variable(
+        "CLOUDFRONT_DISTRIBUTION_ID", parse=matching(r"[A-Z0-9]{1,64}", "a distribution id such as E2EXAMPLE")
+    ),
+    Variable("CLOUDFRONT_PATHS", is_list=True, parse=cloudfront.parse_path),
+    Variable("CLOUDFRONT_WAIT", parse=boolean, default=False),
+)
+
+
+def _check(values: dict) -> None:
+    if values["SSE_KMS_KEY_ID"] and values["SSE"] not in ("aws:kms", "aws:kms:dsse"):
+        raise PipeError("SSE_KMS_KEY_ID needs SSE: 'aws:kms' (or 'aws:kms:dsse').")
+    if values["CLOUDFRONT_PATHS"] and not values["CLOUDFRONT_DISTRIBUTION_ID"]:
+        raise PipeError("CLOUDFRONT_PATHS needs CLOUDFRONT_DISTRIBUTION_ID.")
+    if values["CLOUDFRONT_WAIT"] and not values["CLOUDFRONT_DISTRIBUTION_ID"]:
+        raise PipeError("CLOUDFRONT_WAIT needs CLOUDFRONT_DISTRIBUTION_ID.")
+
+
+def _client_error(error: Exception, bucket: str) -> PipeError:
+    response = getattr(error, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    if code in ("NoSuchBucket", "404"):
+        return PipeError(f"Bucket {bucket} does not exist (or is in another account); check S3_BUCKET.")
+    if code in ("AccessDenied", "403"):
+        return PipeError(
+            f"The role may not list or write s3://{bucket}: AccessDenied. Grant s3:ListBucket, "
+            "s3:PutObject (and s3:DeleteObject with DELETE_FLAG) on it."
+        )
+    return PipeError(f"S3 call on bucket {bucket} failed: {describe(error)}")
+
+
+def _write_summary(env, summary: plan.Summary) -> None:
+    shared_storage.write_json(env, SUMMARY_FILE, asdict(summary))
+
+
+def _local_files(values: dict, env, prefix: str, summary: plan.Summary) -> tuple[dict, bool]:
+    root, is_dir = plan.local_root(values, env)
+    if values["DELETE_FLAG"] and not is_dir:
+        raise PipeError("DELETE_FLAG needs LOCAL_PATH to be a directory; it is a single file.")
+    local = plan.scan(values, root, is_dir, prefix, summary)
+    if not local and not is_dir:
+        raise PipeError(f"LOCAL_PATH {values['LOCAL_PATH']!r} has a file name that cannot be an S3 key.")
+    if not local and values["DELETE_FLAG"]:
+        # An empty build directory is far more often a failed build than a wish to empty the site.
+        raise PipeError(
+            f"LOCAL_PATH {values['LOCAL_PATH']!r} holds no files to sync; refusing to delete everything."
+        )
+    return local, is_dir
+
+
+def _s3_client(identity, values: dict):
+    # Checksums only where S3 requires them: TLS already protects the content in transit, and a
+    # per-request checksum is CPU spent on every small file.
+    return identity.client(
+        "s3", max_pool_connections=values["MAX_CONCURRENCY"] + 2, request_checksum_calculation="when_required"
+    )
+
+
+def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str], values: dict) -> None:
+    lines = [f"Plan for {where} (dry run, nothing changed):"]
+    changed = {id(item) for item in changes.changed}
+    lines += [f"  upload ({'changed' if id(i) in changed else 'new'}): {k}" for k, i in to_upload]
+    lines += [f"  delete: {key}" for key in changes.deletions]
+    if paths:
+        lines.append(f"  invalidate on {values['CLOUDFRONT_DISTRIBUTION_ID']}: {' '.join(paths)}")
+    emit("\n".join(lines))
+
+
+def _invalidate(identity, values: dict, paths: list[str], summary: plan.Summary) -> str:
+    """Returns the note on waiting for the invalidation for the summary line ('' without a wait)."""
+    if not paths:
+        return ""
+    distribution = values["CLOUDFRONT_DISTRIBUTION_ID"]
+    cdn = identity.client("cloudfront")
+    summary.invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
+    logger.info("Invalidation %s created for %d path(s).", summary.invalidation_id, len(paths))
+    if not values["CLOUDFRONT_WAIT"]:
+        return ""
+    waited = cloudfront.wait(cdn, distribution, summary.invalidation_id)
+    return f" (completed in {waited:.0f} s)"
+
+
+def _show_summary(summary: plan.Summary, wait_note: str) -> None:
+    emit(
+        "\n".join(
+            [
+                f"Scanned:           {summary.scanned}",
+                f"Uploaded:          {summary.uploaded} ({size(summary.bytes_uploaded)})",
+                f"Skipped unchanged: {summary.skipped_unchanged}",
+                f"Deleted:           {summary.deleted}",
+                f"Seconds:           {summary.seconds}",
+                f"Invalidation:      {(summary.invalidation_id or 'none') + wait_note}",
+            ]
+        )
+    )
+
+
+def run(context: Context) -> str:
+    started = time.monotonic()
+    values = dict(context.values)
+    _check(values)
+    bucket, prefix = values["S3_BUCKET"]
+    summary = plan.Summary(dry_run=values["DRY_RUN"])
+    local, is_dir = _local_files(values, context.env, prefix, summary)
+
+    identity = context.identity
+    assert identity is not None
+    s3 = _s3_client(identity, values)
+    digests = plan.Digests()
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        changes = plan.compare(s3, bucket, local, digests, values, prefix, is_dir, summary)
+    except (ClientError, BotoCoreError) as error:
+        raise _client_error(error, bucket) from None
+    if not values["DELETE_FLAG"]:
+        changes.deletions = []
+    to_upload = sorted(
+        ((s3_keys.key_for(prefix, i.relative), i) for i in changes.new + changes.changed), key=lambda p: p[0]
+    )
+    uploaded_keys = [key for key, _ in to_upload]
+    paths = (
+        plan.invalidation_paths(values, changes, prefix, uploaded_keys)
+        if values["CLOUDFRONT_DISTRIBUTION_ID"]
+        else []
+    )
+    where = f"s3://{bucket}/{s3_keys.listing_prefix(prefix)}"
+
+    if values["DRY_RUN"]:
+        _show_plan(where, to_upload, changes, paths, values)
+        summary.seconds = round(time.monotonic() - started, 2)
+        _write_summary(context.env, summary)
+        return (
+            f"Dry run: {len(to_upload)} to upload, {summary.skipped_unchanged} unchanged, "
+            f"{len(changes.deletions)} to delete of {summary.scanned} files; nothing changed."
+        )
+
+    logger.info(
+        "%d of %d files to upload, %d to delete.", len(to_upload), summary.scanned, len(changes.deletions)
+    )
+    try:
+        uploads.upload(s3, bucket, to_upload, digests, values, summary, identity, context.env)
+        uploads.delete(s3, bucket, changes.deletions, summary)
+    except (ClientError, BotoCoreError) as error:
+        raise _client_error(error, bucket) from None
+    wait_note = _invalidate(identity, values, paths, summary)
+    summary.seconds = round(time.monotonic() - started, 2)
+    _show_summary(summary, wait_note)
+    _write_summary(context.env, summary)
+    return (
+        f"Synced {where}: {summary.uploaded} uploaded, {summary.skipped_unchanged} unchanged, "
+        f"{summary.deleted} deleted in {summary.seconds} s."
+    )

@@ -1,0 +1,135 @@
+"""Uploads in an order that never serves a page pointing at a missing asset (HTML last), with the
+metadata each object gets, and deletions in DeleteObjects batches."""
+
+import contextlib
+import mimetypes
+import os
+
+from pipe.common import etag
+from pipe.common.errors import PipeError
+from pipe.common.local_tree import LocalFile
+from pipe.common.log import logger
+from pipe.jobs.s3_sync import cache_rules
+from pipe.jobs.s3_sync.progress import Progress
+
+# DeleteObjects takes at most this many keys per request.
+DELETE_BATCH = 1000
+HTML_SUFFIXES = (".html", ".htm")
+FALLBACK_CONTENT_TYPE = "application/octet-stream"
+# Types missing from Python's built-in table (which is used instead of /etc/mime.types so that the
+# result does not depend on the image).
+_EXTRA_TYPES = {
+    ".js": "text/javascript",  # RFC 9239; Python before 3.12 says application/javascript
+    ".webmanifest": "application/manifest+json",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".mjs": "text/javascript",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".map": "application/json",
+    ".wasm": "application/wasm",
+}
+
+
+def content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.MimeTypes) -> str:
+    override = overrides.value_for(relative)
+    if override:
+        return override
+    suffix = os.path.splitext(relative)[1].lower()
+    if suffix in _EXTRA_TYPES:
+        return _EXTRA_TYPES[suffix]
+    guessed, _ = table.guess_type(relative, strict=False)
+    return guessed or FALLBACK_CONTENT_TYPE
+
+
+def _extra_args(item: LocalFile, digest: etag.Digest, values: dict, table) -> dict:
+    args = {
+        "ContentType": content_type(item.relative, values["CONTENT_TYPE"], table),
+        "Metadata": {etag.METADATA_MD5: digest.md5},
+    }
+    cache = values["CACHE_CONTROL"].value_for(item.relative)
+    if cache:
+        args["CacheControl"] = cache
+    optional = {
+        "ACL": "ACL",
+        "CONTENT_ENCODING": "ContentEncoding",
+        "STORAGE_CLASS": "StorageClass",
+        "EXPIRES": "Expires",
+        "SSE": "ServerSideEncryption",
+        "SSE_KMS_KEY_ID": "SSEKMSKeyId",
+    }
+    for name, argument in optional.items():
+        if values[name] is not None:
+            args[argument] = values[name]
+    return args
+
+
+def upload(s3, bucket, files, digests, values, summary, identity, env) -> None:
+    # Imported here: the transfer engine loads the CRT, which a run with nothing to send never needs.
+    from pipe.jobs.s3_sync import engine
+
+    client_kind = engine.engine_for(values["S3_TRANSFER_CLIENT"], env)
+    if client_kind == "classic" and values["S3_TRANSFER_CLIENT"] == "auto":
+        logger.info("A proxy is configured: uploading with the classic transfer client, which honours it.")
+    table = mimetypes.MimeTypes()
+    html = [(k, i) for k, i in files if i.relative.lower().endswith(HTML_SUFFIXES)]
+    other = [(k, i) for k, i in files if not i.relative.lower().endswith(HTML_SUFFIXES)]
+    total = sum(item.size for _, item in files)
+    manager = engine.transfer_manager(client_kind, s3, identity, values["MAX_CONCURRENCY"], env)
+    with Progress(len(files), total) as progress, manager as uploader:
+        # HTML last: a page goes live only once every asset it may point at is there.
+        for batch in (other, html):
+            futures = []
+            for key, item in batch:
+                digest = digests.of(key, item)
+                extra = _extra_args(item, digest, values, table) | engine.checksum_args(digest, item.size)
+                with _explained(item):
+                    futures.append((item, uploader.upload(str(item.path), bucket, key, extra_args=extra)))
+            for item, future in futures:
+                with _explained(item):
+                    future.result()
+                progress.done(item.size)
+                summary.uploaded += 1
+                summary.bytes_uploaded += item.size
+
+
+@contextlib.contextmanager
+def _explained(item: LocalFile):
+    try:
+        yield
+    except FileNotFoundError:
+        raise PipeError(f"{item.relative} disappeared while it was being uploaded.") from None
+    except s3_error_types() as error:
+        raise PipeError(f"Upload of {item.relative} failed: {describe(error)}") from None
+
+
+def s3_error_types():
+    from awscrt.exceptions import AwsCrtError
+    from botocore.exceptions import BotoCoreError, ClientError
+    from s3transfer.exceptions import S3UploadFailedError
+
+    return (ClientError, BotoCoreError, S3UploadFailedError, AwsCrtError)
+
+
+def describe(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if response:
+        detail = response.get("Error", {})
+        return f"{detail.get('Code', 'Error')}: {detail.get('Message', '')}".rstrip(": ") + "."
+    return f"{error}".rstrip(".") + "."
+
+
+def delete(s3, bucket, keys, summary) -> None:
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = keys[start : start + DELETE_BATCH]
+        answer = s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+        )
+        errors = answer.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise PipeError(
+                f"Could not delete {len(errors)} key(s), e.g. {first.get('Key')!r}: "
+                f"{first.get('Code')}: {first.get('Message', '')}"
+            )
+        summary.deleted += len(batch)

@@ -1,0 +1,139 @@
+"""Where the pipe is signed in: the temporary credentials, the clients made from them, and the
+environment handed to child processes (with no other credential source left in it)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pipe import __version__
+from pipe.signin import retry
+from pipe.signin.arns import RoleArn
+from pipe.signin.claims import Claims
+
+# Short enough that a stalled endpoint is reported, long enough for a slow IdP round trip inside STS.
+CONNECT_TIMEOUT_SECONDS = 10
+READ_TIMEOUT_SECONDS = 30
+
+# Variables that hold secrets in the environment the pipe starts with.
+SECRET_ENVIRONMENT = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# Removed from a child's environment so that no SDK in it prefers another source over ours.
+_CREDENTIAL_SOURCES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+)
+# Credentials themselves, from the step's own variables (AWS_SECURITY_TOKEN: botocore's old name).
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def without_credentials(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with no AWS credential, credential source or OIDC token left in it."""
+    return {name: value for name, value in base.items() if name not in (*_CREDENTIAL_SOURCES, *_CREDENTIALS)}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    expiration: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    claims: Claims
+
+
+@dataclass
+class Identity:
+    """Where the pipe is signed in, with clients made from the temporary credentials."""
+
+    credentials: Credentials
+    region: str
+    source: str
+    session_name: str | None
+    role: RoleArn | None = None
+    assumed_role_arn: str | None = None
+    _account: str | None = None
+
+    def client(self, service: str, **config: Any) -> Any:
+        """A botocore client; its standard retry mode handles transient faults in job calls.
+
+        botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that
+        sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
+        """
+        settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
+        return botocore_session().create_client(
+            service,
+            region_name=self.region,
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
+            aws_session_token=self.credentials.session_token,
+            config=client_config(**settings),
+        )
+
+    def caller_identity(self) -> dict:
+        sts = self.client("sts", retries={"total_max_attempts": 1})
+        answer = retry.call("GetCallerIdentity", sts.get_caller_identity)
+        self._account = answer["Account"]
+        self.assumed_role_arn = answer["Arn"]
+        return answer
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self.caller_identity()
+        return str(self._account)
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` for a child process: other credential sources removed, these credentials added."""
+        child = without_credentials(base)
+        child.update(
+            AWS_ACCESS_KEY_ID=self.credentials.access_key_id,
+            AWS_SECRET_ACCESS_KEY=self.credentials.secret_access_key,
+            AWS_REGION=self.region,
+            AWS_DEFAULT_REGION=self.region,
+        )
+        if self.credentials.session_token:
+            child["AWS_SESSION_TOKEN"] = self.credentials.session_token
+        return child
+
+
+def client_config(**settings: Any) -> Any:
+    from botocore.config import Config
+
+    defaults = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": READ_TIMEOUT_SECONDS,
+        "user_agent_appid": f"aws-oidc-deploy-{__version__}",
+    }
+    return Config(**(defaults | settings))
+
+
+_shared_botocore_session = None
+
+
+def botocore_session() -> Any:
+    """One botocore session for every client, so each service model and endpoint file loads once.
+
+    It reads no AWS_PROFILE: the credentials are always the ones signed in here, and a profile that
+    exists only on a developer's laptop would otherwise stop every client being made.
+    """
+    global _shared_botocore_session
+    if _shared_botocore_session is None:
+        import botocore.session
+
+        _shared_botocore_session = botocore.session.Session(
+            session_vars={"profile": (None, None, None, None)}
+        )
+    return _shared_botocore_session

@@ -1,0 +1,90 @@
+"""Retries for transient AWS faults only, with full-jitter backoff and a hard deadline.
+
+botocore's own retries are switched off for the calls wrapped here, so that every retry is logged,
+IDPCommunicationError counts as transient, and no attempt starts after the deadline (for sign-in,
+the OIDC token's expiry).
+"""
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from pipe.common.log import logger
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 6
+BASE_DELAY_SECONDS = 0.5
+MAX_DELAY_SECONDS = 8.0
+# A pipeline step waiting longer than this on sign-in is better told what is wrong.
+TOTAL_BUDGET_SECONDS = 90.0
+
+TRANSIENT_CODES = frozenset(
+    {
+        "IDPCommunicationError",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(
+            error.response.get("Error", {}).get("Code")
+            or error.response["ResponseMetadata"].get("HTTPStatusCode")
+        )
+    return type(error).__name__
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in TRANSIENT_CODES or status >= 500 or status == 429
+    # Connection refused or reset, timeouts, proxy errors: the request may not have arrived.
+    return isinstance(error, ConnectionError | HTTPClientError)
+
+
+def call(action: str, attempt: Callable[[], T], deadline: float | None = None, *, sleep=time.sleep) -> T:
+    """Run `attempt` until it succeeds, a non-transient error occurs, or attempts or time run out."""
+    started = time.monotonic()
+    stop_at = started + TOTAL_BUDGET_SECONDS
+    if deadline is not None:
+        stop_at = min(stop_at, started + max(0.0, deadline - time.time()))
+    for number in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except Exception as error:
+            if not is_transient(error) or number == MAX_ATTEMPTS:
+                raise
+            delay = random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**number))
+            if time.monotonic() + delay >= stop_at:
+                logger.warning("%s failed with %s; no time left to retry.", action, describe(error))
+                raise
+            logger.warning(
+                "%s failed with %s (transient); retry %d of %d in %.1f s.",
+                action,
+                describe(error),
+                number,
+                MAX_ATTEMPTS - 1,
+                delay,
+            )
+            sleep(delay)
+    raise AssertionError("unreachable")

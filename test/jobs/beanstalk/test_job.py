@@ -1,0 +1,474 @@
+"""End to end: COMMAND=beanstalk as a process, S3 on the moto server, Elastic Beanstalk on the
+stateful stand-in (test/support/beanstalk), reached through AWS_ENDPOINT_URL_ELASTIC_BEANSTALK."""
+
+import contextlib
+import io
+import json
+import os
+import time
+import uuid
+import zipfile
+
+import pytest
+
+from test.support import aws
+from test.support.beanstalk import FAIL, RED, STUCK, BeanstalkStandIn
+from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.run import write_files
+
+COMMIT = "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b"
+BUILD = "42"
+STORAGE_BUCKET = f"elasticbeanstalk-{aws.REGION}-{aws.ACCOUNT}"
+APP_FILES = {
+    "application.py": "def application(environ, start):\n    return [b'v1']\n",
+    "Procfile": "web: gunicorn application:application\n",
+    "static/site.css": "body { color: red; }\n",
+}
+# Fast polls keep the suite quick; the stand-in moves one step per poll, so no test races a clock.
+INTERVAL = "0.1"
+
+
+@pytest.fixture
+def eb(moto_server):
+    with BeanstalkStandIn(moto_server.url) as standin:
+        yield standin
+
+
+@pytest.fixture
+def names():
+    suffix = uuid.uuid4().hex[:8]
+    return f"web-{suffix}", f"web-prod-{suffix}"
+
+
+@pytest.fixture
+def environment(eb, names):
+    """An application whose environment runs version `v-old` (uploaded by someone before)."""
+    application, name = names
+    eb.state.create_environment(application, name)
+    return eb.state.environments[name]
+
+
+@pytest.fixture
+def old_version(eb, s3, environment):
+    # The pipe's CreateStorageLocation may have made it in an earlier test.
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=STORAGE_BUCKET, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    key = f"{environment.application}/v-old.zip"
+    s3.put_object(Bucket=STORAGE_BUCKET, Key=key, Body=zip_bytes({"application.py": "old"}))
+    from test.support.beanstalk.model import Version
+
+    eb.state.versions[(environment.application, "v-old")] = Version(
+        environment.application, "v-old", "", STORAGE_BUCKET, key, "etag"
+    )
+    environment.version_label = "v-old"
+    return "v-old"
+
+
+@pytest.fixture
+def app_dir(clone_dir):
+    root = write_files(clone_dir / "app", APP_FILES)
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("[remote] url = https://x-token-auth:secret@bitbucket.org/\n")
+    (clone_dir / ".git").mkdir()
+    (clone_dir / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return root
+
+
+@pytest.fixture
+def eb_env(pipe_env, clone_dir, eb, names, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    application, name = names
+    return pipe_env | {
+        "COMMAND": "beanstalk",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+        "BITBUCKET_COMMIT": COMMIT,
+        "BITBUCKET_BUILD_NUMBER": BUILD,
+        "BITBUCKET_REPO_FULL_NAME": "my-workspace/my-repo",
+        "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": eb.url,
+        "APPLICATION_NAME": application,
+        "ENVIRONMENT_NAME": name,
+        "SOURCE_PATH": "app",
+        "WAIT_INTERVAL": INTERVAL,
+    }
+
+
+def label_of(env) -> str:
+    return f"{env['APPLICATION_NAME']}-{BUILD}-{COMMIT[:7]}"
+
+
+def zip_bytes(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def result_of(env) -> dict:
+    path = os.path.join(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"], "aws-oidc-deploy", "beanstalk.json")
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def updates(eb) -> list[str]:
+    return [call.params.get("VersionLabel") for call in eb.actions("UpdateEnvironment")]
+
+
+def succeeded(result) -> None:
+    assert result.returncode == 0, result.output
+
+
+# Done when 1: upload + deploy + wait → Green, events shown, URL printed.
+def test_upload_deploy_and_wait_until_green(
+    run, eb_env, eb, s3, environment, old_version, app_dir, clone_dir
+):
+    before = sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*"))
+    result = run(eb_env)
+    succeeded(result)
+    label = label_of(eb_env)
+    assert environment.version_label == label and environment.health == "Green"
+    for message in ("Environment update is starting.", "Environment update completed successfully."):
+        assert f"INFO  {message}" in result.output
+    url = f"http://{environment.cname}"
+    assert f"URL:          {url}" in result.stdout and f"Version:      {label}" in result.stdout
+    assert "Health:       Green (Ok)" in result.stdout
+    assert result.last_line.startswith(f"✔ Deployed {label} to {environment.name} in ")
+    assert result_of(eb_env) | {"seconds": 0} == {
+        "application": environment.application,
+        "environment": environment.name,
+        "version_label": label,
+        "s3_bucket": STORAGE_BUCKET,
+        "s3_key": f"{environment.application}/{label}.zip",
+        "uploaded": True,
+        "status": "Ready",
+        "health": "Green",
+        "health_status": "Ok",
+        "running_version_label": label,
+        "previous_version_label": "v-old",
+        "cname": environment.cname,
+        "url": url,
+        "seconds": 0,
+    }
+    body = s3.get_object(Bucket=STORAGE_BUCKET, Key=f"{environment.application}/{label}.zip")["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert sorted(archive.namelist()) == sorted(APP_FILES)  # no .git
+        assert archive.read("Procfile").decode() == APP_FILES["Procfile"]
+    version = eb.state.versions[(environment.application, label)]
+    assert version.description == "https://bitbucket.org/my-workspace/my-repo/pipelines/results/42"
+    assert updates(eb) == [label]
+    # The zip went to the private directory: the clone holds only what the user put there.
+    assert sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*")) == before
+
+
+# Done when 2: busy at start → wait, then deploy.
+def test_busy_environment_is_waited_for_then_deployed(run, eb_env, eb, environment, old_version, app_dir):
+    eb.state.busy(environment.name, polls=5)
+    result = run(eb_env)
+    succeeded(result)
+    assert "is Updating (another operation is running); waiting for Ready before deploying" in result.output
+    calls = eb.actions("UpdateEnvironment")
+    assert [call.error for call in calls] == [None], (
+        "UpdateEnvironment was called while the environment was busy"
+    )
+    assert environment.version_label == label_of(eb_env) and environment.health == "Green"
+
+
+def test_an_update_that_slips_in_before_ours_is_waited_for(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    """Ready when looked at, busy again when UpdateEnvironment arrives: wait again, no failure."""
+    eb.faults["UpdateEnvironment"] = [
+        (
+            400,
+            "InvalidParameterValue",
+            f"Environment named {environment.name} is in an invalid state for this operation. Must be Ready.",
+        )
+    ]
+    result = run(eb_env)
+    succeeded(result)
+    assert "got busy again before the update; waiting" in result.output
+    assert [call.error for call in eb.actions("UpdateEnvironment")] == ["InvalidParameterValue", None]
+
+
+# Done when 3: a failing deploy → exit 1 with the ERROR events; with rollback the previous version runs.
+def test_failing_deploy_exits_1_with_the_error_events(run, eb_env, eb, environment, old_version, app_dir):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = FAIL
+    result = run(eb_env)
+    line = assert_one_clear_failure(
+        result, f"Deploy of {label} to {environment.name} failed: Instance deployment failed."
+    )
+    assert "ERROR: Event" in result.output and "Command failed on instance" in result.output
+    assert "Last events:" in result.stdout and "ERROR Instance deployment failed" in result.stdout
+    assert "Rolled back" not in line and updates(eb) == [label]
+
+
+def test_failing_deploy_rolls_back_to_the_previous_version(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = FAIL
+    result = run(eb_env | {"ROLLBACK_ON_FAILURE": "true"})
+    line = assert_one_clear_failure(result, f"Deploy of {label} to {environment.name} failed")
+    assert "Rolled back to v-old: the environment is Ready, health Green (Ok), version v-old." in line
+    assert updates(eb) == [label, "v-old"]
+    assert environment.version_label == "v-old" and environment.health == "Green"
+    assert environment.status == "Ready"
+
+
+def test_red_health_after_the_update_fails_the_deploy(run, eb_env, eb, environment, old_version, app_dir):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = RED
+    result = run(eb_env)
+    assert_one_clear_failure(result, "the update finished but the environment's health is Red (Severe)")
+    assert "WARNING: Event" in result.output and "failing with HTTP 5xx" in result.output
+
+
+def test_rollback_that_fails_too_says_so(run, eb_env, eb, environment, old_version, app_dir):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = FAIL
+    eb.state.outcomes["v-old"] = FAIL
+    result = run(eb_env | {"ROLLBACK_ON_FAILURE": "true"})
+    assert_one_clear_failure(result, "The rollback to v-old failed too: Instance deployment failed")
+
+
+# Done when 4: stuck → DEPLOY_TIMEOUT → exit 1 with the last events, within timeout + one interval.
+def test_stuck_deploy_times_out_within_timeout_plus_one_interval(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = STUCK
+    timeout, interval = 2, 0.5
+    started = time.monotonic()
+    result = run(eb_env | {"DEPLOY_TIMEOUT": str(timeout), "WAIT_INTERVAL": str(interval)})
+    elapsed = time.monotonic() - started
+    line = assert_one_clear_failure(
+        result, f"Deploy of {label} to {environment.name} timed out (DEPLOY_TIMEOUT 2 s)"
+    )
+    assert "still" not in line or "Updating" in line
+    assert "the environment is Updating, health Grey (Info), version v-old" in line
+    assert "Last events:" in result.stdout and "INFO  Deploying new version to instance(s)." in result.stdout
+    # The clock starts when the pipe marks the events (DescribeEvents MaxRecords=1) and is checked
+    # against the stand-in's record of the pipe's last request.
+    mark = next(call for call in eb.actions("DescribeEvents") if call.params.get("MaxRecords") == "1")
+    waited = eb.calls[-1].at - mark.at
+    assert timeout - 0.1 <= waited <= timeout + interval, waited
+    assert elapsed < timeout + interval + 15, elapsed  # start-up and sign-in included
+
+
+def test_stuck_deploy_with_rollback_aborts_the_update(run, eb_env, eb, environment, old_version, app_dir):
+    eb.state.outcomes[label_of(eb_env)] = STUCK
+    result = run(eb_env | {"DEPLOY_TIMEOUT": "1", "WAIT_INTERVAL": "0.2", "ROLLBACK_ON_FAILURE": "true"})
+    assert_one_clear_failure(result, "Rolled back to v-old: the environment is Ready, health Green (Ok)")
+    assert len(eb.actions("AbortEnvironmentUpdate")) == 1
+    assert environment.version_label == "v-old"
+
+
+def test_busy_for_longer_than_the_timeout_fails_without_deploying(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    eb.state.busy(environment.name, polls=10_000)
+    result = run(eb_env | {"DEPLOY_TIMEOUT": "1", "WAIT_INTERVAL": "0.2"})
+    assert_one_clear_failure(result, "was still Updating, health Grey (Info), version v-old after 1 s")
+    assert updates(eb) == []
+
+
+# Done when 5: upload-only, deploy-only, and a re-run that uploads nothing.
+def test_upload_only_then_deploy_only(run, eb_env, eb, s3, environment, old_version, clone_dir):
+    (clone_dir / "dist").mkdir()
+    (clone_dir / "dist" / "app.zip").write_bytes(zip_bytes(APP_FILES))
+    env = eb_env | {"SOURCE_PATH": "", "ZIP_FILE": "dist/app.zip", "VERSION_LABEL": "release-7"}
+    result = run(env | {"BEANSTALK_COMMAND": "upload-only", "ENVIRONMENT_NAME": ""})
+    succeeded(result)
+    assert "Version release-7 of" in result.last_line and "(uploaded)" in result.last_line
+    assert (environment.application, "release-7") in eb.state.versions and updates(eb) == []
+    assert environment.version_label == "v-old"
+
+    result = run(env | {"BEANSTALK_COMMAND": "deploy-only", "ZIP_FILE": ""})
+    succeeded(result)
+    assert environment.version_label == "release-7" and updates(eb) == ["release-7"]
+    assert len(eb.actions("CreateApplicationVersion")) == 1
+
+
+def test_rerun_with_the_same_label_and_bundle_uploads_nothing(run, eb_env, eb, s3, environment, app_dir):
+    bucket = f"bundles-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    # Every PUT makes an object version: one version in the end means one upload.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    env = eb_env | {"S3_BUCKET": bucket}
+    succeeded(run(env))
+    for path in app_dir.rglob("*"):
+        os.utime(path, (time.time() + 60, time.time() + 60))  # a fresh clone: new times, same content
+    result = run(env)
+    succeeded(result)
+    assert "already exists with this bundle" in result.output
+    key = f"{environment.application}/{label_of(env)}.zip"
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+    assert len(versions) == 1, "the bundle was uploaded again"
+    assert len(eb.actions("CreateApplicationVersion")) == 1
+    assert result_of(env)["uploaded"] is False
+    assert updates(eb) == [label_of(env)] * 2  # the deploy itself is done again, as asked
+    # Events of the first run are not shown again as news of the second.
+    assert result.output.count("INFO  Environment update completed successfully.") == 1, result.output
+
+
+def test_same_label_with_other_content_is_refused(run, eb_env, eb, environment, old_version, app_dir):
+    env = eb_env | {"BEANSTALK_COMMAND": "upload-only"}
+    succeeded(run(env))
+    (app_dir / "application.py").write_text("def application(environ, start):\n    return [b'v2']\n")
+    result = run(env)
+    assert_one_clear_failure(
+        result,
+        f"Version '{label_of(env)}' already exists in application '{environment.application}' with a different bundle",
+    )
+    assert len(eb.actions("CreateApplicationVersion")) == 1
+
+
+def test_wait_false_starts_the_deploy_and_returns(run, eb_env, eb, environment, old_version, app_dir):
+    result = run(eb_env | {"WAIT": "false"})
+    succeeded(result)
+    assert "started (WAIT is false, not waiting)" in result.last_line
+    assert environment.status == "Updating" and updates(eb) == [label_of(eb_env)]
+
+
+def test_explicit_bucket_key_and_description(run, eb_env, eb, s3, environment, app_dir):
+    bucket = f"bundles-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    result = run(
+        eb_env
+        | {
+            "S3_BUCKET": bucket,
+            "S3_KEY": "releases/web.zip",
+            "VERSION_LABEL": "v2",
+            "DESCRIPTION": "Release 2",
+        }
+    )
+    succeeded(result)
+    version = eb.state.versions[(environment.application, "v2")]
+    assert (version.bucket, version.key, version.description) == (bucket, "releases/web.zip", "Release 2")
+    assert eb.actions("CreateStorageLocation") == []
+    assert environment.version_label == "v2"
+
+
+# Failures AWS reports, each as one line.
+def test_deploy_only_of_a_missing_version(run, eb_env, environment):
+    result = run(eb_env | {"BEANSTALK_COMMAND": "deploy-only", "SOURCE_PATH": "", "VERSION_LABEL": "nope"})
+    assert_one_clear_failure(
+        result, f"Version 'nope' does not exist in application '{environment.application}'"
+    )
+
+
+def test_missing_environment(run, eb_env, environment, app_dir):
+    result = run(eb_env | {"ENVIRONMENT_NAME": "no-such-env"})
+    assert_one_clear_failure(result, "Elastic Beanstalk environment 'no-such-env' was not found")
+
+
+def test_missing_application(run, eb_env, app_dir):
+    result = run(eb_env | {"APPLICATION_NAME": "no-such-app"})
+    assert_one_clear_failure(
+        result,
+        "CreateApplicationVersion failed: InvalidParameterValue: No Application named 'no-such-app' found. Create the application first",
+    )
+
+
+def test_throttled_polls_are_retried(run, eb_env, eb, environment, old_version, app_dir):
+    eb.faults["DescribeEnvironments"] = [(400, "Throttling", "Rate exceeded")] * 2
+    eb.faults["DescribeEvents"] = [(503, "ServiceUnavailable", "Service is unavailable")]
+    succeeded(run(eb_env))
+    assert environment.version_label == label_of(eb_env)
+
+
+def test_debug_deploy_leaks_no_secret_and_leaves_the_clone_as_it_was(
+    run, eb_env, eb, environment, old_version, app_dir, clone_dir
+):
+    before = {p.relative_to(clone_dir): p.stat().st_mtime_ns for p in clone_dir.rglob("*")}
+    session = f"eb-debug-{uuid.uuid4().hex[:8]}"
+    result = run(eb_env | {"DEBUG": "true", "AWS_ROLE_SESSION_NAME": session})
+    succeeded(result)
+    assert "DEBUG: " in result.output and "****" in result.output
+    issued = [role for role in aws.sts_backend().assumed_roles if role.session_name == session]
+    assert len(issued) == 1
+    assert_no_secret(
+        result.output,
+        eb_env["BITBUCKET_STEP_OIDC_TOKEN"],
+        issued[0].secret_access_key,
+        issued[0].session_token,
+    )
+    assert {p.relative_to(clone_dir): p.stat().st_mtime_ns for p in clone_dir.rglob("*")} == before
+
+
+# Bad input: one clear line each, before any AWS call.
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"APPLICATION_NAME": ""}, "APPLICATION_NAME is required"),
+        ({"APPLICATION_NAME": "a/b"}, "APPLICATION_NAME must be 1 to 100 characters without /"),
+        ({"ENVIRONMENT_NAME": ""}, "ENVIRONMENT_NAME is required"),
+        ({"ENVIRONMENT_NAME": "-bad-"}, "ENVIRONMENT_NAME must be 4 to 40 letters"),
+        ({"BEANSTALK_COMMAND": "deploy"}, "BEANSTALK_COMMAND must be one of all, upload-only, deploy-only"),
+        ({"ZIP_FILE": "app.zip"}, "Set ZIP_FILE or SOURCE_PATH, not both"),
+        ({"SOURCE_PATH": ""}, "ZIP_FILE or SOURCE_PATH is required"),
+        (
+            {"SOURCE_PATH": "", "ZIP_FILE": "../outside.zip"},
+            "ZIP_FILE '../outside.zip' leads outside the clone",
+        ),
+        ({"SOURCE_PATH": "", "ZIP_FILE": "/etc/passwd"}, "ZIP_FILE must be relative to the clone directory"),
+        ({"SOURCE_PATH": "", "ZIP_FILE": "missing.zip"}, "ZIP_FILE 'missing.zip' does not exist"),
+        ({"SOURCE_PATH": "", "ZIP_FILE": "app/Procfile"}, "ZIP_FILE 'app/Procfile' is not a zip archive"),
+        ({"SOURCE_PATH": "app/Procfile"}, "SOURCE_PATH 'app/Procfile' is not a directory"),
+        ({"SOURCE_PATH": "empty"}, "SOURCE_PATH 'empty' holds no files to deploy"),
+        (
+            {"BEANSTALK_COMMAND": "deploy-only"},
+            "deploy-only deploys an existing VERSION_LABEL and uploads nothing",
+        ),
+        ({"WAIT_INTERVAL": "0"}, "WAIT_INTERVAL must be a number of seconds from 0.1 to 300"),
+        ({"WAIT_INTERVAL": "soon"}, "WAIT_INTERVAL must be a number of seconds"),
+        ({"DEPLOY_TIMEOUT": "0"}, "DEPLOY_TIMEOUT must be a whole number of seconds from 1 to 86400"),
+        ({"WAIT": "maybe"}, "WAIT must be true or false"),
+        ({"ROLLBACK_ON_FAILURE": "y"}, "ROLLBACK_ON_FAILURE must be true or false"),
+        ({"VERSION_LABEL": "a/b"}, "VERSION_LABEL must be 1 to 100 characters without /"),
+        ({"DESCRIPTION": "x" * 201}, "DESCRIPTION must be at most 200 characters"),
+        ({"S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET must be a bucket name"),
+        ({"S3_KEY": "/abs.zip"}, "S3_KEY must be an S3 key"),
+        ({"BITBUCKET_COMMIT": ""}, "VERSION_LABEL is required here"),
+    ],
+)
+def test_bad_input_is_one_clear_line(run, eb_env, eb, app_dir, clone_dir, extra, expected):
+    (clone_dir / "empty").mkdir()
+    assert_one_clear_failure(run(eb_env | extra), expected)
+    assert eb.calls == [], "an AWS call was made before the input was checked"
+
+
+# --- properties of the defaults (hypothesis; repeatable profile in test/conftest.py) -----------------
+
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipe.common.errors import PipeError  # noqa: E402
+from pipe.jobs.beanstalk import job as beanstalk_job  # noqa: E402
+
+_PARSERS = {variable.name: variable.parse for variable in beanstalk_job.VARIABLES}
+_APPLICATION = st.from_regex(beanstalk_job._NAME, fullmatch=True).filter(lambda name: name.strip() == name)
+
+
+@example(application="..", build="42", commit="3f2a9c1" * 5 + "d0b8e")
+@given(
+    application=_APPLICATION,
+    build=st.integers(1, 10**7).map(str),
+    commit=st.text(alphabet="0123456789abcdef", min_size=40, max_size=40),
+)
+def test_the_default_label_and_key_pass_the_checks_a_users_own_would(application, build, commit):
+    application = _PARSERS["APPLICATION_NAME"](application)
+    label = beanstalk_job.default_label(
+        application, {"BITBUCKET_BUILD_NUMBER": build, "BITBUCKET_COMMIT": commit}
+    )
+    assert _PARSERS["VERSION_LABEL"](label) == label
+    assert len(label) <= beanstalk_job.MAX_LABEL and label.endswith(f"-{build}-{commit[:7]}")
+    try:
+        key = beanstalk_job.default_key(application, label)
+    except PipeError as refused:
+        assert "set S3_KEY" in str(refused) and ".." in application.split("/")
+        return
+    assert _PARSERS["S3_KEY"](key) == key == f"{application}/{label}.zip"

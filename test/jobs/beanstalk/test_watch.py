@@ -1,0 +1,65 @@
+"""pipe.jobs.beanstalk.watch against the stand-in: events shown once, deadlines kept, verdicts."""
+
+import time
+
+import pytest
+
+from pipe.jobs.beanstalk.watch import Deadline, EventStream, WaitFailed, Watcher
+from test.support import aws
+from test.support.beanstalk import RED, STUCK, BeanstalkStandIn
+
+
+@pytest.fixture
+def standin(moto_server):
+    with BeanstalkStandIn(moto_server.url, require_signature=False) as eb:
+        eb.state.create_environment("shop", "shop-prod", "v0")
+        for label in ("v1", "v2"):
+            eb.state.versions[("shop", label)] = object()
+        yield eb
+
+
+@pytest.fixture
+def eb(standin):
+    return aws.client("elasticbeanstalk", standin.url)
+
+
+def test_events_at_the_watermark_time_are_old_and_each_new_one_is_shown_once(standin, eb):
+    environment = standin.state.environments["shop-prod"]
+    for message in ("old 1", "old 2", "old 3"):
+        standin.state.event(environment, "INFO", message, None)
+    stream = EventStream(eb, "shop", "shop-prod")
+    stream.mark()
+    assert stream.poll() == []
+    standin.state.event(environment, "INFO", "new 1", None)
+    standin.state.event(environment, "WARN", "new 2", None)
+    assert [event["Message"] for event in stream.poll()] == ["new 1", "new 2"]
+    assert stream.poll() == []
+
+
+def test_a_wait_ends_within_the_deadline_plus_one_interval(standin, eb):
+    standin.state.outcomes["v1"] = STUCK
+    watcher = Watcher(eb, "shop", "shop-prod", interval=0.3)
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    started = time.monotonic()
+    with pytest.raises(WaitFailed) as caught:
+        watcher.until_deployed(Deadline(1), answer["ResponseMetadata"]["RequestId"], "v1")
+    assert 1 <= time.monotonic() - started <= 1.3
+    assert caught.value.timed_out and caught.value.state.status == "Updating"
+
+
+def test_ready_but_red_is_a_failure(standin, eb):
+    standin.state.outcomes["v1"] = RED
+    watcher = Watcher(eb, "shop", "shop-prod", interval=0.01)
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    with pytest.raises(WaitFailed, match=r"health is Red \(Severe\)"):
+        watcher.until_deployed(Deadline(5), answer["ResponseMetadata"]["RequestId"], "v1")
+
+
+def test_errors_of_another_request_do_not_fail_this_deploy(standin, eb):
+    environment = standin.state.environments["shop-prod"]
+    watcher = Watcher(eb, "shop", "shop-prod", interval=0.01)
+    watcher.events.mark()
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v2")
+    standin.state.event(environment, "ERROR", "an old deploy's error", "another-request")
+    state = watcher.until_deployed(Deadline(5), answer["ResponseMetadata"]["RequestId"], "v2")
+    assert (state.status, state.health, state.version_label) == ("Ready", "Green", "v2")

@@ -1,0 +1,516 @@
+"""End to end: COMMAND=cdk as a process, running the pinned CDK CLI on the sample apps against the
+moto server (CloudFormation, S3, SSM), with moto's change-set fixes applied in this process."""
+
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+from moto.cloudformation.models import CloudFormationBackend
+from moto.core.exceptions import JsonRESTError
+from moto.ssm.responses import SimpleSystemManagerResponse
+
+from pipe import main, signin
+from pipe.jobs.cdk import bootstrap as cdk_bootstrap
+from pipe.jobs.cdk import job as cdk_job
+from pipe.jobs.cdk import outputs as cdk_outputs
+from test.support import aws
+from test.support.cdk import moto_fixes, npm_cache
+from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import KINDS, FaultProxy, Rates, Request, report
+from test.support.interrupts import Killed
+from test.support.run import REPO, base_environment, run_pipe
+from test.support.tokens import make_token
+
+PYTHON_APP = Path(npm_cache.__file__).resolve().parent / "python_app"
+# A region per purpose: moto keeps one state for the whole session.
+BOOTSTRAPPED_REGION = aws.REGION
+FRESH_REGION = "eu-north-1"
+NEVER_BOOTSTRAPPED_REGION = "ap-southeast-2"
+APP_DIRECTORY = "infra"
+
+
+@dataclass(frozen=True)
+class Tools:
+    app_modules: Path
+    cli_bin: Path
+    node_bin: Path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cloudformation_fixes():
+    with moto_fixes.applied():
+        yield
+
+
+@pytest.fixture(scope="module")
+def tools():
+    """The sample app's node_modules and the pinned CLI, from the cache (installed on first use)."""
+    return Tools(npm_cache.installed(npm_cache.SAMPLE_APP), npm_cache.cli_bin(), npm_cache.node_bin())
+
+
+def copy_app(clone: Path, tools: Tools, link_modules: bool = True) -> Path:
+    target = clone / APP_DIRECTORY
+    shutil.copytree(npm_cache.SAMPLE_APP, target, ignore=shutil.ignore_patterns("cdk.out", "node_modules"))
+    if link_modules:
+        (target / "node_modules").symlink_to(tools.app_modules, target_is_directory=True)
+    return target
+
+
+def environment(base: dict, clone: Path, tools: Tools, server_url: str, shared: Path, **extra: str) -> dict:
+    port = urlparse(server_url).port
+    return (
+        base
+        | {
+            "COMMAND": "cdk",
+            "BITBUCKET_CLONE_DIR": str(clone),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            # As in the image: the pinned CLI and node on PATH.
+            "PATH": f"{tools.cli_bin}:{tools.node_bin}:{base['PATH']}",
+            "CDK_APP_PATH": APP_DIRECTORY,
+            # The CLI builds the template URL it gives CloudFormation from this (its setting for stand-ins).
+            "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{port}",
+            # npm's and pip's own settings: installs come from the caches that persist between runs.
+            "npm_config_cache": str(npm_cache.npm_cache()),
+            "npm_config_prefer_offline": "true",
+            "npm_config_update_notifier": "false",
+            "PIP_CACHE_DIR": str(npm_cache.pip_cache()),
+        }
+        | extra
+    )
+
+
+@pytest.fixture
+def app(clone_dir, tools):
+    return copy_app(clone_dir, tools)
+
+
+@pytest.fixture
+def cdk_env(pipe_env, clone_dir, tools, moto_server, tmp_path, request):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    # Each test its own stack, named after the test.
+    stack = "".join(part.capitalize() for part in request.node.name.split("_")[1:5] if part.isalnum())
+    return environment(pipe_env, clone_dir, tools, moto_server.url, shared) | {
+        "CDK_CONTEXT": f"stackName={stack}Stack"
+    }
+
+
+def stack_name(env: dict) -> str:
+    return env["CDK_CONTEXT"].split("=", 1)[1]
+
+
+def client(service: str, moto_server, region: str = BOOTSTRAPPED_REGION):
+    return aws.client(service, moto_server.url, region)
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(moto_server, tools, tmp_path_factory):
+    """BOOTSTRAPPED_REGION bootstrapped once for the module, by the pipe itself."""
+    root = tmp_path_factory.mktemp("bootstrap")
+    (root / "home").mkdir()
+    (root / "clone").mkdir()
+    (root / "shared").mkdir()
+    copy_app(root / "clone", tools)
+    base = base_environment(root / "home") | {
+        "AWS_ENDPOINT_URL": moto_server.url,
+        "BITBUCKET_STEP_OIDC_TOKEN": make_token(),
+        "AWS_OIDC_ROLE_ARN": aws.ROLE_ARN,
+        "AWS_DEFAULT_REGION": BOOTSTRAPPED_REGION,
+    }
+    env = environment(base, root / "clone", tools, moto_server.url, root / "shared", CDK_COMMAND="bootstrap")
+    result = run_pipe(env, cwd=root / "clone")
+    assert result.returncode == 0, result.output
+    return BOOTSTRAPPED_REGION
+
+
+def outputs_of(cloudformation, name: str) -> dict[str, str]:
+    [stack] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
+
+
+def shared_outputs(env: dict) -> dict:
+    path = Path(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]) / cdk_outputs.SHARED_FILE
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def change_message(app: Path, new: str) -> None:
+    script = app / "bin" / "app.js"
+    text = script.read_text(encoding="utf-8")
+    assert 'const MESSAGE = "first version";' in text
+    script.write_text(
+        text.replace('const MESSAGE = "first version";', f'const MESSAGE = "{new}";'), encoding="utf-8"
+    )
+
+
+# Done when 1: bootstrap, then deploy: CREATE_COMPLETE, outputs printed and in the outputs file.
+def test_bootstrap_then_deploy_creates_the_stack_prints_and_shares_its_outputs(
+    run, cdk_env, app, moto_server
+):
+    env = cdk_env | {"AWS_DEFAULT_REGION": FRESH_REGION}
+    ssm = client("ssm", moto_server, FRESH_REGION)
+    assert not ssm.describe_parameters()["Parameters"]
+
+    bootstrap = run(env | {"CDK_COMMAND": "bootstrap"})
+    assert bootstrap.returncode == 0, bootstrap.output
+    assert (
+        bootstrap.last_line
+        == f"✔ Bootstrapped aws://{aws.ACCOUNT}/{FRESH_REGION} for the CDK (qualifier hnb659fds)."
+    )
+    version = ssm.get_parameter(Name=cdk_bootstrap.parameter_name("hnb659fds"))["Parameter"]["Value"]
+    assert int(version) >= 1
+
+    deploy = run(env)
+    assert deploy.returncode == 0, deploy.output
+    name = stack_name(env)
+    cloudformation = client("cloudformation", moto_server, FRESH_REGION)
+    [stack] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = outputs_of(cloudformation, name)
+    assert outputs["Message"] == "first version"
+    client("s3", moto_server, FRESH_REGION).head_bucket(Bucket=outputs["BucketName"])
+    assert f"CDK bootstrap version {version} in aws://{aws.ACCOUNT}/{FRESH_REGION}" in deploy.output
+    assert f"  {name}.BucketName = {outputs['BucketName']}" in deploy.stdout
+    assert f"  {name}.Message = first version" in deploy.stdout
+    assert shared_outputs(env) == {name: outputs}
+    assert (
+        deploy.last_line
+        == f"✔ Deployed {name} to aws://{aws.ACCOUNT}/{FRESH_REGION} in "
+        + deploy.last_line.split(" in ", 1)[1]
+    )
+
+
+# Done when 2: a change: diff shows it, CDK_DIFF_FAIL fails on it, deploy updates, then no differences.
+def test_changed_app_shows_in_diff_then_deploys_as_an_update(run, cdk_env, app, moto_server, bootstrapped):
+    name = stack_name(cdk_env)
+    cloudformation = client("cloudformation", moto_server)
+    first = run(cdk_env)
+    assert first.returncode == 0, first.output
+    bucket = outputs_of(cloudformation, name)["BucketName"]
+
+    change_message(app, "second version")
+    diff = run(cdk_env | {"CDK_COMMAND": "diff"})
+    assert diff.returncode == 0, diff.output
+    assert "[~] AWS::S3::Bucket Site" in diff.output
+    assert '[+]     "Value": "second version"' in diff.output
+    assert (
+        diff.last_line
+        == "✔ 1 stack(s) differ from what is deployed (CDK_DIFF_FAIL is false, so the step passes)."
+    )
+
+    failing = run(cdk_env | {"CDK_COMMAND": "diff", "CDK_DIFF_FAIL": "true"})
+    assert "[~] AWS::S3::Bucket Site" in failing.output
+    assert_one_clear_failure(failing, "1 stack(s) differ from what is deployed, and CDK_DIFF_FAIL is true.")
+    assert outputs_of(cloudformation, name)["Message"] == "first version"  # a diff changes nothing
+
+    update = run(cdk_env)
+    assert update.returncode == 0, update.output
+    [stack] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert outputs_of(cloudformation, name) == {"BucketName": bucket, "Message": "second version"}
+    assert f"  {name}.Message = second version" in update.stdout
+    assert shared_outputs(cdk_env)[name]["Message"] == "second version"
+
+    same = run(cdk_env | {"CDK_COMMAND": "diff", "CDK_DIFF_FAIL": "true"})
+    assert same.returncode == 0, same.output
+    assert same.last_line == "✔ No differences: the app matches what is deployed."
+
+
+# Done when 3: deploy without bootstrap: the clear bootstrap line, exit 1, nothing deployed.
+def test_deploy_without_bootstrap_says_to_run_bootstrap(run, cdk_env, app, moto_server):
+    result = run(cdk_env | {"AWS_DEFAULT_REGION": NEVER_BOOTSTRAPPED_REGION})
+    line = assert_one_clear_failure(result, "Run the pipe once with CDK_COMMAND: bootstrap, then deploy.")
+    assert f"aws://{aws.ACCOUNT}/{NEVER_BOOTSTRAPPED_REGION} is not bootstrapped for the CDK" in line
+    assert "/cdk-bootstrap/hnb659fds/version" in line
+    cloudformation = client("cloudformation", moto_server, NEVER_BOOTSTRAPPED_REGION)
+    assert cloudformation.describe_stacks()["Stacks"] == []
+
+
+def test_the_bootstrap_check_reads_the_qualifier_from_cdk_json(run, cdk_env, app, bootstrapped):
+    settings = json.loads((app / "cdk.json").read_text())
+    settings["context"][cdk_bootstrap.QUALIFIER_KEY] = "team42"
+    (app / "cdk.json").write_text(json.dumps(settings))
+    result = run(cdk_env)
+    line = assert_one_clear_failure(result, "CDK_COMMAND: bootstrap")
+    assert "(qualifier team42: no SSM parameter /cdk-bootstrap/team42/version)" in line
+
+
+@pytest.fixture
+def ssm_refuses_first_read():
+    """The first GetParameter over HTTP is AccessDenied (a role that may only assume the CDK's roles)."""
+    original = SimpleSystemManagerResponse.get_parameter
+    refused = []
+    lock = threading.Lock()
+
+    def get_parameter(self):
+        with lock:
+            first = not refused
+            refused.append(self._get_param("Name"))
+        if first:
+            raise JsonRESTError("AccessDeniedException", "not authorized to perform: ssm:GetParameter")
+        return original(self)
+
+    SimpleSystemManagerResponse.get_parameter = get_parameter
+    try:
+        yield refused
+    finally:
+        SimpleSystemManagerResponse.get_parameter = original
+
+
+def test_an_unreadable_bootstrap_parameter_is_a_warning_and_the_deploy_goes_on(
+    run, cdk_env, app, bootstrapped, ssm_refuses_first_read
+):
+    result = run(cdk_env)
+    assert result.returncode == 0, result.output
+    assert ssm_refuses_first_read[0] == "/cdk-bootstrap/hnb659fds/version"
+    assert (
+        "Could not read /cdk-bootstrap/hnb659fds/version to check the CDK bootstrap (AccessDeniedException)"
+        in (result.output)
+    )
+    assert result.last_line.startswith(f"✔ Deployed {stack_name(cdk_env)} to ")
+
+
+# Done when 4: a broken app: its own error message, exit 1, no traceback from the pipe.
+@pytest.mark.parametrize("command", ["synth", "deploy"])
+def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, command):
+    script = app / "bin" / "app.js"
+    script.write_text(
+        script.read_text().replace(
+            "const app = new cdk.App();",
+            'const app = new cdk.App();\nthrow new Error("bucket names must be lower case: MySite");',
+        )
+    )
+    result = run(cdk_env | {"CDK_COMMAND": command})
+    assert "Error: bucket names must be lower case: MySite" in result.output
+    assert "Subprocess exited with error 1" in result.output  # the CLI's own line, passed through
+    assert_one_clear_failure(
+        result,
+        "The CDK app failed to synthesize: Error: bucket names must be lower case: MySite. Its output is above.",
+    )
+
+
+# Done when 5: the output of a DEBUG deploy holds no secret (run_pipe's leak scan also checks it,
+# and every file the run left in the clone, cdk.out included, and in the shared storage).
+def test_debug_deploy_output_holds_no_secret(run, cdk_env, app, bootstrapped, token, moto_server):
+    session = f"cdk-debug-{os.getpid()}"
+    result = run(cdk_env | {"DEBUG": "true", "AWS_ROLE_SESSION_NAME": session})
+    assert result.returncode == 0, result.output
+    assert "DEBUG: Running: " in result.output and " --verbose" in result.output
+    assert "CDK Toolkit CLI version: " in result.output  # the CLI's own verbose lines
+    # The pipe's session, and those the CLI made with it for the bootstrap roles (CDK_ROLE_SESSION_NAME).
+    issued = [role for role in aws.sts_backend().assumed_roles if role.session_name == session]
+    assert any("cdk-hnb659fds-deploy-role" in role.role_arn for role in issued), [r.role_arn for r in issued]
+    for role in issued:
+        assert_no_secret(result.output, token, role.secret_access_key, role.session_token)
+    assert (app / "cdk.out" / "manifest.json").is_file()
+    [stack] = client("cloudformation", moto_server).describe_stacks(StackName=stack_name(cdk_env))["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_npm_ci_installs_the_apps_dependencies_when_node_modules_is_missing(run, cdk_env, clone_dir, tools):
+    app = copy_app(clone_dir, tools, link_modules=False)
+    result = run(cdk_env | {"CDK_COMMAND": "synth"})
+    assert result.returncode == 0, result.output
+    assert "Installing the CDK app's dependencies: npm ci" in result.output
+    assert (app / "node_modules" / "aws-cdk-lib" / "package.json").is_file()
+    assert (app / "cdk.out" / f"{stack_name(cdk_env)}.template.json").is_file()
+    assert (
+        result.last_line
+        == f"✔ Synthesized the CDK app in {APP_DIRECTORY}: the cloud assembly is in its cdk.out."
+    )
+
+    again = run(cdk_env | {"CDK_COMMAND": "synth"})
+    assert again.returncode == 0, again.output
+    assert "npm ci" not in again.output
+
+
+def test_the_apps_own_cli_comes_before_the_one_on_path(run, cdk_env, clone_dir, tools, pipe_env):
+    app = copy_app(clone_dir, tools, link_modules=False)
+    modules = app / "node_modules"
+    (modules / ".bin").mkdir(parents=True)
+    for package in ("aws-cdk-lib", "constructs"):
+        (modules / package).symlink_to(tools.app_modules / package, target_is_directory=True)
+    cli_package = tools.cli_bin.parent / "aws-cdk"
+    (modules / "aws-cdk").symlink_to(cli_package, target_is_directory=True)
+    (modules / ".bin" / "cdk").symlink_to("../aws-cdk/bin/cdk")
+    env = cdk_env | {"CDK_COMMAND": "synth", "PATH": f"{tools.node_bin}:{pipe_env['PATH']}"}
+    assert shutil.which("cdk", path=env["PATH"]) is None
+    result = run(env)
+    assert result.returncode == 0, result.output
+    version = json.loads((cli_package / "package.json").read_text())["version"]
+    assert f"CDK CLI: aws-cdk {version} (the app's own, {modules / '.bin' / 'cdk'})" in result.output
+
+
+def test_a_python_app_gets_its_requirements_in_a_virtual_environment_outside_the_clone(
+    run, cdk_env, clone_dir, tools
+):
+    app = clone_dir / APP_DIRECTORY
+    shutil.copytree(PYTHON_APP, app, ignore=shutil.ignore_patterns("cdk.out", "__pycache__"))
+    before = sorted(path.name for path in app.iterdir())
+    result = run(cdk_env | {"CDK_COMMAND": "synth", "CDK_ARGS": "--quiet"})
+    assert result.returncode == 0, result.output
+    assert "Installing requirements.txt into a virtual environment outside the clone" in result.output
+    [prefix] = [
+        line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("CDK app Python: ")
+    ]
+    assert prefix.endswith("/python-venv") and not Path(prefix).is_relative_to(clone_dir)
+    assert not Path(prefix).exists()  # the private directory is removed at exit
+    assert sorted(path.name for path in app.iterdir()) == sorted([*before, "cdk.out"])
+    assert (app / "cdk.out" / f"{stack_name(cdk_env)}.template.json").is_file()
+
+
+def test_synth_prints_the_template(run, cdk_env, app):
+    result = run(cdk_env | {"CDK_COMMAND": "synth"})
+    assert result.returncode == 0, result.output
+    assert "Type: AWS::S3::Bucket" in result.output
+    assert "--no-notices" in result.output  # DEBUG's "Running:" line shows the whole command
+
+
+BAD_INPUTS = [
+    pytest.param(
+        {"CDK_COMMAND": "destroy"}, "CDK_COMMAND must be one of deploy, diff, synth, bootstrap", id="command"
+    ),
+    pytest.param(
+        {"CDK_APP_PATH": "../elsewhere"}, "CDK_APP_PATH '../elsewhere' leads outside the clone", id="outside"
+    ),
+    pytest.param(
+        {"CDK_APP_PATH": "/etc"}, "CDK_APP_PATH must be relative to the clone directory", id="absolute"
+    ),
+    pytest.param({"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory", id="missing-path"),
+    pytest.param(
+        {"CDK_APP_PATH": ""}, "No cdk.json in the clone directory: set CDK_APP_PATH", id="no-cdk-json"
+    ),
+    pytest.param({"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns", id="option-as-stack"),
+    pytest.param({"CDK_ARGS": "--profile=prod"}, "CDK_ARGS must not hold --profile", id="profile"),
+    pytest.param({"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items", id="context"),
+    pytest.param(
+        {"CDK_REQUIRE_APPROVAL": "always"}, "CDK_REQUIRE_APPROVAL must be one of never", id="approval"
+    ),
+    pytest.param({"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false", id="diff-fail"),
+    pytest.param(
+        {"CDK_COMMAND": "bootstrap", "CDK_STACKS": "Web"},
+        "CDK_STACKS does not apply to CDK_COMMAND bootstrap",
+        id="boot",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
+def test_bad_input_is_one_clear_line(run, cdk_env, app, change, expected):
+    assert_one_clear_failure(run(cdk_env | change), expected)
+
+
+# Done when 6: the README's CDK section has the examples, with variables the pipe declares.
+def readme_cdk_examples() -> tuple[str, list[dict]]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## `COMMAND: cdk`", 1)[1].split("\n## ", 1)[0]
+    examples = []
+    for block in section.split("```yaml\n")[1:]:
+        for node in _walk(yaml.safe_load(block.split("```", 1)[0])):
+            variables = node.get("variables") if isinstance(node, dict) else None
+            if isinstance(variables, dict) and variables.get("COMMAND") == "cdk":
+                examples.append(variables)
+    return section, examples
+
+
+def test_readme_cdk_section_has_typescript_python_pull_request_and_bootstrap_examples():
+    section, examples = readme_cdk_examples()
+    declared = {v.name for v in main.COMMON_VARIABLES + signin.VARIABLES + cdk_job.VARIABLES}
+    for variables in examples:
+        assert set(variables) <= declared, set(variables) - declared
+        assert variables.get("CDK_COMMAND", "deploy") in cdk_job.COMMANDS
+    assert {variables.get("CDK_COMMAND", "deploy") for variables in examples} == set(cdk_job.COMMANDS)
+    assert "A TypeScript app" in section and "A Python app" in section and "requirements.txt" in section
+    assert "pull-requests:" in section
+    assert any(v.get("CDK_COMMAND") == "diff" and v.get("CDK_DIFF_FAIL") == "true" for v in examples)
+    assert "each exit status" not in section  # the exit statuses are spelled out in the variables table
+    assert "Exit status of `diff`" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _walk(node):
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for child in children:
+        yield from _walk(child)
+
+
+# 30% of requests faulted, as for the other jobs (test/test_faults_e2e.py), spread over 500, 503,
+# SlowDown, throttling in each service's shape and connection resets; 10% delayed.
+CDK_FAULTS = Rates.mixed(0.30, latency=0.10)
+# The CDK CLI's AWS SDK for JavaScript; the pipe's own calls say Botocore.
+CLI_USER_AGENT = "aws-sdk-js/"
+
+
+def _not_the_clis_sts_calls(request: Request) -> bool:
+    """The CDK CLI gives its credential check (STS) 3 attempts on purpose, to fail fast on expired
+    credentials, so a 30% rate would fail about 1 run in 40 and the test would measure the CLI's
+    design, not the pipe. Every other call, the pipe's own and the CLI's CloudFormation, S3 and SSM
+    calls (7 attempts each), is eligible."""
+    return not (request.service == "sts" and request.headers.get("User-Agent", "").startswith(CLI_USER_AGENT))
+
+
+# Issue 8: the cdk deploy's happy path through the fault proxy, with the right end state.
+def test_deploy_through_faults(run, cdk_env, app, moto_server, bootstrapped):
+    with FaultProxy(moto_server.url, CDK_FAULTS, seed=16, eligible=_not_the_clis_sts_calls) as proxy:
+        result = run(cdk_env | {"AWS_ENDPOINT_URL": proxy.url})
+    report("cdk deploy", proxy)
+    assert result.returncode == 0, result.output
+    name = stack_name(cdk_env)
+    cloudformation = client("cloudformation", moto_server)
+    [stack] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = outputs_of(cloudformation, name)
+    assert outputs["Message"] == "first version"
+    assert shared_outputs(cdk_env) == {name: outputs}
+    assert sum(proxy.faults[kind] for kind in KINDS) >= 5, proxy.summary()
+
+
+# How long the pipe may take to reach CloudFormation (synth of the sample app is ~5 s).
+REACH_CLOUDFORMATION_SECONDS = 120
+
+
+@pytest.fixture
+def held_change_set():
+    """moto's CreateChangeSet, held (the request received, not yet answered) until the test lets it go."""
+    received, release = threading.Event(), threading.Event()
+    backend = CloudFormationBackend
+    original = backend.__dict__["create_change_set"]
+
+    def create_change_set(self, *args, **kwargs):
+        received.set()
+        release.wait(REACH_CLOUDFORMATION_SECONDS)
+        return original(self, *args, **kwargs)
+
+    backend.create_change_set = create_change_set
+    try:
+        yield received, release
+    finally:
+        release.set()
+        backend.create_change_set = original
+
+
+# Issue 8: a deploy killed half way (every process of the step at once), then run again, converges.
+def test_a_deploy_killed_at_its_change_set_converges_when_run_again(
+    run, cdk_env, app, clone_dir, moto_server, bootstrapped, held_change_set
+):
+    received, release = held_change_set
+    killed = Killed(cdk_env, clone_dir)
+    try:
+        assert received.wait(REACH_CLOUDFORMATION_SECONDS), "the CLI never asked for a change set"
+    finally:
+        killed.kill()
+    release.set()  # CloudFormation carries the request out; its answer goes nowhere
+    killed.check_left_behind("cdk deploy", may_write_in_clone=app / "cdk.out")
+
+    result = run(cdk_env)
+    assert result.returncode == 0, result.output
+    name = stack_name(cdk_env)
+    cloudformation = client("cloudformation", moto_server)
+    stacks = [s for s in cloudformation.list_stacks()["StackSummaries"] if s["StackName"] == name]
+    assert [s["StackStatus"] for s in stacks] == ["CREATE_COMPLETE"], stacks
+    assert outputs_of(cloudformation, name)["Message"] == "first version"

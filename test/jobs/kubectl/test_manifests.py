@@ -1,0 +1,98 @@
+import pytest
+
+from pipe.common.errors import PipeError
+from pipe.jobs.kubectl import manifests
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+"""
+SERVICE_AND_CONFIG = """
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+---
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "k8s" / "nested").mkdir(parents=True)
+    (tmp_path / "k8s" / "deployment.yaml").write_text(DEPLOYMENT)
+    (tmp_path / "k8s" / "nested" / "service.yml").write_text(SERVICE_AND_CONFIG)
+    (tmp_path / "k8s" / "README.md").write_text("not a manifest")
+    return tmp_path
+
+
+def test_a_directory_is_read_recursively_and_in_order(tree):
+    files = manifests.find(tree / "k8s")
+    assert [f.relative_to(tree).as_posix() for f in files] == [
+        "k8s/deployment.yaml",
+        "k8s/nested/service.yml",
+    ]
+    objects = manifests.load(files, tree)
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("Deployment", "web"),
+        ("Service", "web"),
+        ("ConfigMap", "settings"),
+    ]
+
+
+def test_labels_are_added_and_existing_ones_kept(tree):
+    objects = manifests.load(manifests.find(tree / "k8s"), tree)
+    objects[0]["metadata"]["labels"] = {"app": "web"}
+    manifests.add_labels(objects, {"team": "payments"})
+    assert objects[0]["metadata"]["labels"] == {"app": "web", "team": "payments"}
+    assert all(o["metadata"]["labels"]["team"] == "payments" for o in objects)
+
+
+def test_rollout_targets_are_the_workloads_with_their_namespace(tree):
+    objects = manifests.load(manifests.find(tree / "k8s"), tree)
+    objects.append(
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "data"}}
+    )
+    targets = manifests.rollout_targets(objects, "shop")
+    assert [(str(t), t.namespace) for t in targets] == [
+        ("deployment/web", "shop"),
+        ("statefulset/db", "data"),
+    ]
+    assert [t.namespace for t in manifests.rollout_targets(objects[:1], None)] == ["default"]
+
+
+def test_a_list_kind_is_expanded():
+    objects = manifests.parse(
+        "kind: List\napiVersion: v1\nitems:\n- {kind: ConfigMap, apiVersion: v1}\n", "x.yaml"
+    )
+    assert [o["kind"] for o in objects] == ["ConfigMap"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("kind: [unclosed", "x.yaml is not valid YAML at line 1"),
+        ("- just\n- a list\n", "not a Kubernetes object"),
+        ("apiVersion: v1\n", "not a Kubernetes object"),
+    ],
+)
+def test_broken_manifests_give_one_line(text, problem):
+    with pytest.raises(PipeError, match=problem):
+        manifests.parse(text, "x.yaml")
+
+
+def test_a_directory_without_manifests_is_refused(tmp_path):
+    with pytest.raises(PipeError, match=r"holds no \.yaml"):
+        manifests.find(tmp_path)
+
+
+def test_written_manifests_read_back_the_same(tree, tmp_path):
+    objects = manifests.load(manifests.find(tree / "k8s"), tree)
+    written = manifests.write(objects, tmp_path / "out.yaml")
+    assert manifests.parse(written.read_text(), "out.yaml") == objects

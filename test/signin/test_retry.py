@@ -1,0 +1,221 @@
+"""pipe.signin.retry: which faults are transient, and how call() retries them within attempts and time."""
+
+import time
+
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ProxyConnectionError,
+    ReadTimeoutError,
+)
+
+from pipe.common.log import LOGGER_NAME
+from pipe.signin import retry
+from pipe.signin.retry import (
+    BASE_DELAY_SECONDS,
+    MAX_ATTEMPTS,
+    MAX_DELAY_SECONDS,
+    call,
+    describe,
+    is_transient,
+)
+
+ENDPOINT = "https://sts.eu-west-1.amazonaws.com"
+
+
+def client_error(code: str = "", status: int = 400, message: str = "text") -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "AssumeRoleWithWebIdentity",
+    )
+
+
+# --- is_transient -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(client_error("IDPCommunicationError", 400), id="idp-communication"),
+        pytest.param(client_error("Throttling", 400), id="throttling"),
+        pytest.param(client_error("ThrottlingException", 400), id="throttling-exception"),
+        pytest.param(client_error("RequestLimitExceeded", 400), id="request-limit"),
+        pytest.param(client_error("InternalFailure", 500), id="internal-failure"),
+        pytest.param(client_error("SomethingNew", 500), id="status-500"),
+        pytest.param(client_error("ServiceUnavailable", 503), id="status-503"),
+        pytest.param(client_error("", 503), id="status-503-no-code"),
+        pytest.param(client_error("SlowDown", 429), id="status-429"),
+        pytest.param(client_error("Unknown", 429), id="status-429-unknown-code"),
+        pytest.param(EndpointConnectionError(endpoint_url=ENDPOINT), id="endpoint-connection"),
+        pytest.param(ConnectionClosedError(endpoint_url=ENDPOINT), id="connection-closed"),
+        pytest.param(ConnectTimeoutError(endpoint_url=ENDPOINT), id="connect-timeout"),
+        pytest.param(ReadTimeoutError(endpoint_url=ENDPOINT), id="read-timeout"),
+        pytest.param(ProxyConnectionError(proxy_url="http://proxy:3128"), id="proxy"),
+    ],
+)
+def test_transient_faults(error):
+    assert is_transient(error) is True
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(client_error("AccessDenied", 403), id="access-denied"),
+        pytest.param(client_error("InvalidIdentityToken", 400), id="invalid-token"),
+        pytest.param(client_error("ValidationError", 400), id="validation"),
+        pytest.param(client_error("ExpiredTokenException", 400), id="expired"),
+        pytest.param(client_error("RegionDisabledException", 403), id="region-disabled"),
+        pytest.param(client_error("", 404), id="status-404"),
+        pytest.param(NoCredentialsError(), id="no-credentials"),
+        pytest.param(ParamValidationError(report="RoleArn is too short"), id="param-validation"),
+        pytest.param(ValueError("bug"), id="value-error"),
+        pytest.param(OSError("disk"), id="os-error"),
+    ],
+)
+def test_faults_that_are_not_transient(error):
+    assert is_transient(error) is False
+
+
+def test_describe_names_the_code_or_status_or_exception_type():
+    assert describe(client_error("Throttling", 400)) == "Throttling"
+    assert describe(client_error("", 503)) == "503"
+    assert describe(EndpointConnectionError(endpoint_url=ENDPOINT)) == "EndpointConnectionError"
+
+
+# --- call -------------------------------------------------------------------------------------------------------
+
+
+class Script:
+    """An attempt that raises the given errors in turn, then returns "done"; counts its calls."""
+
+    def __init__(self, *errors: Exception):
+        self.errors = list(errors)
+        self.attempts = 0
+
+    def __call__(self) -> str:
+        self.attempts += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+class Sleeps:
+    """Stands in for time.sleep: records each delay instead of waiting."""
+
+    def __init__(self):
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+def test_a_first_success_is_returned_without_sleeping(sleeps):
+    attempt = Script()
+    assert call("AssumeRoleWithWebIdentity", attempt, sleep=sleeps) == "done"
+    assert attempt.attempts == 1
+    assert sleeps.delays == []
+
+
+def test_transient_errors_are_retried_until_success(sleeps, caplog):
+    caplog.set_level("WARNING", logger=LOGGER_NAME)
+    attempt = Script(
+        client_error("IDPCommunicationError"),
+        client_error("Throttling"),
+        EndpointConnectionError(endpoint_url=ENDPOINT),
+    )
+    assert call("AssumeRoleWithWebIdentity", attempt, sleep=sleeps) == "done"
+    assert attempt.attempts == 4
+    assert len(sleeps.delays) == 3
+    for number, delay in enumerate(sleeps.delays, start=1):
+        assert 0 <= delay <= min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**number)
+    messages = [record.getMessage() for record in caplog.records if record.name == LOGGER_NAME]
+    assert [message.split(" in ")[0] for message in messages] == [
+        "AssumeRoleWithWebIdentity failed with IDPCommunicationError (transient); retry 1 of 5",
+        "AssumeRoleWithWebIdentity failed with Throttling (transient); retry 2 of 5",
+        "AssumeRoleWithWebIdentity failed with EndpointConnectionError (transient); retry 3 of 5",
+    ]
+    assert [message.split(" in ")[1] for message in messages] == [
+        f"{delay:.1f} s." for delay in sleeps.delays
+    ]
+
+
+def test_a_non_transient_error_is_raised_at_once(sleeps):
+    denied = client_error("AccessDenied", 403)
+    attempt = Script(denied)
+    with pytest.raises(ClientError) as caught:
+        call("AssumeRoleWithWebIdentity", attempt, sleep=sleeps)
+    assert caught.value is denied
+    assert attempt.attempts == 1
+    assert sleeps.delays == []
+
+
+def test_a_non_transient_error_after_a_transient_one_ends_the_retries(sleeps):
+    attempt = Script(
+        client_error("Throttling"), client_error("InvalidIdentityToken"), client_error("Throttling")
+    )
+    with pytest.raises(ClientError, match="InvalidIdentityToken"):
+        call("AssumeRoleWithWebIdentity", attempt, sleep=sleeps)
+    assert attempt.attempts == 2
+    assert len(sleeps.delays) == 1
+
+
+def test_it_gives_up_after_max_attempts_with_the_last_error(sleeps):
+    errors = [
+        client_error("ServiceUnavailable", 503, message=f"attempt {n}") for n in range(1, MAX_ATTEMPTS + 2)
+    ]
+    attempt = Script(*errors)
+    with pytest.raises(ClientError) as caught:
+        call("GetCallerIdentity", attempt, sleep=sleeps)
+    assert caught.value is errors[MAX_ATTEMPTS - 1]
+    assert attempt.attempts == MAX_ATTEMPTS == 6
+    assert len(sleeps.delays) == MAX_ATTEMPTS - 1
+    assert all(0 <= delay <= MAX_DELAY_SECONDS for delay in sleeps.delays)
+
+
+def test_delays_never_exceed_the_cap(sleeps, monkeypatch):
+    # The largest delay random.uniform can pick: its upper bound.
+    monkeypatch.setattr(retry.random, "uniform", lambda _low, high: high)
+    attempt = Script(*[client_error("Throttling") for _ in range(MAX_ATTEMPTS)])
+    with pytest.raises(ClientError):
+        call("AssumeRole", attempt, sleep=sleeps)
+    assert sleeps.delays == [1.0, 2.0, 4.0, 8.0, 8.0]
+    assert max(sleeps.delays) == MAX_DELAY_SECONDS
+
+
+def test_a_deadline_already_past_means_no_retry(sleeps, caplog):
+    caplog.set_level("WARNING", logger=LOGGER_NAME)
+    throttled = client_error("Throttling")
+    attempt = Script(throttled)
+    with pytest.raises(ClientError) as caught:
+        call("AssumeRoleWithWebIdentity", attempt, deadline=time.time() - 1, sleep=sleeps)
+    assert caught.value is throttled
+    assert attempt.attempts == 1
+    assert sleeps.delays == []
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER_NAME] == [
+        "AssumeRoleWithWebIdentity failed with Throttling; no time left to retry."
+    ]
+
+
+def test_no_retry_is_started_that_would_end_after_the_deadline(sleeps, monkeypatch):
+    monkeypatch.setattr(retry.random, "uniform", lambda _low, high: high)  # first delay: 1.0 s
+    attempt = Script(client_error("Throttling"))
+    with pytest.raises(ClientError):
+        call("AssumeRoleWithWebIdentity", attempt, deadline=time.time() + 0.5, sleep=sleeps)
+    assert attempt.attempts == 1
+    assert sleeps.delays == []
+
+
+def test_a_deadline_far_ahead_still_allows_retries(sleeps):
+    attempt = Script(client_error("Throttling"))
+    assert call("AssumeRoleWithWebIdentity", attempt, deadline=time.time() + 3600, sleep=sleeps) == "done"
+    assert attempt.attempts == 2
