@@ -5,6 +5,9 @@ from test.support import aws, faults, leaks
 from test.support.run import Result, base_environment, run_pipe
 from test.support.tokens import make_token
 
+# The real Kubernetes control plane (one per session) and each test's EKS cluster on it.
+pytest_plugins = ["test.support.controlplane.fixtures"]
+
 # Property tests run the same examples on every machine (derandomize, no example database), so CI
 # cannot be flaky, and without deadlines, since two CPUs are shared with other work.
 settings.register_profile(

@@ -1,4 +1,6 @@
-"""End to end: COMMAND=kubectl as a process, the real pinned kubectl, moto's EKS and the Kubernetes stand-in."""
+"""End to end: COMMAND=kubectl as a process, the real pinned kubectl, moto's EKS, and a real
+Kubernetes control plane (kube-apiserver, controllers, scheduler, etcd; kwok plays the nodes) whose
+tokens are checked by the EKS-shaped TokenReview webhook (test/support/controlplane)."""
 
 import datetime
 import re
@@ -7,9 +9,8 @@ import pytest
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
-from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
+from test.support.controlplane.cutoff import ConnectionCutoff
 
-CLUSTER = "prod"
 DEPLOYMENT = """
 apiVersion: apps/v1
 kind: Deployment
@@ -24,7 +25,7 @@ spec:
     spec:
       containers:
       - name: web
-        image: IMAGE
+        image: nginx:1.27
         ports: [{containerPort: 8080}]
 """
 SERVICE = """
@@ -44,18 +45,17 @@ data: {GREETING: hello}
 
 
 @pytest.fixture
-def cluster(moto_server):
-    with KubeStandIn(CLUSTER, rollout_delay_seconds=0.5) as standin:
-        register_cluster(CLUSTER, aws.REGION, standin)
-        standin.allow(aws.ROLE_ARN)
-        yield standin
-        unregister_cluster(CLUSTER, aws.REGION)
+def cluster(eks_cluster):
+    """The deploy role mapped to user 'deployer', with AmazonEKSClusterAdminPolicy's rights."""
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant_cluster_admin()
+    return eks_cluster
 
 
-def write_manifests(clone_dir, image="nginx:1.27"):
+def write_manifests(clone_dir, deployment=DEPLOYMENT):
     directory = clone_dir / "k8s"
     (directory / "app").mkdir(parents=True, exist_ok=True)
-    (directory / "app" / "deployment.yaml").write_text(DEPLOYMENT.replace("IMAGE", image))
+    (directory / "app" / "deployment.yaml").write_text(deployment)
     (directory / "service.yml").write_text(SERVICE + "---\n" + CONFIG_MAP)
     return directory
 
@@ -65,7 +65,7 @@ def kube_env(pipe_env, clone_dir):
     write_manifests(clone_dir)
     return pipe_env | {
         "COMMAND": "kubectl",
-        "CLUSTER_NAME": CLUSTER,
+        "CLUSTER_NAME": "prod",
         "KUBECTL_COMMAND": "apply",
         "RESOURCE_PATH": "k8s",
         "BITBUCKET_CLONE_DIR": str(clone_dir),
@@ -79,11 +79,16 @@ def kube_env(pipe_env, clone_dir):
     }
 
 
-def test_apply_a_directory_labels_the_objects_and_waits_for_the_rollout(run, kube_env, cluster):
-    result = run(kube_env)
+@pytest.fixture
+def env(kube_env, eks_cluster):
+    """kube_env in this test's own namespace of the shared control plane."""
+    return kube_env | {"NAMESPACE": eks_cluster.namespace}
+
+
+def test_apply_a_directory_labels_the_objects_and_the_controllers_roll_it_out(run, env, cluster):
+    result = run(env)
     assert result.returncode == 0, result.output
-    deployment = cluster.object("apps", "v1", "deployments", "default", "web")
-    assert deployment is not None
+    deployment = cluster.object("apps", "v1", "deployments", "web")
     labels = deployment["metadata"]["labels"]
     assert labels["app"] == "web" and labels["team"] == "payments"
     assert labels["bitbucket.org/bitbucket_commit"] == "4f2c1a9d0b8e"
@@ -91,35 +96,52 @@ def test_apply_a_directory_labels_the_objects_and_waits_for_the_rollout(run, kub
     assert labels["bitbucket.org/bitbucket_build_number"] == "42"
     assert labels["bitbucket.org/bitbucket_step_triggerer_uuid"] == "5b1c7d2e-0000-4000-8000-000000000001"
     for resource, name in (("services", "web"), ("configmaps", "web-settings")):
-        stored = cluster.object("", "v1", resource, "default", name)
-        assert stored is not None and stored["metadata"]["labels"]["team"] == "payments"
-    assert "successfully rolled out" in result.output
+        assert cluster.object("", "v1", resource, name)["metadata"]["labels"]["team"] == "payments"
+    # The real deployment and replica-set controllers made the pods; the scheduler put them on the
+    # kwok node, which reported them Running and Ready.
+    assert deployment["status"]["readyReplicas"] == 2 and deployment["status"]["updatedReplicas"] == 2
+    pods = cluster.list("", "v1", "pods")
+    assert len(pods) == 2 and {pod["spec"]["nodeName"] for pod in pods} == {"kwok-node-0"}
+    assert 'deployment "web" successfully rolled out' in result.output
     assert "Kubernetes user 'deployer'" in result.output
     assert result.last_line.startswith(
         "✔ kubectl apply: 3 object(s) applied to EKS cluster prod; 1 rollout(s) finished"
     )
 
 
-def test_never_ready_deployment_fails_after_wait_timeout(run, kube_env, cluster, clone_dir):
-    write_manifests(clone_dir, image="broken:never")
-    cluster.never_ready_images.add("broken:never")
-    result = run(kube_env | {"WAIT_TIMEOUT": "3"})
+def test_a_rollout_that_never_gets_ready_fails_after_wait_timeout(run, env, cluster, clone_dir):
+    # No node has this label: the scheduler leaves the pods Pending, the rollout never finishes.
+    unschedulable = DEPLOYMENT.replace(
+        "      containers:", "      nodeSelector: {pool: none}\n      containers:"
+    )
+    write_manifests(clone_dir, unschedulable)
+    result = run(env | {"WAIT_TIMEOUT": "3"})
     line = assert_one_clear_failure(
-        result, "The rollout of deployment/web in namespace default did not finish"
+        result, f"The rollout of deployment/web in namespace {cluster.namespace} did not finish"
     )
     assert "WAIT_TIMEOUT (3 s in all)" in line
-    assert re.search(r"timed out|exceeded", result.output)
+    assert "timed out waiting for the condition" in result.output
+    assert cluster.object("apps", "v1", "deployments", "web")["status"].get("readyReplicas") is None
 
 
-def test_tokens_are_renewed_during_a_rollout_longer_than_their_lifetime(run, kube_env, cluster):
-    lifetime = 3
-    cluster.token_lifetime_seconds = lifetime
-    cluster.rollout_delay_seconds = 8
-    # As an API server ends watches after its request timeout: kubectl must then come back, with a
-    # token newer than the first one.
-    cluster.max_watch_seconds = 2
-    result = run(kube_env)
+def test_tokens_are_renewed_during_a_rollout_longer_than_their_lifetime(run, env, cluster, clone_dir):
+    # Short enough that every token kubectl holds expires during the rollout; long enough for the
+    # pipe to use a token it has just made on a busy machine.
+    lifetime = 6
+    cluster.webhook.token_lifetime_seconds = lifetime
+    # kube-apiserver keeps a successful token review for 10 s (its TokenSuccessCacheTTL, no flag):
+    # the rollout must outlast that well. Pods count as available 20 s after they are Ready.
+    write_manifests(clone_dir, DEPLOYMENT.replace("  replicas: 2", "  replicas: 2\n  minReadySeconds: 20"))
+    # Connections end after 2 s, as behind a load balancer: kubectl's watch comes back, and the API
+    # server asks the webhook about its token again.
+    with ConnectionCutoff(cluster.plane.port, max_seconds=2) as cutoff:
+        cluster.register(endpoint=cutoff.url)
+        result = run(env)
     assert result.returncode == 0, result.output
+    assert cutoff.cut > 0
+    expired = [seen for seen in cluster.tokens_seen if "expired" in seen["reason"]]
+    # The API server asked again about a token after it had expired, and refused it.
+    assert expired, cluster.tokens_seen
     signed = sorted(
         datetime.datetime.strptime(seen["signed_at"], "%Y%m%dT%H%M%SZ")
         for seen in cluster.tokens_seen
@@ -129,65 +151,84 @@ def test_tokens_are_renewed_during_a_rollout_longer_than_their_lifetime(run, kub
     assert signed[-1] - signed[0] > datetime.timedelta(seconds=lifetime), cluster.tokens_seen
 
 
-def test_unmapped_role_gets_the_access_entry_commands(run, kube_env, cluster):
+def test_unmapped_role_gets_the_access_entry_commands(run, env, cluster):
     cluster.revoke(aws.ROLE_ARN)
-    result = run(kube_env)
+    result = run(env)
     assert_one_clear_failure(result, f"EKS cluster 'prod' does not know role {aws.ROLE_ARN}")
     assert (
         f"aws eks create-access-entry --region {aws.REGION} --cluster-name prod --principal-arn {aws.ROLE_ARN}"
         in result.output
     )
     assert "aws eks associate-access-policy" in result.output
-    assert cluster.object("apps", "v1", "deployments", "default", "web") is None
+    assert [seen["reason"] for seen in cluster.tokens_seen][-1].startswith("no access entry for")
+    assert cluster.object("apps", "v1", "deployments", "web") is None
 
 
-def test_role_without_create_deployments_is_told_the_verb_and_resource(run, kube_env, cluster):
-    everything_but_deployments = {
-        (verb, group, resource)
-        for verb in ("get", "list", "watch", "create", "patch", "update")
-        for group, resource in (("", "services"), ("", "configmaps"))
-    } | {("get", "apps", "deployments")}
-    cluster.allow(aws.ROLE_ARN, verbs=everything_but_deployments)
-    result = run(kube_env)
+def test_role_without_create_deployments_is_told_the_verb_and_resource(run, env, eks_cluster):
+    eks_cluster.allow(aws.ROLE_ARN)
+    every_verb = ["get", "list", "watch", "create", "patch", "update"]
+    eks_cluster.grant(
+        "deployer",
+        [
+            {"apiGroups": [""], "resources": ["services", "configmaps"], "verbs": every_verb},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+        ],
+    )
+    result = run(env)
     line = assert_one_clear_failure(result, "The cluster would refuse this apply")
-    assert "create deployments.apps in namespace default" in line
-    assert cluster.object("", "v1", "services", "default", "web") is None
+    assert f"create deployments.apps in namespace {eks_cluster.namespace}" in line
+    assert "services" not in line
+    assert eks_cluster.object("", "v1", "services", "web") is None
 
 
-def test_any_kubectl_command_line_runs_with_its_exit_status(run, kube_env, cluster):
-    assert run(kube_env).returncode == 0
-    result = run(kube_env | {"KUBECTL_COMMAND": "get deployment web -o name", "RESOURCE_PATH": ""})
+def test_a_namespace_edit_policy_is_refused_cluster_scoped_kinds(run, env, eks_cluster, clone_dir):
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant_edit()  # AmazonEKSEditPolicy scoped to the test's namespace
+    (clone_dir / "k8s" / "namespace.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: another-team}\n"
+    )
+    result = run(env)
+    line = assert_one_clear_failure(result, "The cluster would refuse this apply")
+    assert "create namespaces (cluster-wide)" in line
+    assert "deployments" not in line
+    assert eks_cluster.object("", "v1", "namespaces", "another-team", namespace=None) is None
+
+
+def test_any_kubectl_command_line_runs_with_its_exit_status(run, env, cluster):
+    assert run(env).returncode == 0
+    result = run(env | {"KUBECTL_COMMAND": "get deployment web -o name", "RESOURCE_PATH": ""})
     assert result.returncode == 0, result.output
     assert "deployment.apps/web" in result.stdout
-    missing = run(kube_env | {"KUBECTL_COMMAND": "get deployment nothing-here", "RESOURCE_PATH": ""})
+    missing = run(env | {"KUBECTL_COMMAND": "get deployment nothing-here", "RESOURCE_PATH": ""})
     assert missing.returncode == 1
-    assert "NotFound" in missing.output or "not found" in missing.output
+    assert 'deployments.apps "nothing-here" not found' in missing.output
 
 
-def test_dry_run_changes_nothing(run, kube_env, cluster):
-    result = run(kube_env | {"DRY_RUN": "true"})
+def test_dry_run_changes_nothing(run, env, cluster):
+    result = run(env | {"DRY_RUN": "true"})
     assert result.returncode == 0, result.output
     assert "server-side dry run" in result.last_line
-    assert cluster.object("apps", "v1", "deployments", "default", "web") is None
+    assert "(server dry run)" in result.output
+    assert cluster.object("apps", "v1", "deployments", "web") is None
 
 
-def test_no_credential_reaches_the_clone_or_the_debug_output(run, kube_env, cluster, clone_dir):
+def test_no_credential_reaches_the_clone_or_the_debug_output(run, env, cluster, clone_dir):
     before = sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*"))
-    result = run(kube_env | {"DEBUG": "true"})
+    result = run(env | {"DEBUG": "true"})
     assert result.returncode == 0, result.output
     assert sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*")) == before
     assert "k8s-aws-v1." not in result.output
     issued = [role for role in aws.sts_backend().assumed_roles if role.session_name == "bitbucket-my-repo-42"]
     assert_no_secret(
         result.output,
-        kube_env["BITBUCKET_STEP_OIDC_TOKEN"],
+        env["BITBUCKET_STEP_OIDC_TOKEN"],
         issued[-1].secret_access_key,
         issued[-1].session_token,
     )
 
 
-def test_unknown_cluster_lists_the_regions_clusters(run, kube_env, cluster):
-    result = run(kube_env | {"CLUSTER_NAME": "staging"})
+def test_unknown_cluster_lists_the_regions_clusters(run, env, cluster):
+    result = run(env | {"CLUSTER_NAME": "staging"})
     line = assert_one_clear_failure(result, "EKS cluster 'staging' was not found in eu-west-1.")
     assert "prod" in line
 
@@ -215,47 +256,64 @@ def test_bad_kubectl_input_gives_one_clear_line(run, kube_env, changes, expected
     assert_one_clear_failure(run(kube_env | changes), expected)
 
 
-def test_an_api_version_the_cluster_does_not_serve_is_named(run, kube_env, cluster, clone_dir):
+def test_an_api_version_the_cluster_does_not_serve_is_named(run, env, cluster, clone_dir):
     (clone_dir / "k8s" / "widget.yaml").write_text(
         "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
     )
-    result = run(kube_env)
+    result = run(env)
     assert_one_clear_failure(result, "The cluster does not serve apiVersion example.com/v1")
 
 
-def test_apply_with_flags_still_uses_resource_path_labels_and_wait(run, kube_env, cluster):
-    result = run(kube_env | {"KUBECTL_COMMAND": "apply --server-side --force-conflicts"})
+def test_server_side_apply_leaves_kubectl_as_the_field_manager(run, env, cluster):
+    result = run(env | {"KUBECTL_COMMAND": "apply --server-side --force-conflicts"})
     assert result.returncode == 0, result.output
-    deployment = cluster.object("apps", "v1", "deployments", "default", "web")
+    deployment = cluster.object("apps", "v1", "deployments", "web")
     assert deployment["metadata"]["labels"]["team"] == "payments"
     assert "1 rollout(s) finished" in result.last_line
-    applies = [r for r in cluster.requests if r["content_type"] == "application/apply-patch+yaml"]
-    assert applies
+    managers = {(entry["manager"], entry["operation"]) for entry in deployment["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers, managers
 
 
-def test_delete_removes_what_resource_path_defines(run, kube_env, cluster):
-    assert run(kube_env).returncode == 0
-    result = run(kube_env | {"KUBECTL_COMMAND": "delete"})
+def test_server_side_apply_conflicts_are_the_servers(run, env, cluster):
+    assert run(env | {"KUBECTL_COMMAND": "apply --server-side"}).returncode == 0
+    # Another manager (an autoscaler, say) takes .spec.replicas over.
+    path = f"/apis/apps/v1/namespaces/{cluster.namespace}/deployments/web?fieldManager=autoscaler&force=true"
+    owned = b'{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":3}}'
+    response = cluster.plane.request("PATCH", path, owned, content_type="application/apply-patch+yaml")
+    assert response.status == 200, response.data
+    result = run(env | {"KUBECTL_COMMAND": "apply --server-side"})
+    assert_one_clear_failure(result, "kubectl apply failed (exit status 1).")
+    assert 'conflict with "autoscaler"' in result.output and ".spec.replicas" in result.output
+    assert cluster.object("apps", "v1", "deployments", "web")["spec"]["replicas"] == 3
+    forced = run(env | {"KUBECTL_COMMAND": "apply --server-side --force-conflicts"})
+    assert forced.returncode == 0, forced.output
+    assert cluster.object("apps", "v1", "deployments", "web")["spec"]["replicas"] == 2
+
+
+def test_delete_removes_what_resource_path_defines(run, env, cluster):
+    assert run(env).returncode == 0
+    result = run(env | {"KUBECTL_COMMAND": "delete"})
     assert result.returncode == 0, result.output
-    assert cluster.object("apps", "v1", "deployments", "default", "web") is None
-    assert cluster.object("", "v1", "configmaps", "default", "web-settings") is None
+    assert cluster.object("", "v1", "configmaps", "web-settings") is None
+    deployment = cluster.object("apps", "v1", "deployments", "web")
+    # Background deletion: the object may still be there, only until the garbage collector is done.
+    assert deployment is None or deployment["metadata"].get("deletionTimestamp")
 
 
-def test_a_refused_command_names_the_verb_and_resource(run, kube_env, cluster):
-    cluster.allow(aws.ROLE_ARN, verbs={("get", "apps", "deployments")})
-    result = run(kube_env | {"KUBECTL_COMMAND": "get configmaps", "RESOURCE_PATH": ""})
+def test_a_refused_command_names_the_verb_and_resource(run, env, eks_cluster):
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant("deployer", [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}])
+    result = run(env | {"KUBECTL_COMMAND": "get configmaps", "RESOURCE_PATH": ""})
     line = assert_one_clear_failure(result, "kubectl get failed (exit status 1).")
     assert "Kubernetes refused user 'deployer' to list configmaps" in line
+    assert re.search(r'User "deployer" cannot list resource "configmaps"', result.output)
 
 
-def test_a_cluster_that_is_not_active_is_one_line(run, kube_env, cluster):
+def test_a_cluster_that_is_not_active_is_one_line(run, env, cluster):
     from moto.eks.models import eks_backends
 
-    eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].status = "UPDATING"
-    try:
-        result = run(kube_env)
-    finally:
-        eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].status = "ACTIVE"
+    eks_backends[aws.ACCOUNT][aws.REGION].clusters["prod"].status = "UPDATING"
+    result = run(env)
     assert_one_clear_failure(result, "EKS cluster 'prod' is UPDATING, not ACTIVE")
 
 
@@ -277,12 +335,13 @@ def test_which_commands_take_resource_path(command, expected):
     assert uses_resource_path(command) is expected
 
 
-def test_kustomize_is_rendered_labelled_and_applied(run, kube_env, cluster, clone_dir):
+def test_kustomize_is_rendered_labelled_and_applied(run, env, cluster, clone_dir):
     (clone_dir / "k8s" / "kustomization.yaml").write_text(
         "resources: [app/deployment.yaml]\nnamePrefix: blue-\n"
     )
-    result = run(kube_env | {"KUBECTL_APPLY_ARGS": "--kustomize"})
+    result = run(env | {"KUBECTL_APPLY_ARGS": "--kustomize"})
     assert result.returncode == 0, result.output
-    deployment = cluster.object("apps", "v1", "deployments", "default", "blue-web")
-    assert deployment is not None and deployment["metadata"]["labels"]["team"] == "payments"
-    assert cluster.object("", "v1", "services", "default", "web") is None
+    deployment = cluster.object("apps", "v1", "deployments", "blue-web")
+    assert deployment["metadata"]["labels"]["team"] == "payments"
+    assert deployment["status"]["readyReplicas"] == 2
+    assert cluster.object("", "v1", "services", "web") is None

@@ -31,6 +31,8 @@ if [ -f "${dest}/bin/.complete" ]; then
   exit 0
 fi
 
+# The polyglot machine's Go, when the shell's PATH does not name it.
+PATH="${PATH}:/usr/local/go/bin"
 command -v go > /dev/null || {
   echo "[controlplane] Go is needed to build the control plane (the polyglot machine has it)" >&2
   exit 1
@@ -44,7 +46,7 @@ if [ -f "${dest}/bin/.complete" ]; then
   exit 0
 fi
 
-export GOMODCACHE="${cache_root}/go/mod" GOCACHE="${cache_root}/go/build" GOFLAGS=-mod=readonly
+export GOMODCACHE="${cache_root}/go/mod" GOCACHE="${cache_root}/go/build" GOFLAGS="-mod=readonly -buildvcs=false"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 ldflags="-s -w"
 for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
