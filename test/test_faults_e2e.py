@@ -1,7 +1,7 @@
 """Every job's happy path through the fault proxy (test/support/faults.py), with the right end state.
 
-AWS calls go through a proxy in front of moto; kubectl's through a TLS proxy in front of the
-Kubernetes stand-in as well. Rates are of eligible requests, each attempt rolled anew, seeds fixed.
+AWS calls go through a proxy in front of moto; kubectl's through a TLS proxy in front of the real
+kube-apiserver (test/support/controlplane) as well. Rates are of eligible requests, each attempt rolled anew, seeds fixed.
 What each run injected is printed in the session summary (the figures the README quotes).
 """
 
@@ -17,7 +17,7 @@ from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.checks import assert_one_clear_failure
 from test.support.faults import ALL_KINDS, LOST, FaultProxy, Rates, everything, kubectl_retries, report
-from test.support.kube import KubeStandIn, manifests, register_cluster, unregister_cluster
+from test.support.kube import manifests
 from test.support.run import write_files
 
 # 30% of AWS requests: 6% each of 500, plain 503, 503 SlowDown, throttling in the service's shape,
@@ -110,28 +110,32 @@ CLUSTER = "faulty"
 MANIFESTS = manifests.web_app(replicas=2)
 
 
-def _apply_through(run, env, kube_rates, kube_eligible, kube_seed, aws_rates, moto_server):
-    """kubectl apply through a proxy in front of the stand-in and one in front of moto."""
-    from moto.eks.models import eks_backends
-
-    with KubeStandIn(CLUSTER, rollout_delay_seconds=0.5) as cluster:
-        register_cluster(CLUSTER, aws.REGION, cluster)
-        cluster.allow(aws.ROLE_ARN)
-        try:
-            # The proxy answers with the stand-in's own certificate: the kubeconfig's CA still checks it.
-            with (
-                FaultProxy(
-                    cluster.url, kube_rates, seed=kube_seed, eligible=kube_eligible, tls=cluster._credentials
-                ) as kube_proxy,
-                FaultProxy(moto_server.url, aws_rates, seed=14) as aws_proxy,
-            ):
-                eks_backends[aws.ACCOUNT][aws.REGION].clusters[CLUSTER].endpoint = kube_proxy.url
-                result = run(env | {"AWS_ENDPOINT_URL": aws_proxy.url})
-            deployment = cluster.object("apps", "v1", "deployments", "default", "web")
-            settings = cluster.object("", "v1", "configmaps", "default", "web-settings")
-        finally:
-            unregister_cluster(CLUSTER, aws.REGION)
+def _apply_through(run, env, cluster, kube_rates, kube_eligible, kube_seed, aws_rates, moto_server):
+    """kubectl apply through a proxy in front of kube-apiserver and one in front of moto."""
+    # The proxy answers with the API server's own certificate: the kubeconfig's CA still checks it.
+    with (
+        FaultProxy(
+            cluster.plane.url,
+            kube_rates,
+            seed=kube_seed,
+            eligible=kube_eligible,
+            tls=cluster.plane.credentials,
+        ) as kube_proxy,
+        FaultProxy(moto_server.url, aws_rates, seed=14) as aws_proxy,
+    ):
+        cluster.register(endpoint=kube_proxy.url)
+        result = run(env | {"AWS_ENDPOINT_URL": aws_proxy.url})
+    deployment = cluster.object("apps", "v1", "deployments", "web")
+    settings = cluster.object("", "v1", "configmaps", "web-settings")
     return result, deployment, settings, aws_proxy, kube_proxy
+
+
+def _cluster(cluster_access, namespace: str):
+    # A fixed namespace: the proxy's rolls depend on the request paths, which name it.
+    cluster = cluster_access(CLUSTER, namespace=namespace)
+    cluster.allow(aws.ROLE_ARN)
+    cluster.grant_cluster_admin()
+    return cluster
 
 
 @pytest.fixture
@@ -149,28 +153,40 @@ def kube_env(pipe_env, clone_dir):
     }
 
 
-def test_kubectl_apply_deploys_through_faults(run, kube_env, moto_server):
+def test_kubectl_apply_deploys_through_faults(run, kube_env, moto_server, cluster_access):
+    cluster = _cluster(cluster_access, "faulty-apply")
     result, deployment, settings, aws_proxy, kube_proxy = _apply_through(
-        run, kube_env, KUBE_FAULTS, kubectl_retries, 13, AWS_FAULTS, moto_server
+        run,
+        kube_env | {"NAMESPACE": cluster.namespace},
+        cluster,
+        KUBE_FAULTS,
+        kubectl_retries,
+        13,
+        AWS_FAULTS,
+        moto_server,
     )
     assert result.returncode == 0, result.output
     report("kubectl apply", aws_proxy, kube_proxy)
     assert deployment["metadata"]["labels"]["team"] == "payments"
     assert settings["metadata"]["labels"]["bitbucket.org/bitbucket_build_number"] == "42"
+    # The real deployment controller finished the rollout, and kubectl saw it through the faults.
     assert deployment["status"].get("readyReplicas") == 2
     assert "1 rollout(s) finished" in result.last_line
     assert sum(kube_proxy.faults.values()) > 0 and kube_proxy.faults["reset"] > 0, kube_proxy.faults
 
 
-def test_the_authorization_doctor_retries_what_a_busy_cluster_refuses(run, kube_env, moto_server):
+def test_the_authorization_doctor_retries_what_a_busy_cluster_refuses(
+    run, kube_env, moto_server, cluster_access
+):
     """Only the doctor's reviews are faulted, at 50%: before it retried, one fault failed the step."""
 
     def reviews(request):
         return "/selfsubject" in request.path
 
+    cluster = _cluster(cluster_access, "faulty-doctor")
     rates = Rates.mixed(0.5, kinds=("500", "503", "throttling", "reset"))
     result, deployment, _, _, kube_proxy = _apply_through(
-        run, kube_env, rates, reviews, 15, Rates(), moto_server
+        run, kube_env | {"NAMESPACE": cluster.namespace}, cluster, rates, reviews, 15, Rates(), moto_server
     )
     assert result.returncode == 0, result.output
     assert deployment is not None

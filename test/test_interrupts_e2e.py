@@ -13,25 +13,29 @@ from test.support import aws
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.faults import FaultProxy, Rates
 from test.support.interrupts import Killed
-from test.support.kube import KubeStandIn, manifests, register_cluster, unregister_cluster
-from test.support.kube.resources import by_path
+from test.support.kube import manifests
 from test.support.run import write_files
 
 CLUSTER = "interrupted"
-MANIFESTS = manifests.web_app(replicas=3)
-# Long enough that the pipe is surely inside its rollout wait when it is killed.
-ROLLOUT_SECONDS = 6
+# Pods count as available this long after they are Ready: the pipe is surely inside its rollout wait
+# when it is killed, and the rerun still finds the rollout going on.
+MIN_READY_SECONDS = 10
+MANIFESTS = manifests.web_app(replicas=3).replace(
+    "  replicas: 3", f"  replicas: 3\n  minReadySeconds: {MIN_READY_SECONDS}"
+)
 STARTUP_LIMIT_SECONDS = 60
 
 
-def _watching_rollout(cluster) -> bool:
-    return any(
-        entry["query"].get("watch") in ("true", "1") and entry["path"].endswith("/deployments")
-        for entry in list(cluster.requests)
-    )
+def _watching_rollout(tap: FaultProxy) -> bool:
+    return any("watch=true" in path and "/deployments?" in path for _, path in list(tap.log))
 
 
-def test_kubectl_apply_killed_during_its_rollout_wait_converges_when_run_again(run, pipe_env, clone_dir):
+def test_kubectl_apply_killed_during_its_rollout_wait_converges_when_run_again(
+    run, pipe_env, clone_dir, cluster_access
+):
+    cluster = cluster_access(CLUSTER)
+    cluster.allow(aws.ROLE_ARN)
+    cluster.grant_cluster_admin()
     (clone_dir / "k8s").mkdir()
     (clone_dir / "k8s" / "app.yaml").write_text(MANIFESTS)
     env = pipe_env | {
@@ -42,31 +46,29 @@ def test_kubectl_apply_killed_during_its_rollout_wait_converges_when_run_again(r
         "BITBUCKET_CLONE_DIR": str(clone_dir),
         "LABELS": "team=payments",
         "WAIT_TIMEOUT": "60",
+        "NAMESPACE": cluster.namespace,
     }
-    with KubeStandIn(CLUSTER, rollout_delay_seconds=ROLLOUT_SECONDS) as cluster:
-        register_cluster(CLUSTER, aws.REGION, cluster)
-        cluster.allow(aws.ROLE_ARN)
-        try:
-            killed = Killed(env, clone_dir)
-            deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-            while not _watching_rollout(cluster) and killed.running() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            killed.kill()
-            killed.check_left_behind("kubectl")
-            killed_mid_wait = cluster.object("apps", "v1", "deployments", "default", "web")
-            assert killed_mid_wait is not None, "the pipe was killed before it applied anything"
-            assert not (killed_mid_wait.get("status") or {}).get("readyReplicas"), "killed after the rollout"
+    # A proxy that faults nothing, to see kubectl's requests: the kill comes once it watches the rollout.
+    with FaultProxy(cluster.plane.url, Rates(), tls=cluster.plane.credentials) as tap:
+        cluster.register(endpoint=tap.url)
+        killed = Killed(env, clone_dir)
+        deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+        while not _watching_rollout(tap) and killed.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed.kill()
+    killed.check_left_behind("kubectl")
+    killed_mid_wait = cluster.object("apps", "v1", "deployments", "web")
+    assert killed_mid_wait is not None, "the pipe was killed before it applied anything"
+    assert not (killed_mid_wait.get("status") or {}).get("availableReplicas"), "killed after the rollout"
 
-            cluster.rollout_delay_seconds = 0.5
-            result = run(env)
-            deployment = cluster.object("apps", "v1", "deployments", "default", "web")
-            replica_sets, _ = cluster.store.list(by_path("apps", "v1", "replicasets"), "default")
-            config_maps, _ = cluster.store.list(by_path("", "v1", "configmaps"), "default")
-        finally:
-            unregister_cluster(CLUSTER, aws.REGION)
+    cluster.register()
+    result = run(env)
+    deployment = cluster.object("apps", "v1", "deployments", "web")
+    replica_sets = cluster.list("apps", "v1", "replicasets")
+    config_maps = cluster.list("", "v1", "configmaps")
     assert result.returncode == 0, result.output
     assert "1 rollout(s) finished" in result.last_line
-    assert deployment["status"]["readyReplicas"] == 3
+    assert deployment["status"]["availableReplicas"] == 3
     assert deployment["metadata"]["labels"]["team"] == "payments"
     # The rerun changed nothing the first run had applied: same generation, one ReplicaSet, one ConfigMap.
     assert deployment["metadata"]["generation"] == killed_mid_wait["metadata"]["generation"]
