@@ -7,8 +7,8 @@ pays for one token. Three kubeconfigs differ only in how the user gets its token
 - awscli:    exec `aws eks get-token` (awscli 1.46, what hand-written recipes and Atlassian's pipe use);
 - baseline:  a static token written into the kubeconfig (no plugin at all).
 
-Each sample is one `kubectl get configmaps -o name` against the Kubernetes stand-in (HTTPS, token
-verified like EKS would), same pinned kubectl, same warm discovery cache, interleaved round by round.
+Each sample is one `kubectl get configmaps -o name` against the real kube-apiserver of the test bench
+(test/support/controlplane: each token reviewed by the EKS-shaped webhook), same pinned kubectl, same warm discovery cache, interleaved round by round.
 The credential cost is a config's median minus the baseline's median; the ratio ours/awscli of those
 costs is the figure (goal: <= 0.5). Not a timed test: it fails only if a sample fails.
 
@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipe.jobs.kubectl import eks_token  # noqa: E402
-from test.support.aws import REGION, ROLE_ARN, MotoServer  # noqa: E402
-from test.support.kube import KubeStandIn, register_cluster  # noqa: E402
+from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer  # noqa: E402
+from test.support.controlplane import ControlPlane, binaries  # noqa: E402
+from test.support.controlplane.access import ClusterAccess  # noqa: E402
 from test.support.run import base_environment  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
 
@@ -60,7 +61,7 @@ def credentials(endpoint: str) -> dict[str, str]:
     }
 
 
-def kubeconfig(path: Path, standin: KubeStandIn, user: dict) -> Path:
+def kubeconfig(path: Path, standin: ControlPlane, user: dict) -> Path:
     ca = base64.b64encode(standin.ca_pem.encode()).decode()
     config = {
         "apiVersion": "v1",
@@ -107,9 +108,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
-    with MotoServer() as moto, KubeStandIn(CLUSTER) as standin, tempfile.TemporaryDirectory() as scratch:
-        register_cluster(CLUSTER, REGION, standin)
-        standin.allow(ROLE_ARN)
+    with (
+        MotoServer() as moto,
+        tempfile.TemporaryDirectory() as scratch,
+        ControlPlane(CLUSTER, binaries(), Path(scratch) / "controlplane") as standin,
+        ClusterAccess(standin, CLUSTER, REGION, ACCOUNT) as access,
+    ):
+        access.allow(ROLE_ARN)
+        access.grant(
+            "deployer",
+            [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}],
+            "default",
+        )
         home = Path(scratch)
         env = (
             base_environment(home)
@@ -155,7 +165,7 @@ def main() -> int:
         )
         return 0
     print(
-        f"kubectl get configmaps, {arguments.rounds} rounds (interleaved, after one warm-up each), Kubernetes stand-in"
+        f"kubectl get configmaps, {arguments.rounds} rounds (interleaved, after one warm-up each), real kube-apiserver"
     )
     print(f"{'':12}{'median wall':>12}{'credential cost':>17}")
     for name in configs:

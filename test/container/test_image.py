@@ -207,32 +207,28 @@ def test_documented_whoami_command_works_against_the_stand_in(docker, tmp_path):
     assert "Assumed-role ARN:  arn:aws:sts::123456789012:assumed-role/deploy/" in completed.stdout
 
 
-def test_kubectl_apply_in_the_container(docker, clone, moto_server):
-    """The image's own kubectl and exec plugin, against the Kubernetes stand-in on the host."""
-    from test.support.kube import KubeStandIn, register_cluster, unregister_cluster
-
+def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_access):
+    """The image's own kubectl and exec plugin, against the real kube-apiserver on the host."""
+    cluster = cluster_access("container-test")
+    cluster.allow(aws.ROLE_ARN)
+    cluster.grant_cluster_admin()
     (clone / "k8s").mkdir()
     (clone / "k8s" / "settings.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
     )
     before = snapshot(clone)
-    with KubeStandIn("container-test") as cluster:
-        register_cluster("container-test", aws.REGION, cluster)
-        cluster.allow(aws.ROLE_ARN)
-        try:
-            variables = pipe_variables(
-                moto_server,
-                make_token(),
-                COMMAND="kubectl",
-                CLUSTER_NAME="container-test",
-                KUBECTL_COMMAND="apply",
-                RESOURCE_PATH="k8s",
-                DEBUG="true",
-            )
-            result = run_like_bitbucket(docker, clone, variables)
-            stored = cluster.object("", "v1", "configmaps", "default", "settings")
-        finally:
-            unregister_cluster("container-test", aws.REGION)
+    variables = pipe_variables(
+        moto_server,
+        make_token(),
+        COMMAND="kubectl",
+        CLUSTER_NAME="container-test",
+        KUBECTL_COMMAND="apply",
+        RESOURCE_PATH="k8s",
+        NAMESPACE=cluster.namespace,
+        DEBUG="true",
+    )
+    result = run_like_bitbucket(docker, clone, variables)
+    stored = cluster.object("", "v1", "configmaps", "settings")
     assert result.returncode == 0, result.output
     assert stored is not None and stored["metadata"]["labels"]["bitbucket.org/bitbucket_build_number"] == "42"
     assert any(seen["accepted"] for seen in cluster.tokens_seen)
