@@ -1,11 +1,7 @@
 """The fault proxy of the test bench (test/support/faults.py): shapes botocore understands, seeds,
-eligibility, counters, and TLS in front of the Kubernetes stand-in."""
+eligibility, counters (TLS in front of kube-apiserver: test/test_controlplane.py)."""
 
 import contextlib
-import json
-import ssl
-import urllib.error
-import urllib.request
 
 import pytest
 from botocore.config import Config
@@ -13,7 +9,6 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 
 from test.support import aws
 from test.support.faults import FaultProxy, Rates, kubectl_retries
-from test.support.kube import KubeStandIn
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
@@ -109,17 +104,3 @@ def test_kubectl_retries_resets_only_where_kubectl_or_the_doctor_repeat_them():
     assert "reset" in kinds("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
     assert "reset" not in kinds("POST", "/apis/apps/v1/namespaces/default/deployments")
     assert "slow_down" not in kinds("GET", "/api")
-
-
-def test_tls_in_front_of_the_kubernetes_stand_in_with_its_own_certificate(moto_server):
-    with KubeStandIn("proxied") as cluster:
-        context = ssl.create_default_context(cadata=cluster.ca_pem)
-        with FaultProxy(cluster.url, tls=cluster._credentials) as proxy:
-            answer = urllib.request.urlopen(f"{proxy.url}/version", context=context, timeout=10)  # noqa: S310
-            with answer:
-                assert json.loads(answer.read())["gitVersion"].startswith("v1.36")
-        throttled = FaultProxy(cluster.url, Rates(throttling=1.0), tls=cluster._credentials)
-        with throttled, pytest.raises(urllib.error.HTTPError) as raised:
-            urllib.request.urlopen(f"{throttled.url}/version", context=context, timeout=10)  # noqa: S310
-    assert raised.value.code == 429 and raised.value.headers["Retry-After"] == "1"
-    assert json.loads(raised.value.read())["reason"] == "TooManyRequests"

@@ -14,11 +14,11 @@ MAX_MODULE_LINES = 350
 # Tests that cross every job (or test the test bench itself) sit at the top of test/.
 CROSS_CUTTING = {
     "test_bad_inputs",
+    "test_controlplane",
     "test_beanstalk_standin",
     "test_faults",
     "test_faults_e2e",
     "test_interrupts_e2e",
-    "test_kube_standin",
     "test_layout",
     "test_leak_scan",
     "test_main",

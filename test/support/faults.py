@@ -46,8 +46,6 @@ from urllib.parse import urlparse
 
 from requests.structures import CaseInsensitiveDict
 
-from test.support.kube.errors import status_body
-
 # Made instead of forwarding: the server never sees the request.
 KINDS = ("500", "503", "slow_down", "throttling", "reset")
 # Forwarded, carried out, and the answer dropped (rolled after KINDS, so adding it changes no other roll).
@@ -80,6 +78,19 @@ class Request:
 
 # A predicate says which fault kinds a request may get: True (all), False (none) or the kinds.
 Predicate = Callable[[Request], "bool | Collection[str]"]
+
+
+def status_body(code: int, reason: str, message: str) -> dict:
+    """A Kubernetes Status object, as kube-apiserver answers errors."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
 
 
 def everything(_request: Request) -> bool:
@@ -221,7 +232,7 @@ class Rates:
 
 class FaultProxy:
     """A proxy in front of `upstream` (http:// or https://). For an https upstream give `tls`, the
-    server's certificate and key (test.support.kube.tls.ServerCredentials): the proxy then answers
+    server's certificate and key (test.support.kube.tls.ServerCredentials, as the control plane's): the proxy then answers
     with the same certificate, so the client's CA check passes, and forwards over TLS."""
 
     def __init__(

@@ -1,9 +1,7 @@
-"""A Kubernetes API server stand-in for the real kubectl: EKS-style token authentication, access
-entries, discovery, OpenAPI v3, stateful CRUD with patches and server-side apply, watches, and a toy
-controller that completes rollouts. `register_cluster` points moto's EKS DescribeCluster at it."""
+"""What remains of the Kubernetes stand-in now that the tests run a real control plane
+(test/support/controlplane): the EKS token verifier its webhook uses, a token maker for tests, TLS
+credentials for proxies, and the sample application. See README.md for why these stay."""
 
-from .eks import register_cluster, unregister_cluster
-from .server import KubeStandIn
 from .tokens import mint_token
 
-__all__ = ["KubeStandIn", "mint_token", "register_cluster", "unregister_cluster"]
+__all__ = ["mint_token"]

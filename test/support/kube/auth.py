@@ -1,4 +1,4 @@
-"""Bearer-token authentication as aws-iam-authenticator does it, and an EKS-like access-entry table.
+"""Bearer-token verification as aws-iam-authenticator does it (the control plane's TokenReview webhook uses it).
 
 A token is "k8s-aws-v1." + base64url(presigned STS GetCallerIdentity URL). The URL was signed with
 the header `x-k8s-aws-id: <cluster name>`, whose value is not in the URL: the server recomputes
@@ -13,10 +13,9 @@ import datetime
 import hashlib
 import hmac
 import re
-import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TOKEN_PREFIX = "k8s-aws-v1."
 MAX_EXPIRES_SECONDS = 60
@@ -67,18 +66,6 @@ class Caller:
     assumed_role_arn: str  # arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
     session_name: str
     user_id: str
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    groups: tuple[str, ...]
-    uid: str
-    extra: dict = field(default_factory=dict)
-    verbs: frozenset | None = None  # None: everything allowed
-
-    def user_info(self) -> dict:
-        return {"username": self.username, "uid": self.uid, "groups": list(self.groups), "extra": self.extra}
 
 
 def _quote(value: str) -> str:
@@ -255,69 +242,3 @@ def canonical_role_arn(arn: str) -> str:
         if match:
             return f"arn:{match.group('partition')}:iam::{match.group('account')}:role/{match.group('role')}"
     return arn
-
-
-@dataclass
-class AccessEntry:
-    role_arn: str
-    username: str
-    groups: tuple[str, ...]
-    verbs: frozenset | None
-
-
-class AccessEntries:
-    """IAM role ARN -> Kubernetes user, like EKS access entries (or the aws-auth ConfigMap)."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, AccessEntry] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, role_arn: str, username: str, groups, verbs) -> None:
-        entry = AccessEntry(
-            role_arn, username, tuple(groups), None if verbs is None else frozenset(tuple(v) for v in verbs)
-        )
-        with self._lock:
-            self._entries[canonical_role_arn(role_arn)] = entry
-
-    def revoke(self, role_arn: str) -> None:
-        with self._lock:
-            self._entries.pop(canonical_role_arn(role_arn), None)
-
-    def user_for(self, caller: Caller) -> User | None:
-        with self._lock:
-            entry = self._entries.get(canonical_role_arn(caller.role_arn))
-        if entry is None:
-            return None
-        username = (
-            entry.username.replace("{{SessionName}}", caller.session_name)
-            .replace("{{SessionNameRaw}}", caller.session_name)
-            .replace("{{AccountID}}", caller.account)
-            .replace("{{AccessKeyID}}", caller.access_key_id)
-        )
-        principal_id = caller.user_id.split(":", 1)[0]
-        return User(
-            username=username,
-            groups=(*entry.groups, "system:authenticated"),
-            uid=f"aws-iam-authenticator:{caller.account}:{principal_id}",
-            extra={
-                "accessKeyId": [caller.access_key_id],
-                "arn": [caller.assumed_role_arn],
-                "canonicalArn": [canonical_role_arn(caller.role_arn)],
-                "principalId": [principal_id],
-                "sessionName": [caller.session_name],
-            },
-            verbs=entry.verbs,
-        )
-
-
-def allowed(user: User, verb: str, group: str, resource: str) -> bool:
-    if user.verbs is None:
-        return True
-    for allowed_verb, allowed_group, allowed_resource in user.verbs:
-        if (
-            allowed_verb in (verb, "*")
-            and allowed_group in (group, "*")
-            and allowed_resource in (resource, "*")
-        ):
-            return True
-    return False
