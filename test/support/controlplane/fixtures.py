@@ -11,11 +11,21 @@ from test.support import aws
 from . import ControlPlane, binaries
 from .access import ClusterAccess
 
+# Lines for the session summary (test/conftest.py prints them): start-up time and memory.
+FIGURES: list[str] = []
+
 
 @pytest.fixture(scope="session")
 def control_plane(tmp_path_factory):
     with ControlPlane("prod", binaries(), tmp_path_factory.mktemp("controlplane")) as plane:
         yield plane
+        memory = plane.memory_megabytes()
+        FIGURES.append(
+            f"ready in {plane.figures['ready_seconds']:.1f} s (kube-apiserver /readyz after "
+            f"{plane.figures['apiserver_ready_seconds']:.1f} s); resident at the end: {sum(memory.values()):.0f} MB ("
+            + ", ".join(f"{name} {megabytes:.0f}" for name, megabytes in memory.items())
+            + ")"
+        )
 
 
 @pytest.fixture
