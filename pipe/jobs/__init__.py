@@ -26,6 +26,7 @@ JOBS = {
     "s3-sync": "pipe.jobs.s3_sync.job",
     "beanstalk": "pipe.jobs.beanstalk.job",
     "cdk": "pipe.jobs.cdk.job",
+    "cloudfront-invalidate": "pipe.jobs.cloudfront_invalidate",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()
