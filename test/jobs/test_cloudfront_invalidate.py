@@ -15,6 +15,7 @@ from moto.cloudfront.models import CloudFrontBackend
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import FaultProxy, Rates, report
 
 
 @pytest.fixture
@@ -178,3 +179,20 @@ def test_bad_input_is_one_clear_line_before_any_call(
 ):
     assert_one_clear_failure(run(invalidate_env | extra), expected)
     assert invalidation_denied == []
+
+
+# Transient faults: the job's calls (STS, CreateInvalidation, GetInvalidation) through the fault
+# proxy, as every job's happy path in test_faults_e2e.py.
+FAULT_RUNS = 5
+
+
+def test_invalidates_through_faults(run, invalidate_env, cdn, distribution_id, moto_server):
+    with FaultProxy(moto_server.url, Rates.mixed(0.30, latency=0.10), seed=18) as proxy:
+        for _ in range(FAULT_RUNS):
+            result = run(invalidate_env | {"AWS_ENDPOINT_URL": proxy.url, "CLOUDFRONT_WAIT": "true"})
+            assert result.returncode == 0, result.output
+            summary = summary_of(invalidate_env)
+            assert summary["completed"] is True
+            assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
+    report(f"cloudfront-invalidate ({FAULT_RUNS} runs)", proxy)
+    assert sum(count for kind, count in proxy.faults.items() if kind != "latency") > 0, proxy.faults
