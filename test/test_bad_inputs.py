@@ -479,6 +479,12 @@ ROWS = [
     ),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "!!bool true"}, "CLOUDFRONT_WAIT must be true or false"),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "[true]"}, "CLOUDFRONT_WAIT must be true or false"),
+    # --- a step moved over from Atlassian's Elastic Beanstalk pipe (MIGRATING.md) -----------------------
+    Bad(
+        "beanstalk",
+        {"COMMAND": "upload-only"},
+        "COMMAND is BEANSTALK_COMMAND here, with COMMAND: 'beanstalk'",
+    ),
 ]
 
 

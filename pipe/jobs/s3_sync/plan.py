@@ -155,6 +155,6 @@ def decide_by_metadata(s3, bucket, local, digests, keys, values, plan, summary) 
 
 def invalidation_paths(values, plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
     if values["CLOUDFRONT_PATHS"]:
-        return list(values["CLOUDFRONT_PATHS"])
+        return cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
     relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]
     return cloudfront.paths_for(relatives) if relatives else []
