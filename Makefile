@@ -36,7 +36,8 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh .ci/run
+	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh .ci/run .ci/integration/run-pipe
+	$(PY) scripts/check_pipeline_yaml.py
 
 ## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
 demo: $(STAMP)

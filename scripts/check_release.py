@@ -18,7 +18,8 @@ def versions() -> dict[str, str]:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     package = re.search(r'^__version__ = "([^"]+)"', (REPO / "pipe/__init__.py").read_text(), re.MULTILINE)
     image = re.search(rf"^image: {IMAGE}:(\S+)$", (REPO / "pipe.yml").read_text(), re.MULTILINE)
-    changelog = re.search(r"^## (\S+)", (REPO / "CHANGELOG.md").read_text(), re.MULTILINE)
+    # The latest released entry: an `## Unreleased` section above it collects changes between releases.
+    changelog = re.search(r"^## ([0-9]\S*)", (REPO / "CHANGELOG.md").read_text(), re.MULTILINE)
     return {
         "pyproject.toml": pyproject,
         "pipe/__init__.py": package.group(1) if package else "(none)",
@@ -37,7 +38,16 @@ def disagreements(tag: str | None) -> list[str]:
     ]
     if tag is not None and not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", tag):
         problems.insert(0, f"tag {tag!r} is not a semantic version MAJOR.MINOR.PATCH")
+    if tag is not None:
+        problems += unreleased(tag, (REPO / "CHANGELOG.md").read_text())
     return problems
+
+
+def unreleased(tag: str, changelog: str) -> list[str]:
+    """Between releases, changes collect under `## Unreleased`; a release names them by its version."""
+    if re.search(r"^## Unreleased", changelog, re.MULTILINE):
+        return [f"CHANGELOG.md still has an '## Unreleased' section: make it '## {tag} — date'"]
+    return []
 
 
 def main() -> int:

@@ -91,6 +91,10 @@ def _cdk(env: dict, clone: Path) -> dict:
     }
 
 
+def _cloudfront_invalidate(env: dict, _clone: Path) -> dict:
+    return env | {"COMMAND": "cloudfront-invalidate", "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE"}
+
+
 # job -> its happy-path environment (from the pipe_env fixture and the clone directory).
 JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "whoami": _whoami,
@@ -99,6 +103,7 @@ JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "s3-sync": _s3_sync,
     "beanstalk": _beanstalk,
     "cdk": _cdk,
+    "cloudfront-invalidate": _cloudfront_invalidate,
 }
 
 
@@ -430,6 +435,56 @@ ROWS = [
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "!!str never"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false"),
     Bad("cdk", {"CDK_DIFF_FAIL": "{x"}, "CDK_DIFF_FAIL must be true or false"),
+    # --- cloudfront-invalidate ------------------------------------------------------------------------
+    Bad(
+        "cloudfront-invalidate", {"CLOUDFRONT_DISTRIBUTION_ID": ""}, "CLOUDFRONT_DISTRIBUTION_ID is required"
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_DISTRIBUTION_ID": "e2example"},
+        "CLOUDFRONT_DISTRIBUTION_ID must be a distribution id",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE/../../2020-05-31/distribution"},
+        "CLOUDFRONT_DISTRIBUTION_ID must be a distribution id",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_DISTRIBUTION_ID": "[E2EXAMPLE]"},
+        "CLOUDFRONT_DISTRIBUTION_ID must be a distribution id",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE\x1b[31m"},
+        "CLOUDFRONT_DISTRIBUTION_ID contains control characters",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_PATHS": "index.html"},
+        "CLOUDFRONT_PATHS must be paths that start",
+    ),
+    Bad("cloudfront-invalidate", {"CLOUDFRONT_PATHS": "/ok *"}, "CLOUDFRONT_PATHS must be paths that start"),
+    Bad(
+        "cloudfront-invalidate",
+        _list("CLOUDFRONT_PATHS", "/index.html", "/a b.html"),
+        "CLOUDFRONT_PATHS must be paths that start with /",
+    ),
+    Bad("cloudfront-invalidate", _list("CLOUDFRONT_PATHS", "/x\x07"), "CLOUDFRONT_PATHS contains control"),
+    Bad(
+        "cloudfront-invalidate", _list("CLOUDFRONT_PATHS", "/" + HUGE), "CLOUDFRONT_PATHS is 70001 characters"
+    ),
+    Bad(
+        "cloudfront-invalidate", {"CLOUDFRONT_PATHS_COUNT": "x"}, "CLOUDFRONT_PATHS_COUNT must be the number"
+    ),
+    Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "!!bool true"}, "CLOUDFRONT_WAIT must be true or false"),
+    Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "[true]"}, "CLOUDFRONT_WAIT must be true or false"),
+    # --- a step moved over from Atlassian's Elastic Beanstalk pipe (MIGRATING.md) -----------------------
+    Bad(
+        "beanstalk",
+        {"COMMAND": "upload-only"},
+        "COMMAND is BEANSTALK_COMMAND here, with COMMAND: 'beanstalk'",
+    ),
 ]
 
 

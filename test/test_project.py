@@ -35,14 +35,22 @@ def test_readme_lists_every_command():
 
 
 def test_one_version_everywhere():
-    assert check_release.disagreements(__version__) == []
+    assert check_release.disagreements(None) == []
     assert f"org/aws-oidc-deploy:{__version__}" in README
 
 
 def test_release_check_names_each_file_that_disagrees_with_the_tag():
-    problems = check_release.disagreements("99.0.0")
+    problems = [p for p in check_release.disagreements("99.0.0") if "Unreleased" not in p]
     assert len(problems) == 4 and all("expected 99.0.0" in problem for problem in problems)
     assert "not a semantic version" in check_release.disagreements("v1")[0]
+
+
+def test_a_release_names_the_unreleased_changes_by_its_version():
+    pending = "# Changelog\n\n## Unreleased\n\n- a change\n\n## 0.6.0 — 2026-11-24\n"
+    assert check_release.unreleased("0.7.0", pending) == [
+        "CHANGELOG.md still has an '## Unreleased' section: make it '## 0.7.0 — date'"
+    ]
+    assert check_release.unreleased("0.7.0", pending.replace("Unreleased", "0.7.0 — 2026-12-01")) == []
 
 
 def test_pipe_metadata_has_the_fields_bitbucket_shows():

@@ -26,9 +26,12 @@ JOBS = {
     "s3-sync": "pipe.jobs.s3_sync.job",
     "beanstalk": "pipe.jobs.beanstalk.job",
     "cdk": "pipe.jobs.cdk.job",
+    "cloudfront-invalidate": "pipe.jobs.cloudfront_invalidate",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()
+# Atlassian's Elastic Beanstalk pipe names its sub-command COMMAND; here COMMAND names the job.
+BEANSTALK_PIPE_COMMANDS = ("all", "upload-only", "deploy-only")
 
 
 @dataclass
@@ -47,6 +50,11 @@ def parse_command(raw: str) -> str:
     if command in PLANNED:
         raise PipeError(
             f"COMMAND {command!r} is not in version {__version__} of this pipe yet; choose one of: {choices}."
+        )
+    if command in BEANSTALK_PIPE_COMMANDS:
+        raise ValueError(
+            f"must be one of: {choices}; Atlassian's Elastic Beanstalk pipe's COMMAND is "
+            f"BEANSTALK_COMMAND here, with COMMAND: 'beanstalk'"
         )
     raise ValueError(f"must be one of: {choices}")
 

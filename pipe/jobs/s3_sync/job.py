@@ -12,12 +12,12 @@ import os
 import time
 from dataclasses import asdict
 
-from pipe.common import shared_storage
+from pipe.common import cloudfront, shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import Context
-from pipe.jobs.s3_sync import cache_rules, cloudfront, plan, uploads
+from pipe.jobs.s3_sync import cache_rules, plan, uploads
 from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import size
 from pipe.jobs.s3_sync.uploads import describe
@@ -47,6 +47,8 @@ STORAGE_CLASSES = (
     "GLACIER_IR",
 )
 SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
+# Put in front of an invalidation failure: the files themselves are published.
+SYNCED = "The files are synced, but "
 # As AWS CLI v2's preferred_transfer_client: auto is the CRT client unless a proxy is configured.
 TRANSFER_CLIENTS = ("auto", "crt", "classic")
 
@@ -104,9 +106,7 @@ VARIABLES = (
     Variable("MAX_CONCURRENCY", parse=integer(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY),
     Variable("S3_TRANSFER_CLIENT", parse=choice(TRANSFER_CLIENTS), default="auto"),
     Variable("DRY_RUN", parse=boolean, default=False),
-    Variable(
-        "CLOUDFRONT_DISTRIBUTION_ID", parse=matching(r"[A-Z0-9]{1,64}", "a distribution id such as E2EXAMPLE")
-    ),
+    Variable("CLOUDFRONT_DISTRIBUTION_ID", parse=cloudfront.parse_distribution_id),
     Variable("CLOUDFRONT_PATHS", is_list=True, parse=cloudfront.parse_path),
     Variable("CLOUDFRONT_WAIT", parse=boolean, default=False),
 )
@@ -177,11 +177,11 @@ def _invalidate(identity, values: dict, paths: list[str], summary: plan.Summary)
         return ""
     distribution = values["CLOUDFRONT_DISTRIBUTION_ID"]
     cdn = identity.client("cloudfront")
-    summary.invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
+    summary.invalidation_id = cloudfront.invalidate(cdn, distribution, paths, after=SYNCED)
     logger.info("Invalidation %s created for %d path(s).", summary.invalidation_id, len(paths))
     if not values["CLOUDFRONT_WAIT"]:
         return ""
-    waited = cloudfront.wait(cdn, distribution, summary.invalidation_id)
+    waited = cloudfront.wait(cdn, distribution, summary.invalidation_id, after=SYNCED)
     return f" (completed in {waited:.0f} s)"
 
 

@@ -10,12 +10,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipe.common import etag
+from pipe.common import cloudfront, etag
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.common.log import logger
 from pipe.common.private_dir import clone_dir, in_clone
-from pipe.jobs.s3_sync import cloudfront
 from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import PROGRESS_SECONDS
 
@@ -156,6 +155,6 @@ def decide_by_metadata(s3, bucket, local, digests, keys, values, plan, summary) 
 
 def invalidation_paths(values, plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
     if values["CLOUDFRONT_PATHS"]:
-        return list(values["CLOUDFRONT_PATHS"])
+        return cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
     relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]
     return cloudfront.paths_for(relatives) if relatives else []

@@ -1,5 +1,9 @@
-"""CloudFront invalidation of what a sync changed: the paths, collapsed when there are many, and a
-bounded wait for completion."""
+"""CloudFront invalidations, for s3-sync (what a sync changed) and cloudfront-invalidate (the paths
+a user names): the paths, collapsed when there are many, the call, and a bounded wait.
+
+Every message starts with "CloudFront" so that a job can put what it already did in front of it
+("The files are synced, but CloudFront ...").
+"""
 
 import time
 import uuid
@@ -7,6 +11,7 @@ from urllib.parse import quote
 
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
+from pipe.common.variables import matching
 
 # Above this many paths one `/*` is cheaper (AWS bills each path after 1,000 a month, a wildcard
 # counts as one) and quicker to complete than a long list.
@@ -19,6 +24,9 @@ POLL_SECONDS = 5
 # name must not become a wildcard).
 _SAFE = "/-._~!$&'()+,;=:@"
 INDEX_DOCUMENT = "index.html"
+
+# Distribution IDs are upper-case letters and digits (E2EXAMPLE1ABCD); nothing else reaches the URL.
+parse_distribution_id = matching(r"[A-Z0-9]{1,64}", "a distribution id such as E2EXAMPLE")
 
 
 def paths_for(relatives: list[str]) -> list[str]:
@@ -41,7 +49,21 @@ def parse_path(raw: str) -> str:
     return text
 
 
-def invalidate(client, distribution_id: str, paths: list[str]) -> str:
+def given_paths(paths: list[str]) -> list[str]:
+    """A user's own paths as CloudFront gets them: each once, in the order given; only `/*` when it
+    is among them, since it covers every other path and is billed as one."""
+    if WILDCARD in paths:
+        return [WILDCARD]
+    return list(dict.fromkeys(paths))
+
+
+def _error(error) -> tuple[str, str]:
+    details = error.response.get("Error", {})
+    return details.get("Code", "Error"), details.get("Message", "")
+
+
+def invalidate(client, distribution_id: str, paths: list[str], after: str = "") -> str:
+    """The invalidation's ID. `after` is what the job already did, put in front of a failure."""
     try:
         answer = client.create_invalidation(
             DistributionId=distribution_id,
@@ -53,30 +75,49 @@ def invalidate(client, distribution_id: str, paths: list[str]) -> str:
         )
     except client.exceptions.NoSuchDistribution:
         raise PipeError(
-            f"CloudFront distribution {distribution_id} does not exist; check CLOUDFRONT_DISTRIBUTION_ID."
+            f"{after}CloudFront distribution {distribution_id} does not exist in this account; "
+            "check CLOUDFRONT_DISTRIBUTION_ID."
         ) from None
     except client.exceptions.ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Error")
+        code, message = _error(error)
+        if code in ("AccessDenied", "AccessDeniedException"):
+            raise PipeError(
+                f"{after}CloudFront refused the invalidation of {distribution_id}: {code}. Grant the role "
+                f"cloudfront:CreateInvalidation on arn:aws:cloudfront::<account>:distribution/{distribution_id}."
+            ) from None
         raise PipeError(
-            f"The files are synced, but CloudFront refused the invalidation of {distribution_id}: "
-            f"{code}: {error.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+            f"{after}CloudFront refused the invalidation of {distribution_id}: {code}: {message}".rstrip(": ")
         ) from None
     return answer["Invalidation"]["Id"]
 
 
-def wait(client, distribution_id: str, invalidation_id: str, limit: float = WAIT_LIMIT_SECONDS) -> float:
+def wait(
+    client, distribution_id: str, invalidation_id: str, limit: float = WAIT_LIMIT_SECONDS, after: str = ""
+) -> float:
     """Seconds waited until the invalidation completed. Compared case-insensitively: AWS says
     "Completed", other implementations "COMPLETED", and boto's waiter knows only the first."""
     started = time.monotonic()
     while True:
-        status = client.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
+        try:
+            status = client.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
+        except client.exceptions.ClientError as error:
+            code, message = _error(error)
+            hint = (
+                " Grant the role cloudfront:GetInvalidation, or leave CLOUDFRONT_WAIT false."
+                if code in ("AccessDenied", "AccessDeniedException")
+                else f" {message}".rstrip()
+            )
+            raise PipeError(
+                f"{after}CloudFront made invalidation {invalidation_id} but its status cannot be read: "
+                f"{code}.{hint}"
+            ) from None
         state = status["Invalidation"]["Status"]
         if state.lower() == "completed":
             return time.monotonic() - started
         waited = time.monotonic() - started
         if waited >= limit:
             raise PipeError(
-                f"The files are synced, but invalidation {invalidation_id} is still {state} after "
+                f"{after}CloudFront invalidation {invalidation_id} is still {state} after "
                 f"{limit / 60:.0f} minutes; it will finish on its own."
             )
         logger.info("Invalidation %s is %s (%.0f s)...", invalidation_id, state, waited)

@@ -1,0 +1,67 @@
+"""COMMAND: cloudfront-invalidate — invalidate paths of a CloudFront distribution (a site that
+s3-sync does not publish, or a purge on its own), and optionally wait until it has completed.
+
+The same invalidation code as s3-sync (pipe/common/cloudfront.py): the same variables, checks,
+error lines and bounded, case-insensitive wait.
+"""
+
+import time
+
+from pipe.common import cloudfront, shared_storage
+from pipe.common.log import emit, logger
+from pipe.common.variables import Variable, boolean
+from pipe.jobs import Context
+
+SIGNS_IN = True
+SUMMARY_FILE = "aws-oidc-deploy/cloudfront-invalidation.json"
+VARIABLES = (
+    Variable(
+        "CLOUDFRONT_DISTRIBUTION_ID",
+        parse=cloudfront.parse_distribution_id,
+        required=True,
+        fix="set it to the distribution's ID, such as E2EXAMPLE (CloudFront console, or "
+        "`aws cloudfront list-distributions`).",
+    ),
+    # The whole site unless told otherwise, as Atlassian's invalidation pipe does.
+    Variable("CLOUDFRONT_PATHS", is_list=True, parse=cloudfront.parse_path, default=[cloudfront.WILDCARD]),
+    Variable("CLOUDFRONT_WAIT", parse=boolean, default=False),
+)
+
+
+def run(context: Context) -> str:
+    values = context.values
+    identity = context.identity
+    assert identity is not None
+    distribution = values["CLOUDFRONT_DISTRIBUTION_ID"]
+    paths = cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
+    cdn = identity.client("cloudfront")
+
+    invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
+    logger.info("Invalidation %s created on %s for %d path(s).", invalidation_id, distribution, len(paths))
+    waited = cloudfront.wait(cdn, distribution, invalidation_id) if values["CLOUDFRONT_WAIT"] else None
+    status = f"completed in {waited:.0f} s" if waited is not None else "created, not waited for"
+    emit(
+        "\n".join(
+            [
+                f"Distribution: {distribution}",
+                f"Invalidation: {invalidation_id}",
+                f"Paths:        {' '.join(paths)}",
+                f"Status:       {status}",
+            ]
+        )
+    )
+    shared_storage.write_json(
+        context.env,
+        SUMMARY_FILE,
+        {
+            "distribution_id": distribution,
+            "invalidation_id": invalidation_id,
+            "paths": paths,
+            "completed": waited is not None,
+            "seconds_waited": round(waited, 2) if waited is not None else None,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
+    if waited is None:
+        return f"Invalidation {invalidation_id} of {distribution} created for {len(paths)} path(s)."
+    return f"Invalidation {invalidation_id} of {distribution} completed for {len(paths)} path(s) in {waited:.0f} s."

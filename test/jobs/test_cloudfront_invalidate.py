@@ -1,0 +1,198 @@
+"""End to end: COMMAND=cloudfront-invalidate as a process against the moto server (CloudFront).
+
+moto completes an invalidation at once and says "COMPLETED"; AWS says "InProgress", then
+"Completed" (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Invalidation.html).
+`aws_like_invalidations` makes moto answer as AWS does, so the wait is tested against both.
+"""
+
+import json
+import threading
+import uuid
+
+import pytest
+from moto.cloudfront.exceptions import CloudFrontException
+from moto.cloudfront.models import CloudFrontBackend
+
+from test.support import aws
+from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import FaultProxy, Rates, report
+
+
+@pytest.fixture
+def cdn(moto_server):
+    return aws.client("cloudfront", moto_server.url, "us-east-1")
+
+
+@pytest.fixture
+def distribution_id(cdn):
+    return aws.create_distribution(cdn, uuid.uuid4().hex)
+
+
+@pytest.fixture
+def invalidate_env(pipe_env, clone_dir, tmp_path, distribution_id):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    return pipe_env | {
+        "COMMAND": "cloudfront-invalidate",
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+        "CLOUDFRONT_DISTRIBUTION_ID": distribution_id,
+    }
+
+
+def listed(name, items):
+    """A YAML list as Bitbucket hands it to a pipe: NAME_COUNT, NAME_0, ..."""
+    return {f"{name}_COUNT": str(len(items))} | {f"{name}_{i}": item for i, item in enumerate(items)}
+
+
+def summary_of(env):
+    path = f"{env['BITBUCKET_PIPE_SHARED_STORAGE_DIR']}/aws-oidc-deploy/cloudfront-invalidation.json"
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def invalidated_paths(cdn, distribution_id, invalidation_id):
+    answer = cdn.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
+    return answer["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])
+
+
+def invalidate(run, env):
+    result = run(env)
+    assert result.returncode == 0, result.output
+    return result, summary_of(env)
+
+
+def test_without_paths_the_whole_distribution_is_invalidated(run, invalidate_env, cdn, distribution_id):
+    result, summary = invalidate(run, invalidate_env)
+    assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
+    assert summary["paths"] == ["/*"] and summary["completed"] is False
+    assert result.last_line == (
+        f"✔ Invalidation {summary['invalidation_id']} of {distribution_id} created for 1 path(s)."
+    )
+    assert "not waited for" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        # Atlassian's PATHS style: one value, paths separated by spaces.
+        ({"CLOUDFRONT_PATHS": "/index.html /about/ /assets/*"}, ["/index.html", "/about/", "/assets/*"]),
+        # A YAML list, order kept, each path once, names outside ASCII as given.
+        (
+            listed("CLOUDFRONT_PATHS", ["/données/été.html", "/a%20b.css", "/index.html", "/index.html"]),
+            ["/données/été.html", "/a%20b.css", "/index.html"],
+        ),
+        # `/*` covers the rest and is billed as one path.
+        (listed("CLOUDFRONT_PATHS", ["/index.html", "/*"]), ["/*"]),
+    ],
+    ids=["plain-value", "yaml-list", "wildcard-absorbs"],
+)
+def test_the_given_paths_are_invalidated(run, invalidate_env, cdn, distribution_id, given, sent):
+    _, summary = invalidate(run, invalidate_env | given)
+    assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == sent
+    assert summary["paths"] == sent
+
+
+@pytest.fixture
+def aws_like_invalidations():
+    """GetInvalidation answers "InProgress" for the first poll of each invalidation, then "Completed"
+    in AWS's own casing. Returns the polls seen."""
+    original = CloudFrontBackend.get_invalidation
+    polls: list[str] = []
+    lock = threading.Lock()
+
+    def get_invalidation(self, dist_id, id):
+        invalidation = original(self, dist_id, id)
+        with lock:
+            polls.append(id)
+            invalidation.status = "InProgress" if polls.count(id) == 1 else "Completed"
+        return invalidation
+
+    CloudFrontBackend.get_invalidation = get_invalidation
+    try:
+        yield polls
+    finally:
+        CloudFrontBackend.get_invalidation = original
+
+
+def test_wait_follows_aws_statuses_until_completed(run, invalidate_env, aws_like_invalidations):
+    result, summary = invalidate(run, invalidate_env | {"CLOUDFRONT_WAIT": "true"})
+    assert aws_like_invalidations == [summary["invalidation_id"]] * 2
+    assert f"Invalidation {summary['invalidation_id']} is InProgress" in result.output
+    assert summary["completed"] is True and summary["seconds_waited"] >= 0
+    assert " completed for 1 path(s) in " in result.last_line
+
+
+def test_wait_takes_motos_upper_case_completed(run, invalidate_env):
+    result, summary = invalidate(run, invalidate_env | {"CLOUDFRONT_WAIT": "true"})
+    assert summary["completed"] is True
+    assert "completed in" in result.stdout
+
+
+def test_a_distribution_that_does_not_exist_is_one_clear_line(run, invalidate_env, pipe_env):
+    result = run(invalidate_env | {"CLOUDFRONT_DISTRIBUTION_ID": "E0DOESNOTEXIST"})
+    assert_one_clear_failure(
+        result,
+        "CloudFront distribution E0DOESNOTEXIST does not exist in this account; check CLOUDFRONT_DISTRIBUTION_ID",
+    )
+    assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"])
+
+
+@pytest.fixture
+def invalidation_denied():
+    """CreateInvalidation answers AccessDenied (HTTP 403, as CloudFront does); returns the calls."""
+    original = CloudFrontBackend.create_invalidation
+    calls: list[str] = []
+
+    def create_invalidation(self, dist_id, paths, caller_ref):
+        calls.append(dist_id)
+        raise CloudFrontException(
+            "AccessDenied",
+            f"User: arn:aws:sts::{aws.ACCOUNT}:assumed-role/deploy/x is not authorized to perform: "
+            f"cloudfront:CreateInvalidation on resource: arn:aws:cloudfront::{aws.ACCOUNT}:distribution/{dist_id}",
+        )
+
+    CloudFrontBackend.create_invalidation = create_invalidation
+    try:
+        yield calls
+    finally:
+        CloudFrontBackend.create_invalidation = original
+
+
+def test_access_denied_fails_at_once_and_names_the_permission(run, invalidate_env, invalidation_denied):
+    result = run(invalidate_env)
+    line = assert_one_clear_failure(result, "AccessDenied. Grant the role cloudfront:CreateInvalidation")
+    assert invalidate_env["CLOUDFRONT_DISTRIBUTION_ID"] in line
+    assert invalidation_denied == [invalidate_env["CLOUDFRONT_DISTRIBUTION_ID"]]  # not retried
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"CLOUDFRONT_DISTRIBUTION_ID": ""}, "CLOUDFRONT_DISTRIBUTION_ID is required"),
+        ({"CLOUDFRONT_PATHS": "index.html"}, "CLOUDFRONT_PATHS must be paths that start with /"),
+        ({"CLOUDFRONT_WAIT": "later"}, "CLOUDFRONT_WAIT must be true or false"),
+    ],
+)
+def test_bad_input_is_one_clear_line_before_any_call(
+    run, invalidate_env, invalidation_denied, extra, expected
+):
+    assert_one_clear_failure(run(invalidate_env | extra), expected)
+    assert invalidation_denied == []
+
+
+# Transient faults: the job's calls (STS, CreateInvalidation, GetInvalidation) through the fault
+# proxy, as every job's happy path in test_faults_e2e.py.
+FAULT_RUNS = 5
+
+
+def test_invalidates_through_faults(run, invalidate_env, cdn, distribution_id, moto_server):
+    with FaultProxy(moto_server.url, Rates.mixed(0.30, latency=0.10), seed=18) as proxy:
+        for _ in range(FAULT_RUNS):
+            result = run(invalidate_env | {"AWS_ENDPOINT_URL": proxy.url, "CLOUDFRONT_WAIT": "true"})
+            assert result.returncode == 0, result.output
+            summary = summary_of(invalidate_env)
+            assert summary["completed"] is True
+            assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
+    report(f"cloudfront-invalidate ({FAULT_RUNS} runs)", proxy)
+    assert sum(count for kind, count in proxy.faults.items() if kind != "latency") > 0, proxy.faults
