@@ -1,8 +1,7 @@
 import pytest
 from hypothesis import HealthCheck, settings
 
-from test.support import aws, faults, leaks
-from test.support.controlplane import fixtures as controlplane_fixtures
+from test.support import aws, controlplane, faults, leaks
 from test.support.run import Result, base_environment, run_pipe
 from test.support.tokens import make_token
 
@@ -29,7 +28,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(leaks.TALLY.line())
     for line in faults.FIGURES:
         terminalreporter.write_line(f"fault proxy: {line}")
-    for line in controlplane_fixtures.FIGURES:
+    for line in controlplane.FIGURES:
         terminalreporter.write_line(f"control plane: {line}")
 
 

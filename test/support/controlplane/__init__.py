@@ -7,6 +7,8 @@ from pathlib import Path
 from .cluster import ControlPlane
 
 BUILD_SCRIPT = Path(__file__).with_name("build.sh")
+# Lines for the session summary (test/conftest.py prints them): start-up time and memory.
+FIGURES: list[str] = []
 
 __all__ = ["ControlPlane", "binaries"]
 

@@ -8,11 +8,8 @@ import pytest
 
 from test.support import aws
 
-from . import ControlPlane, binaries
+from . import FIGURES, ControlPlane, binaries
 from .access import ClusterAccess
-
-# Lines for the session summary (test/conftest.py prints them): start-up time and memory.
-FIGURES: list[str] = []
 
 
 @pytest.fixture(scope="session")
