@@ -18,6 +18,28 @@ FAILED = "Failed"
 _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
 
+def before_creating(
+    eb: Any, s3: Any | None, application_name: str, environment_name: str | None, label: str, bucket: str
+) -> dict | None:
+    """Everything that can refuse the deploy, asked before anything is uploaded or created. `s3` is
+    None when nothing is uploaded (deploy-only): then the version must exist. Returns the version
+    `label` if it exists."""
+    application(eb, application_name)
+    if environment_name:
+        environment(eb, application_name, environment_name)
+    existing = beanstalk_versions.find_version(eb, application_name, label)
+    if existing is not None:
+        not_failed(existing, application_name)
+    elif s3 is None:
+        raise PipeError(
+            f"Version {label!r} does not exist in application {application_name!r}: upload it first "
+            "(BEANSTALK_COMMAND upload-only or all), or set VERSION_LABEL to an existing one."
+        )
+    if s3 is not None and bucket:
+        bucket_region(s3, bucket, eb.meta.region_name)
+    return existing
+
+
 def application(eb: Any, name: str) -> None:
     answer = eb.describe_applications(ApplicationNames=[name])
     if any(item.get("ApplicationName") == name for item in answer.get("Applications", [])):

@@ -208,22 +208,10 @@ def run(context: Context) -> str:
     eb = identity.client("elasticbeanstalk")
     result = {"application": application, "environment": values["ENVIRONMENT_NAME"], "version_label": label}
     try:
-        # Everything that can refuse the deploy is asked before anything is uploaded or created.
-        checks.application(eb, application)
-        if command != "upload-only":
-            checks.environment(eb, application, values["ENVIRONMENT_NAME"])
-        existing = beanstalk_versions.find_version(eb, application, label)
-        if existing is not None:
-            checks.not_failed(existing, application)
-        elif made is None:
-            raise PipeError(
-                f"Version {label!r} does not exist in application {application!r}: upload it first "
-                "(BEANSTALK_COMMAND upload-only or all), or set VERSION_LABEL to an existing one."
-            )
+        s3 = identity.client("s3") if made is not None else None
+        deploys_to = values["ENVIRONMENT_NAME"] if command != "upload-only" else None
+        existing = checks.before_creating(eb, s3, application, deploys_to, label, values["S3_BUCKET"])
         if made is not None:
-            s3 = identity.client("s3")
-            if values["S3_BUCKET"]:
-                checks.bucket_region(s3, values["S3_BUCKET"], eb.meta.region_name)
             bucket = values["S3_BUCKET"] or beanstalk_versions.storage_bucket(eb)
             description = values["DESCRIPTION"] or default_description(env)
             outcome = beanstalk_versions.upload_and_create(
