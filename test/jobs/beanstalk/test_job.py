@@ -664,6 +664,21 @@ def test_a_terminated_environment_beside_a_live_one_of_the_same_name_is_no_obsta
     assert live.version_label == label_of(eb_env) and environment.status == "Terminated"
 
 
+def test_an_environment_terminated_while_waited_for_says_so_without_the_timeout(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    from collections import deque
+
+    from test.support.beanstalk.model import Step
+
+    eb.state.busy(environment.name, polls=10)
+    # The pre-check and the deploy's first look see it Updating; then someone terminates it.
+    environment.timeline = deque([Step(), Step(), Step(status="Terminating", health="Grey")])
+    result = run(eb_env)
+    line = assert_one_clear_failure(result, f"environment {environment.name} is Terminating")
+    assert "DEPLOY_TIMEOUT" not in line and updates(eb) == []
+
+
 def test_a_timed_out_update_with_nothing_to_roll_back_to_is_aborted(run, eb_env, eb, environment, app_dir):
     assert environment.version_label is None  # a new environment: no version ran before
     eb.state.outcomes[label_of(eb_env)] = STUCK
