@@ -143,3 +143,111 @@ def test_scripted_faults_come_first(standin, eb):
     standin.faults["DescribeEnvironments"] = [(400, "Throttling", "Rate exceeded")]
     assert eb.describe_environments()["Environments"][0]["EnvironmentName"] == "shop-prod"  # retried
     assert [call.error for call in standin.actions("DescribeEnvironments")] == ["Throttling", None]
+
+
+# --- as AWS behaves: health that lags, deploy-time bundles, version statuses, quotas, regions --------
+
+from test.support.beanstalk import RECOVERS  # noqa: E402
+from test.support.beanstalk.model import HEALTH_COLOURS  # noqa: E402
+
+
+def _version(eb, moto_server, credentials, label, body=b"PK one", process=False):
+    bucket = eb.create_storage_location()["S3Bucket"]
+    s3 = client("s3", moto_server.url, credentials)
+    s3.put_object(Bucket=bucket, Key=f"{label}.zip", Body=body)
+    eb.create_application_version(
+        ApplicationName="shop",
+        VersionLabel=label,
+        SourceBundle={"S3Bucket": bucket, "S3Key": f"{label}.zip"},
+        Process=process,
+    )
+    return s3, bucket
+
+
+def test_health_lags_the_status_and_every_pair_is_one_aws_reports(standin, eb, moto_server, credentials):
+    _version(eb, moto_server, credentials, "v1")
+    standin.state.outcomes["v1"] = RECOVERS
+    standin.state.recovery_polls = 4
+    eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    seen = []
+    for _ in range(12):
+        item = eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"][0]
+        seen.append((item["Status"], item["Health"], item["HealthStatus"]))
+    ready = [entry for entry in seen if entry[0] == "Ready"]
+    assert ready[0][1:] == ("Red", "Degraded") and ready[-1][1:] == ("Green", "Ok")
+    assert ("Ready", "Yellow", "Warning") in ready
+    assert all(HEALTH_COLOURS[status] == colour for _, colour, status in ready)
+
+
+def test_a_deploy_reads_the_bundle_as_it_is_at_deploy_time(standin, eb, moto_server, credentials):
+    s3, bucket = _version(eb, moto_server, credentials, "v1", b"PK first")
+    s3.put_object(Bucket=bucket, Key="v1.zip", Body=b"PK overwritten")
+    eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    assert standin.state.environments["shop-prod"].bundle == b"PK overwritten"
+
+
+def test_processing_versions_settle_and_failed_ones_are_not_deployed(standin, eb, moto_server, credentials):
+    standin.state.failing_bundles.add("bad")
+    for label in ("good", "bad"):
+        _version(eb, moto_server, credentials, label, process=True)
+    status = lambda label: eb.describe_application_versions(  # noqa: E731
+        ApplicationName="shop", VersionLabels=[label]
+    )["ApplicationVersions"][0]["Status"]
+    refused = lambda: eb.update_environment(EnvironmentName="shop-prod", VersionLabel="good")  # noqa: E731
+    assert status("good") == "Processing" and code_and_message(refused)[0] == "InvalidParameterValue"
+    assert status("good") == "Processed"
+    assert [status("bad"), status("bad")] == ["Processing", "Failed"]
+    failed = lambda: eb.update_environment(EnvironmentName="shop-prod", VersionLabel="bad")  # noqa: E731
+    assert "status Failed" in code_and_message(failed)[1]
+    assert eb.update_environment(EnvironmentName="shop-prod", VersionLabel="good")["Status"] == "Updating"
+
+
+def test_terminated_environments_stay_listed_beside_a_live_one(standin, eb):
+    standin.state.terminate("shop-prod", replaced=True)
+    listed = eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"]
+    assert sorted(item["Status"] for item in listed) == ["Ready", "Terminated"]
+    live = eb.describe_environments(EnvironmentNames=["shop-prod"], IncludeDeleted=False)["Environments"]
+    assert [item["Status"] for item in live] == ["Ready"]
+
+
+def test_describe_without_permission_answers_empty(standin, eb):
+    assert [app["ApplicationName"] for app in eb.describe_applications()["Applications"]] == ["shop"]
+    standin.state.describe_denied |= {"DescribeApplications", "DescribeEnvironments"}
+    assert eb.describe_applications(ApplicationNames=["shop"])["Applications"] == []
+    assert eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"] == []
+
+
+def test_quota_and_region_errors_in_aws_words(standin, eb, moto_server, credentials):
+    _version(eb, moto_server, credentials, "v1")
+    standin.state.version_quota = 1
+    code, message = code_and_message(lambda: _version(eb, moto_server, credentials, "v2"))
+    assert (code, message) == (
+        "TooManyApplicationVersionsException",
+        "You cannot have more than 1 Application Versions. Either remove some Application Versions or "
+        "request a limit increase.",
+    )
+    standin.state.version_quota = 1000
+    s3 = client("s3", moto_server.url, credentials, region_name="us-west-2")
+    s3.create_bucket(Bucket="bundles-far", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    s3.put_object(Bucket="bundles-far", Key="k.zip", Body=b"PK")
+    far = lambda: eb.create_application_version(  # noqa: E731
+        ApplicationName="shop", VersionLabel="v3", SourceBundle={"S3Bucket": "bundles-far", "S3Key": "k.zip"}
+    )
+    assert code_and_message(far) == (
+        "InvalidParameterCombination",
+        "Unable to download from S3 location (Bucket: bundles-far  Key: k.zip). Reason: Moved Permanently",
+    )
+
+
+def test_an_abort_takes_time_and_may_leave_the_new_version(standin, eb, moto_server, credentials):
+    _version(eb, moto_server, credentials, "v1")
+    standin.state.outcomes["v1"] = "stuck"
+    standin.state.abort_polls, standin.state.abort_keeps_new_version = 4, True
+    eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    eb.abort_environment_update(EnvironmentName="shop-prod")
+    statuses = [
+        eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"][0]["Status"]
+        for _ in range(5)
+    ]
+    assert statuses == ["Aborting"] * 3 + ["Ready"] * 2
+    assert standin.state.environments["shop-prod"].version_label == "v1"

@@ -4,14 +4,13 @@ The same files give the same bytes (sorted entries, a fixed timestamp, modes red
 a re-run of a step zips to an identical bundle and the version it already uploaded is reused.
 """
 
-import hashlib
 import os
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipe.common import private_dir
+from pipe.common import etag, private_dir
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import Filters, Skipped, walk
 from pipe.common.log import logger
@@ -30,17 +29,15 @@ _READ_SIZE = 1024 * 1024
 class Bundle:
     path: Path
     size: int
-    md5: str  # hex MD5 of the whole file: the ETag of a single-part upload
+    md5: str  # hex MD5 of the whole file
+    etag: str  # the ETag S3 gives it when the pipe uploads it (multipart above the threshold)
+    crc32: str  # base64 CRC32 of a single-part bundle, for S3 to verify on arrival ('' if multipart)
 
 
 def digest(path: Path) -> Bundle:
-    md5 = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with path.open("rb") as stream:
-        while block := stream.read(_READ_SIZE):
-            md5.update(block)
-            size += len(block)
-    return Bundle(path, size, md5.hexdigest())
+    size = path.stat().st_size
+    made = etag.digest_file(path, size)
+    return Bundle(path, size, made.md5, made.etag, made.crc32)
 
 
 def make_zip(source: Path, target: Path) -> int:

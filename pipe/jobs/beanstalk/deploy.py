@@ -11,6 +11,7 @@ import time
 from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
+from pipe.jobs.beanstalk import checks
 from pipe.jobs.beanstalk import versions as beanstalk_versions
 from pipe.jobs.beanstalk.watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
 
@@ -86,22 +87,29 @@ def _update(
         return (first if answer_lost else state), answer["ResponseMetadata"].get("RequestId")
 
 
+def _abort(eb, watcher: Watcher, failed: WaitFailed) -> bool:
+    """Abort a timed-out update still in progress; True if one was aborted."""
+    current = watcher.state()
+    if not (failed.timed_out and current.status == "Updating" and current.abortable):
+        return False
+    from botocore.exceptions import ClientError
+
+    logger.warning("Aborting the update still in progress (AbortEnvironmentUpdate).")
+    try:
+        eb.abort_environment_update(EnvironmentName=watcher.environment)
+    except ClientError as error:
+        # Sent again after a lost answer, it finds the environment Aborting: the first one worked.
+        if not (_retried(error) and _INVALID_STATE.search(beanstalk_versions.error_text(error))):
+            raise
+        logger.info("AbortEnvironmentUpdate was sent again (no answer came); the abort is under way.")
+    return True
+
+
 def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -> EnvironmentState:
     application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
     deadline = Deadline(values["DEPLOY_TIMEOUT"])
     logger.warning("ROLLBACK_ON_FAILURE: rolling %s back to version %s.", environment, previous)
-    current = watcher.state()
-    if failed.timed_out and current.status == "Updating" and current.abortable:
-        from botocore.exceptions import ClientError
-
-        logger.warning("Aborting the update still in progress (AbortEnvironmentUpdate).")
-        try:
-            eb.abort_environment_update(EnvironmentName=environment)
-        except ClientError as error:
-            # Sent again after a lost answer, it finds the environment Aborting: the first one worked.
-            if not (_retried(error) and _INVALID_STATE.search(beanstalk_versions.error_text(error))):
-                raise
-            logger.info("AbortEnvironmentUpdate was sent again (no answer came); the abort is under way.")
+    _abort(eb, watcher, failed)
     state = watcher.until_ready(deadline, "to roll back")
     if state.version_label == previous and not state.unhealthy():
         return state
@@ -119,10 +127,10 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
     details = _events_detail(failed.events)
     if not values["ROLLBACK_ON_FAILURE"]:
         return PipeError(head, details)
-    if not previous or previous == label:
-        return PipeError(f"{head} No rollback: no other version ran before.", details)
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if not previous or previous == label:
+        return _abort_only(eb, watcher, values, head, details, failed)
     try:
         state = _rollback(eb, watcher, values, previous, failed)
     except WaitFailed as again:
@@ -135,24 +143,44 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
 
 
+def _abort_only(eb, watcher, values, head: str, details: str, failed: WaitFailed) -> PipeError:
+    """ROLLBACK_ON_FAILURE with no other version to go back to: a timed-out update is aborted rather
+    than left running; anything else is left as it is."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    no_rollback = f"{head} No rollback: no other version ran before."
+    try:
+        if not _abort(eb, watcher, failed):
+            return PipeError(no_rollback, details)
+        state = watcher.until_ready(Deadline(values["DEPLOY_TIMEOUT"]), "after the abort")
+    except WaitFailed as again:
+        return PipeError(f"{no_rollback} Aborted the update, but {again.reason}.", details)
+    except (ClientError, BotoCoreError) as error:
+        text = beanstalk_versions.error_text(error).rstrip(".")
+        return PipeError(f"{no_rollback} Aborting the update failed: {text}.", details)
+    return PipeError(f"{no_rollback} Aborted the update: the environment is {state.describe()}.", details)
+
+
 def write_result(env, result: dict) -> None:
     shared_storage.write_json(env, RESULT_FILE, result)
 
 
-def deploy(eb, values, label: str, result: dict, env, started: float) -> str:
+def deploy(eb, values, label: str, result: dict, env, started: float, version_status: str) -> str:
     application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
-    watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"])
+    watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"], values["HEALTH_GRACE_PERIOD"])
     arrived = watcher.state()  # a missing environment is reported before anything waits
     watcher.events.mark()
     deadline = Deadline(values["DEPLOY_TIMEOUT"])
+    if version_status in checks.IN_PROGRESS:
+        checks.until_processed(eb, application, label, deadline, values["WAIT_INTERVAL"])
     try:
         before, request_id = _update(
             eb, watcher, application, environment, label, deadline, "before deploying", arrived
         )
     except WaitFailed as failed:
+        limit = f"; DEPLOY_TIMEOUT is {values['DEPLOY_TIMEOUT']} s" if failed.timed_out else ""
         raise PipeError(
-            f"Could not deploy {label} to {environment}: {failed.reason}; DEPLOY_TIMEOUT is "
-            f"{values['DEPLOY_TIMEOUT']} s.",
+            f"Could not deploy {label} to {environment}: {failed.reason}{limit}.",
             _events_detail(failed.events),
         ) from None
     previous = before.version_label

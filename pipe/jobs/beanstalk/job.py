@@ -1,7 +1,8 @@
 """COMMAND: beanstalk — upload an application version and deploy it to an Elastic Beanstalk
-environment the way an operator would: wait for a busy environment instead of failing, stream its
-events, stop at DEPLOY_TIMEOUT, fail on the deploy's ERROR events or Red health, and optionally roll
-back to the version that ran before.
+environment the way an operator would: check the application, environment and version before making
+anything, never overwrite a bundle, wait for a busy environment instead of failing, stream its
+events, give health a grace period to recover, stop at DEPLOY_TIMEOUT, fail on the deploy's ERROR
+events or Red health, and optionally roll back to the version that ran before.
 """
 
 import re
@@ -10,7 +11,7 @@ import time
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import Context
-from pipe.jobs.beanstalk import bundle, deploy
+from pipe.jobs.beanstalk import bundle, checks, deploy
 from pipe.jobs.beanstalk import versions as beanstalk_versions
 
 SIGNS_IN = True
@@ -21,6 +22,9 @@ MIN_WAIT_INTERVAL_SECONDS = 0.1
 MAX_WAIT_INTERVAL_SECONDS = 300.0
 DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800
 MAX_DEPLOY_TIMEOUT_SECONDS = 86400
+# Enhanced health commonly shows Warning/Degraded for minutes after an update, until instances pass
+# the load balancer's healthy threshold; five minutes covers the usual thresholds and intervals.
+DEFAULT_HEALTH_GRACE_SECONDS = 300
 # Elastic Beanstalk's limits.
 MAX_DESCRIPTION = 200
 MAX_LABEL = 100
@@ -94,6 +98,11 @@ VARIABLES = (
         default=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
     ),
     Variable("ROLLBACK_ON_FAILURE", parse=boolean, default=False),
+    Variable(
+        "HEALTH_GRACE_PERIOD",
+        parse=integer(0, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
+        default=DEFAULT_HEALTH_GRACE_SECONDS,
+    ),
 )
 
 
@@ -168,6 +177,11 @@ def _aws_error(error: Exception) -> PipeError:
             "environment, s3:GetObject/PutObject on the bundle bucket, and what Elastic Beanstalk does for it "
             "(see the README's list)."
         )
+    if code == "TooManyApplicationVersionsException":
+        return PipeError(
+            f"{operation} failed: {text}. Delete versions you no longer need, or set a version lifecycle "
+            "policy on the application; nothing was left behind."
+        )
     if code in ("NoSuchBucket",):
         return PipeError(f"{operation} failed: the bucket does not exist ({text}); check S3_BUCKET.")
     hint = ""
@@ -194,23 +208,21 @@ def run(context: Context) -> str:
     eb = identity.client("elasticbeanstalk")
     result = {"application": application, "environment": values["ENVIRONMENT_NAME"], "version_label": label}
     try:
+        s3 = identity.client("s3") if made is not None else None
+        deploys_to = values["ENVIRONMENT_NAME"] if command != "upload-only" else None
+        existing = checks.before_creating(eb, s3, application, deploys_to, label, values["S3_BUCKET"])
         if made is not None:
-            s3 = identity.client("s3")
             bucket = values["S3_BUCKET"] or beanstalk_versions.storage_bucket(eb)
             description = values["DESCRIPTION"] or default_description(env)
             outcome = beanstalk_versions.upload_and_create(
-                eb, s3, application, label, description, bucket, key, made
+                eb, s3, application, label, description, bucket, key, made, existing
             )
             result |= {"s3_bucket": outcome.bucket, "s3_key": outcome.key, "uploaded": outcome.uploaded}
             if command == "upload-only":
                 deploy.write_result(env, result)
                 done = "uploaded" if outcome.uploaded else "already there, nothing uploaded"
                 return f"Version {label} of {application} is ready at s3://{outcome.bucket}/{outcome.key} ({done})."
-        elif beanstalk_versions.find_version(eb, application, label) is None:
-            raise PipeError(
-                f"Version {label!r} does not exist in application {application!r}: upload it first "
-                "(BEANSTALK_COMMAND upload-only or all), or set VERSION_LABEL to an existing one."
-            )
-        return deploy.deploy(eb, values, label, result, env, started)
+        status = (existing or {}).get("Status", "")
+        return deploy.deploy(eb, values, label, result, env, started, status)
     except (ClientError, BotoCoreError) as error:
         raise _aws_error(error) from None

@@ -20,9 +20,12 @@ EVENTS_PER_PAGE = 100
 # The events quoted again in a failure's details.
 RECENT_EVENTS = 10
 FAILED_SEVERITIES = ("ERROR", "FATAL")
-# Health that fails a deploy once the environment is Ready again.
+# Health that fails a deploy once the environment is Ready again and the grace period is over
+# (enhanced health: Degraded and Severe are Red; basic health has only the colour).
 FAILED_HEALTH = ("Red",)
-FAILED_HEALTH_STATUS = ("Severe",)
+FAILED_HEALTH_STATUS = ("Degraded", "Severe")
+# Health that ends the grace period at once: Green is Ok or Info.
+HEALTHY = ("Green",)
 # Status values from which no wait ends in Ready.
 GONE = ("Terminating", "Terminated")
 
@@ -43,6 +46,9 @@ class EnvironmentState:
 
     def unhealthy(self) -> bool:
         return self.health in FAILED_HEALTH or self.health_status in FAILED_HEALTH_STATUS
+
+    def healthy(self) -> bool:
+        return self.health in HEALTHY and not self.unhealthy()
 
 
 class Deadline:
@@ -71,18 +77,47 @@ class WaitFailed(Exception):
         self.timed_out = timed_out
 
 
+# Everything str.splitlines() breaks a line at (a log viewer may too).
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_ESCAPES = {ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r"} | {
+    ord(char): f"\\u{ord(char):04x}" for char in _LINE_BREAKS[2:]
+}
+
+
+def _one_line(text: str) -> str:
+    # Event messages come from instances (command output) and may hold line breaks that would forge
+    # a line of ours. The smallest fix here until pipe.common.log escapes all outside text.
+    return text.translate(_ESCAPES)
+
+
 def event_line(event: dict) -> str:
     when = event["EventDate"].strftime("%H:%M:%S")
-    return f"{when} {event.get('Severity', 'INFO'):<5} {event.get('Message', '')}"
+    return f"{when} {event.get('Severity', 'INFO'):<5} {_one_line(event.get('Message', ''))}"
+
+
+# Elastic Beanstalk's Describe* calls answer an empty list, not AccessDenied, to a caller without
+# permission: "not found" may be either.
+NOT_FOUND_OR_DENIED = (
+    "Elastic Beanstalk answers the same when the role may not call elasticbeanstalk:{action}, so "
+    "check the role's permissions too."
+)
 
 
 def describe(eb: Any, application: str, name: str) -> EnvironmentState:
     answer = eb.describe_environments(ApplicationName=application, EnvironmentNames=[name])
-    found = [item for item in answer.get("Environments", []) if item.get("Status") != "Terminated"]
+    named = [item for item in answer.get("Environments", []) if item.get("EnvironmentName") == name]
+    # Terminated environments of the same name stay listed for a while (IncludeDeleted).
+    found = [item for item in named if item.get("Status") != "Terminated"]
+    if not found and named:
+        raise PipeError(
+            f"Elastic Beanstalk environment {name!r} of application {application!r} is terminated; "
+            "deploy to a running environment (check ENVIRONMENT_NAME) or rebuild it first."
+        )
     if not found:
         raise PipeError(
-            f"Elastic Beanstalk environment {name!r} was not found in application {application!r} "
-            "(or it is terminated); check ENVIRONMENT_NAME, APPLICATION_NAME and AWS_DEFAULT_REGION."
+            f"Elastic Beanstalk environment {name!r} was not found in application {application!r} in "
+            f"{eb.meta.region_name}; check ENVIRONMENT_NAME, APPLICATION_NAME and AWS_DEFAULT_REGION. "
+            + NOT_FOUND_OR_DENIED.format(action="DescribeEnvironments")
         )
     item = found[0]
     return EnvironmentState(
@@ -148,11 +183,13 @@ class EventStream:
 
 
 class Watcher:
-    def __init__(self, eb: Any, application: str, environment: str, interval: float):
+    def __init__(self, eb: Any, application: str, environment: str, interval: float, grace: float = 0.0):
         self.eb = eb
         self.application = application
         self.environment = environment
         self.interval = interval
+        # After an update, how long health may take to become Green (HEALTH_GRACE_PERIOD).
+        self.grace = grace
         self.events = EventStream(eb, application, environment)
 
     def state(self) -> EnvironmentState:
@@ -201,22 +238,15 @@ class Watcher:
                 and (request_id is None or event.get("RequestId") in (request_id, None))
             ]
             if errors:
-                raise WaitFailed(errors[0].get("Message", "an ERROR event"), state, errors)
+                raise WaitFailed(_one_line(errors[0].get("Message", "an ERROR event")), state, errors)
             if state.status == "Ready":
-                if state.unhealthy():
-                    raise WaitFailed(
-                        f"the update finished but the environment's health is {state.health} "
-                        f"({state.health_status})",
-                        state,
-                        list(self.events.recent),
-                    )
                 if state.version_label != label:
                     raise WaitFailed(
                         f"the update finished but the environment runs version {state.version_label}, not {label}",
                         state,
                         list(self.events.recent),
                     )
-                return state
+                return self._until_healthy(deadline, state)
             if state.status in GONE:
                 raise WaitFailed(f"environment {self.environment} is {state.status}", state, [])
             if deadline.remaining() <= 0:
@@ -232,3 +262,37 @@ class Watcher:
                 said = described
                 logger.info("Environment %s: %s.", self.environment, described)
             deadline.sleep(self.interval)
+
+    def _until_healthy(self, deadline: Deadline, state: EnvironmentState) -> EnvironmentState:
+        """After the update: health lags the status (instances must pass the load balancer's healthy
+        threshold), so wait up to the grace period, within the deadline, for Green. Red at its end
+        fails; Yellow or Grey at its end is reported and accepted."""
+        grace = Deadline(max(0.0, min(self.grace, deadline.remaining())))
+        if not state.healthy() and grace.seconds > 0:
+            logger.info(
+                "Update finished; health is %s: waiting up to %.0f s for Green (HEALTH_GRACE_PERIOD).",
+                state.describe(),
+                grace.seconds,
+            )
+        while not state.healthy() and grace.remaining() > 0:
+            grace.sleep(self.interval)
+            state = self.state()
+            self.events.poll()
+        if state.healthy():
+            return state
+        health = f"{state.health} ({state.health_status})" if state.health_status else state.health
+        cut = " (cut short by DEPLOY_TIMEOUT)" if grace.seconds < self.grace else ""
+        if state.unhealthy():
+            raise WaitFailed(
+                f"the update finished but the environment's health is {health} at the end of the "
+                f"{grace.seconds:g} s health grace period{cut}",
+                state,
+                list(self.events.recent),
+            )
+        logger.warning(
+            "The environment's health is %s, not Green, at the end of the %g s health grace period; "
+            "only Red fails a deploy.",
+            health,
+            grace.seconds,
+        )
+        return state

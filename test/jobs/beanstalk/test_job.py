@@ -12,7 +12,8 @@ import zipfile
 import pytest
 
 from test.support import aws
-from test.support.beanstalk import FAIL, RED, STUCK, BeanstalkStandIn
+from test.support.beanstalk import FAIL, RECOVERS, RED, STUCK, BeanstalkStandIn
+from test.support.beanstalk.model import Version
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.run import write_files
 
@@ -54,9 +55,9 @@ def old_version(eb, s3, environment):
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=STORAGE_BUCKET, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
     key = f"{environment.application}/v-old.zip"
-    s3.put_object(Bucket=STORAGE_BUCKET, Key=key, Body=zip_bytes({"application.py": "old"}))
-    from test.support.beanstalk.model import Version
-
+    body = zip_bytes({"application.py": "old"})
+    s3.put_object(Bucket=STORAGE_BUCKET, Key=key, Body=body)
+    environment.bundle = body
     eb.state.versions[(environment.application, "v-old")] = Version(
         environment.application, "v-old", "", STORAGE_BUCKET, key, "etag"
     )
@@ -221,8 +222,10 @@ def test_failing_deploy_rolls_back_to_the_previous_version(
 def test_red_health_after_the_update_fails_the_deploy(run, eb_env, eb, environment, old_version, app_dir):
     label = label_of(eb_env)
     eb.state.outcomes[label] = RED
-    result = run(eb_env)
-    assert_one_clear_failure(result, "the update finished but the environment's health is Red (Severe)")
+    result = run(eb_env | {"HEALTH_GRACE_PERIOD": "1"})
+    assert_one_clear_failure(
+        result, "the update finished but the environment's health is Red (Severe) at the end of the 1 s"
+    )
     assert "WARNING: Event" in result.output and "failing with HTTP 5xx" in result.output
 
 
@@ -365,12 +368,13 @@ def test_missing_environment(run, eb_env, environment, app_dir):
     assert_one_clear_failure(result, "Elastic Beanstalk environment 'no-such-env' was not found")
 
 
-def test_missing_application(run, eb_env, app_dir):
+def test_missing_application(run, eb_env, eb, app_dir):
     result = run(eb_env | {"APPLICATION_NAME": "no-such-app"})
-    assert_one_clear_failure(
-        result,
-        "CreateApplicationVersion failed: InvalidParameterValue: No Application named 'no-such-app' found. Create the application first",
+    line = assert_one_clear_failure(
+        result, "Elastic Beanstalk application 'no-such-app' was not found in eu-west-1; create it first"
     )
+    assert "elasticbeanstalk:DescribeApplications" in line
+    assert eb.actions("CreateApplicationVersion") == []
 
 
 def test_throttled_polls_are_retried(run, eb_env, eb, environment, old_version, app_dir):
@@ -428,6 +432,7 @@ def test_debug_deploy_leaks_no_secret_and_leaves_the_clone_as_it_was(
         ({"DEPLOY_TIMEOUT": "0"}, "DEPLOY_TIMEOUT must be a whole number of seconds from 1 to 86400"),
         ({"WAIT": "maybe"}, "WAIT must be true or false"),
         ({"ROLLBACK_ON_FAILURE": "y"}, "ROLLBACK_ON_FAILURE must be true or false"),
+        ({"HEALTH_GRACE_PERIOD": "-1"}, "HEALTH_GRACE_PERIOD must be a whole number of seconds from 0"),
         ({"VERSION_LABEL": "a/b"}, "VERSION_LABEL must be 1 to 100 characters without /"),
         ({"DESCRIPTION": "x" * 201}, "DESCRIPTION must be at most 200 characters"),
         ({"S3_BUCKET": "Bad_Bucket"}, "S3_BUCKET must be a bucket name"),
@@ -439,6 +444,295 @@ def test_bad_input_is_one_clear_line(run, eb_env, eb, app_dir, clone_dir, extra,
     (clone_dir / "empty").mkdir()
     assert_one_clear_failure(run(eb_env | extra), expected)
     assert eb.calls == [], "an AWS call was made before the input was checked"
+
+
+# --- Elastic Beanstalk as it really behaves (issue 14) ------------------------------------------------
+
+
+def fresh_bucket(s3, versioned: bool = False, region: str = aws.REGION) -> str:
+    bucket = f"bundles-{uuid.uuid4().hex[:10]}"
+    if region != aws.REGION:
+        s3 = aws.client("s3", s3.meta.endpoint_url, region)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return bucket
+
+
+def objects(s3, bucket: str) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+def test_a_fixed_s3_key_is_never_overwritten_so_a_rollback_ships_the_right_bundle(
+    run, eb_env, eb, s3, environment, app_dir
+):
+    bucket = fresh_bucket(s3, versioned=True)
+    env = eb_env | {"S3_BUCKET": bucket, "S3_KEY": "releases/web.zip", "ROLLBACK_ON_FAILURE": "true"}
+    succeeded(run(env | {"VERSION_LABEL": "L1"}))
+    first = s3.get_object(Bucket=bucket, Key="releases/web.zip")["Body"].read()
+    assert environment.bundle == first
+
+    (app_dir / "application.py").write_text("def application(environ, start):\n    return [b'v2']\n")
+    result = run(env | {"VERSION_LABEL": "L2"})
+    line = assert_one_clear_failure(
+        result, f"s3://{bucket}/releases/web.zip already holds a different object; the pipe never overwrites"
+    )
+    assert "set S3_KEY to a key of its own" in line
+    # Refused before anything changed: one object version, no version L2, no deploy.
+    stored = s3.list_object_versions(Bucket=bucket, Prefix="releases/web.zip").get("Versions", [])
+    assert len(stored) == 1 and (environment.application, "L2") not in eb.state.versions
+    assert updates(eb) == ["L1"]
+
+    # L2 under its own key fails on the instances: the rollback to L1 ships L1's bytes.
+    eb.state.outcomes["L2"] = FAIL
+    result = run(env | {"VERSION_LABEL": "L2", "S3_KEY": "releases/web-L2.zip"})
+    assert_one_clear_failure(result, "Rolled back to L1")
+    assert updates(eb) == ["L1", "L2", "L1"] and environment.bundle == first
+
+
+def test_a_key_holding_someone_elses_object_is_refused_before_anything_is_made(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    bucket = fresh_bucket(s3)
+    foreign = b"not ours: another team's file"
+    s3.put_object(Bucket=bucket, Key="shared/app.zip", Body=foreign)
+    result = run(eb_env | {"S3_BUCKET": bucket, "S3_KEY": "shared/app.zip"})
+    assert_one_clear_failure(result, f"s3://{bucket}/shared/app.zip already holds a different object")
+    assert s3.get_object(Bucket=bucket, Key="shared/app.zip")["Body"].read() == foreign
+    assert eb.actions("CreateApplicationVersion") == [] and updates(eb) == []
+
+
+def test_a_fixed_key_holding_this_very_bundle_is_reused_for_a_new_label(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    bucket = fresh_bucket(s3, versioned=True)
+    env = eb_env | {"S3_BUCKET": bucket, "S3_KEY": "releases/web.zip"}
+    succeeded(run(env | {"VERSION_LABEL": "L1"}))
+    result = run(env | {"VERSION_LABEL": "L1-again"})
+    succeeded(result)
+    assert "already holds this bundle; not uploading it again" in result.output
+    assert len(s3.list_object_versions(Bucket=bucket, Prefix="releases/web.zip")["Versions"]) == 1
+    assert environment.version_label == "L1-again"
+
+
+@pytest.mark.parametrize("starts_red", [False, True], ids=["after-an-update", "fix-into-a-red-environment"])
+def test_health_that_lags_then_recovers_is_a_success_without_rollback(
+    run, eb_env, eb, environment, old_version, app_dir, starts_red
+):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = RECOVERS
+    eb.state.recovery_polls = 5
+    if starts_red:
+        environment.health, environment.health_status = "Red", "Severe"
+    result = run(eb_env | {"ROLLBACK_ON_FAILURE": "true", "HEALTH_GRACE_PERIOD": "120"})
+    succeeded(result)
+    assert "health is Ready, health Red (Degraded)" in result.output
+    assert "waiting up to 120 s for Green (HEALTH_GRACE_PERIOD)" in result.output
+    assert "Environment health has transitioned from Warning to Ok." in result.output
+    assert updates(eb) == [label] and eb.actions("AbortEnvironmentUpdate") == []
+    assert (environment.version_label, environment.health_status) == (label, "Ok")
+    assert "Health:       Green (Ok)" in result.stdout
+
+
+def test_health_that_stays_severe_fails_and_rolls_back(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = RED
+    started = time.monotonic()
+    result = run(eb_env | {"ROLLBACK_ON_FAILURE": "true", "HEALTH_GRACE_PERIOD": "2"})
+    line = assert_one_clear_failure(
+        result, "health is Red (Severe) at the end of the 2 s health grace period"
+    )
+    assert "Rolled back to v-old: the environment is Ready, health Green (Ok), version v-old." in line
+    assert updates(eb) == [label, "v-old"]
+    old = s3.get_object(Bucket=STORAGE_BUCKET, Key=f"{environment.application}/v-old.zip")["Body"].read()
+    assert environment.bundle == old
+    assert time.monotonic() - started >= 2
+
+
+def test_a_grace_period_longer_than_what_is_left_of_the_timeout_ends_with_it(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    eb.state.outcomes[label_of(eb_env)] = RED
+    result = run(eb_env | {"HEALTH_GRACE_PERIOD": "600", "DEPLOY_TIMEOUT": "3"})
+    assert_one_clear_failure(result, "(cut short by DEPLOY_TIMEOUT)")
+
+
+def deploy_only(env, label: str) -> dict:
+    return env | {"BEANSTALK_COMMAND": "deploy-only", "SOURCE_PATH": "", "VERSION_LABEL": label}
+
+
+def put_version(eb, s3, environment, label: str, status: str, polls: int = 0) -> Version:
+    key = f"{environment.application}/{label}.zip"
+    s3.put_object(Bucket=STORAGE_BUCKET, Key=key, Body=zip_bytes({"application.py": label}))
+    version = Version(environment.application, label, "", STORAGE_BUCKET, key, "etag", status=status)
+    version.processing_polls = polls
+    eb.state.versions[(environment.application, label)] = version
+    return version
+
+
+def test_a_failed_version_is_refused(run, eb_env, eb, s3, environment, old_version):
+    put_version(eb, s3, environment, "broken-1", "Failed")
+    result = run(deploy_only(eb_env, "broken-1"))
+    assert_one_clear_failure(result, "Version 'broken-1' of application")
+    assert "has status Failed" in result.last_line and updates(eb) == []
+
+
+def test_a_processing_version_is_waited_for_then_deployed(run, eb_env, eb, s3, environment, old_version):
+    version = put_version(eb, s3, environment, "built-1", "Processing", polls=4)
+    result = run(deploy_only(eb_env, "built-1"))
+    succeeded(result)
+    assert "Version built-1 is Processing; waiting for Elastic Beanstalk to finish" in result.output
+    # The stand-in refuses UpdateEnvironment for a version still Processing, as AWS does.
+    assert version.status == "Processed" and [call.error for call in eb.actions("UpdateEnvironment")] == [
+        None
+    ]
+    assert environment.version_label == "built-1"
+
+
+def _missing_application(eb, environment):
+    return {"APPLICATION_NAME": "no-such-app"}, "application 'no-such-app' was not found"
+
+
+def _missing_environment(eb, environment):
+    return {"ENVIRONMENT_NAME": "shop-nowhere"}, "environment 'shop-nowhere' was not found"
+
+
+def _describe_denied(eb, environment):
+    eb.state.describe_denied.add("DescribeEnvironments")
+    return {}, "may not call elasticbeanstalk:DescribeEnvironments"
+
+
+def _terminated(eb, environment):
+    eb.state.terminate(environment.name)
+    return {}, f"environment '{environment.name}' of application '{environment.application}' is terminated"
+
+
+def _terminating(eb, environment):
+    environment.status = "Terminating"
+    return {}, f"environment '{environment.name}' is Terminating: it is being deleted"
+
+
+def _quota(eb, environment):
+    eb.state.version_quota = len(eb.state.versions)
+    return {}, "You cannot have more than"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [_missing_application, _missing_environment, _describe_denied, _terminated, _terminating, _quota],
+    ids=lambda script: script.__name__.strip("_"),
+)
+def test_a_failed_check_leaves_no_object_and_no_version(
+    run, eb_env, eb, s3, environment, old_version, app_dir, script
+):
+    bucket = fresh_bucket(s3)
+    versions_before = set(eb.state.versions)
+    extra, expected = script(eb, environment)
+    result = run(eb_env | {"S3_BUCKET": bucket} | extra)
+    line = assert_one_clear_failure(result, expected)
+    assert "DEPLOY_TIMEOUT" not in line
+    if "not found" in expected or "may not call" in expected:
+        assert "check the role's permissions too" in line
+    assert objects(s3, bucket) == [] and set(eb.state.versions) == versions_before
+    assert updates(eb) == []
+
+
+def test_a_bucket_in_another_region_is_refused_before_the_upload(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    bucket = fresh_bucket(s3, region="us-west-2")
+    result = run(eb_env | {"S3_BUCKET": bucket})
+    assert_one_clear_failure(
+        result, f"S3_BUCKET '{bucket}' is in us-west-2, but Elastic Beanstalk in eu-west-1 reads bundles only"
+    )
+    assert objects(s3, bucket) == [] and eb.actions("CreateApplicationVersion") == []
+
+
+def test_deploy_only_to_a_missing_application_says_the_application_is_missing(run, eb_env, environment):
+    result = run(deploy_only(eb_env, "v-1") | {"APPLICATION_NAME": "no-such-app"})
+    line = assert_one_clear_failure(result, "Elastic Beanstalk application 'no-such-app' was not found")
+    assert "Version" not in line
+
+
+def test_a_terminated_environment_beside_a_live_one_of_the_same_name_is_no_obstacle(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    live = eb.state.terminate(environment.name, replaced=True)
+    succeeded(run(eb_env))
+    assert live.version_label == label_of(eb_env) and environment.status == "Terminated"
+
+
+def test_an_environment_terminated_while_waited_for_says_so_without_the_timeout(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    from collections import deque
+
+    from test.support.beanstalk.model import Step
+
+    eb.state.busy(environment.name, polls=10)
+    # The pre-check and the deploy's first look see it Updating; then someone terminates it.
+    environment.timeline = deque([Step(), Step(), Step(status="Terminating", health="Grey")])
+    result = run(eb_env)
+    line = assert_one_clear_failure(result, f"environment {environment.name} is Terminating")
+    assert "DEPLOY_TIMEOUT" not in line and updates(eb) == []
+
+
+def test_a_timed_out_update_with_nothing_to_roll_back_to_is_aborted(run, eb_env, eb, environment, app_dir):
+    assert environment.version_label is None  # a new environment: no version ran before
+    eb.state.outcomes[label_of(eb_env)] = STUCK
+    eb.state.abort_polls = 4  # an abort takes time
+    result = run(eb_env | {"DEPLOY_TIMEOUT": "1", "WAIT_INTERVAL": "0.2", "ROLLBACK_ON_FAILURE": "true"})
+    line = assert_one_clear_failure(result, "No rollback: no other version ran before. Aborted the update")
+    assert "the environment is Ready, health Green (Ok), version none." in line
+    assert len(eb.actions("AbortEnvironmentUpdate")) == 1 and environment.status == "Ready"
+
+
+def test_an_abort_that_leaves_the_new_version_is_followed_by_the_rollback(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    label = label_of(eb_env)
+    eb.state.outcomes[label] = STUCK
+    eb.state.abort_keeps_new_version = True
+    result = run(eb_env | {"DEPLOY_TIMEOUT": "3", "WAIT_INTERVAL": "0.2", "ROLLBACK_ON_FAILURE": "true"})
+    assert_one_clear_failure(result, "Rolled back to v-old")
+    assert updates(eb) == [label, "v-old"] and environment.version_label == "v-old"
+
+
+def test_a_bundle_above_the_multipart_threshold_is_sent_in_parts(
+    run, eb_env, eb, s3, environment, old_version, clone_dir
+):
+    from pipe.common.etag import MULTIPART_THRESHOLD
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("app.jar", os.urandom(MULTIPART_THRESHOLD + 1024 * 1024))
+    (clone_dir / "app.zip").write_bytes(buffer.getvalue())
+    bucket = fresh_bucket(s3)
+    env = eb_env | {"SOURCE_PATH": "", "ZIP_FILE": "app.zip", "S3_BUCKET": bucket, "S3_KEY": "big/app.zip"}
+    succeeded(run(env | {"VERSION_LABEL": "big-1"}))
+    head = s3.head_object(Bucket=bucket, Key="big/app.zip")
+    assert head["ETag"].strip('"').endswith("-2"), head["ETag"]  # two parts of 8 MiB
+    assert environment.bundle == buffer.getvalue()
+    result = run(env | {"VERSION_LABEL": "big-2"})
+    succeeded(result)
+    assert "already holds this bundle" in result.output and environment.version_label == "big-2"
+
+
+def test_an_event_message_with_a_line_break_cannot_forge_a_line(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    label = label_of(eb_env)
+    forged = f"✔ Deployed {label} to {environment.name} in 1 s: Ready, health Green."
+    # An ERROR event: its message is also the reason in the failure line.
+    # (Line breaks only: XML turns a carriage return into a line feed on the way.)
+    eb.state.deploy_events[label] = [("ERROR", f"npm output\n{forged}\n✖ fake failure")]
+    result = run(eb_env)
+    assert_one_clear_failure(result, f"failed: npm output\\n{forged}")
+    lines = result.output.splitlines()
+    assert not any(line.startswith(("✔", "✖ fake")) for line in lines), result.output
+    assert f"npm output\\n{forged}\\n✖ fake failure" in result.output
 
 
 # --- properties of the defaults (hypothesis; repeatable profile in test/conftest.py) -----------------

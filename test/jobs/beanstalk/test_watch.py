@@ -1,10 +1,13 @@
 """pipe.jobs.beanstalk.watch against the stand-in: events shown once, deadlines kept, verdicts."""
 
+import datetime
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipe.jobs.beanstalk.watch import Deadline, EventStream, WaitFailed, Watcher
+from pipe.jobs.beanstalk.watch import Deadline, EventStream, WaitFailed, Watcher, event_line
 from test.support import aws
 from test.support.beanstalk import RED, STUCK, BeanstalkStandIn
 
@@ -21,6 +24,15 @@ def standin(moto_server):
 @pytest.fixture
 def eb(standin):
     return aws.client("elasticbeanstalk", standin.url)
+
+
+@given(message=st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_an_event_line_is_one_line_whatever_the_message(message):
+    event = {"EventDate": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), "Message": message}
+    line = event_line(event)
+    assert line.startswith("00:00:00 INFO  ") and len(line.splitlines()) == 1
+    if message.splitlines() == [message] and "\\" not in message:
+        assert line.removeprefix("00:00:00 INFO  ") == message
 
 
 def test_events_at_the_watermark_time_are_old_and_each_new_one_is_shown_once(standin, eb):

@@ -15,7 +15,32 @@ OK = "ok"  # Updating → Ready/Green, INFO events
 FAIL = "fail"  # Updating → ERROR events → Ready/Red/Severe
 RED = "red"  # Updating → Ready, completed "successfully", but health Red/Severe (WARN event)
 STUCK = "stuck"  # Updating for ever
+# Ready with the new version while enhanced health lags: Degraded, then Warning, then Ok after
+# State.recovery_polls polls (instances passing the load balancer's healthy threshold).
+RECOVERS = "recovers"
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+# Enhanced health's HealthStatus values and the Health colour each goes with (botocore's
+# elasticbeanstalk service-2.json, EnvironmentHealthStatus; AWS docs "Health colors and statuses").
+HEALTH_COLOURS = {
+    "Ok": "Green",
+    "Info": "Green",
+    "Warning": "Yellow",
+    "Degraded": "Red",
+    "Severe": "Red",
+    "Unknown": "Grey",
+    "Pending": "Grey",
+    "NoData": "Grey",
+    "Suspended": "Grey",
+}
+# ApplicationVersionStatus in service-2.json.
+VERSION_STATUSES = ("Processed", "Unprocessed", "Failed", "Processing", "Building")
+# TooManyApplicationVersionsException, in AWS's words (the default quota is 1000 per region).
+VERSION_QUOTA_TEXT = (
+    "You cannot have more than {quota} Application Versions. Either remove some Application Versions "
+    "or request a limit increase."
+)
 
 
 class ApiError(Exception):
@@ -55,6 +80,9 @@ class Version:
     etag: str  # of the S3 object when the version was created
     created: datetime.datetime = field(default_factory=now)
     status: str = "Unprocessed"
+    # With Process=true: DescribeApplicationVersions polls left until Processing settles, and how.
+    processing_polls: int = 0
+    settles_as: str = "Processed"
 
 
 @dataclass
@@ -82,16 +110,22 @@ class Environment:
     timeline: deque = field(default_factory=deque)
     request_id: str | None = None  # of the operation the timeline belongs to
     previous_label: str | None = None  # what ran before the last UpdateEnvironment (for an abort)
+    target_label: str | None = None  # what the last UpdateEnvironment deploys
     polls: int = 0
+    # What the instances run: the bytes of the version's S3 object as it was when the deploy read it.
+    bundle: bytes | None = None
+    previous_bundle: bytes | None = None
 
     @property
     def cname(self) -> str:
         return f"{self.name}.eu-west-1.elasticbeanstalk.com"
 
 
-def deploy_steps(outcome: str, label: str, polls: int) -> list[Step]:
+def deploy_steps(
+    outcome: str, label: str, polls: int, recovery_polls: int = 3, extra: list | None = None
+) -> list[Step]:
     """The timeline of an UpdateEnvironment to `label`: `polls` polls until it settles."""
-    deploying = Step(events=[("INFO", "Deploying new version to instance(s).")])
+    deploying = Step(events=[("INFO", "Deploying new version to instance(s)."), *(extra or [])])
     waiting = [Step() for _ in range(max(0, polls - 2))]
     if outcome == STUCK:
         return [deploying]
@@ -139,6 +173,36 @@ def deploy_steps(outcome: str, label: str, polls: int) -> list[Step]:
                 version_label=label,
             ),
         ]
+    if outcome == RECOVERS:
+        return [
+            deploying,
+            *waiting,
+            Step(
+                events=[
+                    ("INFO", "Environment update completed successfully."),
+                    (
+                        "WARN",
+                        "Environment health has transitioned from Info to Degraded. Instance is failing "
+                        "its load balancer health checks (1 of 2 instances).",
+                    ),
+                ],
+                status="Ready",
+                health="Red",
+                health_status="Degraded",
+                version_label=label,
+            ),
+            *[Step() for _ in range(max(0, recovery_polls - 2))],
+            Step(
+                events=[("INFO", "Environment health has transitioned from Degraded to Warning.")],
+                health="Yellow",
+                health_status="Warning",
+            ),
+            Step(
+                events=[("INFO", "Environment health has transitioned from Warning to Ok.")],
+                health="Green",
+                health_status="Ok",
+            ),
+        ]
     return [
         deploying,
         *waiting,
@@ -162,11 +226,30 @@ class State:
         self.applications: dict[str, datetime.datetime] = {}
         self.versions: dict[tuple[str, str], Version] = {}
         self.environments: dict[str, Environment] = {}
+        # Terminated environments stay visible to DescribeEnvironments (IncludeDeleted) for a while,
+        # beside a live one of the same name.
+        self.terminated: list[Environment] = []
         self.events: list[Event] = []
-        # Version label → OK, FAIL, RED or STUCK: how a deploy of it goes.
+        # Version label → OK, FAIL, RED, RECOVERS or STUCK: how a deploy of it goes.
         self.outcomes: dict[str, str] = {}
+        # Version label → extra (severity, message) events written when its deploy starts.
+        self.deploy_events: dict[str, list[tuple[str, str]]] = {}
         # Polls from UpdateEnvironment until the environment settles (at least 2).
         self.polls_per_deploy = 3
+        # RECOVERS: polls from Ready/Degraded until health is back to Ok.
+        self.recovery_polls = 3
+        # AbortEnvironmentUpdate: polls in Aborting, and whether the abort came too late to undo the
+        # update (instances already on the new version stay on it).
+        self.abort_polls = 2
+        self.abort_keeps_new_version = False
+        # CreateApplicationVersion with Process=true: polls in Processing, and labels whose bundle
+        # fails validation (status Failed).
+        self.processing_polls = 2
+        self.failing_bundles: set[str] = set()
+        # Application versions the account may hold (TooManyApplicationVersionsException beyond).
+        self.version_quota = 1000
+        # Describe* actions the caller has no IAM permission for: AWS answers them with empty lists.
+        self.describe_denied: set[str] = set()
 
     # Set-up, as the test's "existing infrastructure".
     def create_application(self, name: str) -> None:
@@ -182,6 +265,18 @@ class State:
             self.environments[name] = environment
             self.event(environment, "INFO", "createEnvironment completed successfully.", None)
             return environment
+
+    def terminate(self, name: str, replaced: bool = False) -> Environment:
+        """Terminate `name` (it stays listed as Terminated); `replaced`: a new one of the same name
+        runs beside it, as after a rebuild by terminate-and-create."""
+        with self.lock:
+            old = self.environments.pop(name)
+            old.status, old.health, old.health_status = "Terminated", "Grey", ""
+            old.timeline.clear()
+            self.terminated.append(old)
+            if replaced:
+                return self.create_environment(old.application, name, old.version_label)
+            return old
 
     def busy(self, name: str, polls: int, label: str | None = None) -> str:
         """Another deploy is running on `name` and settles (Ready/Green) after `polls` polls."""
@@ -224,21 +319,45 @@ class State:
                 setattr(environment, attribute, value)
         environment.updated = now()
 
-    def update(self, environment: Environment, label: str, request_id: str) -> None:
+    def update(
+        self, environment: Environment, label: str, request_id: str, bundle: bytes | None = None
+    ) -> None:
+        """`bundle`: the version's S3 object read now, at deploy time (what the instances will run)."""
         if environment.status != "Ready":
             raise ApiError(
                 "InvalidParameterValue",
                 f"Environment named {environment.name} is in an invalid state for this operation. Must be Ready.",
             )
-        if (environment.application, label) not in self.versions:
+        version = self.versions.get((environment.application, label))
+        if version is None:
             raise ApiError("InvalidParameterValue", f"No Application Version named '{label}' found.")
-        environment.previous_label = environment.version_label
+        status = getattr(version, "status", "Processed")  # unit tests stand a bare object() in
+        if status in ("Failed", "Processing", "Building"):
+            # Wording not verified against AWS; the refusal itself is documented (a version must be
+            # processed successfully before it is deployed).
+            raise ApiError(
+                "InvalidParameterValue",
+                f"Application Version '{label}' is in status {status} and cannot be deployed.",
+            )
+        environment.previous_label, environment.target_label = environment.version_label, label
+        environment.previous_bundle, environment.bundle = environment.bundle, bundle
         environment.status, environment.health, environment.health_status = "Updating", "Grey", "Info"
         environment.request_id = request_id
         environment.updated = now()
         self.event(environment, "INFO", "Environment update is starting.", request_id)
         outcome = self.outcomes.get(label, OK)
-        environment.timeline = deque(deploy_steps(outcome, label, self.polls_per_deploy))
+        environment.timeline = deque(
+            deploy_steps(
+                outcome, label, self.polls_per_deploy, self.recovery_polls, self.deploy_events.get(label)
+            )
+        )
+
+    def settle_version(self, version: Version) -> None:
+        """One DescribeApplicationVersions poll of a version being processed."""
+        if version.status in ("Processing", "Building"):
+            version.processing_polls -= 1
+            if version.processing_polls <= 0:
+                version.status = version.settles_as
 
     def abort(self, environment: Environment, request_id: str) -> None:
         if environment.status != "Updating":
@@ -249,15 +368,23 @@ class State:
         environment.status = "Aborting"
         environment.request_id = request_id
         self.event(environment, "INFO", "Aborting environment update.", request_id)
+        if self.abort_keeps_new_version:
+            label = environment.target_label  # too late: the instances have it already
+            ending = "instances that had the new version keep it."
+        else:
+            label = environment.previous_label or environment.version_label
+            ending = "instances run the previous version."
+            environment.bundle = environment.previous_bundle
         environment.timeline = deque(
             [
                 Step(events=[("INFO", "Rolling back instances to the previous application version.")]),
+                *[Step() for _ in range(max(0, self.abort_polls - 2))],
                 Step(
-                    events=[("WARN", "Environment update was aborted; instances run the previous version.")],
+                    events=[("WARN", f"Environment update was aborted; {ending}")],
                     status="Ready",
                     health="Green",
                     health_status="Ok",
-                    version_label=environment.previous_label or environment.version_label,
+                    version_label=label,
                 ),
             ]
         )

@@ -13,7 +13,15 @@ from botocore.exceptions import ClientError
 
 from test.support import aws
 from test.support.beanstalk import sigv4
-from test.support.beanstalk.model import SEVERITIES, ApiError, Environment, State, Version, now
+from test.support.beanstalk.model import (
+    SEVERITIES,
+    VERSION_QUOTA_TEXT,
+    ApiError,
+    Environment,
+    State,
+    Version,
+    now,
+)
 
 API_VERSION = "2010-12-01"
 NAMESPACE = "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/"
@@ -275,6 +283,30 @@ class BeanstalkStandIn:
             self._s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
         return _element("S3Bucket", bucket)
 
+    def _DescribeApplications(self, params, _caller, _request_id) -> str:
+        names = _members(params, "ApplicationNames")
+        found = (
+            []
+            if "DescribeApplications" in self.state.describe_denied
+            else [
+                (name, created)
+                for name, created in self.state.applications.items()
+                if not names or name in names
+            ]
+        )
+        members = "".join(
+            "<member>"
+            + _element("ApplicationName", name)
+            + _element(
+                "ApplicationArn", f"arn:aws:elasticbeanstalk:eu-west-1:123456789012:application/{name}"
+            )
+            + _element("DateCreated", created)
+            + _element("DateUpdated", created)
+            + "</member>"
+            for name, created in found
+        )
+        return f"<Applications>{members}</Applications>"
+
     def _DescribeApplicationVersions(self, params, _caller, _request_id) -> str:
         application = params.get("ApplicationName")
         labels = _members(params, "VersionLabels")
@@ -283,10 +315,21 @@ class BeanstalkStandIn:
             for (app, label), version in self.state.versions.items()
             if (application is None or app == application) and (not labels or label in labels)
         ]
+        if "DescribeApplicationVersions" in self.state.describe_denied:
+            found = []
+        for version in found:
+            self.state.settle_version(version)
         found.sort(key=lambda version: version.created, reverse=True)
         return "<ApplicationVersions>" + "".join(map(self._version_xml, found)) + "</ApplicationVersions>"
 
-    def _CreateApplicationVersion(self, params, _caller, _request_id) -> str:
+    def _bucket_region(self, bucket: str) -> str | None:
+        try:
+            location = self._s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        except ClientError:
+            return None
+        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+    def _CreateApplicationVersion(self, params, caller, _request_id) -> str:
         self._required(params, "ApplicationName", "VersionLabel")
         application, label = params["ApplicationName"], params["VersionLabel"]
         if application not in self.state.applications:
@@ -295,9 +338,22 @@ class BeanstalkStandIn:
             self.state.create_application(application)
         if (application, label) in self.state.versions:
             raise ApiError("InvalidParameterValue", f"Application Version {label} already exists.")
+        if len(self.state.versions) >= self.state.version_quota:
+            raise ApiError(
+                "TooManyApplicationVersionsException",
+                VERSION_QUOTA_TEXT.format(quota=self.state.version_quota),
+            )
         bucket, key = params.get("SourceBundle.S3Bucket"), params.get("SourceBundle.S3Key")
         if not bucket or not key:
             raise ApiError("InvalidParameterCombination", "Both S3 bucket and key must be specified.")
+        region = caller.region if caller else "eu-west-1"
+        bucket_region = self._bucket_region(bucket)
+        if bucket_region is not None and bucket_region != region:
+            # Elastic Beanstalk reads bundles only from a bucket in its own region; S3 redirects.
+            raise ApiError(
+                "InvalidParameterCombination",
+                f"Unable to download from S3 location (Bucket: {bucket}  Key: {key}). Reason: Moved Permanently",
+            )
         try:
             head = self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
@@ -313,6 +369,10 @@ class BeanstalkStandIn:
         version = Version(
             application, label, params.get("Description", ""), bucket, key, head["ETag"].strip('"')
         )
+        if params.get("Process") == "true":
+            version.status = "Processing"
+            version.processing_polls = self.state.processing_polls
+            version.settles_as = "Failed" if label in self.state.failing_bundles else "Processed"
         self.state.versions[(application, label)] = version
         return (
             "<ApplicationVersion>"
@@ -335,7 +395,11 @@ class BeanstalkStandIn:
         names = _members(params, "EnvironmentNames")
         identifiers = _members(params, "EnvironmentIds")
         found = []
-        for environment in self.state.environments.values():
+        if "DescribeEnvironments" in self.state.describe_denied:
+            return "<Environments></Environments>"
+        # IncludeDeleted is true unless the caller says false (service-2.json, DescribeEnvironments).
+        deleted = [] if params.get("IncludeDeleted") == "false" else self.state.terminated
+        for environment in [*deleted, *self.state.environments.values()]:
             if application and environment.application != application:
                 continue
             if names and environment.name not in names:
@@ -359,8 +423,19 @@ class BeanstalkStandIn:
             raise ApiError(
                 "InvalidParameterCombination", "The stand-in only deploys versions: VersionLabel is required."
             )
-        self.state.update(environment, label, request_id)
+        self.state.update(environment, label, request_id, self._bundle_now(environment.application, label))
         return self._environment_fields(environment)
+
+    def _bundle_now(self, application: str, label: str) -> bytes | None:
+        """The version's S3 object as it is now: a deploy reads it when it starts, not when the version
+        was made (/work/shared/FIELD-NOTES.md, "Elastic Beanstalk as it behaves")."""
+        version = self.state.versions.get((application, label))
+        if not isinstance(version, Version):
+            return None
+        try:
+            return self._s3.get_object(Bucket=version.bucket, Key=version.key)["Body"].read()
+        except ClientError:
+            return None
 
     def _AbortEnvironmentUpdate(self, params, _caller, request_id) -> str:
         environment = self._environment(params)
