@@ -78,8 +78,8 @@ def main() -> None:
         message = run(env)
     except PipeError as error:
         if error.details:
-            log.emit(error.details)
-        fail(log.redact(error.message), do_exit=False)
+            log.emit(*error.details.split("\n"))
+        fail(log.final_line(error.message), do_exit=False)
         sys.exit(error.exit_status)
     except KeyboardInterrupt:
         fail("Interrupted.", do_exit=False)
@@ -90,16 +90,16 @@ def main() -> None:
     except Exception as error:  # the last line of defence: a bug must not become a traceback with secrets
         logger.debug("Unexpected error", exc_info=True)
         fail(
-            log.redact(
+            log.final_line(
                 f"Unexpected error ({type(error).__name__}: {error}). This is a bug in aws-oidc-deploy "
                 f"{__version__}: re-run with DEBUG: 'true' and report the (redacted) output."
             )
         )
-    success(log.redact(message))
+    success(log.final_line(message))
 
 
 def _last_resort(kind, value, _traceback) -> None:
-    print(log.redact(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
+    print(log.final_line(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
 
 
 if __name__ == "__main__":

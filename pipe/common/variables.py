@@ -13,6 +13,7 @@ from typing import Any
 
 from bitbucket_pipes_toolkit import ArrayVariable, Pipe
 
+from pipe.common import line_safe
 from pipe.common.errors import PipeError
 
 # Enough of a value to recognise it in an error line, short enough to keep the line one line.
@@ -80,7 +81,9 @@ class Variable:
     def _check_text(self, raw: str) -> None:
         if len(raw) > MAX_VALUE_LENGTH:
             raise PipeError(f"{self.name} is {len(raw)} characters long; the limit is {MAX_VALUE_LENGTH}.")
-        if "\x00" in raw or any(ord(c) < 32 and c not in "\t\n\r" for c in raw):
+        # Line breaks stay allowed (a plain list may be one item a line); every other character
+        # that could repaint or reorder a log line (DEL, C1, U+2028, bidi controls) is refused.
+        if not line_safe.is_safe(raw.replace("\n", "").replace("\r", "")):
             raise PipeError(f"{self.name} contains control characters; remove them from the value.")
 
     def _complaint(self, problem: str, raw: str) -> str:

@@ -31,8 +31,8 @@ def run(context: Context) -> str:
     emit(f"# IAM trust policy for {scope_description(token_claims)}")
     if account is None:
         emit(f"# Replace {ACCOUNT_PLACEHOLDER}, or set AWS_OIDC_ROLE_ARN to fill it in.")
-    emit(trust_policy_json(token_claims, account, partition))
-    emit("\n# CloudFormation template: the IAM OIDC provider (set CreateOIDCProvider=false if the account")
+    emit(*trust_policy_json(token_claims, account, partition).split("\n"))
+    emit("", "# CloudFormation template: the IAM OIDC provider (set CreateOIDCProvider=false if the account")
     emit("# already has one for this issuer) and a role with the trust policy above.")
-    emit(cloudformation_template(token_claims, role_name))
+    emit(*cloudformation_template(token_claims, role_name).split("\n"))
     return "Trust policy and CloudFormation template printed; no AWS call was made."

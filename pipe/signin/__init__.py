@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pipe.common import log
+from pipe.common import bounded_read, log
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, integer, matching
@@ -114,8 +114,9 @@ def _checked_token(raw: str, source: str) -> Token:
 
 def _token_file(path: str) -> Token:
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read()
+        raw = bounded_read.read_text(
+            path, bounded_read.TOKEN_FILE_BYTES, f"AWS_WEB_IDENTITY_TOKEN_FILE {path!r}"
+        )
     except OSError as error:
         raise PipeError(f"AWS_WEB_IDENTITY_TOKEN_FILE {path!r} cannot be read: {error.strerror}.") from None
     except UnicodeDecodeError:

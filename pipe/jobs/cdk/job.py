@@ -140,7 +140,7 @@ def _cli_environment(context: Context, added: dict[str, str]) -> dict[str, str]:
 
 def _deployed(context: Context, outputs_file: Path, environment: str, seconds: float) -> str:
     outputs = cdk_outputs.read(outputs_file)
-    emit("\n".join(cdk_outputs.lines(outputs)))
+    emit(*cdk_outputs.lines(outputs))
     shared = cdk_outputs.share(context.env, outputs)
     if shared is not None:
         logger.info("Stack outputs written to %s.", shared)
