@@ -7,6 +7,8 @@ nor the row's own secret value anywhere in the output. (No row holds NUL: an env
 A job joins by adding its base environment to JOB_ENVIRONMENTS and its rows to ROWS.
 """
 
+import base64
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +16,27 @@ from pathlib import Path
 import pytest
 
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.run import write_files
 from test.support.tokens import make_token
 
+# aliases nested ten deep, ten to a level, inside a `kind: List`: 10^10 values once expanded.
+_BILLION_LAUGHS = (
+    "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  data:\n"
+    + "".join(
+        f"    l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 10) if level else 'lol'}]\n"
+        for level in range(11)
+    )
+)
 HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
 
 
-def _whoami(env: dict, _clone: Path) -> dict:
+def _whoami(env: dict, clone: Path) -> dict:
+    # Token files no reader may wait on or read whole: a FIFO without a writer, and 2 MiB (sparse).
+    os.mkfifo(clone / "token.fifo")
+    with (clone / "token.huge").open("wb") as huge:
+        huge.truncate(2 * 1024 * 1024)
     return env | {"COMMAND": "whoami"}
 
 
@@ -32,6 +47,16 @@ def _trust_policy(env: dict, _clone: Path) -> dict:
 def _kubectl(env: dict, clone: Path) -> dict:
     (clone / "k8s").mkdir(exist_ok=True)
     (clone / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    write_files(
+        clone,
+        {
+            "bomb/laughs.yaml": _BILLION_LAUGHS,
+            "deep/deep.yaml": "kind: ConfigMap\napiVersion: v1\ndata: " + "[" * 5000 + "]" * 5000 + "\n",
+        },
+    )
+    (clone / "huge").mkdir()
+    with (clone / "huge" / "big.yaml").open("wb") as big:
+        big.truncate(9 * 1024 * 1024)  # over MANIFEST_FILE_BYTES, sparse: cheap to make
     return env | {
         "COMMAND": "kubectl",
         "CLUSTER_NAME": "prod",
@@ -78,6 +103,7 @@ def _cdk(env: dict, clone: Path) -> dict:
     (clone / "infra").mkdir(exist_ok=True)
     (clone / "infra" / "cdk.json").write_text('{"app": "node bin/app.js"}')
     (clone / "not-an-app").mkdir(exist_ok=True)
+    write_files(clone, {"deep-app/cdk.json": '{"app": ' + "[" * 5000 + "]" * 5000 + "}"})
     outside = clone.parent / "outside-app"
     outside.mkdir(exist_ok=True)
     (outside / "cdk.json").write_text('{"app": "node bin/app.js"}')
@@ -108,6 +134,12 @@ class Bad:
     changes: dict
     expected: str  # in the one ✖ line
     secrets: tuple[str, ...] = field(default=())  # values that must not appear in the output
+
+
+def _token_with_claims(payload: str) -> str:
+    """A JWT-shaped token whose claims are `payload` (JSON text)."""
+    encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJSUzI1NiJ9.{encoded}.c2lnbmF0dXJl"
 
 
 def _list(name: str, *items: str) -> dict:
@@ -238,10 +270,47 @@ ROWS = [
         },
         "AWS_WEB_IDENTITY_TOKEN_FILE '/nonexistent/token' cannot be read",
     ),
+    *(
+        Bad(
+            "whoami",
+            {
+                "AWS_OIDC_ROLE_ARN": "",
+                "BITBUCKET_STEP_OIDC_TOKEN": "",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": path,
+                "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
+            },
+            expected,
+        )
+        for path, expected in (
+            ("token.fifo", "AWS_WEB_IDENTITY_TOKEN_FILE 'token.fifo' is not a regular file"),
+            ("/dev/zero", "AWS_WEB_IDENTITY_TOKEN_FILE '/dev/zero' is not a regular file"),
+            (
+                "token.huge",
+                "AWS_WEB_IDENTITY_TOKEN_FILE 'token.huge' is 2097152 bytes; the limit for this file is 65536",
+            ),
+        )
+    ),
+    Bad(
+        "whoami",
+        {"BITBUCKET_STEP_OIDC_TOKEN": _token_with_claims("[" * 5000 + "]" * 5000)},
+        "BITBUCKET_STEP_OIDC_TOKEN's claims nests deeper than 64 levels",
+    ),
+    Bad(
+        "trust-policy",
+        {"BITBUCKET_STEP_OIDC_TOKEN": _token_with_claims('{"sub": ' + "[" * 5000 + "]" * 5000 + "}")},
+        "claims nests deeper than 64 levels",
+    ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set"),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
     # --- kubectl --------------------------------------------------------------------------------------
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
+    Bad("kubectl", {"RESOURCE_PATH": "bomb"}, "laughs.yaml expands to more than 2000000 values"),
+    Bad("kubectl", {"RESOURCE_PATH": "deep"}, "deep/deep.yaml nests deeper than 64 levels"),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "huge"},
+        "huge/big.yaml is 9437184 bytes; the limit for this file is 8388608",
+    ),
     Bad("kubectl", {"CLUSTER_NAME": "../prod"}, "CLUSTER_NAME must be an EKS cluster name"),
     Bad("kubectl", {"CLUSTER_NAME": "[x"}, "CLUSTER_NAME must be an EKS cluster name"),
     Bad("kubectl", {"KUBECTL_COMMAND": ""}, "KUBECTL_COMMAND is required"),
@@ -314,8 +383,24 @@ ROWS = [
     Bad(
         "s3-sync",
         _list("CACHE_CONTROL", "max-age=60\x7f"),
+        # DEL is refused for every variable since 0.7 (pipe.common.line_safe), before the header check.
+        "CACHE_CONTROL contains control characters",
+    ),
+    Bad(
+        "s3-sync",
+        _list("CACHE_CONTROL", "max-age=60é"),
         "CACHE_CONTROL must be printable ASCII header values",
     ),
+    # Characters that end or repaint a log line though they are not below 32: NEL, C1 CSI, U+2028/9, bidi.
+    Bad("s3-sync", {"S3_BUCKET": "my-site\x85✔ Deployed"}, "S3_BUCKET contains control characters"),
+    Bad("s3-sync", {"LOCAL_PATH": "build\x9b2K"}, "LOCAL_PATH contains control characters"),
+    Bad(
+        "beanstalk",
+        {"APPLICATION_NAME": "shop\u2028✔ Deployed"},
+        "APPLICATION_NAME contains control characters",
+    ),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods\u2029"}, "KUBECTL_COMMAND contains control characters"),
+    Bad("cdk", {"CDK_STACKS": "Web\u202eboP"}, "CDK_STACKS contains control characters"),
     Bad("s3-sync", _list("CONTENT_TYPE", "*.txt=plain"), "CONTENT_TYPE must be glob=type/subtype rules"),
     Bad(
         "s3-sync",
@@ -411,6 +496,7 @@ ROWS = [
     Bad("cdk", {"CDK_APP_PATH": "app-link"}, "CDK_APP_PATH 'app-link' leads outside the clone"),
     Bad("cdk", {"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory"),
     Bad("cdk", {"CDK_APP_PATH": "not-an-app"}, "No cdk.json in"),
+    Bad("cdk", {"CDK_APP_PATH": "deep-app"}, "cdk.json in the CDK app nests deeper than 64 levels"),
     Bad("cdk", {"CDK_APP_PATH": "infra\x07"}, "CDK_APP_PATH contains control characters"),
     Bad("cdk", {"CDK_APP_PATH": HUGE}, "CDK_APP_PATH is 70000 characters long"),
     Bad("cdk", {"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns"),

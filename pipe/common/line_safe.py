@@ -38,8 +38,8 @@ def is_safe(text: str) -> bool:
 
 
 def _safe_argument(value: object) -> object:
-    # Numbers stay numbers so that %d and %.2f still format them.
-    if isinstance(value, (int, float)) or value is None:
+    # Numbers stay numbers so that %d and %.2f still format them; bytes print as their repr, escaped.
+    if isinstance(value, (int, float, bytes)) or value is None:
         return value
     return escape(value)
 

@@ -221,6 +221,9 @@ def run(context: Context) -> str:
     is_apply = needs_path and command[0] == "apply"
     path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
     kubectl = _kubectl()
+    # Manifest files are read and checked before any AWS call (kustomize output only after).
+    from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
+    objects: list[dict] = _prepared_objects(values, env, path, clone, kubectl, env) if from_files else []
 
     cluster = eks.describe(identity, values["CLUSTER_NAME"])
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
@@ -230,10 +233,10 @@ def run(context: Context) -> str:
     )
     kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
 
-    objects: list[dict] = []
     if is_apply:
         assert path is not None
-        objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
+        if not from_files:
+            objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
         path = manifests.write(objects, workdir / "manifests.yaml")
     args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(values, path)]
 
