@@ -54,6 +54,12 @@ def _kubectl(env: dict, clone: Path) -> dict:
             "deep/deep.yaml": "kind: ConfigMap\napiVersion: v1\ndata: " + "[" * 5000 + "]" * 5000 + "\n",
         },
     )
+    outside = clone.parent / "outside-manifests"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n")
+    (clone / "linked").mkdir()
+    (clone / "linked" / "cm.yaml").symlink_to(outside / "secret.yaml")
+    (clone / "loop").symlink_to(clone / "loop")
     (clone / "huge").mkdir()
     with (clone / "huge" / "big.yaml").open("wb") as big:
         big.truncate(9 * 1024 * 1024)  # over MANIFEST_FILE_BYTES, sparse: cheap to make
@@ -103,7 +109,16 @@ def _cdk(env: dict, clone: Path) -> dict:
     (clone / "infra").mkdir(exist_ok=True)
     (clone / "infra" / "cdk.json").write_text('{"app": "node bin/app.js"}')
     (clone / "not-an-app").mkdir(exist_ok=True)
-    write_files(clone, {"deep-app/cdk.json": '{"app": ' + "[" * 5000 + "]" * 5000 + "}"})
+    write_files(
+        clone,
+        {
+            "deep-app/cdk.json": '{"app": ' + "[" * 5000 + "]" * 5000 + "}",
+            "linked-cli/cdk.json": '{"app": "node bin/app.js"}',
+        },
+    )
+    # The app's own CLI, a link to a program outside the clone.
+    (clone / "linked-cli" / "node_modules" / ".bin").mkdir(parents=True)
+    (clone / "linked-cli" / "node_modules" / ".bin" / "cdk").symlink_to("/bin/true")
     outside = clone.parent / "outside-app"
     outside.mkdir(exist_ok=True)
     (outside / "cdk.json").write_text('{"app": "node bin/app.js"}')
@@ -304,6 +319,68 @@ ROWS = [
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
     # --- kubectl --------------------------------------------------------------------------------------
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
+    # Files and links out of the clone, and loops (issue 13, class 3).
+    Bad("kubectl", {"RESOURCE_PATH": "linked"}, "RESOURCE_PATH names 'linked/cm.yaml', which leads outside"),
+    Bad("kubectl", {"RESOURCE_PATH": "loop"}, "RESOURCE_PATH is a loop of symbolic links"),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "apply -f /etc/hosts"},
+        "KUBECTL_COMMAND names '/etc/hosts', which leads",
+    ),
+    Bad("kubectl", {"KUBECTL_COMMAND": "diff --filename=../x"}, "KUBECTL_COMMAND names '../x', which leads"),
+    Bad(
+        "kubectl", {"KUBECTL_COMMAND": "apply -k linked/../.."}, "KUBECTL_COMMAND names 'linked/../..', which"
+    ),
+    Bad("kubectl", _list("KUBECTL_ARGS", "-f", "/etc/hosts"), "KUBECTL_ARGS names '/etc/hosts', which leads"),
+    # Options that move the token or the target, in every spelling, and commands that never end (class 4).
+    *(
+        Bad("kubectl", {"KUBECTL_COMMAND": f"get pods {option}"}, f"KUBECTL_COMMAND must not hold {name}")
+        for option, name in (
+            ("--server=http://127.0.0.1:9", "--server"),
+            ("-s http://127.0.0.1:9", "-s"),
+            ("-shttp://127.0.0.1:9", "-s"),
+            ("--kubeconfig /tmp/k", "--kubeconfig"),
+            ("--context=other", "--context"),
+            ("--cluster other", "--cluster"),
+            ("--user=admin", "--user"),
+            ("--insecure-skip-tls-verify", "--insecure-skip-tls-verify"),
+            ("--certificate-authority=/tmp/ca", "--certificate-authority"),
+        )
+    ),
+    Bad(
+        "kubectl",
+        _list("KUBECTL_ARGS", f"--token={PLANTED}"),
+        "KUBECTL_ARGS must not hold --token",
+        (PLANTED,),
+    ),
+    Bad(
+        "kubectl", _list("KUBECTL_ARGS", "--token", PLANTED), "KUBECTL_ARGS must not hold --token", (PLANTED,)
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_ARGS": "--insecure-skip-tls-verify=true"},
+        "KUBECTL_ARGS must not hold --insecure",
+    ),
+    *(
+        Bad("kubectl", {"KUBECTL_COMMAND": command}, expected)
+        for command, expected in (
+            ("proxy", "KUBECTL_COMMAND must not be kubectl proxy: it serves until stopped"),
+            ("port-forward svc/web 8080:80", "KUBECTL_COMMAND must not be kubectl port-forward"),
+            ("attach web-0", "KUBECTL_COMMAND must not be kubectl attach"),
+            ("edit deployment/web", "KUBECTL_COMMAND must not be kubectl edit"),
+            ("logs -f deployment/web", "KUBECTL_COMMAND must not hold -f for kubectl logs"),
+            ("logs --follow=true deployment/web", "KUBECTL_COMMAND must not hold --follow for kubectl logs"),
+            ("get pods -w", "KUBECTL_COMMAND must not hold -w for kubectl get"),
+            ("get pods --watch-only", "KUBECTL_COMMAND must not hold --watch-only"),
+            ("exec -it web-0 -- sh", "KUBECTL_COMMAND must not hold -i for kubectl exec"),
+            ("run debug --image=busybox --stdin", "KUBECTL_COMMAND must not hold --stdin for kubectl run"),
+        )
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "get pods", "KUBECTL_ARGS": "--watch"},
+        "KUBECTL_ARGS must not hold --watch",
+    ),
     Bad("kubectl", {"RESOURCE_PATH": "bomb"}, "laughs.yaml expands to more than 2000000 values"),
     Bad("kubectl", {"RESOURCE_PATH": "deep"}, "deep/deep.yaml nests deeper than 64 levels"),
     Bad(
@@ -509,6 +586,12 @@ ROWS = [
     Bad("cdk", {"CDK_ARGS": "--profile=prod"}, "CDK_ARGS must not hold --profile"),
     Bad("cdk", _list("CDK_ARGS", "--profile", "prod"), "CDK_ARGS must not hold --profile"),
     Bad("cdk", {"CDK_ARGS": "--ec2creds"}, "CDK_ARGS must not hold --ec2creds"),
+    Bad("cdk", {"CDK_ARGS": "-i"}, "CDK_ARGS must not hold -i"),
+    Bad(
+        "cdk",
+        {"CDK_APP_PATH": "linked-cli"},
+        "The CDK app's node_modules/.bin/cdk names 'linked-cli/node_modules/.bin/cdk', which leads outside",
+    ),
     Bad("cdk", {"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "=prod"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "[x"}, "CDK_CONTEXT must be a list of key=value items"),

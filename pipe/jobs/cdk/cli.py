@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipe.common import bounded_read
+from pipe.common import bounded_read, private_dir
 from pipe.common.errors import PipeError
 
 # Where npm links a dependency's executable; `cdk init` puts aws-cdk in devDependencies.
@@ -26,9 +26,11 @@ class Cli:
         return f"aws-cdk {self.version} ({whose}, {self.path})"
 
 
-def find(app_dir: Path, search_path: str) -> Cli:
+def find(app_dir: Path, search_path: str, clone: Path | None = None) -> Cli:
     own = app_dir / OWN_CLI
     if own.is_file() and os.access(own, os.X_OK):
+        # The app's own CLI is run only from inside the clone: a link out of it could run anything.
+        private_dir.inside_clone(own, clone or app_dir, "The CDK app's node_modules/.bin/cdk")
         return Cli(own, version_of(own), own=True)
     found = shutil.which("cdk", path=search_path)
     if found is None:

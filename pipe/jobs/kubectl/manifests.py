@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from pipe.common import bounded_read
+from pipe.common import bounded_read, private_dir
 from pipe.common.errors import PipeError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -58,7 +58,8 @@ def load(files: list[Path], root: Path) -> list[dict]:
     objects = []
     for file in files:
         try:
-            text = bounded_read.read_text(file, bounded_read.MANIFEST_FILE_BYTES, str(file.relative_to(root)))
+            real = private_dir.inside_clone(file, root, "RESOURCE_PATH")
+            text = bounded_read.read_text(real, bounded_read.MANIFEST_FILE_BYTES, str(file.relative_to(root)))
         except (OSError, UnicodeDecodeError) as error:
             raise PipeError(f"{file.relative_to(root)} cannot be read: {error}.") from None
         objects += parse(text, str(file.relative_to(root)))
