@@ -259,6 +259,19 @@ ROWS = [
         "AWS_ALLOWED_ACCOUNT_IDS_1 is missing",
     ),
     Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"}, "not in AWS_ALLOWED_ACCOUNT_IDS"),
+    # A guard rail that is set never means "no guard" (issue 13, class 5): each of these signed in before.
+    Bad("whoami", _list("AWS_ALLOWED_ACCOUNT_IDS", ""), "AWS_ALLOWED_ACCOUNT_IDS_0 is empty"),
+    Bad(
+        "whoami", _list("AWS_ALLOWED_ACCOUNT_IDS", "210987654321", " "), "AWS_ALLOWED_ACCOUNT_IDS_1 is empty"
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321", "AWS_ALLOWED_ACCOUNT_IDS_COUNT": "0"},
+        "AWS_ALLOWED_ACCOUNT_IDS is set both as a list (AWS_ALLOWED_ACCOUNT_IDS_COUNT=0)",
+    ),
+    Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": " , ,"}, "AWS_ALLOWED_ACCOUNT_IDS is set but holds no items"),
+    Bad("kubectl", _list("LABELS", "team=web", ""), "LABELS_1 is empty"),
+    Bad("cdk", {"CDK_STACKS": ",", "CDK_STACKS_COUNT": "1", "CDK_STACKS_0": "Web"}, "CDK_STACKS is set"),
     Bad(
         "whoami",
         {"AWS_OIDC_ROLE_ARN": "", "BITBUCKET_STEP_OIDC_TOKEN": "", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"},
