@@ -259,6 +259,30 @@ ROWS = [
         "AWS_ALLOWED_ACCOUNT_IDS_1 is missing",
     ),
     Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"}, "not in AWS_ALLOWED_ACCOUNT_IDS"),
+    # Standard SDK variables, checked up front like the pipe's own (issue 13, class 6).
+    Bad("whoami", {"AWS_ENDPOINT_URL": "not a url"}, "AWS_ENDPOINT_URL must be an http:// or https:// URL"),
+    Bad(
+        "whoami",
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:port"},
+        "AWS_ENDPOINT_URL must be an http:// or https://",
+    ),
+    Bad(
+        "s3-sync",
+        {"AWS_ENDPOINT_URL_S3": "ftp://example.com"},
+        "AWS_ENDPOINT_URL_S3 must be an http:// or https://",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ENDPOINT_URL": f"http://deploy:{PLANTED}@127.0.0.1:9"},
+        "AWS_ENDPOINT_URL must not hold a user name or password",
+        (PLANTED,),
+    ),
+    Bad("whoami", {"AWS_RETRY_MODE": "bogus"}, "AWS_RETRY_MODE must be one of standard, adaptive, legacy"),
+    Bad(
+        "whoami",
+        {"AWS_MAX_ATTEMPTS": "1000"},
+        "AWS_MAX_ATTEMPTS must be a whole number of attempts from 1 to 10",
+    ),
     # A guard rail that is set never means "no guard" (issue 13, class 5): each of these signed in before.
     Bad("whoami", _list("AWS_ALLOWED_ACCOUNT_IDS", ""), "AWS_ALLOWED_ACCOUNT_IDS_0 is empty"),
     Bad(

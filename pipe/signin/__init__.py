@@ -16,7 +16,7 @@ from pipe.common import bounded_read, log
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, integer, matching
-from pipe.signin import claims, retry, session_name, sts_errors
+from pipe.signin import claims, retry, sdk_settings, session_name, sts_errors
 from pipe.signin.arns import RoleArn, parse_role_arn, partition_of_region
 from pipe.signin.identity import (
     SECRET_ENVIRONMENT,
@@ -80,6 +80,7 @@ VARIABLES = (
     Variable("AWS_ACCESS_KEY_ID", secret=True),
     Variable("AWS_SECRET_ACCESS_KEY", secret=True),
     Variable("AWS_SESSION_TOKEN", secret=True),
+    *sdk_settings.VARIABLES,
 )
 
 
