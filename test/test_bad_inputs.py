@@ -353,6 +353,19 @@ ROWS = [
         "claims nests deeper than 64 levels",
     ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set"),
+    # A trust policy needs a real issuer, audience and subject (issue 13, "also").
+    *(
+        Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": make_token(**{claim: value})}, expected)
+        for claim, value, expected in (
+            ("iss", None, "The OIDC token has no usable iss claim"),
+            ("iss", 42, "The OIDC token has no usable iss claim"),
+            ("iss", "", "The OIDC token has no usable iss claim"),
+            ("iss", "http://idp.example.com", "The OIDC token's iss claim is not an https:// URL"),
+            ("aud", {"a": 1}, "The OIDC token has no usable aud claim"),
+            ("aud", [], "The OIDC token has no usable aud claim"),
+            ("sub", ["x"], "The OIDC token has no usable sub claim"),
+        )
+    ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
     # --- kubectl --------------------------------------------------------------------------------------
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
