@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import FaultProxy
 from test.support.run import write_files
 from test.support.tokens import make_token
 
@@ -27,6 +28,8 @@ _BILLION_LAUGHS = (
         for level in range(11)
     )
 )
+# The sign-in's first line, logged before its first call to STS.
+SIGN_IN_STARTS = "Credential source:"
 HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
@@ -660,9 +663,18 @@ def _row_id(row: Bad) -> str:
 @pytest.mark.parametrize("row", ROWS, ids=[_row_id(row) for row in ROWS])
 def test_a_bad_input_is_one_clear_line(row, run, pipe_env, clone_dir):
     env = JOB_ENVIRONMENTS[row.job](pipe_env, clone_dir) | row.changes
-    result = run(env)
+    # Every AWS call goes through a counting proxy (no faults): input refused before the sign-in
+    # starts must not have reached AWS at all.
+    with FaultProxy(pipe_env["AWS_ENDPOINT_URL"]) as aws_calls:
+        if "AWS_ENDPOINT_URL" not in row.changes:
+            env["AWS_ENDPOINT_URL"] = aws_calls.url
+        result = run(env)
     assert_one_clear_failure(result, row.expected)
     assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *row.secrets)
+    if SIGN_IN_STARTS not in result.output:
+        assert aws_calls.requests == 0, (
+            f"refused before sign-in, yet {aws_calls.requests} AWS call(s) were made"
+        )
 
 
 def test_the_catalogue_covers_every_job_with_at_least_fifty_rows():
