@@ -1,3 +1,3 @@
-from pipe.main import main
+from pipe.common.signals import entry
 
-main()
+entry()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from bitbucket_pipes_toolkit import fail, success
 
 from pipe import __version__, jobs, signin
-from pipe.common import crt, log
+from pipe.common import crt, log, signals
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, read_all
@@ -27,19 +27,6 @@ COMMON_VARIABLES = (
     ),
     Variable("DEBUG", parse=boolean, default=False),
 )
-EXIT_INTERRUPTED = 130
-
-
-class Stopped(BaseException):
-    """SIGTERM (a step timeout, `docker stop`): unwind so that atexit clean-up still runs."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum: int, _frame) -> None:
-    raise Stopped(signum)
 
 
 def _unique(variables: tuple[Variable, ...]) -> tuple[Variable, ...]:
@@ -73,33 +60,33 @@ def main() -> None:
         log.register_secret(env.get(name))
     log.setup(debug=False)
     sys.excepthook = _last_resort
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, signals.stop)
     try:
         message = run(env)
     except PipeError as error:
         if error.details:
-            log.emit(error.details)
-        fail(log.redact(error.message), do_exit=False)
+            log.emit(*error.details.split("\n"))
+        fail(log.final_line(error.message), do_exit=False)
         sys.exit(error.exit_status)
     except KeyboardInterrupt:
         fail("Interrupted.", do_exit=False)
-        sys.exit(EXIT_INTERRUPTED)
-    except Stopped as stop:
-        fail(f"Stopped by {signal.Signals(stop.signum).name}.", do_exit=False)
+        sys.exit(signals.EXIT_INTERRUPTED)
+    except signals.Stopped as stop:
+        fail(signals.stopped_line(stop), do_exit=False)
         sys.exit(128 + stop.signum)
     except Exception as error:  # the last line of defence: a bug must not become a traceback with secrets
         logger.debug("Unexpected error", exc_info=True)
         fail(
-            log.redact(
+            log.final_line(
                 f"Unexpected error ({type(error).__name__}: {error}). This is a bug in aws-oidc-deploy "
                 f"{__version__}: re-run with DEBUG: 'true' and report the (redacted) output."
             )
         )
-    success(log.redact(message))
+    success(log.final_line(message))
 
 
 def _last_resort(kind, value, _traceback) -> None:
-    print(log.redact(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
+    print(log.final_line(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
 
 
 if __name__ == "__main__":

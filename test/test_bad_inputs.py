@@ -7,6 +7,8 @@ nor the row's own secret value anywhere in the output. (No row holds NUL: an env
 A job joins by adding its base environment to JOB_ENVIRONMENTS and its rows to ROWS.
 """
 
+import base64
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +16,30 @@ from pathlib import Path
 import pytest
 
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.faults import FaultProxy
+from test.support.run import write_files
 from test.support.tokens import make_token
 
+# aliases nested ten deep, ten to a level, inside a `kind: List`: 10^10 values once expanded.
+_BILLION_LAUGHS = (
+    "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  data:\n"
+    + "".join(
+        f"    l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 10) if level else 'lol'}]\n"
+        for level in range(11)
+    )
+)
+# The sign-in's first line, logged before its first call to STS.
+SIGN_IN_STARTS = "Credential source:"
 HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
 
 
-def _whoami(env: dict, _clone: Path) -> dict:
+def _whoami(env: dict, clone: Path) -> dict:
+    # Token files no reader may wait on or read whole: a FIFO without a writer, and 2 MiB (sparse).
+    os.mkfifo(clone / "token.fifo")
+    with (clone / "token.huge").open("wb") as huge:
+        huge.truncate(2 * 1024 * 1024)
     return env | {"COMMAND": "whoami"}
 
 
@@ -32,6 +50,22 @@ def _trust_policy(env: dict, _clone: Path) -> dict:
 def _kubectl(env: dict, clone: Path) -> dict:
     (clone / "k8s").mkdir(exist_ok=True)
     (clone / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    write_files(
+        clone,
+        {
+            "bomb/laughs.yaml": _BILLION_LAUGHS,
+            "deep/deep.yaml": "kind: ConfigMap\napiVersion: v1\ndata: " + "[" * 5000 + "]" * 5000 + "\n",
+        },
+    )
+    outside = clone.parent / "outside-manifests"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n")
+    (clone / "linked").mkdir()
+    (clone / "linked" / "cm.yaml").symlink_to(outside / "secret.yaml")
+    (clone / "loop").symlink_to(clone / "loop")
+    (clone / "huge").mkdir()
+    with (clone / "huge" / "big.yaml").open("wb") as big:
+        big.truncate(9 * 1024 * 1024)  # over MANIFEST_FILE_BYTES, sparse: cheap to make
     return env | {
         "COMMAND": "kubectl",
         "CLUSTER_NAME": "prod",
@@ -78,6 +112,16 @@ def _cdk(env: dict, clone: Path) -> dict:
     (clone / "infra").mkdir(exist_ok=True)
     (clone / "infra" / "cdk.json").write_text('{"app": "node bin/app.js"}')
     (clone / "not-an-app").mkdir(exist_ok=True)
+    write_files(
+        clone,
+        {
+            "deep-app/cdk.json": '{"app": ' + "[" * 5000 + "]" * 5000 + "}",
+            "linked-cli/cdk.json": '{"app": "node bin/app.js"}',
+        },
+    )
+    # The app's own CLI, a link to a program outside the clone.
+    (clone / "linked-cli" / "node_modules" / ".bin").mkdir(parents=True)
+    (clone / "linked-cli" / "node_modules" / ".bin" / "cdk").symlink_to("/bin/true")
     outside = clone.parent / "outside-app"
     outside.mkdir(exist_ok=True)
     (outside / "cdk.json").write_text('{"app": "node bin/app.js"}')
@@ -113,6 +157,12 @@ class Bad:
     changes: dict
     expected: str  # in the one ✖ line
     secrets: tuple[str, ...] = field(default=())  # values that must not appear in the output
+
+
+def _token_with_claims(payload: str) -> str:
+    """A JWT-shaped token whose claims are `payload` (JSON text)."""
+    encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJSUzI1NiJ9.{encoded}.c2lnbmF0dXJl"
 
 
 def _list(name: str, *items: str) -> dict:
@@ -217,6 +267,43 @@ ROWS = [
         "AWS_ALLOWED_ACCOUNT_IDS_1 is missing",
     ),
     Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"}, "not in AWS_ALLOWED_ACCOUNT_IDS"),
+    # Standard SDK variables, checked up front like the pipe's own (issue 13, class 6).
+    Bad("whoami", {"AWS_ENDPOINT_URL": "not a url"}, "AWS_ENDPOINT_URL must be an http:// or https:// URL"),
+    Bad(
+        "whoami",
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:port"},
+        "AWS_ENDPOINT_URL must be an http:// or https://",
+    ),
+    Bad(
+        "s3-sync",
+        {"AWS_ENDPOINT_URL_S3": "ftp://example.com"},
+        "AWS_ENDPOINT_URL_S3 must be an http:// or https://",
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ENDPOINT_URL": f"http://deploy:{PLANTED}@127.0.0.1:9"},
+        "AWS_ENDPOINT_URL must not hold a user name or password",
+        (PLANTED,),
+    ),
+    Bad("whoami", {"AWS_RETRY_MODE": "bogus"}, "AWS_RETRY_MODE must be one of standard, adaptive, legacy"),
+    Bad(
+        "whoami",
+        {"AWS_MAX_ATTEMPTS": "1000"},
+        "AWS_MAX_ATTEMPTS must be a whole number of attempts from 1 to 10",
+    ),
+    # A guard rail that is set never means "no guard" (issue 13, class 5): each of these signed in before.
+    Bad("whoami", _list("AWS_ALLOWED_ACCOUNT_IDS", ""), "AWS_ALLOWED_ACCOUNT_IDS_0 is empty"),
+    Bad(
+        "whoami", _list("AWS_ALLOWED_ACCOUNT_IDS", "210987654321", " "), "AWS_ALLOWED_ACCOUNT_IDS_1 is empty"
+    ),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321", "AWS_ALLOWED_ACCOUNT_IDS_COUNT": "0"},
+        "AWS_ALLOWED_ACCOUNT_IDS is set both as a list (AWS_ALLOWED_ACCOUNT_IDS_COUNT=0)",
+    ),
+    Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": " , ,"}, "AWS_ALLOWED_ACCOUNT_IDS is set but holds no items"),
+    Bad("kubectl", _list("LABELS", "team=web", ""), "LABELS_1 is empty"),
+    Bad("cdk", {"CDK_STACKS": ",", "CDK_STACKS_COUNT": "1", "CDK_STACKS_0": "Web"}, "CDK_STACKS is set"),
     Bad(
         "whoami",
         {"AWS_OIDC_ROLE_ARN": "", "BITBUCKET_STEP_OIDC_TOKEN": "", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"},
@@ -243,10 +330,122 @@ ROWS = [
         },
         "AWS_WEB_IDENTITY_TOKEN_FILE '/nonexistent/token' cannot be read",
     ),
+    *(
+        Bad(
+            "whoami",
+            {
+                "AWS_OIDC_ROLE_ARN": "",
+                "BITBUCKET_STEP_OIDC_TOKEN": "",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": path,
+                "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
+            },
+            expected,
+        )
+        for path, expected in (
+            ("token.fifo", "AWS_WEB_IDENTITY_TOKEN_FILE 'token.fifo' is not a regular file"),
+            ("/dev/zero", "AWS_WEB_IDENTITY_TOKEN_FILE '/dev/zero' is not a regular file"),
+            (
+                "token.huge",
+                "AWS_WEB_IDENTITY_TOKEN_FILE 'token.huge' is 2097152 bytes; the limit for this file is 65536",
+            ),
+        )
+    ),
+    Bad(
+        "whoami",
+        {"BITBUCKET_STEP_OIDC_TOKEN": _token_with_claims("[" * 5000 + "]" * 5000)},
+        "BITBUCKET_STEP_OIDC_TOKEN's claims nests deeper than 64 levels",
+    ),
+    Bad(
+        "trust-policy",
+        {"BITBUCKET_STEP_OIDC_TOKEN": _token_with_claims('{"sub": ' + "[" * 5000 + "]" * 5000 + "}")},
+        "claims nests deeper than 64 levels",
+    ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set"),
+    # A trust policy needs a real issuer, audience and subject (issue 13, "also").
+    *(
+        Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": make_token(**{claim: value})}, expected)
+        for claim, value, expected in (
+            ("iss", None, "The OIDC token has no usable iss claim"),
+            ("iss", 42, "The OIDC token has no usable iss claim"),
+            ("iss", "", "The OIDC token has no usable iss claim"),
+            ("iss", "http://idp.example.com", "The OIDC token's iss claim is not an https:// URL"),
+            ("aud", {"a": 1}, "The OIDC token has no usable aud claim"),
+            ("aud", [], "The OIDC token has no usable aud claim"),
+            ("sub", ["x"], "The OIDC token has no usable sub claim"),
+        )
+    ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
     # --- kubectl --------------------------------------------------------------------------------------
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
+    # Files and links out of the clone, and loops (issue 13, class 3).
+    Bad("kubectl", {"RESOURCE_PATH": "linked"}, "RESOURCE_PATH names 'linked/cm.yaml', which leads outside"),
+    Bad("kubectl", {"RESOURCE_PATH": "loop"}, "RESOURCE_PATH is a loop of symbolic links"),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "apply -f /etc/hosts"},
+        "KUBECTL_COMMAND names '/etc/hosts', which leads",
+    ),
+    Bad("kubectl", {"KUBECTL_COMMAND": "diff --filename=../x"}, "KUBECTL_COMMAND names '../x', which leads"),
+    Bad(
+        "kubectl", {"KUBECTL_COMMAND": "apply -k linked/../.."}, "KUBECTL_COMMAND names 'linked/../..', which"
+    ),
+    Bad("kubectl", _list("KUBECTL_ARGS", "-f", "/etc/hosts"), "KUBECTL_ARGS names '/etc/hosts', which leads"),
+    # Options that move the token or the target, in every spelling, and commands that never end (class 4).
+    *(
+        Bad("kubectl", {"KUBECTL_COMMAND": f"get pods {option}"}, f"KUBECTL_COMMAND must not hold {name}")
+        for option, name in (
+            ("--server=http://127.0.0.1:9", "--server"),
+            ("-s http://127.0.0.1:9", "-s"),
+            ("-shttp://127.0.0.1:9", "-s"),
+            ("--kubeconfig /tmp/k", "--kubeconfig"),
+            ("--context=other", "--context"),
+            ("--cluster other", "--cluster"),
+            ("--user=admin", "--user"),
+            ("--insecure-skip-tls-verify", "--insecure-skip-tls-verify"),
+            ("--certificate-authority=/tmp/ca", "--certificate-authority"),
+        )
+    ),
+    Bad(
+        "kubectl",
+        _list("KUBECTL_ARGS", f"--token={PLANTED}"),
+        "KUBECTL_ARGS must not hold --token",
+        (PLANTED,),
+    ),
+    Bad(
+        "kubectl", _list("KUBECTL_ARGS", "--token", PLANTED), "KUBECTL_ARGS must not hold --token", (PLANTED,)
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_ARGS": "--insecure-skip-tls-verify=true"},
+        "KUBECTL_ARGS must not hold --insecure",
+    ),
+    *(
+        Bad("kubectl", {"KUBECTL_COMMAND": command}, expected)
+        for command, expected in (
+            ("proxy", "KUBECTL_COMMAND must not be kubectl proxy: it serves until stopped"),
+            ("port-forward svc/web 8080:80", "KUBECTL_COMMAND must not be kubectl port-forward"),
+            ("attach web-0", "KUBECTL_COMMAND must not be kubectl attach"),
+            ("edit deployment/web", "KUBECTL_COMMAND must not be kubectl edit"),
+            ("logs -f deployment/web", "KUBECTL_COMMAND must not hold -f for kubectl logs"),
+            ("logs --follow=true deployment/web", "KUBECTL_COMMAND must not hold --follow for kubectl logs"),
+            ("get pods -w", "KUBECTL_COMMAND must not hold -w for kubectl get"),
+            ("get pods --watch-only", "KUBECTL_COMMAND must not hold --watch-only"),
+            ("exec -it web-0 -- sh", "KUBECTL_COMMAND must not hold -i for kubectl exec"),
+            ("run debug --image=busybox --stdin", "KUBECTL_COMMAND must not hold --stdin for kubectl run"),
+        )
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "get pods", "KUBECTL_ARGS": "--watch"},
+        "KUBECTL_ARGS must not hold --watch",
+    ),
+    Bad("kubectl", {"RESOURCE_PATH": "bomb"}, "laughs.yaml expands to more than 2000000 values"),
+    Bad("kubectl", {"RESOURCE_PATH": "deep"}, "deep/deep.yaml nests deeper than 64 levels"),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "huge"},
+        "huge/big.yaml is 9437184 bytes; the limit for this file is 8388608",
+    ),
     Bad("kubectl", {"CLUSTER_NAME": "../prod"}, "CLUSTER_NAME must be an EKS cluster name"),
     Bad("kubectl", {"CLUSTER_NAME": "[x"}, "CLUSTER_NAME must be an EKS cluster name"),
     Bad("kubectl", {"KUBECTL_COMMAND": ""}, "KUBECTL_COMMAND is required"),
@@ -319,8 +518,24 @@ ROWS = [
     Bad(
         "s3-sync",
         _list("CACHE_CONTROL", "max-age=60\x7f"),
+        # DEL is refused for every variable since 0.7 (pipe.common.line_safe), before the header check.
+        "CACHE_CONTROL contains control characters",
+    ),
+    Bad(
+        "s3-sync",
+        _list("CACHE_CONTROL", "max-age=60é"),
         "CACHE_CONTROL must be printable ASCII header values",
     ),
+    # Characters that end or repaint a log line though they are not below 32: NEL, C1 CSI, U+2028/9, bidi.
+    Bad("s3-sync", {"S3_BUCKET": "my-site\x85✔ Deployed"}, "S3_BUCKET contains control characters"),
+    Bad("s3-sync", {"LOCAL_PATH": "build\x9b2K"}, "LOCAL_PATH contains control characters"),
+    Bad(
+        "beanstalk",
+        {"APPLICATION_NAME": "shop\u2028✔ Deployed"},
+        "APPLICATION_NAME contains control characters",
+    ),
+    Bad("kubectl", {"KUBECTL_COMMAND": "get pods\u2029"}, "KUBECTL_COMMAND contains control characters"),
+    Bad("cdk", {"CDK_STACKS": "Web\u202eboP"}, "CDK_STACKS contains control characters"),
     Bad("s3-sync", _list("CONTENT_TYPE", "*.txt=plain"), "CONTENT_TYPE must be glob=type/subtype rules"),
     Bad(
         "s3-sync",
@@ -416,6 +631,7 @@ ROWS = [
     Bad("cdk", {"CDK_APP_PATH": "app-link"}, "CDK_APP_PATH 'app-link' leads outside the clone"),
     Bad("cdk", {"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory"),
     Bad("cdk", {"CDK_APP_PATH": "not-an-app"}, "No cdk.json in"),
+    Bad("cdk", {"CDK_APP_PATH": "deep-app"}, "cdk.json in the CDK app nests deeper than 64 levels"),
     Bad("cdk", {"CDK_APP_PATH": "infra\x07"}, "CDK_APP_PATH contains control characters"),
     Bad("cdk", {"CDK_APP_PATH": HUGE}, "CDK_APP_PATH is 70000 characters long"),
     Bad("cdk", {"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns"),
@@ -428,6 +644,12 @@ ROWS = [
     Bad("cdk", {"CDK_ARGS": "--profile=prod"}, "CDK_ARGS must not hold --profile"),
     Bad("cdk", _list("CDK_ARGS", "--profile", "prod"), "CDK_ARGS must not hold --profile"),
     Bad("cdk", {"CDK_ARGS": "--ec2creds"}, "CDK_ARGS must not hold --ec2creds"),
+    Bad("cdk", {"CDK_ARGS": "-i"}, "CDK_ARGS must not hold -i"),
+    Bad(
+        "cdk",
+        {"CDK_APP_PATH": "linked-cli"},
+        "The CDK app's node_modules/.bin/cdk names 'linked-cli/node_modules/.bin/cdk', which leads outside",
+    ),
     Bad("cdk", {"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "=prod"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "[x"}, "CDK_CONTEXT must be a list of key=value items"),
@@ -496,9 +718,18 @@ def _row_id(row: Bad) -> str:
 @pytest.mark.parametrize("row", ROWS, ids=[_row_id(row) for row in ROWS])
 def test_a_bad_input_is_one_clear_line(row, run, pipe_env, clone_dir):
     env = JOB_ENVIRONMENTS[row.job](pipe_env, clone_dir) | row.changes
-    result = run(env)
+    # Every AWS call goes through a counting proxy (no faults): input refused before the sign-in
+    # starts must not have reached AWS at all.
+    with FaultProxy(pipe_env["AWS_ENDPOINT_URL"]) as aws_calls:
+        if "AWS_ENDPOINT_URL" not in row.changes:
+            env["AWS_ENDPOINT_URL"] = aws_calls.url
+        result = run(env)
     assert_one_clear_failure(result, row.expected)
     assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *row.secrets)
+    if SIGN_IN_STARTS not in result.output:
+        assert aws_calls.requests == 0, (
+            f"refused before sign-in, yet {aws_calls.requests} AWS call(s) were made"
+        )
 
 
 def test_the_catalogue_covers_every_job_with_at_least_fifty_rows():

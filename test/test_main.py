@@ -1,14 +1,17 @@
 """End to end: every bad input ends in one clear line, exit status 1, no traceback, no secret."""
 
-import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
+from test.support.run import Result
 from test.support.tokens import make_token
 
 BAD_INPUTS = [
@@ -162,32 +165,70 @@ def test_malformed_token_is_not_echoed(run, pipe_env):
     assert_no_secret(result.output, garbage, "bm90LWpzb24tc2VjcmV0LXZhbHVl")
 
 
-@pytest.mark.parametrize(
-    ("signum", "status", "said"),
-    [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Stopped by SIGTERM.")],
-)
+def _failure_lines(output: str) -> list[str]:
+    return [line for line in Result(0, output, "").output.splitlines() if line.startswith("✖")]
+
+
+SIGNALS = [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Stopped by SIGTERM.")]
+# Bounded waits for the pipe to reach a state; polled, never slept on.
+REACH_SECONDS = 60
+
+
+@pytest.mark.parametrize(("signum", "status", "said"), SIGNALS)
 def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said):
-    # A token file that is a FIFO holds the pipe in its read, so the signal lands mid-run.
-    fifo = tmp_path / "token"
-    os.mkfifo(fifo)
-    env = _apply(pipe_env, {"AWS_OIDC_ROLE_ARN": None, "BITBUCKET_STEP_OIDC_TOKEN": None}) | {
-        "AWS_ROLE_ARN": aws.ROLE_ARN,
-        "AWS_WEB_IDENTITY_TOKEN_FILE": str(fifo),
-    }
+    # An STS endpoint that accepts the connection and never answers holds the pipe mid-run; the
+    # signal is sent once the pipe has connected (the token file, a FIFO before 0.7, is refused now).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(REACH_SECONDS)
+        env = pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pipe"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        connection, _ = silent.accept()
+        with connection:
+            process.send_signal(signum)
+            output, _ = process.communicate(timeout=REACH_SECONDS)
+    assert process.returncode == status, output
+    assert said in output and "Traceback" not in output
+    assert _failure_lines(output) == [f"✖ {said}"], output
+
+
+def _loading_libraries(pid: int) -> bool:
+    """The process is loading the SDK: Python's ssl module (which botocore's imports pull in, half way
+    through them) is mapped into it. Polled from /proc, so the test needs no hook in the pipe."""
+    try:
+        return "/_ssl." in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return True  # it has ended already: let communicate() tell
+
+
+@pytest.mark.parametrize(("signum", "status", "said"), SIGNALS)
+def test_a_signal_while_the_pipe_loads_its_libraries_is_one_line(pipe_env, tmp_path, signum, status, said):
+    """A signal while the pipe imports boto3, the toolkit and the jobs ends the run with one line and
+    130 or 143 (before 0.7: a KeyboardInterrupt traceback, or killed by SIGTERM with no line)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pipe"],
-        env=env,
+        env=pipe_env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    with open(fifo, "w") as writer:  # returns once the pipe has opened the FIFO to read it
-        process.send_signal(signum)
-        writer.write("")
-    output, _ = process.communicate(timeout=60)
+    deadline = time.monotonic() + REACH_SECONDS
+    while not _loading_libraries(process.pid):
+        assert time.monotonic() < deadline, "the pipe never loaded the SDK"
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=REACH_SECONDS)
     assert process.returncode == status, output
-    assert said in output and "Traceback" not in output
+    assert "Traceback" not in output, output
+    assert _failure_lines(output) == [f"✖ {said}"], output
 
 
 @pytest.mark.parametrize("value", ["eu-west-١", "us-iso-east-1"])

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipe.common.errors import PipeError
 from pipe.common.log import logger
-from pipe.common.private_dir import inside
+from pipe.common.private_dir import inside, resolved
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,12 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
                     skipped.symlinks += 1
                     logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
                     continue
-                target = path.resolve()
+                try:
+                    target = resolved(path, relative)
+                except PipeError:
+                    skipped.symlinks += 1
+                    logger.warning("Skipped symbolic link %s: it is a loop of links.", relative)
+                    continue
                 if not inside(target, root):
                     skipped.outside += 1
                     logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)

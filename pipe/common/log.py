@@ -13,6 +13,8 @@ import threading
 
 import colorlog
 
+from pipe.common import line_safe
+
 LOGGER_NAME = "aws-oidc-deploy"
 MASK = "****"
 
@@ -161,6 +163,7 @@ def setup(debug: bool = False) -> logging.Logger:
     if _handler is None:
         stream = sys.stderr
         _handler = logging.StreamHandler(stream)
+        _handler.addFilter(line_safe.LineSafeFilter())  # first: it escapes the values redaction then sees
         _handler.addFilter(RedactingFilter())
         _handler.setFormatter(
             colorlog.ColoredFormatter(
@@ -189,7 +192,16 @@ def setup(debug: bool = False) -> logging.Logger:
     return logger
 
 
-def emit(text: str) -> None:
-    """Print a document for the user (a policy, a template) on stdout, redacted like the log."""
+def emit(*lines: str) -> None:
+    """Print a document for the user (a plan, a policy, a template) on stdout, redacted like the log.
+
+    Each argument is one line: whatever a value inside it holds is shown escaped, never as a line
+    of its own (pipe.common.line_safe). A document that is safe to split (JSON) is passed as
+    `*text.split("\\n")`."""
     sys.stderr.flush()
-    print(redact(text), flush=True)
+    print(redact("\n".join(line_safe.escape(line) for line in lines)), flush=True)
+
+
+def final_line(text: str) -> str:
+    """The pipe's last line (✔ or ✖): one line whatever the values in it hold, redacted."""
+    return redact(line_safe.escape(text))

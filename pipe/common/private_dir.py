@@ -5,6 +5,7 @@ even when TMPDIR points inside it.
 """
 
 import atexit
+import errno
 import os
 import shutil
 import tempfile
@@ -34,10 +35,38 @@ def in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
     text = raw.strip()
     if Path(text).is_absolute():
         raise PipeError(f"{name} must be relative to the clone directory, got {text!r}.")
-    path = (clone / text).resolve()
+    path = resolved(clone / text, f"{name} {text!r}")
     if not inside(path, clone):
         raise PipeError(f"{name} {text!r} leads outside the clone directory {clone}.")
     return path
+
+
+def resolved(path: Path, what: str) -> Path:
+    """`path` with every symbolic link resolved; a loop of links is one line, not a crash."""
+    loop = PipeError(f"{what} is a loop of symbolic links; break the loop.")
+    try:
+        real = path.resolve(strict=False)
+    except (RuntimeError, OSError):  # RuntimeError("Symlink loop") before Python 3.13
+        raise loop from None
+    try:
+        os.stat(real)
+    except OSError as error:  # Python 3.13 returns a loop unresolved; stat says ELOOP
+        if error.errno == errno.ELOOP:
+            raise loop from None
+    return real
+
+
+def inside_clone(path: Path, clone: Path, what: str) -> Path:
+    """The one rule for every path the pipe reads or runs from the user's tree (manifests, files
+    named in command lines, the app's CLI): inside the clone once every link is resolved."""
+    real = resolved(path, what)
+    if not inside(real, clone):
+        shown = path.relative_to(clone) if path.is_relative_to(clone) else path
+        raise PipeError(
+            f"{what} names {str(shown)!r}, which leads outside the clone directory {clone} "
+            "(an absolute path, `..` or a symbolic link); the pipe reads only files of the repository."
+        )
+    return real
 
 
 def create(env: Mapping[str, str]) -> Path:

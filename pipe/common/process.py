@@ -1,5 +1,6 @@
 """Running a program the pipe depends on: an argument list (never a shell), output streamed and redacted."""
 
+import io
 import shlex
 import subprocess
 from collections import deque
@@ -25,15 +26,14 @@ def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[s
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        text=True,
-        errors="replace",
-        bufsize=1,
     )
+    # Lines end at "\n" only: a carriage return or another separator inside a line is shown escaped
+    # (log.emit), not taken as a line of its own.
+    lines = io.TextIOWrapper(process.stdout, encoding="utf-8", errors="replace", newline="\n")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            text = line.rstrip("\n")
+        for line in lines:
+            text = line.rstrip("\r\n")
             log.emit(text)
             tail.append(text)
         return process.wait(), list(tail)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bitbucket_pipes_toolkit import ArrayVariable, Pipe
 
+from pipe.common import line_safe
 from pipe.common.errors import PipeError
 
 # Enough of a value to recognise it in an error line, short enough to keep the line one line.
@@ -80,7 +81,9 @@ class Variable:
     def _check_text(self, raw: str) -> None:
         if len(raw) > MAX_VALUE_LENGTH:
             raise PipeError(f"{self.name} is {len(raw)} characters long; the limit is {MAX_VALUE_LENGTH}.")
-        if "\x00" in raw or any(ord(c) < 32 and c not in "\t\n\r" for c in raw):
+        # Line breaks stay allowed (a plain list may be one item a line); every other character
+        # that could repaint or reorder a log line (DEL, C1, U+2028, bidi controls) is refused.
+        if not line_safe.is_safe(raw.replace("\n", "").replace("\r", "")):
             raise PipeError(f"{self.name} contains control characters; remove them from the value.")
 
     def _complaint(self, problem: str, raw: str) -> str:
@@ -143,17 +146,36 @@ def _words(plain: str) -> list[str]:
 
 def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[str]] | None) -> list[str]:
     """A list variable, either as Bitbucket sends YAML lists (NAME_COUNT, NAME_0...) or as one
-    comma- or space-separated NAME value (as a repository variable can only be)."""
+    comma- or space-separated NAME value (as a repository variable can only be).
+
+    A list that is set must say what it means: an empty item (a YAML item from an unset variable),
+    a set value that holds no item (" , ,"), or both forms disagreeing is refused, never read as
+    "no list" (for a guard rail such as AWS_ALLOWED_ACCOUNT_IDS that would be "no guard")."""
+    plain = env.get(name, "")
+    from_plain = (split or _words)(plain) if plain.strip() else []
+    if plain.strip() and not from_plain:
+        raise PipeError(f"{name} is set but holds no items; give at least one item or unset it.")
     count_text = env.get(f"{name}_COUNT")
-    if count_text is not None and count_text.strip() != "":
-        if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
-            raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
-        items = list(ArrayVariable(name, env))
-        if None in items:
-            missing = f"{name}_{items.index(None)}"
-            raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
-        return [item.strip() for item in items if item.strip()]
-    return (split or _words)(env.get(name, ""))
+    if count_text is None or count_text.strip() == "":
+        return from_plain
+    if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
+        raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
+    items = list(ArrayVariable(name, env))
+    if None in items:
+        missing = f"{name}_{items.index(None)}"
+        raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
+    for index, item in enumerate(items):
+        if not item.strip():
+            raise PipeError(
+                f"{name}_{index} is empty (a list item from an unset variable?); remove the item or give it a value."
+            )
+    items = [item.strip() for item in items]
+    if plain.strip() and from_plain != items:
+        raise PipeError(
+            f"{name} is set both as a list ({name}_COUNT={count_text.strip()}) and as a plain value, and they "
+            "differ; set it one way."
+        )
+    return items
 
 
 def read_all(variables: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 Needs only the token and makes no AWS call, so it works before any role exists.
 """
 
+from pipe.common.errors import PipeError
 from pipe.common.log import emit
 from pipe.common.variables import Variable
 from pipe.jobs import Context
 from pipe.signin import session_name
 from pipe.signin.arns import parse_role_arn
+from pipe.signin.claims import Claims
 from pipe.signin.trust import (
     ACCOUNT_PLACEHOLDER,
     cloudformation_template,
@@ -19,9 +21,27 @@ SIGNS_IN = False
 VARIABLES = (Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),)
 
 
+def _check_claims(token_claims: Claims) -> None:
+    """A policy for a token without a usable issuer, audience or subject would admit a meaningless
+    provider: refuse it instead of printing one."""
+    for name in ("iss", "aud", "sub"):
+        value = token_claims.values.get(name)
+        items = value if name == "aud" and isinstance(value, list) else [value]
+        if not items or not all(isinstance(item, str) and item.strip() for item in items):
+            raise PipeError(
+                f"The OIDC token has no usable {name} claim (it must be a non-empty string): a trust policy "
+                "cannot be made from it. Use the token Bitbucket gives a step with `oidc: true`."
+            )
+    if not token_claims.issuer.startswith("https://"):
+        raise PipeError(
+            "The OIDC token's iss claim is not an https:// URL: IAM accepts only https identity providers."
+        )
+
+
 def run(context: Context) -> str:
     token_claims = context.claims
     assert token_claims is not None
+    _check_claims(token_claims)
     role = context.values.get("AWS_OIDC_ROLE_ARN")
     account = role.account if role else None
     partition = role.partition if role else "aws"
@@ -31,8 +51,8 @@ def run(context: Context) -> str:
     emit(f"# IAM trust policy for {scope_description(token_claims)}")
     if account is None:
         emit(f"# Replace {ACCOUNT_PLACEHOLDER}, or set AWS_OIDC_ROLE_ARN to fill it in.")
-    emit(trust_policy_json(token_claims, account, partition))
-    emit("\n# CloudFormation template: the IAM OIDC provider (set CreateOIDCProvider=false if the account")
+    emit(*trust_policy_json(token_claims, account, partition).split("\n"))
+    emit("", "# CloudFormation template: the IAM OIDC provider (set CreateOIDCProvider=false if the account")
     emit("# already has one for this issuer) and a role with the trust policy above.")
-    emit(cloudformation_template(token_claims, role_name))
+    emit(*cloudformation_template(token_claims, role_name).split("\n"))
     return "Trust policy and CloudFormation template printed; no AWS call was made."

@@ -38,5 +38,5 @@ def run(context: Context) -> str:
         ("Expires", expiry),
     ]
     width = max(len(label) for label, _ in rows) + 1
-    emit("\n".join(f"{label + ':':<{width}} {value}" for label, value in rows))
+    emit(*(f"{label + ':':<{width}} {value}" for label, value in rows))
     return f"Signed in to AWS account {caller['Account']} as {caller['Arn']}."

@@ -12,14 +12,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pipe.common import log
+from pipe.common import bounded_read, log
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, integer, matching
-from pipe.signin import claims, retry, session_name, sts_errors
+from pipe.signin import claims, retry, sdk_settings, session_name, sts_errors
 from pipe.signin.arns import RoleArn, parse_role_arn, partition_of_region
 from pipe.signin.identity import (
     SECRET_ENVIRONMENT,
+    SIGN_IN_CONNECT_TIMEOUT_SECONDS,
+    SIGN_IN_READ_TIMEOUT_SECONDS,
     Credentials,
     Identity,
     Token,
@@ -80,6 +82,7 @@ VARIABLES = (
     Variable("AWS_ACCESS_KEY_ID", secret=True),
     Variable("AWS_SECRET_ACCESS_KEY", secret=True),
     Variable("AWS_SESSION_TOKEN", secret=True),
+    *sdk_settings.VARIABLES,
 )
 
 
@@ -114,8 +117,9 @@ def _checked_token(raw: str, source: str) -> Token:
 
 def _token_file(path: str) -> Token:
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read()
+        raw = bounded_read.read_text(
+            path, bounded_read.TOKEN_FILE_BYTES, f"AWS_WEB_IDENTITY_TOKEN_FILE {path!r}"
+        )
     except OSError as error:
         raise PipeError(f"AWS_WEB_IDENTITY_TOKEN_FILE {path!r} cannot be read: {error.strerror}.") from None
     except UnicodeDecodeError:
@@ -212,7 +216,11 @@ def _sts_client(region_name: str, credentials: Credentials | None = None) -> Any
     from botocore import UNSIGNED
 
     # Retries are ours (pipe.signin.retry): logged, IDPCommunicationError included, bounded by the token's expiry.
-    settings: dict[str, Any] = {"retries": {"total_max_attempts": 1}}
+    settings: dict[str, Any] = {
+        "retries": {"total_max_attempts": 1},
+        "connect_timeout": SIGN_IN_CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": SIGN_IN_READ_TIMEOUT_SECONDS,
+    }
     if credentials is None:
         settings["signature_version"] = UNSIGNED  # AssumeRoleWithWebIdentity is not signed
         return botocore_session().create_client(
@@ -249,6 +257,7 @@ def _assume_with_token(
                 RoleArn=role.arn, RoleSessionName=name, WebIdentityToken=token.value, DurationSeconds=duration
             ),
             deadline=token.claims.expires_at,
+            attempt_seconds=retry.ATTEMPT_SECONDS,
         )
     except Exception as error:
         raise sts_errors.explain_web_identity(error, role, token.claims, duration) from None
@@ -270,6 +279,7 @@ def _chain(first: Identity, role: RoleArn, name: str, duration: int) -> Identity
         answer = retry.call(
             "AssumeRole",
             lambda: sts.assume_role(RoleArn=role.arn, RoleSessionName=name, DurationSeconds=duration),
+            attempt_seconds=retry.ATTEMPT_SECONDS,
         )
     except Exception as error:
         caller = first.assumed_role_arn or "The first session"

@@ -6,12 +6,12 @@ expired or malformed token fail before any AWS call.
 
 import base64
 import binascii
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pipe.common import bounded_read
 from pipe.common.errors import PipeError
 
 # Claims logged at start-up: enough to match the token against an IAM trust policy.
@@ -95,7 +95,9 @@ def decode(token: str, source: str) -> Claims:
         )
     try:
         payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        values = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+        values = bounded_read.load_json(
+            base64.urlsafe_b64decode(payload.encode("ascii")), f"{source}'s claims"
+        )
     except (binascii.Error, ValueError, UnicodeError):
         raise PipeError(
             f"{source} is not an OIDC token: its claims are not base64url-encoded JSON."

@@ -14,6 +14,9 @@ from pipe.signin.claims import Claims
 # Short enough that a stalled endpoint is reported, long enough for a slow IdP round trip inside STS.
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 30
+# Sign-in's own calls (STS), tighter: two attempts of at most 15 s fit its 30 s budget (pipe.signin.retry).
+SIGN_IN_CONNECT_TIMEOUT_SECONDS = 5
+SIGN_IN_READ_TIMEOUT_SECONDS = 10
 
 # Variables that hold secrets in the environment the pipe starts with.
 SECRET_ENVIRONMENT = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

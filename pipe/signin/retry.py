@@ -19,8 +19,11 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 6
 BASE_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 8.0
-# A pipeline step waiting longer than this on sign-in is better told what is wrong.
-TOTAL_BUDGET_SECONDS = 90.0
+# The sign-in's time budget: a step that cannot reach STS is told so within this, retries included.
+TOTAL_BUDGET_SECONDS = 30.0
+# One sign-in attempt at most (pipe.signin.identity.SIGN_IN_CONNECT/READ_TIMEOUT_SECONDS): an attempt
+# that could not end within the budget is not started.
+ATTEMPT_SECONDS = 15.0
 
 TRANSIENT_CODES = frozenset(
     {
@@ -62,8 +65,16 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, ConnectionError | HTTPClientError)
 
 
-def call(action: str, attempt: Callable[[], T], deadline: float | None = None, *, sleep=time.sleep) -> T:
-    """Run `attempt` until it succeeds, a non-transient error occurs, or attempts or time run out."""
+def call(
+    action: str,
+    attempt: Callable[[], T],
+    deadline: float | None = None,
+    *,
+    sleep=time.sleep,
+    attempt_seconds: float = 0.0,
+) -> T:
+    """Run `attempt` until it succeeds, a non-transient error occurs, or attempts or time run out.
+    `attempt_seconds` is how long one attempt may take (its timeouts): none starts that could not end in time."""
     started = time.monotonic()
     stop_at = started + TOTAL_BUDGET_SECONDS
     if deadline is not None:
@@ -75,7 +86,7 @@ def call(action: str, attempt: Callable[[], T], deadline: float | None = None, *
             if not is_transient(error) or number == MAX_ATTEMPTS:
                 raise
             delay = random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**number))
-            if time.monotonic() + delay >= stop_at:
+            if time.monotonic() + delay + attempt_seconds >= stop_at:
                 logger.warning("%s failed with %s; no time left to retry.", action, describe(error))
                 raise
             logger.warning(

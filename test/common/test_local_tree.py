@@ -85,3 +85,16 @@ def test_star_dot_extension_matches_in_every_directory(relative):
     if "." in name:
         extension = name.rsplit(".", 1)[1]
         assert Filters(include=(f"*.{_literal(extension)}",)).selects(relative)
+
+
+def test_a_loop_of_links_is_skipped_with_a_warning_when_links_are_followed(tmp_path, caplog):
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text("x")
+    (root / "self").symlink_to(root / "self")
+    (root / "a").symlink_to(root / "b")
+    (root / "b").symlink_to(root / "a")
+    skipped = Skipped()
+    found = list(walk(root.resolve(), True, Filters(), skipped))
+    assert [item.relative for item in found] == ["index.html"]
+    assert skipped.symlinks + skipped.special == 3

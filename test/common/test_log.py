@@ -9,6 +9,7 @@ import warnings
 import pytest
 
 from pipe.common import log
+from pipe.common.line_safe import LineSafeFilter
 from pipe.common.log import MASK, RedactingFilter, redact, register_secret
 from test.support.tokens import make_token
 
@@ -284,7 +285,7 @@ def test_setup_leaves_the_root_logger_with_only_the_redacting_handler(logging_st
 
     assert toolkit_handler not in root.handlers
     assert root.handlers == [log._handler]
-    assert [type(f) for f in log._handler.filters] == [RedactingFilter]
+    assert [type(f) for f in log._handler.filters] == [LineSafeFilter, RedactingFilter]
     assert root.level == logging.WARNING
 
 
@@ -347,7 +348,7 @@ def test_output_is_coloured_in_a_bitbucket_build_unless_no_color_is_set(logging_
 
 
 def test_emit_prints_a_document_redacted_on_stdout(capsys):
-    log.emit(f"policy\nsecret: {SECRET}")
+    log.emit("policy", f"secret: {SECRET}")
     assert capsys.readouterr().out == f"policy\nsecret: {MASK}\n"
 
 

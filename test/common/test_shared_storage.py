@@ -16,3 +16,16 @@ def test_writes_json_under_the_shared_directory(tmp_path):
 def test_writes_nothing_outside_pipelines(tmp_path):
     assert shared_storage.write_json({}, "aws-oidc-deploy/x.json", {}) is None
     assert shared_storage.write_json({"BITBUCKET_PIPE_SHARED_STORAGE_DIR": ""}, "x.json", {}) is None
+
+
+def test_a_directory_that_cannot_take_the_result_is_a_warning_naming_it(tmp_path, caplog):
+    """The deploy is done by then: a file or a read-only place in the variable must not fail the step."""
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("x")
+    # (A read-only directory fails the same way; tests may run as root, which writes anyway.)
+    for directory in (not_a_directory, tmp_path / "file" / "below"):
+        env = {"BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(directory)}
+        with caplog.at_level("WARNING", logger="aws-oidc-deploy"):
+            assert shared_storage.write_json(env, "aws-oidc-deploy/x.json", {}) is None
+        assert f"BITBUCKET_PIPE_SHARED_STORAGE_DIR {directory}" in caplog.text
+        caplog.clear()

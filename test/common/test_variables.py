@@ -1,6 +1,8 @@
 """pipe.common.variables: the parsers, Variable.read's checks and messages, and read_all through the toolkit."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipe.common.errors import PipeError
 from pipe.common.variables import (
@@ -211,17 +213,51 @@ def test_a_list_as_one_comma_or_space_separated_value(plain):
     assert read_all((IDS,), {"IDS": plain}) == {"IDS": [A, B, C]}
 
 
-def test_the_count_form_wins_over_a_plain_value():
-    assert read_all((IDS,), {"IDS": C, "IDS_COUNT": "1", "IDS_0": A}) == {"IDS": [A]}
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"IDS": C, "IDS_COUNT": "1", "IDS_0": A},
+        {"IDS": C, "IDS_COUNT": "0"},
+        {"IDS": f"{A} {C}", "IDS_COUNT": "1", "IDS_0": A},
+    ],
+    ids=["other-item", "count-0-with-a-plain-value", "plain-has-more"],
+)
+def test_a_plain_value_and_a_count_form_that_differ_are_refused(env):
+    """Before 0.7 the count form silently won: a plain guard-rail value was ignored."""
+    with pytest.raises(PipeError) as caught:
+        read_all((IDS,), env)
+    assert caught.value.message.startswith("IDS is set both as a list (IDS_COUNT=")
+
+
+def test_a_plain_value_and_a_count_form_that_agree_are_one_list():
+    assert read_all((IDS,), {"IDS": f"{A},{B}", "IDS_COUNT": "2", "IDS_0": A, "IDS_1": B}) == {"IDS": [A, B]}
 
 
 def test_an_empty_count_falls_back_to_the_plain_value():
     assert read_all((IDS,), {"IDS": A, "IDS_COUNT": " "}) == {"IDS": [A]}
 
 
-def test_empty_items_are_dropped_in_count_form():
-    env = {"IDS_COUNT": "4", "IDS_0": "", "IDS_1": A, "IDS_2": "   ", "IDS_3": B}
-    assert read_all((IDS,), env) == {"IDS": [A, B]}
+@given(st.lists(st.sampled_from([A, B, "", "  ", "\t"]), min_size=1, max_size=6))
+def test_an_empty_item_in_count_form_is_refused_naming_it(items):
+    """An item from an unset variable (['$UNSET']) is empty: refused, never dropped (fail closed)."""
+    env = {"IDS_COUNT": str(len(items))} | {f"IDS_{index}": item for index, item in enumerate(items)}
+    empty = [index for index, item in enumerate(items) if not item.strip()]
+    if not empty:
+        assert read_all((IDS,), env) == {"IDS": items}
+        return
+    with pytest.raises(PipeError) as caught:
+        read_all((IDS,), env)
+    assert caught.value.message.startswith(f"IDS_{empty[0]} is empty")
+
+
+@given(st.text(alphabet=" ,\t\n", min_size=1, max_size=8))
+def test_a_set_plain_value_without_items_is_refused(plain):
+    if not plain.strip():
+        assert read_all((IDS,), {"IDS": plain}) == {"IDS": []}  # blank is unset
+        return
+    with pytest.raises(PipeError) as caught:
+        read_all((IDS,), {"IDS": plain})
+    assert caught.value.message == "IDS is set but holds no items; give at least one item or unset it."
 
 
 @pytest.mark.parametrize("count", ["abc", "-1", "1.5", "1001"])
@@ -249,7 +285,7 @@ def test_an_item_with_control_characters_is_refused():
     assert caught.value.message == "IDS contains control characters; remove them from the value."
 
 
-@pytest.mark.parametrize("env", [{}, {"IDS": ""}, {"IDS": " , "}, {"IDS_COUNT": "0"}])
+@pytest.mark.parametrize("env", [{}, {"IDS": ""}, {"IDS": "  "}, {"IDS_COUNT": "0"}])
 def test_an_empty_list_is_empty_or_its_default(env):
     assert read_all((IDS,), env) == {"IDS": []}
     with_default = Variable("IDS", is_list=True, default=[A])

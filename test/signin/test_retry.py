@@ -219,3 +219,21 @@ def test_a_deadline_far_ahead_still_allows_retries(sleeps):
     attempt = Script(client_error("Throttling"))
     assert call("AssumeRoleWithWebIdentity", attempt, deadline=time.time() + 3600, sleep=sleeps) == "done"
     assert attempt.attempts == 2
+
+
+def test_no_attempt_is_started_that_could_not_end_within_the_budget(monkeypatch):
+    """With attempts that may take `attempt_seconds`, a retry is started only while one more attempt
+    still fits in TOTAL_BUDGET_SECONDS: a hung endpoint costs at most the budget."""
+    clock = [1000.0]
+    monkeypatch.setattr(retry.time, "monotonic", lambda: clock[0])
+
+    def advance(seconds: float) -> None:  # a controllable clock: sleeping moves it, nothing waits
+        clock[0] += seconds
+
+    def attempt():
+        advance(retry.ATTEMPT_SECONDS)  # each attempt hangs for its whole timeout
+        raise ReadTimeoutError(endpoint_url=ENDPOINT)
+
+    with pytest.raises(ReadTimeoutError):
+        call("AssumeRoleWithWebIdentity", attempt, sleep=advance, attempt_seconds=retry.ATTEMPT_SECONDS)
+    assert clock[0] - 1000.0 <= retry.TOTAL_BUDGET_SECONDS

@@ -1,6 +1,8 @@
 """pipe.signin against the moto server: sources, the Identity it returns, and the environment it hands on."""
 
 import base64
+import socket
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +14,7 @@ from pipe.common.variables import read_all
 from pipe.signin import identity as signin_identity
 from pipe.signin.arns import parse_role_arn
 from test.support import aws
+from test.support.checks import assert_one_clear_failure
 from test.support.tokens import make_token
 
 
@@ -301,3 +304,22 @@ def test_without_credentials_leaves_no_credential_source_or_token():
         "AWS_REGION": "eu-west-1",
     }
     assert signin.without_credentials(env) == {"PATH": "/bin", "AWS_REGION": "eu-west-1"}
+
+
+# Within this after the budget (pipe.signin.retry.TOTAL_BUDGET_SECONDS): start-up on a loaded machine.
+_START_UP_SLACK_SECONDS = 15
+
+
+def test_a_sign_in_that_cannot_reach_sts_fails_within_its_budget(run, pipe_env):
+    """An endpoint that accepts connections and never answers (the kernel accepts them into the
+    backlog; nothing reads) took 96-100 s before 0.7; now one line within the 30 s budget."""
+    from pipe.signin import retry
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        started = time.monotonic()
+        result = run(pipe_env | {"AWS_ENDPOINT_URL_STS": f"http://127.0.0.1:{silent.getsockname()[1]}"})
+        took = time.monotonic() - started
+    assert_one_clear_failure(result, "Could not reach AWS STS to assume")
+    assert took < retry.TOTAL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"

@@ -1,6 +1,7 @@
 """A pipe run killed the way a dying step container kills it: every process of the run at once, with
 no clean-up; then what it left behind is checked."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,6 +17,35 @@ from test.support import leaks
 REAP_LIMIT_SECONDS = 30
 
 
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def _become_subreaper() -> None:
+    """Orphans of a killed run are re-parented to this process instead of PID 1 (Linux 3.4+)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _reap_orphans_of_group(group: int) -> None:
+    """waitpid() each process of `group` that is this process's child and has ended; no other child
+    (the test's own servers) is touched."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so split after ")".
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, parent, process_group = fields[0], int(fields[1]), int(fields[2])
+        if state == "Z" and parent == os.getpid() and process_group == group:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(int(entry.name), os.WNOHANG)
+
+
 def _private_dirs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
 
@@ -29,6 +59,7 @@ class Killed:
         self._private_before = _private_dirs()
         self._issued_before = leaks.issued_marker()
         self._clone_before = leaks.snapshot([clone_dir])
+        _become_subreaper()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipe"],
             env=env,
@@ -48,14 +79,18 @@ class Killed:
 
     def _wait_until_reaped(self) -> None:
         """Until no process of the group is left, zombies included: a rerun must not meet the killed
-        run's children (the CDK CLI's read lock in cdk.out names a PID and waits while it exists)."""
+        run's children (the CDK CLI's read lock in cdk.out names a PID and waits while it exists).
+
+        The test process is the children's subreaper, so it reaps the orphans itself: the test does
+        not depend on PID 1 reaping them (a plain `sh` as PID 1, as in some local runners, never does)."""
         deadline = time.monotonic() + REAP_LIMIT_SECONDS
         while time.monotonic() < deadline:
+            _reap_orphans_of_group(self.process.pid)
             try:
                 os.killpg(self.process.pid, 0)
             except ProcessLookupError:
                 return
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling a state with a deadline, not waiting for one to happen
         raise AssertionError(f"processes of the killed group {self.process.pid} are still there")
 
     def check_left_behind(self, job: str, may_write_in_clone: Path | None = None) -> None:

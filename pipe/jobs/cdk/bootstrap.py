@@ -6,9 +6,9 @@ qualifier comes from the context, as the CLI and the app's synthesizer read it: 
 command line) first, then cdk.json, then cdk.context.json.
 """
 
-import json
 from pathlib import Path
 
+from pipe.common import bounded_read
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 
@@ -23,7 +23,9 @@ def parameter_name(qualifier: str) -> str:
 
 def _file_context(path: Path) -> dict:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = bounded_read.load_json(
+            bounded_read.read_bytes(path, bounded_read.SETTINGS_FILE_BYTES, path.name), path.name
+        )
     except (OSError, ValueError):
         return {}
     if not isinstance(document, dict):

@@ -1,12 +1,12 @@
 """Which CDK CLI a CDK job runs: the app's own, as `npx cdk` would pick it, else the one on PATH
 (the image's, pinned in image/cdk)."""
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipe.common import bounded_read, private_dir
 from pipe.common.errors import PipeError
 
 # Where npm links a dependency's executable; `cdk init` puts aws-cdk in devDependencies.
@@ -26,9 +26,11 @@ class Cli:
         return f"aws-cdk {self.version} ({whose}, {self.path})"
 
 
-def find(app_dir: Path, search_path: str) -> Cli:
+def find(app_dir: Path, search_path: str, clone: Path | None = None) -> Cli:
     own = app_dir / OWN_CLI
     if own.is_file() and os.access(own, os.X_OK):
+        # The app's own CLI is run only from inside the clone: a link out of it could run anything.
+        private_dir.inside_clone(own, clone or app_dir, "The CDK app's node_modules/.bin/cdk")
         return Cli(own, version_of(own), own=True)
     found = shutil.which("cdk", path=search_path)
     if found is None:
@@ -44,7 +46,9 @@ def version_of(executable: Path) -> str:
     # node_modules/.bin/cdk links to node_modules/aws-cdk/bin/cdk.
     manifest = executable.resolve().parents[1] / "package.json"
     try:
-        package = json.loads(manifest.read_text(encoding="utf-8"))
+        package = bounded_read.load_json(
+            bounded_read.read_bytes(manifest, bounded_read.SETTINGS_FILE_BYTES, str(manifest)), str(manifest)
+        )
     except (OSError, ValueError):
         return UNKNOWN_VERSION
     if not isinstance(package, dict) or package.get("name") != CLI_PACKAGE:

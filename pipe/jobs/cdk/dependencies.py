@@ -9,7 +9,6 @@ Installers run third-party code (npm install scripts, setup.py): they get no AWS
 token, only the CDK app and the CLI do.
 """
 
-import json
 import re
 import shlex
 import shutil
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 
 from pipe import signin
-from pipe.common import process
+from pipe.common import bounded_read, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 
@@ -34,7 +33,10 @@ def app_command(app_dir: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = bounded_read.load_json(
+            bounded_read.read_bytes(path, bounded_read.SETTINGS_FILE_BYTES, "cdk.json in the CDK app"),
+            "cdk.json in the CDK app",
+        )
     except (OSError, UnicodeDecodeError) as error:
         raise PipeError(f"cdk.json in the CDK app cannot be read: {error}.") from None
     except ValueError as error:

@@ -11,7 +11,8 @@ import logging
 import time
 from pathlib import Path
 
-from pipe.common import private_dir, process
+from pipe.common import command_line, private_dir, process
+from pipe.common.command_line import Refused
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice
@@ -27,7 +28,11 @@ COMMANDS = ("deploy", "diff", "synth", "bootstrap")
 APPROVALS = ("never", "any-change", "broadening", "destructive")
 OUTPUTS_FILE = "cdk-outputs.json"
 # Options that would take the session away from the environment the pipe gives the CLI.
-_REFUSED_OPTIONS = ("--profile", "--ec2creds", "-i")
+_SESSION = "the CDK CLI gets the pipe's session through its environment, and it would replace it"
+REFUSED_OPTIONS = (
+    Refused(("--profile",), _SESSION),
+    Refused(("--ec2creds", "-i"), _SESSION),
+)
 _APP_OPTIONS = ("--app", "-a")
 
 
@@ -50,12 +55,7 @@ def _context_pair(raw: str) -> tuple[str, str]:
 
 def _argument(raw: str) -> str:
     text = raw.strip()
-    option = text.split("=", 1)[0]
-    if option in _REFUSED_OPTIONS:
-        raise ValueError(
-            f"must not hold {option}: the CDK CLI gets the pipe's session through its environment, and "
-            f"{option} would replace it"
-        )
+    command_line.check([text], REFUSED_OPTIONS, "CDK_ARGS")
     return text
 
 
@@ -140,7 +140,7 @@ def _cli_environment(context: Context, added: dict[str, str]) -> dict[str, str]:
 
 def _deployed(context: Context, outputs_file: Path, environment: str, seconds: float) -> str:
     outputs = cdk_outputs.read(outputs_file)
-    emit("\n".join(cdk_outputs.lines(outputs)))
+    emit(*cdk_outputs.lines(outputs))
     shared = cdk_outputs.share(context.env, outputs)
     if shared is not None:
         logger.info("Stack outputs written to %s.", shared)
@@ -174,7 +174,7 @@ def run(context: Context) -> str:
 
     added = cdk_dependencies.prepare(app_dir, context.env, private)
     env = _cli_environment(context, added)
-    cli = cdk_cli.find(app_dir, env.get("PATH", ""))
+    cli = cdk_cli.find(app_dir, env.get("PATH", ""), private_dir.clone_dir(env))
     logger.info("CDK CLI: %s.", cli.describe())
 
     qualifier = cdk_bootstrap.qualifier(app_dir, values["CDK_CONTEXT"])

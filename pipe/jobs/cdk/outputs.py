@@ -1,11 +1,10 @@
 """Stack outputs after a CDK deploy: read from the CLI's --outputs-file (written in the private
 directory), printed, and shared with later steps through $BITBUCKET_PIPE_SHARED_STORAGE_DIR."""
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipe.common import shared_storage
+from pipe.common import bounded_read, shared_storage
 from pipe.common.errors import PipeError
 
 SHARED_FILE = "aws-oidc-deploy/cdk-outputs.json"
@@ -18,7 +17,10 @@ def read(path: Path) -> Outputs:
     if not path.is_file():
         return {}
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = bounded_read.load_json(
+            bounded_read.read_bytes(path, bounded_read.SETTINGS_FILE_BYTES, "The CDK CLI's outputs file"),
+            "The CDK CLI's outputs file",
+        )
     except (OSError, ValueError) as error:
         raise PipeError(f"The CDK CLI's outputs file could not be read: {error}.") from None
     if not isinstance(document, dict):

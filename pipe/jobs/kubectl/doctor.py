@@ -122,7 +122,9 @@ class Doctor:
         user = answer.status.user_info
         groups = ", ".join(user.groups or [])
         logger.info(
-            "The cluster sees this step as Kubernetes user %r (groups: %s).", user.username, groups or "none"
+            "The cluster sees this step as Kubernetes user '%s' (groups: %s).",
+            user.username,
+            groups or "none",
         )
         return str(user.username)
 

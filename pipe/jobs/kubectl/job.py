@@ -18,7 +18,7 @@ from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import Context
-from pipe.jobs.kubectl import eks, eks_token, kubeconfig, labels, manifests
+from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, labels, manifests
 from pipe.jobs.kubectl.doctor import Doctor
 
 SIGNS_IN = True
@@ -49,7 +49,14 @@ def _command_line(raw: str) -> list[str]:
         raise ValueError(
             "must start with a kubectl command such as apply, get pods or rollout restart deployment/web"
         )
+    command_rules.check_options(words, "KUBECTL_COMMAND")
+    command_rules.check_ends(words, [], "KUBECTL_COMMAND")
     return words
+
+
+def _extra_argument(raw: str) -> str:
+    command_rules.check_options([raw.strip()], "KUBECTL_ARGS")
+    return raw.strip()
 
 
 def _apply_arguments(raw: str) -> list[str]:
@@ -73,7 +80,7 @@ VARIABLES = (
         fix="set it to apply, or to a kubectl command line such as 'get pods' or 'rollout restart deployment/web'.",
     ),
     Variable("RESOURCE_PATH"),
-    Variable("KUBECTL_ARGS", is_list=True),
+    Variable("KUBECTL_ARGS", is_list=True, parse=_extra_argument),
     Variable("KUBECTL_APPLY_ARGS", parse=_apply_arguments, default=["-f"]),
     Variable(
         "NAMESPACE", parse=matching(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a Kubernetes namespace name")
@@ -92,7 +99,7 @@ def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
         raise PipeError(
             f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
         )
-    path = (clone / raw).resolve()
+    path = private_dir.resolved(clone / raw, "RESOURCE_PATH")
     if not private_dir.inside(path, clone):
         raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
     if not path.exists():
@@ -220,7 +227,13 @@ def run(context: Context) -> str:
     needs_path = uses_resource_path(command)
     is_apply = needs_path and command[0] == "apply"
     path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
+    command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
+    command_rules.check_files(command, clone, "KUBECTL_COMMAND")
+    command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
     kubectl = _kubectl()
+    # Manifest files are read and checked before any AWS call (kustomize output only after).
+    from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
+    objects: list[dict] = _prepared_objects(values, env, path, clone, kubectl, env) if from_files else []
 
     cluster = eks.describe(identity, values["CLUSTER_NAME"])
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
@@ -230,10 +243,10 @@ def run(context: Context) -> str:
     )
     kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
 
-    objects: list[dict] = []
     if is_apply:
         assert path is not None
-        objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
+        if not from_files:
+            objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
         path = manifests.write(objects, workdir / "manifests.yaml")
     args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(values, path)]
 

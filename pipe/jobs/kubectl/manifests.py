@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from pipe.common import bounded_read, private_dir
 from pipe.common.errors import PipeError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -43,7 +44,7 @@ def _objects(document: object, source: str) -> list[dict]:
 
 def parse(text: str, source: str) -> list[dict]:
     try:
-        documents = list(yaml.safe_load_all(text))
+        documents = bounded_read.load_yaml_documents(text, source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -57,7 +58,8 @@ def load(files: list[Path], root: Path) -> list[dict]:
     objects = []
     for file in files:
         try:
-            text = file.read_text(encoding="utf-8")
+            real = private_dir.inside_clone(file, root, "RESOURCE_PATH")
+            text = bounded_read.read_text(real, bounded_read.MANIFEST_FILE_BYTES, str(file.relative_to(root)))
         except (OSError, UnicodeDecodeError) as error:
             raise PipeError(f"{file.relative_to(root)} cannot be read: {error}.") from None
         objects += parse(text, str(file.relative_to(root)))

@@ -168,7 +168,7 @@ def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str]
     lines += [f"  delete: {key}" for key in changes.deletions]
     if paths:
         lines.append(f"  invalidate on {values['CLOUDFRONT_DISTRIBUTION_ID']}: {' '.join(paths)}")
-    emit("\n".join(lines))
+    emit(*lines)
 
 
 def _invalidate(identity, values: dict, paths: list[str], summary: plan.Summary) -> str:
@@ -187,7 +187,7 @@ def _invalidate(identity, values: dict, paths: list[str], summary: plan.Summary)
 
 def _show_summary(summary: plan.Summary, wait_note: str) -> None:
     emit(
-        "\n".join(
+        *(
             [
                 f"Scanned:           {summary.scanned}",
                 f"Uploaded:          {summary.uploaded} ({size(summary.bytes_uploaded)})",

@@ -63,7 +63,7 @@ def scan(values: dict, root: Path, is_dir: bool, prefix: str, summary: Summary) 
         try:
             key = s3_keys.key_for(prefix, item.relative)
         except s3_keys.UnsafeKey as error:
-            logger.warning("Skipped %r: as an S3 key it %s.", item.relative, error)
+            logger.warning("Skipped '%s': as an S3 key it %s.", item.relative, error)
             continue
         local[key] = item
     summary.scanned = len(local)
