@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipe.common.errors import PipeError
+from pipe.common.line_safe import escape
 from pipe.common.log import logger
 
 # DescribeEvents pages read per poll: a deploy writes a handful of events per interval.
@@ -77,22 +78,10 @@ class WaitFailed(Exception):
         self.timed_out = timed_out
 
 
-# Everything str.splitlines() breaks a line at (a log viewer may too).
-_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-_ESCAPES = {ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r"} | {
-    ord(char): f"\\u{ord(char):04x}" for char in _LINE_BREAKS[2:]
-}
-
-
-def _one_line(text: str) -> str:
-    # Event messages come from instances (command output) and may hold line breaks that would forge
-    # a line of ours. The smallest fix here until pipe.common.log escapes all outside text.
-    return text.translate(_ESCAPES)
-
-
 def event_line(event: dict) -> str:
+    # Event messages come from instances (command output): their line breaks must not forge a line.
     when = event["EventDate"].strftime("%H:%M:%S")
-    return f"{when} {event.get('Severity', 'INFO'):<5} {_one_line(event.get('Message', ''))}"
+    return f"{when} {event.get('Severity', 'INFO'):<5} {escape(event.get('Message', ''))}"
 
 
 # Elastic Beanstalk's Describe* calls answer an empty list, not AccessDenied, to a caller without
@@ -238,7 +227,7 @@ class Watcher:
                 and (request_id is None or event.get("RequestId") in (request_id, None))
             ]
             if errors:
-                raise WaitFailed(_one_line(errors[0].get("Message", "an ERROR event")), state, errors)
+                raise WaitFailed(escape(errors[0].get("Message", "an ERROR event")), state, errors)
             if state.status == "Ready":
                 if state.version_label != label:
                     raise WaitFailed(

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipe.common.line_safe import is_safe
 from pipe.jobs.beanstalk.watch import Deadline, EventStream, WaitFailed, Watcher, event_line
 from test.support import aws
 from test.support.beanstalk import RED, STUCK, BeanstalkStandIn
@@ -31,7 +32,7 @@ def test_an_event_line_is_one_line_whatever_the_message(message):
     event = {"EventDate": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), "Message": message}
     line = event_line(event)
     assert line.startswith("00:00:00 INFO  ") and len(line.splitlines()) == 1
-    if message.splitlines() == [message] and "\\" not in message:
+    if is_safe(message):
         assert line.removeprefix("00:00:00 INFO  ") == message
 
 
