@@ -15,11 +15,15 @@ from pipe.common.log import logger
 from pipe.common.private_dir import inside
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalFile:
     relative: str  # POSIX separators, relative to LOCAL_PATH (the file name for a single file)
-    path: Path
+    location: str  # the file's path as text: a Path object per file costs ~0.5 KB at 100,000 files
     size: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True)
@@ -43,50 +47,75 @@ class Skipped:
 
 
 def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) -> Iterator[LocalFile]:
-    """The regular files below `root` (already resolved), in no particular order."""
-    # Each directory carries the real paths of the directories above it: a followed link that
-    # leads back to one of them would loop for ever.
-    stack: list[tuple[Path, str, frozenset[Path]]] = [(root, "", frozenset({root}))]
+    """The regular files below `root` (already resolved), in the order S3 lists their keys.
+
+    S3 lists keys in UTF-8 byte order, which is Python's order of str. A directory's files and the
+    files below it form one run in that order when the directory sorts as `name/`, so a
+    depth-first walk over each directory's sorted entries yields every relative path in order while
+    holding one directory listing per level, not the whole tree.
+    """
+    # Each level carries the real paths of the directories above it: a followed link that leads
+    # back to one of them would loop for ever.
+    stack = [(iter(_entries(root, "", root, follow_symlinks, skipped)), frozenset({root}))]
     while stack:
-        directory, relative_dir, ancestors = stack.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as error:
-            logger.warning("Skipped directory %s: %s", relative_dir or ".", error.strerror)
+        entries, ancestors = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
             continue
-        for entry in entries:
-            relative = f"{relative_dir}{entry.name}"
-            path = Path(entry.path)
-            if entry.is_symlink():
-                if not follow_symlinks:
-                    skipped.symlinks += 1
-                    logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
-                    continue
-                target = path.resolve()
-                if not inside(target, root):
-                    skipped.outside += 1
-                    logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
-                    continue
-                path = target
-            try:
-                info = path.stat()
-            except OSError:
-                skipped.special += 1
-                logger.warning("Skipped %s: it cannot be read (a broken link?).", relative)
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                real = path.resolve()
-                if real in ancestors:
-                    skipped.symlinks += 1
-                    logger.warning(
-                        "Skipped symbolic link %s: it leads back to a directory above it.", relative
-                    )
-                    continue
-                stack.append((path, relative + "/", ancestors | {real}))
-            elif stat.S_ISREG(info.st_mode):
-                if filters.selects(relative):
-                    yield LocalFile(relative=relative, path=path, size=info.st_size)
-                else:
-                    skipped.filtered += 1
+        _, relative, location, size = entry
+        if size is not None:
+            if filters.selects(relative):
+                yield LocalFile(relative=relative, location=location, size=size)
             else:
-                skipped.special += 1
+                skipped.filtered += 1
+            continue
+        real = Path(location).resolve()
+        if real in ancestors:
+            skipped.symlinks += 1
+            logger.warning("Skipped symbolic link %s: it leads back to a directory above it.", relative)
+            continue
+        listing = _entries(Path(location), relative + "/", root, follow_symlinks, skipped)
+        stack.append((iter(listing), ancestors | {real}))
+
+
+# (sort key, relative path, path as text, size: None for a directory)
+_Entry = tuple[str, str, str, int | None]
+
+
+def _entries(directory: Path, relative_dir: str, root: Path, follow: bool, skipped: Skipped) -> list[_Entry]:
+    """One directory's regular files and directories, sorted as their keys sort."""
+    try:
+        scanned = list(os.scandir(directory))
+    except OSError as error:
+        logger.warning("Skipped directory %s: %s", relative_dir or ".", error.strerror)
+        return []
+    found: list[_Entry] = []
+    for entry in scanned:
+        relative = f"{relative_dir}{entry.name}"
+        location = entry.path
+        if entry.is_symlink():
+            if not follow:
+                skipped.symlinks += 1
+                logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
+                continue
+            target = Path(location).resolve()
+            if not inside(target, root):
+                skipped.outside += 1
+                logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
+                continue
+            location = str(target)
+        try:
+            info = os.stat(location)
+        except OSError:
+            skipped.special += 1
+            logger.warning("Skipped %s: it cannot be read (a broken link?).", relative)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            found.append((entry.name + "/", relative, location, None))
+        elif stat.S_ISREG(info.st_mode):
+            found.append((entry.name, relative, location, info.st_size))
+        else:
+            skipped.special += 1
+    found.sort()
+    return found

@@ -193,3 +193,20 @@ def emit(text: str) -> None:
     """Print a document for the user (a policy, a template) on stdout, redacted like the log."""
     sys.stderr.flush()
     print(redact(text), flush=True)
+
+
+# The last line of a run, as bitbucket-pipes-toolkit prints it (the same colours and marks), written
+# here so that no run imports the toolkit, whose import of `requests` was most of the start-up time.
+_GREEN, _RED, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[0m"
+
+
+def success(message: str, do_exit: bool = True) -> None:
+    print(f"{_GREEN}✔ {message}{_RESET}", flush=True)
+    if do_exit:
+        sys.exit(0)
+
+
+def fail(message: str, do_exit: bool = True) -> None:
+    print(f"{_RED}✖ {message}{_RESET}", flush=True)
+    if do_exit:
+        sys.exit(1)
