@@ -373,14 +373,15 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help=f"also the pipe alone at {LARGE_FILES:,} files")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     arguments = parser.parse_args()
-    sizes = arguments.files or [2000, 20000]
-    if arguments.rounds < 1 or min(sizes) < 1:
+    sizes = arguments.files or ([] if arguments.large else [2000, 20000])
+    if arguments.rounds < 1 or min(sizes, default=1) < 1:
         parser.error("--rounds and --files must be at least 1")
     names = tuple(arguments.only or CONTENDERS)
     figures: dict = {"rounds": arguments.rounds, "peers": {}}
     try:
         with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-s3-sync-") as work:
-            figures["startup"] = startup(server, Path(work), arguments.rounds)
+            if sizes:
+                figures["startup"] = startup(server, Path(work), arguments.rounds)
             for files in sizes:
                 figures["peers"][str(files)] = peers(server, Path(work), files, arguments.rounds, names)
             if arguments.large:

@@ -17,9 +17,17 @@ from pipe.common.private_dir import inside
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
+    """A file to sync. Small on purpose (a sync may hold 100,000): the root text is one object shared
+    by every file of a walk, and a Path is made only when asked for."""
+
     relative: str  # POSIX separators, relative to LOCAL_PATH (the file name for a single file)
-    location: str  # the file's path as text: a Path object per file costs ~0.5 KB at 100,000 files
+    root: str  # the directory `relative` is relative to
     size: int
+    target: str | None = None  # where a followed symbolic link leads, when not root/relative
+
+    @property
+    def location(self) -> str:
+        return self.target or f"{self.root}/{self.relative}"
 
     @property
     def path(self) -> Path:
@@ -56,6 +64,7 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
     """
     # Each level carries the real paths of the directories above it: a followed link that leads
     # back to one of them would loop for ever.
+    root_text = str(root)
     stack = [(iter(_entries(root, "", root, follow_symlinks, skipped)), frozenset({root}))]
     while stack:
         entries, ancestors = stack[-1]
@@ -66,7 +75,8 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
         _, relative, location, size = entry
         if size is not None:
             if filters.selects(relative):
-                yield LocalFile(relative=relative, location=location, size=size)
+                target = None if location == f"{root_text}/{relative}" else location
+                yield LocalFile(relative=relative, root=root_text, size=size, target=target)
             else:
                 skipped.filtered += 1
             continue

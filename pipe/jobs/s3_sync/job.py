@@ -233,20 +233,21 @@ def run(context: Context) -> str:
     if not values["DELETE_FLAG"]:
         changes.deletions = []
     # Both lists are in key order already; keys sort as the relative paths under one prefix do.
-    to_upload = [
-        (s3_keys.key_for(prefix, item.relative), item)
-        for item in heapq.merge(changes.new, changes.changed, key=lambda item: item.relative)
-    ]
-    uploaded_keys = [key for key, _ in to_upload]
+    # Files, not (key, file) pairs: a key is made when it is needed, not held for every file.
+    to_upload = list(heapq.merge(changes.new, changes.changed, key=lambda item: item.relative))
     paths = (
-        plan.invalidation_paths(values, changes, prefix, uploaded_keys)
+        plan.invalidation_paths(
+            values, changes, prefix, [s3_keys.key_for(prefix, i.relative) for i in to_upload]
+        )
         if values["CLOUDFRONT_DISTRIBUTION_ID"]
         else []
     )
     where = f"s3://{bucket}/{s3_keys.listing_prefix(prefix)}"
 
     if values["DRY_RUN"]:
-        _show_plan(where, to_upload, changes, paths, values)
+        _show_plan(
+            where, [(s3_keys.key_for(prefix, i.relative), i) for i in to_upload], changes, paths, values
+        )
         summary.seconds = round(time.monotonic() - started, 2)
         _write_summary(context.env, summary)
         return (
@@ -258,7 +259,7 @@ def run(context: Context) -> str:
         "%d of %d files to upload, %d to delete.", len(to_upload), summary.scanned, len(changes.deletions)
     )
     try:
-        uploads.upload(s3, bucket, to_upload, digests, values, summary, identity, context.env)
+        uploads.upload(s3, (bucket, prefix), to_upload, digests, values, summary, identity, context.env)
         uploads.delete(s3, bucket, changes.deletions, summary)
     except (ClientError, BotoCoreError) as error:
         raise _client_error(error, bucket) from None

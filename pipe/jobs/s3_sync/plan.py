@@ -5,7 +5,6 @@ MD5 the pipe stored in the object's metadata matches the local content. Modifica
 ignored: a fresh clone touches every file.
 """
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ def scan(
     if is_dir:
         files = walk(root, values["FOLLOW_SYMLINKS"], filters, skipped)
     else:
-        files = iter([LocalFile(relative=root.name, location=str(root), size=root.stat().st_size)])
+        files = iter([LocalFile(relative=root.name, root=str(root.parent), size=root.stat().st_size)])
     summary.scanned = 0
     for item in files:
         try:
@@ -78,25 +77,14 @@ def scan(
 
 
 class Digests:
-    """MD5s of the local files that will be uploaded, computed once, on demand. Those of unchanged
-    files are not kept: they would grow with the tree."""
+    """The digests of local files, read when needed and not kept: kept, they would grow with the tree.
+    A same-size file whose ETag does not decide is read twice (compared, then uploaded): rare."""
 
-    def __init__(self):
-        self._cache: dict[str, etag.Digest] = {}
-        self._lock = threading.Lock()
-
-    def of(self, key: str, item: LocalFile, keep: bool = True) -> etag.Digest:
-        with self._lock:
-            found = self._cache.get(key)
-        if found is None:
-            try:
-                found = etag.digest_file(item.path, item.size)
-            except OSError as error:
-                raise PipeError(f"Cannot read {item.relative}: {error.strerror}.") from None
-            if keep:
-                with self._lock:
-                    self._cache[key] = found
-        return found
+    def of(self, key: str, item: LocalFile) -> etag.Digest:
+        try:
+            return etag.digest_file(item.path, item.size)
+        except OSError as error:
+            raise PipeError(f"Cannot read {item.relative}: {error.strerror}.") from None
 
 
 class _Unordered(Exception):
@@ -155,7 +143,7 @@ class _Judge:
                 self.plan.deletions.append(key)
         elif remote["Size"] != item.size:
             self.plan.changed.append(item)
-        elif etag.same_content(remote.get("ETag", ""), self.digests.of(key, item, keep=False)):
+        elif etag.same_content(remote.get("ETag", ""), self.digests.of(key, item)):
             self.summary.skipped_unchanged += 1
         else:
             self.undecided.append((key, item))
@@ -208,7 +196,7 @@ def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) ->
         for (key, stored), (_, item) in zip(
             pool.map(head, [k for k, _ in undecided]), undecided, strict=True
         ):
-            if stored and stored == digests.of(key, item, keep=False).md5:
+            if stored and stored == digests.of(key, item).md5:
                 summary.skipped_unchanged += 1
             else:
                 plan.changed.append(item)

@@ -72,9 +72,7 @@ class Listing:
 
 
 def _local(relatives: list[str], size: int = 10):
-    return lambda: (
-        (f"www/{r}", LocalFile(relative=r, location=f"/nowhere/{r}", size=size)) for r in relatives
-    )
+    return lambda: ((f"www/{r}", LocalFile(relative=r, root="/nowhere", size=size)) for r in relatives)
 
 
 def test_memory_stays_flat_as_both_sides_grow():
@@ -101,7 +99,7 @@ def test_memory_stays_flat_as_both_sides_grow():
 
 def _one(number: int):
     relative = f"{number:08d}.js"
-    return f"www/{relative}", LocalFile(relative=relative, location=f"/nowhere/{relative}", size=10)
+    return f"www/{relative}", LocalFile(relative=relative, root="/nowhere", size=10)
 
 
 _RELATIVE = st.text(alphabet="ab-./é", min_size=1, max_size=4).filter(lambda r: r[0] not in "./")
