@@ -82,7 +82,7 @@ class Digests:
 
     def of(self, key: str, item: LocalFile) -> etag.Digest:
         try:
-            return etag.digest_file(item.path, item.size)
+            return etag.digest_file(item.location, item.size)
         except OSError as error:
             raise PipeError(f"Cannot read {item.relative}: {error.strerror}.") from None
 
