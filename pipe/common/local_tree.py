@@ -65,18 +65,22 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
     # Each level carries the real paths of the directories above it: a followed link that leads
     # back to one of them would loop for ever.
     root_text = str(root)
-    stack = [(iter(_entries(root, "", root, follow_symlinks, skipped)), frozenset({root}))]
+    listing = _entries(root, "", root, follow_symlinks, skipped)
+    stack = [(iter(listing), "", root_text, frozenset({root}))]
     while stack:
-        entries, ancestors = stack[-1]
+        entries, relative_dir, directory, ancestors = stack[-1]
         entry = next(entries, None)
         if entry is None:
             stack.pop()
             continue
-        _, relative, location, size = entry
+        sort_key, size, target = entry
+        name = sort_key if size is not None else sort_key[:-1]
+        relative = relative_dir + name
+        location = target or f"{directory}/{name}"
         if size is not None:
             if filters.selects(relative):
-                target = None if location == f"{root_text}/{relative}" else location
-                yield LocalFile(relative=relative, root=root_text, size=size, target=target)
+                moved = None if location == f"{root_text}/{relative}" else location
+                yield LocalFile(relative=relative, root=root_text, size=size, target=moved)
             else:
                 skipped.filtered += 1
             continue
@@ -86,11 +90,12 @@ def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) 
             logger.warning("Skipped symbolic link %s: it leads back to a directory above it.", relative)
             continue
         listing = _entries(Path(location), relative + "/", root, follow_symlinks, skipped)
-        stack.append((iter(listing), ancestors | {real}))
+        stack.append((iter(listing), relative + "/", location, ancestors | {real}))
 
 
-# (sort key, relative path, path as text, size: None for a directory)
-_Entry = tuple[str, str, str, int | None]
+# (sort key: the name, `name/` for a directory; size, None for a directory; where a followed link
+# leads, None for an entry that is not a link). Small: a level of the walk holds a whole directory.
+_Entry = tuple[str, int | None, str | None]
 
 
 def _entries(directory: Path, relative_dir: str, root: Path, follow: bool, skipped: Skipped) -> list[_Entry]:
@@ -104,17 +109,18 @@ def _entries(directory: Path, relative_dir: str, root: Path, follow: bool, skipp
     for entry in scanned:
         relative = f"{relative_dir}{entry.name}"
         location = entry.path
+        target = None
         if entry.is_symlink():
             if not follow:
                 skipped.symlinks += 1
                 logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
                 continue
-            target = Path(location).resolve()
-            if not inside(target, root):
+            resolved = Path(location).resolve()
+            if not inside(resolved, root):
                 skipped.outside += 1
                 logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
                 continue
-            location = str(target)
+            location = target = str(resolved)
         try:
             info = os.stat(location)
         except OSError:
@@ -122,9 +128,9 @@ def _entries(directory: Path, relative_dir: str, root: Path, follow: bool, skipp
             logger.warning("Skipped %s: it cannot be read (a broken link?).", relative)
             continue
         if stat.S_ISDIR(info.st_mode):
-            found.append((entry.name + "/", relative, location, None))
+            found.append((entry.name + "/", None, target))
         elif stat.S_ISREG(info.st_mode):
-            found.append((entry.name, relative, location, info.st_size))
+            found.append((entry.name, info.st_size, target))
         else:
             skipped.special += 1
     found.sort()
