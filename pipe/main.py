@@ -10,12 +10,10 @@ import sys
 import time
 from collections.abc import Mapping
 
-from bitbucket_pipes_toolkit import fail, success
-
 from pipe import __version__, jobs, signin
 from pipe.common import crt, log, signals
 from pipe.common.errors import PipeError
-from pipe.common.log import logger
+from pipe.common.log import fail, logger, success
 from pipe.common.variables import Variable, boolean, read_all
 
 COMMON_VARIABLES = (

@@ -16,11 +16,23 @@ from pipe.common.log import logger
 from pipe.common.private_dir import inside, resolved
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalFile:
+    """A file to sync. Small on purpose (a sync may hold 100,000): the root text is one object shared
+    by every file of a walk, and a Path is made only when asked for."""
+
     relative: str  # POSIX separators, relative to LOCAL_PATH (the file name for a single file)
-    path: Path
+    root: str  # the directory `relative` is relative to
     size: int
+    target: str | None = None  # where a followed symbolic link leads, when not root/relative
+
+    @property
+    def location(self) -> str:
+        return self.target or f"{self.root}/{self.relative}"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 @dataclass(frozen=True)
@@ -44,55 +56,88 @@ class Skipped:
 
 
 def walk(root: Path, follow_symlinks: bool, filters: Filters, skipped: Skipped) -> Iterator[LocalFile]:
-    """The regular files below `root` (already resolved), in no particular order."""
-    # Each directory carries the real paths of the directories above it: a followed link that
-    # leads back to one of them would loop for ever.
-    stack: list[tuple[Path, str, frozenset[Path]]] = [(root, "", frozenset({root}))]
+    """The regular files below `root` (already resolved), in the order S3 lists their keys.
+
+    S3 lists keys in UTF-8 byte order, which is Python's order of str. A directory's files and the
+    files below it form one run in that order when the directory sorts as `name/`, so a
+    depth-first walk over each directory's sorted entries yields every relative path in order while
+    holding one directory listing per level, not the whole tree.
+    """
+    # Each level carries the real paths of the directories above it: a followed link that leads
+    # back to one of them would loop for ever.
+    root_text = str(root)
+    listing = _entries(root, "", root, follow_symlinks, skipped)
+    stack = [(iter(listing), "", root_text, frozenset({root}))]
     while stack:
-        directory, relative_dir, ancestors = stack.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as error:
-            logger.warning("Skipped directory %s: %s", relative_dir or ".", error.strerror)
+        entries, relative_dir, directory, ancestors = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
             continue
-        for entry in entries:
-            relative = f"{relative_dir}{entry.name}"
-            path = Path(entry.path)
-            if entry.is_symlink():
-                if not follow_symlinks:
-                    skipped.symlinks += 1
-                    logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
-                    continue
-                try:
-                    target = resolved(path, relative)
-                except PipeError:
-                    skipped.symlinks += 1
-                    logger.warning("Skipped symbolic link %s: it is a loop of links.", relative)
-                    continue
-                if not inside(target, root):
-                    skipped.outside += 1
-                    logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
-                    continue
-                path = target
-            try:
-                info = path.stat()
-            except OSError:
-                skipped.special += 1
-                logger.warning("Skipped %s: it cannot be read (a broken link?).", relative)
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                real = path.resolve()
-                if real in ancestors:
-                    skipped.symlinks += 1
-                    logger.warning(
-                        "Skipped symbolic link %s: it leads back to a directory above it.", relative
-                    )
-                    continue
-                stack.append((path, relative + "/", ancestors | {real}))
-            elif stat.S_ISREG(info.st_mode):
-                if filters.selects(relative):
-                    yield LocalFile(relative=relative, path=path, size=info.st_size)
-                else:
-                    skipped.filtered += 1
+        sort_key, size, target = entry
+        name = sort_key if size is not None else sort_key[:-1]
+        relative = relative_dir + name
+        location = target or f"{directory}/{name}"
+        if size is not None:
+            if filters.selects(relative):
+                moved = None if location == f"{root_text}/{relative}" else location
+                yield LocalFile(relative=relative, root=root_text, size=size, target=moved)
             else:
-                skipped.special += 1
+                skipped.filtered += 1
+            continue
+        real = Path(location).resolve()
+        if real in ancestors:
+            skipped.symlinks += 1
+            logger.warning("Skipped symbolic link %s: it leads back to a directory above it.", relative)
+            continue
+        listing = _entries(Path(location), relative + "/", root, follow_symlinks, skipped)
+        stack.append((iter(listing), relative + "/", location, ancestors | {real}))
+
+
+# (sort key: the name, `name/` for a directory; size, None for a directory; where a followed link
+# leads, None for an entry that is not a link). Small: a level of the walk holds a whole directory.
+_Entry = tuple[str, int | None, str | None]
+
+
+def _entries(directory: Path, relative_dir: str, root: Path, follow: bool, skipped: Skipped) -> list[_Entry]:
+    """One directory's regular files and directories, sorted as their keys sort."""
+    try:
+        scanned = list(os.scandir(directory))
+    except OSError as error:
+        logger.warning("Skipped directory %s: %s", relative_dir or ".", error.strerror)
+        return []
+    found: list[_Entry] = []
+    for entry in scanned:
+        relative = f"{relative_dir}{entry.name}"
+        location = entry.path
+        target = None
+        if entry.is_symlink():
+            if not follow:
+                skipped.symlinks += 1
+                logger.info("Skipped symbolic link %s (FOLLOW_SYMLINKS is false).", relative)
+                continue
+            try:
+                real_target = resolved(Path(location), relative)
+            except PipeError:
+                skipped.symlinks += 1
+                logger.warning("Skipped symbolic link %s: it is a loop of links.", relative)
+                continue
+            if not inside(real_target, root):
+                skipped.outside += 1
+                logger.warning("Skipped symbolic link %s: it points outside LOCAL_PATH.", relative)
+                continue
+            location = target = str(real_target)
+        try:
+            info = os.stat(location)
+        except OSError:
+            skipped.special += 1
+            logger.warning("Skipped %s: it cannot be read (a broken link?).", relative)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            found.append((entry.name + "/", None, target))
+        elif stat.S_ISREG(info.st_mode):
+            found.append((entry.name, info.st_size, target))
+        else:
+            skipped.special += 1
+    found.sort()
+    return found

@@ -83,20 +83,30 @@ def register_secret(value: str | None) -> None:
     with _lock:
         _known_secrets.add(value)
         _encoded_cores.update(_base64_cores(value.encode()))
-        _known_pattern = _alternation(_known_secrets)
-        _encoded_pattern = _alternation(_encoded_cores)
+        # Compiled when next needed: a run registers several secrets before it logs anything, and
+        # each compile of these long alternations costs milliseconds of start-up.
+        _known_pattern = _encoded_pattern = None
 
 
-def _mask_encoded(text: str) -> str:
+def _compiled() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    global _known_pattern, _encoded_pattern
+    with _lock:
+        if _known_pattern is None and _known_secrets:
+            _known_pattern = _alternation(_known_secrets)
+            _encoded_pattern = _alternation(_encoded_cores)
+        return _known_pattern, _encoded_pattern
+
+
+def _mask_encoded(text: str, encoded_pattern: re.Pattern[str] | None) -> str:
     """Replace each run of base64 characters that holds a secret's encoding by the mask.
 
     Found by the cores alone, then widened by hand to the run around them: a pattern that matched
     the run itself would backtrack over every long base64 body botocore logs."""
-    if _encoded_pattern is None:
+    if encoded_pattern is None:
         return text
     pieces = []
     done = 0
-    for match in _encoded_pattern.finditer(text):
+    for match in encoded_pattern.finditer(text):
         start, end = match.start(), match.end()
         if start < done:
             continue  # inside a run already masked
@@ -110,9 +120,10 @@ def _mask_encoded(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    text = _mask_encoded(text)
-    if _known_pattern is not None:
-        text = _known_pattern.sub(MASK, text)
+    known_pattern, encoded_pattern = _compiled()
+    text = _mask_encoded(text, encoded_pattern)
+    if known_pattern is not None:
+        text = known_pattern.sub(MASK, text)
     text = _PATTERNS[0].sub(MASK, text)
     for pattern in _PATTERNS[1:]:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex == 2 else ""), text)
@@ -205,3 +216,20 @@ def emit(*lines: str) -> None:
 def final_line(text: str) -> str:
     """The pipe's last line (✔ or ✖): one line whatever the values in it hold, redacted."""
     return redact(line_safe.escape(text))
+
+
+# The last line of a run, as bitbucket-pipes-toolkit prints it (the same colours and marks), written
+# here so that no run imports the toolkit, whose import of `requests` was most of the start-up time.
+_GREEN, _RED, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[0m"
+
+
+def success(message: str, do_exit: bool = True) -> None:
+    print(f"{_GREEN}✔ {message}{_RESET}", flush=True)
+    if do_exit:
+        sys.exit(0)
+
+
+def fail(message: str, do_exit: bool = True) -> None:
+    print(f"{_RED}✖ {message}{_RESET}", flush=True)
+    if do_exit:
+        sys.exit(1)

@@ -1,17 +1,15 @@
 """The variable contract: how each pipe variable is declared, read and checked.
 
-Values reach the pipe as environment variables. bitbucket-pipes-toolkit reads them (a list variable
-arrives as NAME_COUNT, NAME_0, ...); every value is declared to it as a string so that it never runs
-a value through YAML, then each Variable here turns the text into a checked value or one clear line.
+Values reach the pipe as environment variables (a list variable arrives as NAME_COUNT, NAME_0, ...),
+as bitbucket-pipes-toolkit would read them with every value declared a string: the text untouched,
+never run through YAML. Read here without the toolkit, whose import costs most of the start-up. Each
+Variable turns the text into a checked value or one clear line.
 """
 
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from bitbucket_pipes_toolkit import ArrayVariable, Pipe
 
 from pipe.common import line_safe
 from pipe.common.errors import PipeError
@@ -160,7 +158,7 @@ def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[s
         return from_plain
     if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
         raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
-    items = list(ArrayVariable(name, env))
+    items = [env.get(f"{name}_{index}") for index in range(int(count_text))]
     if None in items:
         missing = f"{name}_{items.index(None)}"
         raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
@@ -181,20 +179,9 @@ def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[s
 def read_all(variables: tuple[Variable, ...], env: Mapping[str, str]) -> dict[str, Any]:
     """Read and check every declared variable. Raises PipeError on the first bad one."""
     lists = {v.name: _list_items(v.name, env, v.split) for v in variables if v.is_list}
-    # Declared as strings, the toolkit hands each value over untouched (no YAML parsing).
-    schema = {v.name: {"type": "string", "nullable": True} for v in variables if not v.is_list}
-    toolkit_env = {name: value for name, value in env.items() if name in schema}
-    raw = Pipe(schema=schema, env=toolkit_env, logger=_silent_logger()).variables
     values = {}
     for variable in variables:
         values[variable.name] = variable.read(
-            lists[variable.name] if variable.is_list else raw.get(variable.name)
+            lists[variable.name] if variable.is_list else env.get(variable.name)
         )
     return values
-
-
-def _silent_logger() -> logging.Logger:
-    # The toolkit only reads here; its own messages (which echo values) must not reach the user.
-    silent = logging.getLogger("aws-oidc-deploy.toolkit")
-    silent.disabled = True
-    return silent

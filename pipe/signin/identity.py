@@ -69,14 +69,31 @@ class Identity:
     assumed_role_arn: str | None = None
     _account: str | None = None
 
-    def client(self, service: str, **config: Any) -> Any:
+    def client(self, service: str, parse_timestamps: bool = True, **config: Any) -> Any:
         """A botocore client; its standard retry mode handles transient faults in job calls.
+        `parse_timestamps=False` leaves dates in answers as the text AWS sent (cheaper to parse).
 
         botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that
         sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
         """
         settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
-        return botocore_session().create_client(
+        session = botocore_session()
+        if parse_timestamps:
+            return self._create(session, service, settings)
+        # The parser factory is read when a client is made: this one client gets dates as text.
+        from botocore.parsers import ResponseParserFactory
+
+        shared = session.get_component("response_parser_factory")
+        as_text = ResponseParserFactory()
+        as_text.set_parser_defaults(timestamp_parser=str)
+        session.register_component("response_parser_factory", as_text)
+        try:
+            return self._create(session, service, settings)
+        finally:
+            session.register_component("response_parser_factory", shared)
+
+    def _create(self, session: Any, service: str, settings: dict) -> Any:
+        return session.create_client(
             service,
             region_name=self.region,
             aws_access_key_id=self.credentials.access_key_id,

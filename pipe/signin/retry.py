@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
 from pipe.common.log import logger
 
 T = TypeVar("T")
@@ -48,6 +46,9 @@ TRANSIENT_CODES = frozenset(
 
 
 def describe(error: Exception) -> str:
+    # botocore is imported here, not at the top: jobs that never call AWS (trust-policy) skip it.
+    from botocore.exceptions import ClientError
+
     if isinstance(error, ClientError):
         return str(
             error.response.get("Error", {}).get("Code")
@@ -57,6 +58,8 @@ def describe(error: Exception) -> str:
 
 
 def is_transient(error: Exception) -> bool:
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

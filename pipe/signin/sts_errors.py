@@ -1,6 +1,6 @@
 """STS errors turned into what a user must change, never a dumped exception."""
 
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING
 
 from pipe.common.errors import PipeError
 from pipe.signin.arns import RoleArn
@@ -8,17 +8,22 @@ from pipe.signin.claims import Claims
 from pipe.signin.retry import describe
 from pipe.signin.trust import trust_policy_json
 
+if TYPE_CHECKING:  # imported when an error is explained: trust-policy never loads botocore
+    from botocore.exceptions import ClientError
 
-def error_code(error: ClientError) -> str:
+
+def error_code(error: "ClientError") -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def error_message(error: ClientError) -> str:
+def error_message(error: "ClientError") -> str:
     return str(error.response.get("Error", {}).get("Message", "")).strip()
 
 
 def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, duration: int) -> PipeError:
     """Explain a failed AssumeRoleWithWebIdentity for `role` with a token carrying `claims`."""
+    from botocore.exceptions import ClientError
+
     if not isinstance(error, ClientError):
         return _unreachable(error, role)
     code, message = error_code(error), error_message(error)
@@ -48,6 +53,8 @@ def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, durati
 
 def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: int) -> PipeError:
     """Explain a failed sts:AssumeRole of ROLE_ARN by the session `caller`."""
+    from botocore.exceptions import ClientError
+
     if not isinstance(error, ClientError):
         return _unreachable(error, role)
     code, message = error_code(error), error_message(error)

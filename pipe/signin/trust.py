@@ -2,8 +2,6 @@
 
 import json
 
-import yaml
-
 from pipe.signin.claims import Claims
 
 ACCOUNT_PLACEHOLDER = "<ACCOUNT_ID>"
@@ -128,11 +126,13 @@ def cloudformation_template(claims: Claims, role_name: str) -> str:
             "OIDCProviderArn": {"Value": provider},
         },
     }
-    return yaml.dump(template, Dumper=_NoAliasDumper, sort_keys=False, width=120)
+    # Imported here: every job that signs in imports this module, only trust-policy writes YAML.
+    import yaml
 
+    class NoAliasDumper(yaml.SafeDumper):
+        """CloudFormation rejects YAML aliases, which PyYAML writes for a value used twice."""
 
-class _NoAliasDumper(yaml.SafeDumper):
-    """CloudFormation rejects YAML aliases, which PyYAML writes for a value used twice."""
+        def ignore_aliases(self, data) -> bool:
+            return True
 
-    def ignore_aliases(self, data) -> bool:
-        return True
+    return yaml.dump(template, Dumper=NoAliasDumper, sort_keys=False, width=120)

@@ -1,5 +1,8 @@
 import os
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from pipe.common.local_tree import Filters, Skipped, walk
 
 
@@ -52,9 +55,6 @@ def test_filters():
 import fnmatch  # noqa: E402
 import re  # noqa: E402
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 _NAME = st.text(alphabet=st.sampled_from(list("ab.-[]*? é")), min_size=1, max_size=6)
 _RELATIVE = st.lists(_NAME, min_size=1, max_size=4).map("/".join)
 _GLOBS = st.lists(st.text(alphabet=st.sampled_from(list("ab*?/.[]!")), min_size=1, max_size=6), max_size=3)
@@ -98,3 +98,30 @@ def test_a_loop_of_links_is_skipped_with_a_warning_when_links_are_followed(tmp_p
     found = list(walk(root.resolve(), True, Filters(), skipped))
     assert [item.relative for item in found] == ["index.html"]
     assert skipped.symlinks + skipped.special == 3
+
+
+# Names that sort around "/" (0x2f): "-" and "." below it, "0" and letters above, non-ASCII far above.
+_NAME = st.text(alphabet="a-.0_/Zé€😀", min_size=1, max_size=6).filter(
+    lambda name: "/" not in name and name not in (".", "..")
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.lists(st.lists(_NAME, min_size=1, max_size=3), min_size=1, max_size=12))
+def test_walks_in_the_order_s3_lists_keys(tmp_path_factory, tree):
+    """S3 lists keys in UTF-8 byte order; s3-sync compares the walk with the listing as two sorted
+    streams, so the walk must yield relative paths in exactly that order."""
+    root = tmp_path_factory.mktemp("tree")
+    for parts in tree:
+        directory = root.joinpath(*parts[:-1])
+        if any(parent.is_file() for parent in [directory, *directory.parents] if parent != root):
+            continue
+        if (directory / parts[-1]).is_dir():
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / parts[-1]).write_text("x")
+    walked = [item.relative for item in walk(root.resolve(), False, Filters(), Skipped())]
+    assert walked == sorted(walked, key=lambda relative: relative.encode("utf-8"))
+    assert sorted(walked) == sorted(
+        os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names
+    )

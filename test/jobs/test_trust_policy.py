@@ -94,3 +94,19 @@ def test_role_arn_partition_is_used(run, pipe_env):
     policy, _ = documents(result.stdout)
     assert policy["Statement"][0]["Principal"]["Federated"].startswith("arn:aws-us-gov:iam::123456789012:")
     assert aws.ACCOUNT in policy["Statement"][0]["Principal"]["Federated"]
+
+
+# Start-up is a feature: each costs tens of milliseconds to import, and trust-policy needs none.
+HEAVY = {"botocore", "boto3", "awscrt", "s3transfer", "requests", "urllib3", "bitbucket_pipes_toolkit"}
+
+
+def test_loads_no_aws_sdk_and_no_toolkit(run, pipe_env):
+    result = run(pipe_env | {"COMMAND": "trust-policy", "PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.output
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "pipe.signin" in imported  # the probe sees imports at all
+    assert not {name.split(".")[0] for name in imported} & HEAVY

@@ -5,8 +5,8 @@ MD5 the pipe stored in the object's metadata matches the local content. Modifica
 ignored: a fresh clone touches every file.
 """
 
-import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from pipe.common.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.common.log import logger
 from pipe.common.private_dir import clone_dir, in_clone
 from pipe.jobs.s3_sync import keys as s3_keys
+from pipe.jobs.s3_sync import pages
 from pipe.jobs.s3_sync.progress import PROGRESS_SECONDS
 
 
@@ -51,86 +52,132 @@ def local_root(values: dict, env) -> tuple[Path, bool]:
     return path, path.is_dir()
 
 
-def scan(values: dict, root: Path, is_dir: bool, prefix: str, summary: Summary) -> dict[str, LocalFile]:
+def scan(
+    values: dict, root: Path, is_dir: bool, prefix: str, summary: Summary
+) -> Iterator[tuple[str, LocalFile]]:
+    """(key, file) for each local file, in key order, as the walk finds them: never the whole tree."""
     filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
     skipped = Skipped()
     if is_dir:
         files = walk(root, values["FOLLOW_SYMLINKS"], filters, skipped)
     else:
-        files = iter([LocalFile(relative=root.name, path=root, size=root.stat().st_size)])
-    local: dict[str, LocalFile] = {}
+        files = iter([LocalFile(relative=root.name, root=str(root.parent), size=root.stat().st_size)])
+    summary.scanned = 0
     for item in files:
         try:
             key = s3_keys.key_for(prefix, item.relative)
         except s3_keys.UnsafeKey as error:
             logger.warning("Skipped '%s': as an S3 key it %s.", item.relative, error)
             continue
-        local[key] = item
-    summary.scanned = len(local)
+        summary.scanned += 1
+        yield key, item
     summary.skipped_links = skipped.symlinks + skipped.outside
     if skipped.outside:
         logger.warning("%d symbolic link(s) point outside LOCAL_PATH and were not followed.", skipped.outside)
-    return local
 
 
 class Digests:
-    """MD5s of local files, computed once, on demand."""
-
-    def __init__(self):
-        self._cache: dict[str, etag.Digest] = {}
-        self._lock = threading.Lock()
+    """The digests of local files, read when needed and not kept: kept, they would grow with the tree.
+    A same-size file whose ETag does not decide is read twice (compared, then uploaded): rare."""
 
     def of(self, key: str, item: LocalFile) -> etag.Digest:
-        with self._lock:
-            found = self._cache.get(key)
-        if found is None:
-            try:
-                found = etag.digest_file(item.path, item.size)
-            except OSError as error:
-                raise PipeError(f"Cannot read {item.relative}: {error.strerror}.") from None
-            with self._lock:
-                self._cache[key] = found
-        return found
+        try:
+            return etag.digest_file(item.location, item.size)
+        except OSError as error:
+            raise PipeError(f"Cannot read {item.relative}: {error.strerror}.") from None
 
 
-def compare(s3, bucket, local, digests, values, prefix, is_dir, summary) -> Plan:
-    """Stream the listing page by page; only the local side is held in memory."""
-    plan = Plan()
-    seen: set[str] = set()
-    undecided: list[str] = []
+class _Unordered(Exception):
+    """The listing is not in key order (S3 directory buckets list in no particular order)."""
+
+
+def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) -> Plan:
+    """Two sorted streams side by side: the local walk and the bucket's listing (fetched ahead, page
+    by page). Neither side is held in memory, only what is to be uploaded or deleted.
+
+    `scan_local()` gives a fresh (key, file) stream in key order. A listing out of key order is
+    compared again against a map of the local tree.
+    """
+    listing = s3_keys.listing_prefix(prefix) if is_dir else next(scan_local(), ("", None))[0]
     filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
-    listing = s3_keys.listing_prefix(prefix) if is_dir else next(iter(local), "")
-    paginator = s3.get_paginator("list_objects_v2")
-    listed = 0
-    reported = time.monotonic()
-    for page in paginator.paginate(Bucket=bucket, Prefix=listing):
-        listed += len(page.get("Contents", ()))
-        if time.monotonic() - reported >= PROGRESS_SECONDS:
-            reported = time.monotonic()
-            logger.info("Compared %d remote keys with %d local files...", listed, len(local))
-        for remote in page.get("Contents", ()):
-            key = remote["Key"]
-            item = local.get(key)
-            if item is None:
-                relative = s3_keys.relative_of(prefix, key)
-                # Only keys under the prefix, and not those the filters leave out (as aws s3 sync).
-                if is_dir and relative is not None and filters.selects(relative):
-                    plan.deletions.append(key)
-                continue
-            seen.add(key)
-            if remote["Size"] != item.size:
-                plan.changed.append(item)
-            elif etag.same_content(remote.get("ETag", ""), digests.of(key, item)):
-                summary.skipped_unchanged += 1
-            else:
-                undecided.append(key)
-    plan.new = [item for key, item in local.items() if key not in seen]
-    if undecided:
-        decide_by_metadata(s3, bucket, local, digests, undecided, values, plan, summary)
-    return plan
+    judge = _Judge(digests, filters, prefix, is_dir, summary)
+    try:
+        _merge(scan_local(), pages.listed(s3, bucket, listing), judge)
+    except _Unordered:
+        logger.info("The bucket lists keys out of order: comparing against a map of the local tree.")
+        judge = _Judge(digests, filters, prefix, is_dir, summary)
+        _by_map(dict(scan_local()), pages.listed(s3, bucket, listing), judge)
+    if judge.undecided:
+        decide_by_metadata(s3, bucket, digests, judge.undecided, values, judge.plan, summary)
+    # In key order, as `new` is: the uploads merge the two.
+    judge.plan.changed.sort(key=lambda item: item.relative)
+    return judge.plan
 
 
-def decide_by_metadata(s3, bucket, local, digests, keys, values, plan, summary) -> None:
+class _Judge:
+    """What one local file against its listed object means, and a progress line now and then."""
+
+    def __init__(self, digests, filters, prefix, is_dir, summary):
+        self.plan = Plan()
+        self.undecided: list[tuple[str, LocalFile]] = []
+        self.digests, self.filters, self.prefix, self.is_dir, self.summary = (
+            digests,
+            filters,
+            prefix,
+            is_dir,
+            summary,
+        )
+        summary.skipped_unchanged = 0
+        self.listed = 0
+        self.reported = time.monotonic()
+
+    def remote(self, key: str, remote: dict, item: LocalFile | None) -> None:
+        self.listed += 1
+        if time.monotonic() - self.reported >= PROGRESS_SECONDS:
+            self.reported = time.monotonic()
+            logger.info("Compared %d remote keys and %d local files...", self.listed, self.summary.scanned)
+        if item is None:
+            relative = s3_keys.relative_of(self.prefix, key)
+            # Only keys under the prefix, and not those the filters leave out (as aws s3 sync).
+            if self.is_dir and relative is not None and self.filters.selects(relative):
+                self.plan.deletions.append(key)
+        elif remote["Size"] != item.size:
+            self.plan.changed.append(item)
+        elif etag.same_content(remote.get("ETag", ""), self.digests.of(key, item)):
+            self.summary.skipped_unchanged += 1
+        else:
+            self.undecided.append((key, item))
+
+
+def _merge(local: Iterator[tuple[str, LocalFile]], listed: Iterator[dict], judge: _Judge) -> None:
+    current = next(local, None)
+    previous = ""
+    for remote in listed:
+        key = remote["Key"]
+        if key < previous:
+            raise _Unordered
+        previous = key
+        while current is not None and current[0] < key:
+            judge.plan.new.append(current[1])
+            current = next(local, None)
+        if current is not None and current[0] == key:
+            judge.remote(key, remote, current[1])
+            current = next(local, None)
+        else:
+            judge.remote(key, remote, None)
+    while current is not None:
+        judge.plan.new.append(current[1])
+        current = next(local, None)
+
+
+def _by_map(local: dict[str, LocalFile], listed: Iterator[dict], judge: _Judge) -> None:
+    for remote in listed:
+        key = remote["Key"]
+        judge.remote(key, remote, local.pop(key, None))
+    judge.plan.new = list(local.values())
+
+
+def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.exceptions import ClientError
@@ -144,13 +191,15 @@ def decide_by_metadata(s3, bucket, local, digests, keys, values, plan, summary) 
             raise
         return key, answer.get("Metadata", {}).get(etag.METADATA_MD5)
 
-    summary.head_requests += len(keys)
+    summary.head_requests += len(undecided)
     with ThreadPoolExecutor(max_workers=values["MAX_CONCURRENCY"]) as pool:
-        for key, stored in pool.map(head, keys):
-            if stored and stored == digests.of(key, local[key]).md5:
+        for (key, stored), (_, item) in zip(
+            pool.map(head, [k for k, _ in undecided]), undecided, strict=True
+        ):
+            if stored and stored == digests.of(key, item).md5:
                 summary.skipped_unchanged += 1
             else:
-                plan.changed.append(local[key])
+                plan.changed.append(item)
 
 
 def invalidation_paths(values, plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """Uploads in an order that never serves a page pointing at a missing asset (HTML last), with the
 metadata each object gets, and deletions in DeleteObjects batches."""
 
+import collections
 import contextlib
 import mimetypes
 import os
@@ -10,11 +11,13 @@ from pipe.common.errors import PipeError
 from pipe.common.local_tree import LocalFile
 from pipe.common.log import logger
 from pipe.jobs.s3_sync import cache_rules
+from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import Progress
 
 # DeleteObjects takes at most this many keys per request.
 DELETE_BATCH = 1000
 HTML_SUFFIXES = (".html", ".htm")
+IN_FLIGHT_PER_CONNECTION = 8
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
 # Types missing from Python's built-in table (which is used instead of /etc/mime.types so that the
 # result does not depend on the image).
@@ -64,7 +67,13 @@ def _extra_args(item: LocalFile, digest: etag.Digest, values: dict, table) -> di
     return args
 
 
-def upload(s3, bucket, files, digests, values, summary, identity, env) -> None:
+def upload(
+    s3, where: tuple[str, str], files: list[LocalFile], digests, values, summary, identity, env
+) -> None:
+    """`files` in key order, to `where` (bucket, prefix)."""
+    bucket, prefix = where
+    if not files:
+        return  # no transfer manager, no CRT: a run with nothing to send pays for neither
     # Imported here: the transfer engine loads the CRT, which a run with nothing to send never needs.
     from pipe.jobs.s3_sync import engine
 
@@ -72,25 +81,35 @@ def upload(s3, bucket, files, digests, values, summary, identity, env) -> None:
     if client_kind == "classic" and values["S3_TRANSFER_CLIENT"] == "auto":
         logger.info("A proxy is configured: uploading with the classic transfer client, which honours it.")
     table = mimetypes.MimeTypes()
-    html = [(k, i) for k, i in files if i.relative.lower().endswith(HTML_SUFFIXES)]
-    other = [(k, i) for k, i in files if not i.relative.lower().endswith(HTML_SUFFIXES)]
-    total = sum(item.size for _, item in files)
+    html = [item for item in files if item.relative.lower().endswith(HTML_SUFFIXES)]
+    other = [item for item in files if not item.relative.lower().endswith(HTML_SUFFIXES)]
+    total = sum(item.size for item in files)
+    # A future and its request per file in flight: bounded so that memory does not grow with the
+    # number of files, and deep enough that the connections never wait for the next request.
+    in_flight_limit = values["MAX_CONCURRENCY"] * IN_FLIGHT_PER_CONNECTION
     manager = engine.transfer_manager(client_kind, s3, identity, values["MAX_CONCURRENCY"], env)
     with Progress(len(files), total) as progress, manager as uploader:
         # HTML last: a page goes live only once every asset it may point at is there.
         for batch in (other, html):
-            futures = []
-            for key, item in batch:
+            in_flight: collections.deque = collections.deque()
+            for item in batch:
+                key = s3_keys.key_for(prefix, item.relative)
+                if len(in_flight) >= in_flight_limit:
+                    _finish(*in_flight.popleft(), progress, summary)
                 digest = digests.of(key, item)
                 extra = _extra_args(item, digest, values, table) | engine.checksum_args(digest, item.size)
                 with _explained(item):
-                    futures.append((item, uploader.upload(str(item.path), bucket, key, extra_args=extra)))
-            for item, future in futures:
-                with _explained(item):
-                    future.result()
-                progress.done(item.size)
-                summary.uploaded += 1
-                summary.bytes_uploaded += item.size
+                    in_flight.append((item, uploader.upload(item.location, bucket, key, extra_args=extra)))
+            while in_flight:
+                _finish(*in_flight.popleft(), progress, summary)
+
+
+def _finish(item: LocalFile, future, progress: Progress, summary) -> None:
+    with _explained(item):
+        future.result()
+    progress.done(item.size)
+    summary.uploaded += 1
+    summary.bytes_uploaded += item.size
 
 
 @contextlib.contextmanager

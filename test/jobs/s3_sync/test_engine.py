@@ -101,3 +101,37 @@ def test_requests_from_a_template_equal_what_botocore_serializes_for_each_file(e
 def _headers(request):
     ignored = {"user-agent", "x-amz-date", "amz-sdk-invocation-id", "amz-sdk-request"}
     return sorted((name.lower(), value) for name, value in request.headers if name.lower() not in ignored)
+
+
+def test_crt_managers_relay_and_every_file_arrives(monkeypatch, moto_server, s3, tmp_path):
+    """s3transfer's CRT manager holds every transfer until it is closed: the engine hands over to a
+    fresh one every CRT_FILES_PER_MANAGER files, and no file is lost at a hand-over."""
+    import s3transfer.crt
+
+    monkeypatch.setattr(s3_upload, "CRT_FILES_PER_MANAGER", 3)
+    made = []
+    real = s3transfer.crt.CRTTransferManager
+
+    def counted(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(s3transfer.crt, "CRTTransferManager", counted)
+    s3.create_bucket(Bucket="relay", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    identity = SimpleNamespace(
+        credentials=SimpleNamespace(access_key_id="a", secret_access_key="b", session_token=None),
+        region="eu-west-1",
+    )
+    files = []
+    for number in range(10):
+        path = tmp_path / f"file-{number}.txt"
+        path.write_text(f"content {number}")
+        files.append(path)
+    client = _client(moto_server.url, "path")
+    with s3_upload.transfer_manager("crt", client, identity, 4, {}) as manager:
+        futures = [manager.upload(str(path), "relay", path.name, extra_args={}) for path in files]
+        for future in futures:
+            future.result()
+    assert len(made) == 4  # 3 + 3 + 3 + 1
+    listed = s3.list_objects_v2(Bucket="relay")["Contents"]
+    assert sorted(item["Key"] for item in listed) == sorted(path.name for path in files)

@@ -438,3 +438,28 @@ def test_debug_sync_leaks_no_secret_and_writes_nothing_in_the_clone(run, sync_en
         issued[0].session_token,
     )
     assert sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*")) == before
+
+
+def _imported(stderr: str) -> set[str]:
+    """The modules a run imported, from its PYTHONPROFILEIMPORTTIME lines."""
+    return {
+        line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")
+    }
+
+
+def test_a_sync_with_nothing_to_send_loads_no_transfer_engine(run, sync_env, site):
+    """Start-up is a feature: a no-change run (every deploy of an unchanged site) builds no transfer
+    manager, loads neither the CRT nor s3transfer, and never imports the toolkit's `requests`."""
+    sync(run, sync_env)
+    result, summary = sync(run, sync_env, PYTHONPROFILEIMPORTTIME="1")
+    assert summary["uploaded"] == 0 and summary["skipped_unchanged"] == len(SITE)
+    imported = _imported(result.stderr)
+    assert "botocore.client" in imported  # the probe sees imports at all
+    assert not imported & {
+        "awscrt",
+        "_awscrt",
+        "s3transfer",
+        "s3transfer.crt",
+        "requests",
+        "bitbucket_pipes_toolkit",
+    }
