@@ -41,14 +41,10 @@ def run(context: Context) -> str:
     waited = cloudfront.wait(cdn, distribution, invalidation_id) if values["CLOUDFRONT_WAIT"] else None
     status = f"completed in {waited:.0f} s" if waited is not None else "created, not waited for"
     emit(
-        "\n".join(
-            [
-                f"Distribution: {distribution}",
-                f"Invalidation: {invalidation_id}",
-                f"Paths:        {' '.join(paths)}",
-                f"Status:       {status}",
-            ]
-        )
+        f"Distribution: {distribution}",
+        f"Invalidation: {invalidation_id}",
+        f"Paths:        {' '.join(paths)}",
+        f"Status:       {status}",
     )
     shared_storage.write_json(
         context.env,
