@@ -14,6 +14,8 @@ import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from test.support import leaks
+
 from . import api as api_module
 from . import auth, discovery, errors, openapi, proto
 from .api import Api
@@ -100,10 +102,24 @@ class KubeStandIn:
             self._thread = None
 
     def __enter__(self) -> "KubeStandIn":
+        leaks.RECEIVERS.append(self.received)
         return self.start()
 
     def __exit__(self, *_exc) -> None:
+        leaks.RECEIVERS.remove(self.received)
         self.stop()
+
+    def received(self):
+        """What the pipe made the cluster store (for the leak scan): each object as JSON."""
+        with self.store._condition:
+            stored = list(self.store._objects.items())
+        for key, obj in stored:
+            version = obj.get("metadata", {}).get("resourceVersion")
+            yield (
+                (id(self), key, version),
+                f"cluster {self.cluster_name}: {'/'.join(filter(None, key))}",
+                (lambda obj=obj: json.dumps(obj).encode()),
+            )
 
     # ------------------------------------------------------------ access entries
 
