@@ -2,12 +2,14 @@
 by the Python kubernetes client, and by hand-made tokens for the authentication edge cases."""
 
 import base64
+import concurrent.futures
 import datetime
 import json
 import os
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +30,8 @@ CLUSTER = "standin-demo"
 DEPLOYER_ROLE = f"arn:aws:iam::{aws.ACCOUNT}:role/kube-deployer"
 READER_ROLE = f"arn:aws:iam::{aws.ACCOUNT}:role/kube-reader"
 STRANGER_ROLE = f"arn:aws:iam::{aws.ACCOUNT}:role/kube-stranger"
+# How long kubectl may take to start watching a rollout on a loaded machine.
+WATCH_LIMIT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
@@ -337,21 +341,35 @@ def test_field_validation_strict_rejects_unknown_fields_and_false_drops_them(kub
 
 def test_rollout_status_waits_for_the_controller(kube, kubectl, tmp_path):
     app = write_app(tmp_path / "app", "slow")
-    kube.rollout_delay_seconds = 2.0
+    watches_before = len([entry for entry in kube.requests if entry["query"].get("watch") == "true"])
+    gate = threading.Event()
+    kube.controller.ready_gate = gate  # the rollout ends when the test says, not after a delay
     try:
         kubectl.ok("apply", "-f", str(app))
-        started = time.monotonic()
-        result = kubectl("rollout", "status", "deployment/slow", "--timeout=30s")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(kubectl, "rollout", "status", "deployment/slow", "--timeout=30s")
+            # Opened once kubectl watches the rollout: the stand-in's record of the watch is the event.
+            deadline = time.monotonic() + WATCH_LIMIT_SECONDS
+            while time.monotonic() < deadline and not waiting.done():
+                if (
+                    len([entry for entry in kube.requests if entry["query"].get("watch") == "true"])
+                    > watches_before
+                ):
+                    break
+                time.sleep(0.05)
+            gate.set()
+            result = waiting.result()
     finally:
-        kube.rollout_delay_seconds = 0.3
+        kube.controller.ready_gate = None
+        gate.set()
 
     assert result.returncode == 0, result.stderr
     assert (
         'Waiting for deployment "slow" rollout to finish: 0 of 2 updated replicas are available'
         in result.stdout
     )
+    # Rolled out, not timed out (--timeout=30s): the watch told kubectl when the rollout ended.
     assert 'deployment "slow" successfully rolled out' in result.stdout
-    assert time.monotonic() - started < 10
     status = deployment(kube, "slow")["status"]
     assert status["availableReplicas"] == status["updatedReplicas"] == 2
     watches = [entry for entry in kube.requests if entry["query"].get("watch") == "true"]
@@ -478,7 +496,8 @@ def test_never_ready_image_times_out(kube, kubectl, tmp_path):
         'Waiting for deployment "stuck" rollout to finish: 0 of 2 updated replicas are available'
         in result.stdout
     )
-    assert 2.5 < time.monotonic() - started < 15
+    # kubectl waited its timeout out (a loaded machine only makes this longer; the run has its own limit).
+    assert time.monotonic() - started > 2.5
 
 
 def test_never_ready_image_exceeds_the_progress_deadline(kube, kubectl, tmp_path):

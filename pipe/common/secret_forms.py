@@ -30,10 +30,13 @@ def _json_escaped(value: str) -> set[str]:
     """Inside a JSON string: escaped quotes and backslashes, `\\/` for `/` as some encoders write it,
     or every character as `\\uXXXX`."""
     escaped = json.dumps(value)[1:-1]
-    every_character = {
-        "".join(f"\\u{ord(character):04{case}}" for character in value) for case in ("x", "X")
+    every_character = {"".join(f"\\u{ord(character):04{case}}" for character in value) for case in ("x", "X")}
+    return {
+        escaped,
+        escaped.replace("/", "\\/"),
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        *every_character,
     }
-    return {escaped, escaped.replace("/", "\\/"), json.dumps(value, ensure_ascii=False)[1:-1], *every_character}
 
 
 def _hex(value: str) -> set[str]:

@@ -19,6 +19,8 @@ REPLICA_SETS = by_path("apps", "v1", "replicasets")
 REVISION = "deployment.kubernetes.io/revision"
 ROLLED_OUT = ("deployments", "statefulsets", "daemonsets")
 NODES = 1  # DaemonSets run one pod per node
+# How long a held rollout waits for its gate before it goes on anyway (a test that forgot to open it).
+GATE_LIMIT_SECONDS = 60
 
 
 def _template_hash(template: dict) -> str:
@@ -38,6 +40,9 @@ class Controller:
         self._timers: dict[tuple, threading.Timer] = {}
         self._lock = threading.Lock()
         self._stopped = False
+        # A test sets this to hold every rollout's "ready" step until it opens the gate: it then
+        # acts at a known moment of the rollout, whatever the machine's load.
+        self.ready_gate: threading.Event | None = None
         api.store.add_listener(self._on_event)
 
     def stop(self) -> None:
@@ -77,6 +82,9 @@ class Controller:
 
     def _reconcile(self, kind, key, stage) -> None:
         resource, namespace, name, generation = key
+        gate = self.ready_gate
+        if stage == "ready" and gate is not None:
+            gate.wait(GATE_LIMIT_SECONDS)
         with self._lock:
             self._timers.pop((*key, stage), None)
             if self._stopped:
