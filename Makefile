@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit lint demo bench sample-token image lock clean
+.PHONY: test unit lint demo bench sample-token image lock clean mutate
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ lint: $(STAMP)
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/shellcheck test/container/with-docker.sh .ci/run
 
+## Mutation testing (not CI: it takes minutes) of the modules where a silent bug costs most, against
+## their unit tests; configured in pyproject.toml [tool.mutmut]. Record the score in README.md.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(PY) scripts/mutation_score.py
+
 ## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
 demo: $(STAMP)
 	$(PY) -m test.support.demo
@@ -55,4 +62,4 @@ lock:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants

@@ -22,6 +22,7 @@ import contextlib
 import os
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -226,6 +227,24 @@ def received_since(marker: set[Hashable]) -> list[tuple[str, bytes]]:
 
 
 FileState = dict[Path, tuple[int, int]]
+# The pipe's private directories (pipe.common.private_dir), in the system's temporary directory.
+PRIVATE_DIRECTORY_PATTERN = "aws-oidc-deploy-*"
+
+
+def private_directories() -> set[Path]:
+    """The pipe's private directories that exist now: a finished run removes its own, a killed one cannot."""
+    return set(Path(tempfile.gettempdir()).glob(PRIVATE_DIRECTORY_PATTERN))
+
+
+def files_below(directories: Iterable[Path]) -> list[Path]:
+    """Regular files below `directories`; one removed meanwhile (another run's clean-up) is skipped."""
+    return [
+        Path(folder, name)
+        for directory in directories
+        for folder, _dirs, names in os.walk(directory)
+        for name in names
+        if Path(folder, name).is_file()
+    ]
 
 
 def directories(env: Mapping[str, str], cwd: Path) -> list[Path]:

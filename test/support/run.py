@@ -76,6 +76,7 @@ def run_pipe(
         before = leaks.snapshot(directories)
         marker = leaks.issued_marker()
         received = leaks.received_marker()
+        private_before = leaks.private_directories()
     completed = subprocess.run(
         command or [sys.executable, "-m", "pipe"],
         env=env,
@@ -89,6 +90,8 @@ def run_pipe(
     if leak_scan:
         secrets = leaks.environment_secrets(env) + leaks.issued_since(marker)
         left = leaks.left_behind(before, leaks.snapshot(directories))
+        # A finished run removes its private directory; one left behind is searched like the clone.
+        left += leaks.files_below(leaks.private_directories() - private_before)
         debug = env.get("DEBUG", "").strip().lower() in ("true", "yes", "1", "on")
         leaks.check(
             (completed.stdout + completed.stderr).encode(),
