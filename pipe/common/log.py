@@ -44,10 +44,12 @@ _PATTERNS = (
 # Shorter values are not secrets we know of, and masking them would mangle ordinary words.
 _MIN_SECRET_LENGTH = 8
 
-_known_secrets: set[str] = set()
-_plain_pattern: re.Pattern[str] | None = None
-_encoded_cores: set[str] = set()
-_encoded_pattern: re.Pattern[str] | None = None
+# The forms of the registered secrets, each under the shortest form it begins with (a secret cut
+# short begins every longer form of it): found with str.find, then extended to the longest form that
+# is there. A regular expression of alternatives took seconds to compile for a few session tokens.
+# Replaced whole, never changed in place, so redact() needs no lock.
+_plain_forms: dict[str, tuple[str, ...]] = {}
+_base64_cores: dict[str, tuple[str, ...]] = {}
 _lock = threading.Lock()
 # Characters of standard and URL-safe base64: a run of them around a secret's encoding is one blob.
 _BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
@@ -58,22 +60,35 @@ _LINE_BREAKS = "\r\n"
 logger = logging.getLogger(LOGGER_NAME)
 
 
-def _alternation(values: set[str]) -> re.Pattern[str]:
+def _by_shortest_prefix(table: dict[str, tuple[str, ...]], forms: set[str]) -> dict[str, tuple[str, ...]]:
+    grouped = {key: list(longer) for key, longer in table.items()}
+    for form in sorted(forms, key=len):
+        key = next((key for key in grouped if form.startswith(key)), form)
+        grouped.setdefault(key, []).append(form)
     # Longest first: a whole secret is masked whole, not as the cut-short form it begins with.
-    return re.compile("|".join(re.escape(value) for value in sorted(values, key=len, reverse=True)))
+    return {key: tuple(sorted(set(longer), key=len, reverse=True)) for key, longer in grouped.items()}
 
 
 def register_secret(value: str | None) -> None:
     """Mask `value` wherever it appears in output from now on, in every form pipe.common.secret_forms
     knows (percent-encoded, JSON-escaped, hex, cut short, base64 blobs that hold it)."""
-    global _plain_pattern, _encoded_pattern
+    global _plain_forms, _base64_cores
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
     with _lock:
-        _known_secrets.update(secret_forms.plain_forms(value))
-        _encoded_cores.update(secret_forms.base64_cores(value))
-        _plain_pattern = _alternation(_known_secrets)
-        _encoded_pattern = _alternation(_encoded_cores)
+        _plain_forms = _by_shortest_prefix(_plain_forms, secret_forms.plain_forms(value))
+        _base64_cores = _by_shortest_prefix(_base64_cores, secret_forms.base64_cores(value))
+
+
+def _found(searched: str, table: dict[str, tuple[str, ...]]) -> list[tuple[int, int]]:
+    spans = []
+    for key, forms in table.items():
+        start = searched.find(key)
+        while start != -1:
+            length = next(len(form) for form in forms if searched.startswith(form, start))
+            spans.append((start, start + length))
+            start = searched.find(key, start + length)
+    return spans
 
 
 def _without_line_breaks(text: str) -> tuple[str, list[int] | None]:
@@ -86,33 +101,24 @@ def _without_line_breaks(text: str) -> tuple[str, list[int] | None]:
 
 def _secret_spans(searched: str, positions: list[int] | None) -> list[tuple[int, int]]:
     """Where secrets are in `searched`: each form found, and each run of base64 characters holding a
-    core. Found by the cores alone, then widened by hand to the run around them (a pattern that
-    matched the run itself would backtrack over every long base64 body botocore logs). A core may
-    span line breaks; the widening stops at them, so the lines around a secret stay readable."""
+    core, widened by hand from the core to the run around it. A core may span line breaks; the
+    widening stops at them, so the lines around a secret stay readable."""
 
     def line_break_before(index: int) -> bool:
         return positions is not None and positions[index] != positions[index - 1] + 1
 
-    spans = []
-    if _plain_pattern is not None:
-        spans += [match.span() for match in _plain_pattern.finditer(searched)]
-    if _encoded_pattern is not None:
-        done = 0
-        for match in _encoded_pattern.finditer(searched):
-            start, end = match.span()
-            if start < done:
-                continue  # inside a run already masked
-            while start > done and searched[start - 1] in _BASE64_CHARACTERS and not line_break_before(start):
-                start -= 1
-            while end < len(searched) and searched[end] in _BASE64_CHARACTERS and not line_break_before(end):
-                end += 1
-            spans.append((start, end))
-            done = end
-    return spans
+    def widened(start: int, end: int) -> tuple[int, int]:
+        while start > 0 and searched[start - 1] in _BASE64_CHARACTERS and not line_break_before(start):
+            start -= 1
+        while end < len(searched) and searched[end] in _BASE64_CHARACTERS and not line_break_before(end):
+            end += 1
+        return start, end
+
+    return _found(searched, _plain_forms) + [widened(*span) for span in _found(searched, _base64_cores)]
 
 
 def _mask_secrets(text: str) -> str:
-    if _plain_pattern is None and _encoded_pattern is None:
+    if not _plain_forms:
         return text
     searched, positions = _without_line_breaks(text)
     spans = _secret_spans(searched, positions)
