@@ -17,7 +17,9 @@ SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzLOGSECRET1"
 SHORT = "s3cr3t!"  # 7 characters: below the registration threshold
 
 
-@pytest.fixture(scope="module", autouse=True)
+# Each test registers them (registering again changes nothing): so every test exercises the
+# registration, which is what `make mutate` needs to know which tests to run for it.
+@pytest.fixture(autouse=True)
 def registered():
     register_secret(SECRET)
     register_secret(SHORT)
