@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit lint demo bench sample-token image lock clean controlplane
+.PHONY: test unit lint demo bench sample-token image lock clean controlplane mutate
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ lint: $(STAMP)
 	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh .ci/run .ci/integration/run-pipe
 	$(PY) scripts/check_pipeline_yaml.py
 
+## Mutation testing (not CI: it takes minutes) of the modules where a silent bug costs most, against
+## their unit tests; configured in pyproject.toml [tool.mutmut]. Record the score in README.md.
+mutate: $(STAMP)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(PY) scripts/mutation_score.py
+
 ## The pipe against the embedded AWS stand-in, with a sample token: whoami, then trust-policy.
 demo: $(STAMP)
 	$(PY) -m test.support.demo
@@ -62,4 +69,4 @@ lock:
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants

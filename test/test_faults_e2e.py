@@ -391,3 +391,31 @@ def test_beanstalk_rollback_survives_a_lost_answer(run, eb_env, eb_app, moto_ser
     assert (environment.status, environment.health, environment.version_label) == ("Ready", "Green", "v-old")
     calls = [call for call in eb.actions(lost_call) if call.params.get("VersionLabel", "v-old") == "v-old"]
     assert [call.error for call in calls] == [None, "InvalidParameterValue"], line
+
+
+def _first_sign_in_only():
+    """Eligible: the first AssumeRoleWithWebIdentity request this proxy sees, nothing else."""
+    seen = []
+
+    def eligible(request) -> bool:
+        if b"Action=AssumeRoleWithWebIdentity" not in request.body:
+            return False
+        seen.append(request)
+        return len(seen) == 1
+
+    return eligible
+
+
+def test_sign_in_retries_a_gateways_502_and_504(run, pipe_env, moto_server):
+    # Two proxies in a row: the first answers the first sign-in with 502, the second answers the
+    # next one (the first it sees) with 504; the third attempt reaches moto.
+    with (
+        FaultProxy(moto_server.url, Rates(http_504=1.0), eligible=_first_sign_in_only()) as near,
+        FaultProxy(near.url, Rates(http_502=1.0), eligible=_first_sign_in_only()) as far,
+    ):
+        result = run(pipe_env | {"AWS_ENDPOINT_URL": far.url})
+    assert result.returncode == 0, result.output
+    assert (far.faults["502"], near.faults["504"]) == (1, 1)
+    assert "AssumeRoleWithWebIdentity failed with 502 (transient); retry 1 of 5" in result.output
+    assert "AssumeRoleWithWebIdentity failed with 504 (transient); retry 2 of 5" in result.output
+    assert "arn:aws:sts::123456789012:assumed-role/deploy/bitbucket-my-repo-42" in result.stdout

@@ -4,7 +4,6 @@ Every logger that can see a secret (ours, botocore, urllib3, s3transfer, the too
 writes only through the handler made here, so the redacting filter sees every line.
 """
 
-import base64
 import logging
 import os
 import re
@@ -13,7 +12,7 @@ import threading
 
 import colorlog
 
-from pipe.common import line_safe
+from pipe.common import line_safe, secret_forms
 
 LOGGER_NAME = "aws-oidc-deploy"
 MASK = "****"
@@ -45,85 +44,102 @@ _PATTERNS = (
 # Shorter values are not secrets we know of, and masking them would mangle ordinary words.
 _MIN_SECRET_LENGTH = 8
 
-_known_secrets: set[str] = set()
-_known_pattern: re.Pattern[str] | None = None
-_encoded_cores: set[str] = set()
-_encoded_pattern: re.Pattern[str] | None = None
+# The forms of the registered secrets, each under the shortest form it begins with (a secret cut
+# short begins every longer form of it): found with str.find, then extended to the longest form that
+# is there. A regular expression of alternatives took seconds to compile for a few session tokens.
+# Replaced whole, never changed in place, so redact() needs no lock.
+_plain_forms: dict[str, tuple[str, ...]] = {}
+_base64_cores: dict[str, tuple[str, ...]] = {}
 _lock = threading.Lock()
 # Characters of standard and URL-safe base64: a run of them around a secret's encoding is one blob.
 _BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+# MIME encoders wrap base64 at 76 columns and a log line may break anywhere: secrets are looked for
+# in the text with its line breaks taken out.
+_LINE_BREAKS = "\r\n"
 
 logger = logging.getLogger(LOGGER_NAME)
 
 
-def _base64_cores(raw: bytes) -> set[str]:
-    """What base64 of a blob holding `raw` contains whatever surrounds `raw`, standard and URL-safe.
-
-    `raw` may start at any byte of a blob (`user:secret`, a kubeconfig); modulo 3 that is one of three
-    alignments. At alignment k the first 0, 2 or 3 characters also encode the bytes before it, and
-    the last character encodes bytes after it unless the blob ends evenly: those are left out."""
-    cores = set()
-    for offset, mixed_at_start in ((0, 0), (1, 2), (2, 3)):
-        encoded = base64.b64encode(b"\0" * offset + raw).decode().rstrip("=")
-        mixed_at_end = 1 if (offset + len(raw)) % 3 else 0
-        core = encoded[mixed_at_start : len(encoded) - mixed_at_end]
-        cores |= {core, core.replace("+", "-").replace("/", "_")}
-    return cores
-
-
-def _alternation(values: set[str]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(value) for value in sorted(values, key=len, reverse=True)))
+def _by_shortest_prefix(table: dict[str, tuple[str, ...]], forms: set[str]) -> dict[str, tuple[str, ...]]:
+    grouped = {key: list(longer) for key, longer in table.items()}
+    for form in sorted(forms, key=len):
+        key = next((key for key in grouped if form.startswith(key)), form)
+        grouped.setdefault(key, []).append(form)
+    # Longest first: a whole secret is masked whole, not as the cut-short form it begins with.
+    return {key: tuple(sorted(set(longer), key=len, reverse=True)) for key, longer in grouped.items()}
 
 
 def register_secret(value: str | None) -> None:
-    """Mask `value` wherever it appears in output from now on, and any base64 blob that holds it."""
-    global _known_pattern, _encoded_pattern
+    """Mask `value` wherever it appears in output from now on, in every form pipe.common.secret_forms
+    knows (percent-encoded, JSON-escaped, hex, cut short, base64 blobs that hold it)."""
+    global _plain_forms, _base64_cores
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
     with _lock:
-        _known_secrets.add(value)
-        _encoded_cores.update(_base64_cores(value.encode()))
-        # Compiled when next needed: a run registers several secrets before it logs anything, and
-        # each compile of these long alternations costs milliseconds of start-up.
-        _known_pattern = _encoded_pattern = None
+        _plain_forms = _by_shortest_prefix(_plain_forms, secret_forms.plain_forms(value))
+        _base64_cores = _by_shortest_prefix(_base64_cores, secret_forms.base64_cores(value))
 
 
-def _compiled() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    global _known_pattern, _encoded_pattern
-    with _lock:
-        if _known_pattern is None and _known_secrets:
-            _known_pattern = _alternation(_known_secrets)
-            _encoded_pattern = _alternation(_encoded_cores)
-        return _known_pattern, _encoded_pattern
+def _found(searched: str, table: dict[str, tuple[str, ...]]) -> list[tuple[int, int]]:
+    spans = []
+    for key, forms in table.items():
+        start = searched.find(key)
+        while start != -1:
+            length = next(len(form) for form in forms if searched.startswith(form, start))
+            spans.append((start, start + length))
+            start = searched.find(key, start + length)
+    return spans
 
 
-def _mask_encoded(text: str, encoded_pattern: re.Pattern[str] | None) -> str:
-    """Replace each run of base64 characters that holds a secret's encoding by the mask.
+def _without_line_breaks(text: str) -> tuple[str, list[int] | None]:
+    """`text` without line breaks, and where each of its characters was in `text` (None: none moved)."""
+    if "\n" not in text and "\r" not in text:
+        return text, None
+    positions = [index for index, character in enumerate(text) if character not in _LINE_BREAKS]
+    return "".join(text[index] for index in positions), positions
 
-    Found by the cores alone, then widened by hand to the run around them: a pattern that matched
-    the run itself would backtrack over every long base64 body botocore logs."""
-    if encoded_pattern is None:
+
+def _secret_spans(searched: str, positions: list[int] | None) -> list[tuple[int, int]]:
+    """Where secrets are in `searched`: each form found, and each run of base64 characters holding a
+    core, widened by hand from the core to the run around it. A core may span line breaks; the
+    widening stops at them, so the lines around a secret stay readable."""
+
+    def line_break_before(index: int) -> bool:
+        return positions is not None and positions[index] != positions[index - 1] + 1
+
+    def widened(start: int, end: int) -> tuple[int, int]:
+        while start > 0 and searched[start - 1] in _BASE64_CHARACTERS and not line_break_before(start):
+            start -= 1
+        while end < len(searched) and searched[end] in _BASE64_CHARACTERS and not line_break_before(end):
+            end += 1
+        return start, end
+
+    return _found(searched, _plain_forms) + [widened(*span) for span in _found(searched, _base64_cores)]
+
+
+def _mask_secrets(text: str) -> str:
+    if not _plain_forms:
         return text
+    searched, positions = _without_line_breaks(text)
+    spans = _secret_spans(searched, positions)
+    if positions is not None:
+        spans = [(positions[start], positions[end - 1] + 1) for start, end in spans]
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:  # overlapping forms are one secret: one mask
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     pieces = []
     done = 0
-    for match in encoded_pattern.finditer(text):
-        start, end = match.start(), match.end()
-        if start < done:
-            continue  # inside a run already masked
-        while start > done and text[start - 1] in _BASE64_CHARACTERS:
-            start -= 1
-        while end < len(text) and text[end] in _BASE64_CHARACTERS:
-            end += 1
+    for start, end in merged:
         pieces += [text[done:start], MASK]
         done = end
-    return "".join(pieces) + text[done:] if pieces else text
+    return "".join(pieces) + text[done:]
 
 
 def redact(text: str) -> str:
-    known_pattern, encoded_pattern = _compiled()
-    text = _mask_encoded(text, encoded_pattern)
-    if known_pattern is not None:
-        text = known_pattern.sub(MASK, text)
+    text = _mask_secrets(text)
     text = _PATTERNS[0].sub(MASK, text)
     for pattern in _PATTERNS[1:]:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex == 2 else ""), text)

@@ -18,7 +18,9 @@ SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzLOGSECRET1"
 SHORT = "s3cr3t!"  # 7 characters: below the registration threshold
 
 
-@pytest.fixture(scope="module", autouse=True)
+# Each test registers them (registering again changes nothing): so every test exercises the
+# registration, which is what `make mutate` needs to know which tests to run for it.
+@pytest.fixture(autouse=True)
 def registered():
     register_secret(SECRET)
     register_secret(SHORT)
@@ -75,13 +77,17 @@ def test_a_base64_blob_without_a_secret_is_left_alone():
     assert redact(f"Basic {blob}") == f"Basic {blob}"
 
 
-def test_masking_a_long_base64_body_stays_fast():
-    import time
+def test_masking_a_long_base64_body_does_not_backtrack():
+    import threading
 
     body = base64.b64encode(bytes(range(256)) * 4000).decode()  # 1.3 MB without a secret
-    started = time.monotonic()
-    assert redact(body) == body
-    assert time.monotonic() - started < 2
+    results = []
+    worker = threading.Thread(target=lambda: results.append(redact(body)), daemon=True)
+    worker.start()
+    # Linear masking takes milliseconds; a pattern that backtracked over the run would take hours.
+    # The limit is a hang guard on a loaded machine, not a measurement.
+    worker.join(timeout=60)
+    assert results == [body]
 
 
 def test_values_shorter_than_eight_characters_are_not_registered():

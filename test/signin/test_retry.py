@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -24,6 +25,8 @@ from pipe.signin.retry import (
     describe,
     is_transient,
 )
+from test.support import aws
+from test.support.faults import GATEWAY_KINDS, FaultProxy, Rates
 
 ENDPOINT = "https://sts.eu-west-1.amazonaws.com"
 
@@ -49,6 +52,12 @@ def client_error(code: str = "", status: int = 400, message: str = "text") -> Cl
         pytest.param(client_error("SomethingNew", 500), id="status-500"),
         pytest.param(client_error("ServiceUnavailable", 503), id="status-503"),
         pytest.param(client_error("", 503), id="status-503-no-code"),
+        # A gateway on the way (a load balancer, a proxy) answers with an HTML page: botocore makes
+        # the status its code.
+        pytest.param(client_error("502", 502, "Bad Gateway"), id="status-502-gateway"),
+        pytest.param(client_error("504", 504, "Gateway Timeout"), id="status-504-gateway"),
+        pytest.param(client_error("", 502), id="status-502-no-code"),
+        pytest.param(client_error("", 504), id="status-504-no-code"),
         pytest.param(client_error("SlowDown", 429), id="status-429"),
         pytest.param(client_error("Unknown", 429), id="status-429-unknown-code"),
         pytest.param(EndpointConnectionError(endpoint_url=ENDPOINT), id="endpoint-connection"),
@@ -237,3 +246,21 @@ def test_no_attempt_is_started_that_could_not_end_within_the_budget(monkeypatch)
     with pytest.raises(ReadTimeoutError):
         call("AssumeRoleWithWebIdentity", attempt, sleep=advance, attempt_seconds=retry.ATTEMPT_SECONDS)
     assert clock[0] - 1000.0 <= retry.TOTAL_BUDGET_SECONDS
+
+
+@pytest.mark.parametrize("kind", GATEWAY_KINDS)
+def test_a_gateways_page_as_botocore_reads_it_is_transient(moto_server, kind):
+    proxy = FaultProxy(moto_server.url, Rates(**{f"http_{kind}": 1.0}))
+    sts = aws.client("sts", proxy.url, config=Config(retries={"total_max_attempts": 1}))
+    with proxy, pytest.raises(ClientError) as raised:
+        sts.get_caller_identity()
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == int(kind)
+    assert is_transient(raised.value) is True
+    assert describe(raised.value) == kind
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_is_retried_until_success(sleeps, status):
+    attempt = Script(client_error(str(status), status), client_error("", status))
+    assert call("AssumeRoleWithWebIdentity", attempt, sleep=sleeps) == "done"
+    assert attempt.attempts == 3 and len(sleeps.delays) == 2

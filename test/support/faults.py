@@ -13,6 +13,8 @@ being forwarded:
   `{"__type": "ThrottlingException"}` (JSON services), 429 `ThrottlingException` (REST-JSON: EKS),
   503 SlowDown (S3, which throttles that way), 429 `TooManyRequests` Status (Kubernetes);
 - "reset": the connection is reset (TCP RST) without an answer;
+- "502" and "504": a gateway's Bad Gateway and Gateway Timeout (a load balancer or proxy on the way,
+  not the service): an HTML page, as nginx and AWS's own front ends send it, in no service's shape;
 - "lost": the request is forwarded and carried out, then the connection is reset before the answer
   reaches the client (a dropped connection on the way back): the client cannot tell the call took
   effect, and its retry repeats a call the server already carried out;
@@ -51,6 +53,11 @@ KINDS = ("500", "503", "slow_down", "throttling", "reset")
 # Forwarded, carried out, and the answer dropped (rolled after KINDS, so adding it changes no other roll).
 LOST = "lost"
 ALL_KINDS = (*KINDS, LOST)
+# A gateway's answers, made instead of forwarding; rolled after LOST, so adding them changed no
+# seed's faults (the mixes above leave them out; a test asks for them by name).
+GATEWAY_KINDS = ("502", "504")
+EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS)
+GATEWAY_REASONS = {"502": "Bad Gateway", "504": "Gateway Timeout"}
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     b"<Message>Please reduce your request rate.</Message></Error>"
@@ -158,6 +165,12 @@ def _kube_error(
 def answer_for(kind: str, request: Request) -> tuple[int, list[tuple[str, str]], bytes]:
     """The fault `kind` as the service of `request` would send it."""
     service = request.service
+    if kind in GATEWAY_KINDS:
+        title = f"{kind} {GATEWAY_REASONS[kind]}"
+        page = (
+            f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1></center></body></html>"
+        )
+        return int(kind), [("Content-Type", "text/html")], page.encode()
     if kind == "503":
         headers = [("Retry-After", str(KUBE_RETRY_AFTER_SECONDS))] if service == "kubernetes" else []
         return 503, headers, b""
@@ -207,14 +220,19 @@ class Rates:
     throttling: float = 0.0
     reset: float = 0.0
     lost: float = 0.0
+    http_502: float = 0.0
+    http_504: float = 0.0
     latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
     latency_seconds: float = 0.2
 
     def by_kind(self) -> dict[str, float]:
         return dict(
             zip(
-                ALL_KINDS,
-                (self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
+                EVERY_KIND,
+                (
+                    *(self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
+                    *(self.http_502, self.http_504),
+                ),
                 strict=True,
             )
         )
@@ -226,7 +244,7 @@ class Rates:
     @classmethod
     def mixed(cls, total: float, kinds=KINDS, latency: float = 0.0) -> "Rates":
         share = total / len(kinds)
-        names = {"500": "http_500", "503": "http_503"}
+        names = {kind: f"http_{kind}" for kind in ("500", "503", *GATEWAY_KINDS)}
         return cls(**{names.get(kind, kind): share for kind in kinds}, latency=latency)
 
 
@@ -251,7 +269,7 @@ class FaultProxy:
         self.eligible = eligible
         self.delay_seconds = delay_seconds
         self.lock = threading.Lock()
-        self.faults: Counter = Counter({kind: 0 for kind in (*ALL_KINDS, "latency")})
+        self.faults: Counter = Counter({kind: 0 for kind in (*EVERY_KIND, "latency")})
         self.requests = 0  # every request received
         self.eligible_requests = 0
         # (method, path) of every eligible request that reached the upstream, in arrival order.

@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,20 +45,17 @@ def _reap_orphans_of_group(group: int) -> None:
                 os.waitpid(int(entry.name), os.WNOHANG)
 
 
-def _private_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("aws-oidc-deploy-*"))
-
-
 class Killed:
     """The pipe in its own session (so the kill takes its children with it), killed with SIGKILL at a
     moment the test chooses."""
 
     def __init__(self, env: dict, clone_dir: Path):
         self.env, self.clone_dir = env, clone_dir
-        self._private_before = _private_dirs()
+        self._private_before = leaks.private_directories()
         self._issued_before = leaks.issued_marker()
         self._clone_before = leaks.snapshot([clone_dir])
         _become_subreaper()
+        self._received_before = leaks.received_marker()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipe"],
             env=env,
@@ -96,11 +92,18 @@ class Killed:
     def check_left_behind(self, job: str, may_write_in_clone: Path | None = None) -> None:
         """What the killed run left in its private directory, and in the clone, holds no secret; in
         the clone it wrote nothing, or only below `may_write_in_clone` (cdk.out)."""
-        left = _private_dirs() - self._private_before
+        left = leaks.private_directories() - self._private_before
         in_clone = leaks.left_behind(self._clone_before, leaks.snapshot([self.clone_dir]))
-        files = [path for directory in left for path in directory.rglob("*") if path.is_file()] + in_clone
+        files = leaks.files_below(left) + in_clone
         secrets = leaks.environment_secrets(self.env) + leaks.issued_since(self._issued_before)
-        leaks.check(b"", files, secrets, debug=False, context=f"what the killed {job} run left behind")
+        leaks.check(
+            b"",
+            files,
+            secrets,
+            debug=False,
+            context=f"what the killed {job} run left behind",
+            received=leaks.received_since(self._received_before),
+        )
         unexpected = [path for path in in_clone if may_write_in_clone not in path.parents]
         assert unexpected == [], f"the killed {job} run wrote in the clone: {unexpected}"
         for directory in left:  # no atexit ran: the test clears up what a killed container would lose

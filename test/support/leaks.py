@@ -1,20 +1,30 @@
 """The leak scan: after every pipe run, look for its secrets in its output and in the files it left.
 
 The secrets of a run are the ones in its environment (the OIDC token, an access key's secret, a
-session token) and the session credentials moto's STS issued while it ran. Each is searched for as
-itself and in base64, standard and URL-safe, at the three alignments a value can have inside a
-longer blob (so base64("user:" + secret) in a header or a kubeconfig is found too).
+session token, the token in AWS_WEB_IDENTITY_TOKEN_FILE) and the session credentials moto's STS
+issued while it ran. Each is looked for in every form a secret takes in text:
+
+- as is, and as hex (lower or upper case);
+- percent-encoded (quote, quote_plus, either case of hex) and JSON-escaped (`\\/`, `\\u002b`): the
+  text is decoded and searched again, so no list of encoders can be incomplete;
+- in base64, standard and URL-safe, at the three alignments a value can have inside a longer blob
+  (so base64("user:" + secret) in a header or a kubeconfig is found too);
+- across line breaks (base64 wrapped at 76 columns, a long line folded);
+- cut short by one or two characters (a line cut at a column limit).
 
 This module does not reuse pipe.common.log's masking: a check that shares the code it checks proves little.
+Where the pipe lists the encodings of a secret, this scan decodes the text instead.
 A hit is reported by the secret's name and the form found, never by its value.
 """
 
 import base64
+import contextlib
 import os
 import re
 import sys
+import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +32,11 @@ from pathlib import Path
 MIN_SECRET_LENGTH = 8
 # Variables whose values are secret when a run starts with them.
 SECRET_VARIABLES = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-# Directories a run may write to that a later step, an artifact or a cache can see.
+# A variable that names a file whose content is a secret (the OIDC token of other CI systems).
+TOKEN_FILE_VARIABLE = "AWS_WEB_IDENTITY_TOKEN_FILE"
+# Directories a run may write to that a later step, an artifact, a cache or the next pipe can see.
 SHARED_DIRECTORY_VARIABLES = (
+    "HOME",
     "BITBUCKET_CLONE_DIR",
     "BITBUCKET_PIPE_STORAGE_DIR",
     "BITBUCKET_PIPE_SHARED_STORAGE_DIR",
@@ -56,27 +69,93 @@ def base64_cores(raw: bytes) -> dict[str, bytes]:
     return cores
 
 
+# A needle cut short must stay this long to say anything (the pipe's secrets are 40 characters and more).
+MIN_CUT_SHORT_LENGTH = 16
+CUT_SHORT_CHARACTERS = 2
+_PERCENT_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_JSON_ESCAPE = re.compile(rb'\\(?:u([0-9A-Fa-f]{4})|(["\\/bfnrt]))')
+_JSON_SIMPLE = {
+    b'"': b'"',
+    b"\\": b"\\",
+    b"/": b"/",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+}
+
+
 def forms(secret: Secret) -> dict[str, bytes]:
+    """The needles: the value as it is, as hex, and each base64 core."""
     raw = secret.value.encode()
-    return {"as is": raw} | base64_cores(raw)
+    return {"as is": raw, "hex": raw.hex().encode(), "HEX": raw.hex().upper().encode()} | base64_cores(raw)
+
+
+def _json_unescaped(data: bytes) -> bytes:
+    def one(match: re.Match) -> bytes:
+        if match.group(1):
+            return chr(int(match.group(1), 16)).encode("utf-8", "surrogatepass")
+        return _JSON_SIMPLE[match.group(2)]
+
+    return _JSON_ESCAPE.sub(one, data)
+
+
+def views(data: bytes) -> dict[str, bytes]:
+    """The text as written, and decoded each way a secret could have been encoded into it."""
+    found = {"": data}
+    unwrapped = data.replace(b"\r", b"").replace(b"\n", b"")
+    if unwrapped != data:
+        found["across line breaks"] = unwrapped
+    for name, text in list(found.items()):
+        if b"%" in text:
+            decoded = _PERCENT_ESCAPE.sub(lambda match: bytes.fromhex(match.group(1).decode()), text)
+            found[f"{name + ', ' if name else ''}percent-encoded"] = decoded
+            if b"+" in text:  # quote_plus writes a space as '+'
+                plus = _PERCENT_ESCAPE.sub(
+                    lambda match: bytes.fromhex(match.group(1).decode()), text.replace(b"+", b" ")
+                )
+                found[f"{name + ', ' if name else ''}percent-encoded with +"] = plus
+        if b"\\" in text:
+            found[f"{name + ', ' if name else ''}JSON-escaped"] = _json_unescaped(text)
+    return found
 
 
 def hits(data: bytes, secrets: Iterable[Secret]) -> list[str]:
     """What was found where, without the values: e.g. 'AWS_SESSION_TOKEN (base64 at offset 1)'."""
     found = []
+    seen = views(data)
     for secret in secrets:
         for form, needle in forms(secret).items():
-            if needle and needle in data:
-                found.append(f"{secret.name} ({form})")
-    if EKS_BEARER.search(data):
+            if not needle:
+                continue
+            where = _first_view_holding(needle, seen)
+            if where is not None:
+                found.append(f"{secret.name} ({form}{', ' + where if where else ''})")
+                continue
+            cut = needle[:-CUT_SHORT_CHARACTERS]
+            if len(cut) >= MIN_CUT_SHORT_LENGTH:
+                where = _first_view_holding(cut, seen)
+                if where is not None:
+                    found.append(f"{secret.name} ({form}, cut short{', ' + where if where else ''})")
+    if any(EKS_BEARER.search(text) for text in seen.values()):
         found.append("an EKS bearer token (k8s-aws-v1.…)")
     return found
 
 
+def _first_view_holding(needle: bytes, seen: dict[str, bytes]) -> str | None:
+    return next((name for name, text in seen.items() if needle in text), None)
+
+
 def environment_secrets(env: Mapping[str, str]) -> list[Secret]:
-    return [
-        Secret(name, env[name]) for name in SECRET_VARIABLES if len(env.get(name) or "") >= MIN_SECRET_LENGTH
-    ]
+    """The secrets a run starts with: the variables, and the token AWS_WEB_IDENTITY_TOKEN_FILE names."""
+    found = [Secret(name, env[name]) for name in SECRET_VARIABLES if env.get(name)]
+    token_file = env.get(TOKEN_FILE_VARIABLE)
+    if token_file:
+        with contextlib.suppress(OSError):  # a run about a missing or unreadable token file
+            # As the pipe reads it: surrounding white space is not part of the token.
+            found.append(Secret(TOKEN_FILE_VARIABLE, Path(token_file).read_text(errors="replace").strip()))
+    return [secret for secret in found if len(secret.value) >= MIN_SECRET_LENGTH]
 
 
 def _issued_roles() -> list:
@@ -106,11 +185,70 @@ def issued_since(marker: set[int]) -> list[Secret]:
     return [secret for secret in secrets if len(secret.value or "") >= MIN_SECRET_LENGTH]
 
 
+# --- What the pipe sent to the stand-ins and they kept ------------------------------------------------------------
+# Each item a stand-in holds: (a stamp that changes when the item does, where it is, its bytes when asked).
+Received = tuple[Hashable, str, Callable[[], bytes]]
+# Stand-ins add a function listing what they hold while they run (KubeStandIn, BeanstalkStandIn).
+RECEIVERS: list[Callable[[], Iterable[Received]]] = []
+
+
+def _moto_s3_objects() -> Iterable[Received]:
+    """Every object version in moto's S3 (in this process): body, metadata and tags."""
+    models = sys.modules.get("moto.s3.models")
+    if models is None:
+        return
+    for account in list(models.s3_backends.keys()):
+        for backend in list(models.s3_backends[account].values()):
+            for bucket in list(backend.buckets.values()):
+                for name, versions in bucket.keys.iterlists():
+                    for key in list(versions):
+                        stamp = ("s3", bucket.name, name, key.version_id, key.etag, key.last_modified)
+
+                        def content(key=key, backend=backend) -> bytes:
+                            extra = repr((dict(key.metadata), backend.get_object_tagging(key))).encode()
+                            return key.value + b"\n" + extra
+
+                        yield stamp, f"s3://{bucket.name}/{name}", content
+
+
+def _received() -> Iterable[Received]:
+    yield from _moto_s3_objects()
+    for receiver in list(RECEIVERS):
+        yield from receiver()
+
+
+def received_marker() -> set[Hashable]:
+    """Identifies what the stand-ins hold now, so that what a run sends them can be told apart."""
+    return {stamp for stamp, _where, _content in _received()}
+
+
+def received_since(marker: set[Hashable]) -> list[tuple[str, bytes]]:
+    return [(where, content()) for stamp, where, content in _received() if stamp not in marker]
+
+
 FileState = dict[Path, tuple[int, int]]
+# The pipe's private directories (pipe.common.private_dir), in the system's temporary directory.
+PRIVATE_DIRECTORY_PATTERN = "aws-oidc-deploy-*"
+
+
+def private_directories() -> set[Path]:
+    """The pipe's private directories that exist now: a finished run removes its own, a killed one cannot."""
+    return set(Path(tempfile.gettempdir()).glob(PRIVATE_DIRECTORY_PATTERN))
+
+
+def files_below(directories: Iterable[Path]) -> list[Path]:
+    """Regular files below `directories`; one removed meanwhile (another run's clean-up) is skipped."""
+    return [
+        Path(folder, name)
+        for directory in directories
+        for folder, _dirs, names in os.walk(directory)
+        for name in names
+        if Path(folder, name).is_file()
+    ]
 
 
 def directories(env: Mapping[str, str], cwd: Path) -> list[Path]:
-    """The clone (the working directory and BITBUCKET_CLONE_DIR) and the pipe's storage directories."""
+    """The clone (the working directory and BITBUCKET_CLONE_DIR), $HOME and the pipe's storage directories."""
     found = [Path(cwd).resolve()]
     for name in SHARED_DIRECTORY_VARIABLES:
         value = env.get(name)
@@ -168,9 +306,19 @@ class Leak(AssertionError):
     """A secret was found; the message names it and where, never its value."""
 
 
-def check(output: bytes, files: list[Path], secrets: list[Secret], debug: bool, context: str = "") -> None:
-    """Fail with Leak when any secret (or an EKS bearer token) is in `output` or in `files`."""
+def check(
+    output: bytes,
+    files: list[Path],
+    secrets: list[Secret],
+    debug: bool,
+    context: str = "",
+    received: list[tuple[str, bytes]] = (),
+) -> None:
+    """Fail with Leak when any secret (or an EKS bearer token) is in `output`, in `files` or in what
+    the stand-ins `received` (where, bytes)."""
     found = [f"output: {hit}" for hit in hits(output, secrets)]
+    for where, data in received:
+        found += [f"sent to {where}: {hit}" for hit in hits(data, secrets)]
     for path in files:
         try:
             with path.open("rb") as stream:

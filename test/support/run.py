@@ -1,8 +1,9 @@
 """Run the pipe as a separate process with a chosen environment, as the container runs it.
 
 Every run is a leak-scan scenario: it runs with DEBUG=true unless the test sets DEBUG itself, and
-afterwards its output and every file it created or changed in the clone (and the pipe's storage
-directories) are searched for its secrets (test/support/leaks.py). A hit fails the test.
+afterwards its output, every file it created or changed in the clone, $HOME and the pipe's storage
+directories, and what it sent the stand-ins (S3 objects, Kubernetes objects, Elastic Beanstalk
+calls) are searched for its secrets (test/support/leaks.py). A hit fails the test.
 """
 
 import os
@@ -74,6 +75,8 @@ def run_pipe(
         directories = leaks.directories(env, cwd)
         before = leaks.snapshot(directories)
         marker = leaks.issued_marker()
+        received = leaks.received_marker()
+        private_before = leaks.private_directories()
     completed = subprocess.run(
         command or [sys.executable, "-m", "pipe"],
         env=env,
@@ -87,8 +90,15 @@ def run_pipe(
     if leak_scan:
         secrets = leaks.environment_secrets(env) + leaks.issued_since(marker)
         left = leaks.left_behind(before, leaks.snapshot(directories))
+        # A finished run removes its private directory; one left behind is searched like the clone.
+        left += leaks.files_below(leaks.private_directories() - private_before)
         debug = env.get("DEBUG", "").strip().lower() in ("true", "yes", "1", "on")
         leaks.check(
-            (completed.stdout + completed.stderr).encode(), left, secrets, debug, env.get("COMMAND", "")
+            (completed.stdout + completed.stderr).encode(),
+            left,
+            secrets,
+            debug,
+            env.get("COMMAND", ""),
+            leaks.received_since(received),
         )
     return result

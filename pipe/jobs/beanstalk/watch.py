@@ -53,16 +53,20 @@ class EnvironmentState:
 
 
 class Deadline:
-    def __init__(self, seconds: float):
+    """`clock` and `sleep` are the process's own unless a test drives the wait with a clock it controls."""
+
+    def __init__(self, seconds: float, *, clock=time.monotonic, sleep=time.sleep):
         self.seconds = seconds
-        self._end = time.monotonic() + seconds
+        self._clock = clock
+        self._sleep = sleep
+        self._end = clock() + seconds
 
     def remaining(self) -> float:
-        return self._end - time.monotonic()
+        return self._end - self._clock()
 
     def sleep(self, interval: float) -> None:
         """Sleep one interval, or until the deadline if that comes first."""
-        time.sleep(max(0.0, min(interval, self.remaining())))
+        self._sleep(max(0.0, min(interval, self.remaining())))
 
 
 class WaitFailed(Exception):

@@ -244,9 +244,7 @@ def test_stuck_deploy_times_out_within_timeout_plus_one_interval(
     label = label_of(eb_env)
     eb.state.outcomes[label] = STUCK
     timeout, interval = 2, 0.5
-    started = time.monotonic()
     result = run(eb_env | {"DEPLOY_TIMEOUT": str(timeout), "WAIT_INTERVAL": str(interval)})
-    elapsed = time.monotonic() - started
     line = assert_one_clear_failure(
         result, f"Deploy of {label} to {environment.name} timed out (DEPLOY_TIMEOUT 2 s)"
     )
@@ -254,11 +252,12 @@ def test_stuck_deploy_times_out_within_timeout_plus_one_interval(
     assert "the environment is Updating, health Grey (Info), version v-old" in line
     assert "Last events:" in result.stdout and "INFO  Deploying new version to instance(s)." in result.stdout
     # The clock starts when the pipe marks the events (DescribeEvents MaxRecords=1) and is checked
-    # against the stand-in's record of the pipe's last request.
+    # against the stand-in's record of the pipe's last request: it did not give up early. That it
+    # wakes at the deadline and not an interval later is measured exactly on a fake clock
+    # (test_watch.py): a wall-clock upper bound here would need the very slack that hides it.
     mark = next(call for call in eb.actions("DescribeEvents") if call.params.get("MaxRecords") == "1")
     waited = eb.calls[-1].at - mark.at
-    assert timeout - 0.1 <= waited <= timeout + interval, waited
-    assert elapsed < timeout + interval + 15, elapsed  # start-up and sign-in included
+    assert waited >= timeout - 0.1, waited
 
 
 def test_stuck_deploy_with_rollback_aborts_the_update(run, eb_env, eb, environment, old_version, app_dir):

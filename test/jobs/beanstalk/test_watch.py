@@ -1,7 +1,6 @@
 """pipe.jobs.beanstalk.watch against the stand-in: events shown once, deadlines kept, verdicts."""
 
 import datetime
-import time
 
 import pytest
 from hypothesis import given
@@ -49,17 +48,6 @@ def test_events_at_the_watermark_time_are_old_and_each_new_one_is_shown_once(sta
     assert stream.poll() == []
 
 
-def test_a_wait_ends_within_the_deadline_plus_one_interval(standin, eb):
-    standin.state.outcomes["v1"] = STUCK
-    watcher = Watcher(eb, "shop", "shop-prod", interval=0.3)
-    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
-    started = time.monotonic()
-    with pytest.raises(WaitFailed) as caught:
-        watcher.until_deployed(Deadline(1), answer["ResponseMetadata"]["RequestId"], "v1")
-    assert 1 <= time.monotonic() - started <= 1.3
-    assert caught.value.timed_out and caught.value.state.status == "Updating"
-
-
 def test_ready_but_red_is_a_failure(standin, eb):
     standin.state.outcomes["v1"] = RED
     watcher = Watcher(eb, "shop", "shop-prod", interval=0.01)
@@ -76,3 +64,57 @@ def test_errors_of_another_request_do_not_fail_this_deploy(standin, eb):
     standin.state.event(environment, "ERROR", "an old deploy's error", "another-request")
     state = watcher.until_deployed(Deadline(5), answer["ResponseMetadata"]["RequestId"], "v2")
     assert (state.status, state.health, state.version_label) == ("Ready", "Green", "v2")
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the wait sleeps: the wait's timing, measured exactly."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def deadline(self, seconds: float) -> Deadline:
+        return Deadline(seconds, clock=self.monotonic, sleep=self.sleep)
+
+
+@pytest.mark.parametrize(("seconds", "interval"), [(1, 0.3), (2, 1.5), (3, 5.0), (1, 1.0)])
+def test_a_stuck_deploy_wakes_at_the_deadline_not_an_interval_later(standin, eb, seconds, interval):
+    standin.state.outcomes["v1"] = STUCK
+    clock = FakeClock()
+    watcher = Watcher(eb, "shop", "shop-prod", interval=interval)
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    with pytest.raises(WaitFailed) as caught:
+        watcher.until_deployed(clock.deadline(seconds), answer["ResponseMetadata"]["RequestId"], "v1")
+    assert caught.value.timed_out and caught.value.state.status == "Updating"
+    # The last sleep is cut to what was left, and the verdict comes on the wake-up at the deadline.
+    assert clock.now == pytest.approx(seconds)
+    assert all(slept <= interval for slept in clock.sleeps)
+    assert len(clock.sleeps) == -(-seconds // interval)  # ceil: every full interval, then the rest
+
+
+def test_a_wait_for_ready_wakes_at_the_deadline_not_an_interval_later(standin, eb):
+    standin.state.outcomes["v1"] = STUCK
+    eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    clock = FakeClock()
+    watcher = Watcher(eb, "shop", "shop-prod", interval=0.75)
+    with pytest.raises(WaitFailed, match=r"still Updating.* after 2 s") as caught:
+        watcher.until_ready(clock.deadline(2), "before the deploy")
+    assert caught.value.timed_out
+    assert clock.now == pytest.approx(2) and clock.sleeps == pytest.approx([0.75, 0.75, 0.5])
+
+
+def test_a_wait_that_ends_in_ready_sleeps_no_more_than_its_polls_needed(standin, eb):
+    clock = FakeClock()
+    watcher = Watcher(eb, "shop", "shop-prod", interval=0.4)
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v2")
+    state = watcher.until_deployed(clock.deadline(60), answer["ResponseMetadata"]["RequestId"], "v2")
+    assert state.status == "Ready"
+    assert clock.sleeps == [0.4] * len(clock.sleeps) and clock.now < 60

@@ -345,3 +345,19 @@ def test_kustomize_is_rendered_labelled_and_applied(run, env, cluster, clone_dir
     assert deployment["metadata"]["labels"]["team"] == "payments"
     assert deployment["status"]["readyReplicas"] == 2
     assert cluster.object("", "v1", "services", "web") is None
+
+
+def test_with_default_labels_false_adds_only_the_users_labels(run, kube_env, cluster):
+    result = run(kube_env | {"WITH_DEFAULT_LABELS": "false"})
+    assert result.returncode == 0, result.output
+    for group, version, resource, name in (
+        ("apps", "v1", "deployments", "web"),
+        ("", "v1", "services", "web"),
+        ("", "v1", "configmaps", "web-settings"),
+    ):
+        stored = cluster.object(group, version, resource, name)
+        assert stored is not None
+        # The manifest's own labels and LABELS stay; not one bitbucket.org/ default is added.
+        added = {key for key in stored["metadata"].get("labels", {}) if key.startswith("bitbucket.org/")}
+        assert added == set(), (resource, stored["metadata"]["labels"])
+        assert stored["metadata"]["labels"]["team"] == "payments"

@@ -79,6 +79,9 @@ _PATH = st.text(alphabet=st.sampled_from(list("ab/.[]*-")), min_size=1, max_size
 
 @given(items=st.lists(st.one_of(_VALUE, st.tuples(_GLOB, _VALUE).map("=".join)), max_size=5), path=_PATH)
 def test_cache_control_rules_parse_or_refuse_cleanly_and_the_first_match_wins(items, path):
+    # Refusing every rule would pass the rest: known-good rules must be taken.
+    known_good = cache_rules.cache_control(["*.html=no-cache", "max-age=60"])
+    assert (known_good.value_for("a.html"), known_good.value_for("a.js")) == ("no-cache", "max-age=60")
     try:
         rules = cache_rules.cache_control(items)
     except ValueError:
@@ -99,6 +102,9 @@ _TYPE = st.sampled_from(["text/plain", "application/json", "text/html; charset=u
     )
 )
 def test_content_type_rules_parse_or_refuse_cleanly(items):
+    assert cache_rules.content_type(["*.txt=text/plain; charset=utf-8"]).rules == (
+        ("*.txt", "text/plain; charset=utf-8"),
+    )
     try:
         rules = cache_rules.content_type(items)
     except ValueError:

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from botocore.exceptions import ClientError
 
-from test.support import aws
+from test.support import aws, leaks
 from test.support.beanstalk import sigv4
 from test.support.beanstalk.model import (
     SEVERITIES,
@@ -95,10 +95,23 @@ class BeanstalkStandIn:
         return f"http://{host}:{port}"
 
     def __enter__(self) -> "BeanstalkStandIn":
+        leaks.RECEIVERS.append(self.received)
         self._thread.start()
         return self
 
+    def received(self):
+        """Every call's parameters, as sent (for the leak scan): descriptions, labels, settings."""
+        with self._calls_lock:
+            calls = list(enumerate(self.calls))
+        for number, call in calls:
+            yield (
+                (id(self), number),
+                f"Elastic Beanstalk {call.action}",
+                (lambda call=call: repr(sorted(call.params.items())).encode()),
+            )
+
     def __exit__(self, *_exc) -> None:
+        leaks.RECEIVERS.remove(self.received)
         self._server.shutdown()
         self._server.server_close()
 

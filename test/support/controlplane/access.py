@@ -11,7 +11,18 @@ import base64
 import itertools
 import json
 
+from test.support import leaks
+
 from .cluster import ControlPlane
+
+# What a run may have sent the cluster, searched for secrets after each run (test/support/leaks.py):
+# the kinds the kubectl job's tests apply, in the test's namespace.
+_SCANNED = (
+    ("", "v1", "configmaps"),
+    ("", "v1", "secrets"),
+    ("", "v1", "services"),
+    ("apps", "v1", "deployments"),
+)
 
 _numbers = itertools.count(1)
 
@@ -36,11 +47,22 @@ class ClusterAccess:
             "/api/v1/namespaces",
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
         )
+        leaks.RECEIVERS.append(self.received)
         return self
+
+    def received(self):
+        """What the cluster holds in this test's namespace, for the leak scan: (stamp, where, bytes)."""
+        for group, version, resource in _SCANNED:
+            for item in self.list(group, version, resource):
+                metadata = item["metadata"]
+                stamp = ("kube", resource, self.namespace, metadata["name"], metadata.get("resourceVersion"))
+                where = f"kubernetes {resource}/{self.namespace}/{metadata['name']}"
+                yield stamp, where, lambda item=item: json.dumps(item).encode()
 
     def __exit__(self, *_exc) -> None:
         from moto.eks.models import eks_backends
 
+        leaks.RECEIVERS.remove(self.received)
         for name in self._cluster_bindings:
             self.plane.request("DELETE", f"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{name}")
         # The namespace controller removes what is inside; nobody needs to wait for it.
