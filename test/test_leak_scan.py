@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from test.support import aws, leaks
 from test.support.beanstalk import BeanstalkStandIn
 from test.support.encodings import FORMS
-from test.support.kube import KubeStandIn
 from test.support.run import run_pipe
 
 SECRET = leaks.Secret("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzLEAKSCAN1")
@@ -185,18 +184,17 @@ def test_a_secret_sent_to_elastic_beanstalk_is_found(moto_server, clone, tmp_pat
             run_pipe(env, cwd=clone, command=[sys.executable, "-c", program])
 
 
-def test_a_secret_stored_in_the_kubernetes_stand_in_is_found():
-    from test.support.kube.resources import by_path
-
-    with KubeStandIn("leak-scan") as cluster:
-        marker = leaks.received_marker()
-        config_map = {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "settings", "namespace": "default"},
-        }
-        cluster.store.put(by_path("", "v1", "configmaps"), config_map | {"data": {"token": SECRET.value}})
-        received = leaks.received_since(marker)
-    assert [where for where, _data in received] == ["cluster leak-scan: configmaps/default/settings"]
-    with pytest.raises(leaks.Leak, match=r"sent to cluster leak-scan: .*settings: AWS_SECRET_ACCESS_KEY"):
+def test_a_secret_stored_in_the_kubernetes_cluster_is_found(eks_cluster):
+    marker = leaks.received_marker()
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "settings"},
+        "data": {"token": SECRET.value},
+    }
+    eks_cluster.plane.create(f"/api/v1/namespaces/{eks_cluster.namespace}/configmaps", config_map)
+    received = leaks.received_since(marker)
+    where = f"kubernetes configmaps/{eks_cluster.namespace}/settings"
+    assert [place for place, _data in received] == [where]
+    with pytest.raises(leaks.Leak, match=rf"sent to {where}: AWS_SECRET_ACCESS_KEY"):
         leaks.check(b"", [], [SECRET], debug=True, received=received)
