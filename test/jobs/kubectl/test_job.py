@@ -347,8 +347,8 @@ def test_kustomize_is_rendered_labelled_and_applied(run, env, cluster, clone_dir
     assert cluster.object("", "v1", "services", "web") is None
 
 
-def test_with_default_labels_false_adds_only_the_users_labels(run, kube_env, cluster):
-    result = run(kube_env | {"WITH_DEFAULT_LABELS": "false"})
+def test_with_default_labels_false_adds_only_the_users_labels(run, env, cluster):
+    result = run(env | {"WITH_DEFAULT_LABELS": "false"})
     assert result.returncode == 0, result.output
     for group, version, resource, name in (
         ("apps", "v1", "deployments", "web"),
