@@ -24,6 +24,14 @@ _ACTIVITY = re.compile(
 )
 # Resources CloudFormation stopped because another failed: their events explain nothing.
 _CANCELLED = "cancelled"
+# The CLI's --verbose lines start with a time stamp: "[09:36:33] Retrieved account ID ...".
+_VERBOSE = re.compile(r"\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] ")
+# What the CLI says when --require-approval stops a deploy: there is nobody at a terminal to ask.
+_NO_APPROVER = "terminal (TTY) is not attached"
+_APPROVAL_HINT = (
+    "CDK_REQUIRE_APPROVAL stopped it, as nobody can approve in a pipeline: review the change with "
+    "CDK_COMMAND diff, then deploy it with CDK_REQUIRE_APPROVAL never"
+)
 _CLI_FAILURE = "❌"
 _CLI_DETAIL = "‣"
 # Long enough for an error message, short enough to keep the failure one readable line.
@@ -86,6 +94,15 @@ def _cli_detail(tail: list[str], after: int) -> str | None:
     return None
 
 
+def _last_line(tail: list[str]) -> str | None:
+    """The CLI's last line of its own (not a --verbose one): its error when it printed no ❌ line."""
+    for line in reversed(tail):
+        text = line.strip()
+        if text and not _VERBOSE.match(text):
+            return text
+    return None
+
+
 def failure(command: str, status: int, tail: list[str]) -> str:
     error = app_error(tail)
     if error is not None:
@@ -100,8 +117,10 @@ def failure(command: str, status: int, tail: list[str]) -> str:
         if detail and detail not in headline:
             parts.append(detail)
     else:
-        detail = resource_failure(tail)
+        detail = resource_failure(tail) or _last_line(tail)
         if detail:
             parts.append(detail)
+            if _NO_APPROVER in detail:
+                parts.append(_APPROVAL_HINT)
     reason = f": {_short(': '.join(part for part in parts if part))}" if any(parts) else ""
     return f"cdk {command} failed{reason} (exit status {status}; {_SEE_ABOVE})."

@@ -55,8 +55,12 @@ def test_other_failures_quote_the_clis_cross_line_or_give_the_status():
         "cdk deploy failed: ShopStack failed: ToolkitError: The stack named ShopStack failed creation "
         "(exit status 1; the full output is above)."
     )
-    assert cdk_messages.failure("bootstrap", 2, ["something else"]) == (
-        "cdk bootstrap failed (exit status 2; the full output is above)."
+    assert cdk_messages.failure("bootstrap", 2, ["something else", "[09:36:33] a verbose line", ""]) == (
+        "cdk bootstrap failed: something else (exit status 2; the full output is above)."
+    )
+    assert (
+        cdk_messages.failure("bootstrap", 2, [])
+        == "cdk bootstrap failed (exit status 2; the full output is above)."
     )
     assert cdk_messages.app_error(tail) is None
 
@@ -109,3 +113,14 @@ def test_differences_are_read_from_the_diff_summary():
         cdk_messages.differences(["There were no differences", "Number of stacks with differences: 0"]) == 0
     )
     assert cdk_messages.differences(["nothing here"]) is None
+
+
+def test_a_deploy_stopped_for_approval_says_why_and_what_to_do():
+    tail = [
+        "[09:36:33] Retrieved account ID 123456789012 from disk cache",
+        "Stack includes security-sensitive updates, but terminal (TTY) is not attached so we are unable to "
+        "get a confirmation from the user",
+    ]
+    line = cdk_messages.failure("deploy", 1, tail)
+    assert line.startswith("cdk deploy failed: Stack includes security-sensitive updates")
+    assert "CDK_REQUIRE_APPROVAL stopped it, as nobody can approve in a pipeline" in line
