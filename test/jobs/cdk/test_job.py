@@ -686,5 +686,8 @@ def test_require_approval_broadening_refuses_an_iam_widening_change(
     widened = run(with_context(cdk_env, "withRole=true") | {"CDK_REQUIRE_APPROVAL": "broadening"})
     line = assert_one_clear_failure(widened, "cdk deploy failed: Stack includes security-sensitive updates")
     assert "CDK_REQUIRE_APPROVAL stopped it" in line and "exit status 1" in line, line
-    resources = client("cloudformation", moto_server).describe_stack_resources(StackName=stack_name(cdk_env))
-    assert "AWS::IAM::Role" not in {r["ResourceType"] for r in resources["StackResources"]}
+    cloudformation = client("cloudformation", moto_server)
+    [stack] = cloudformation.describe_stacks(StackName=stack_name(cdk_env))["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"  # no update was executed
+    template = cloudformation.get_template(StackName=stack_name(cdk_env))["TemplateBody"]
+    assert "AWS::IAM::Role" not in json.dumps(template)
