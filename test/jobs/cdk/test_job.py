@@ -361,8 +361,9 @@ def test_the_apps_own_cli_comes_before_the_one_on_path(run, cdk_env, clone_dir, 
 
 
 def test_a_python_app_gets_its_requirements_in_a_virtual_environment_outside_the_clone(
-    run, cdk_env, clone_dir, tools
+    run, cdk_env, clone_dir, tools, monkeypatch
 ):
+    monkeypatch.setattr(run_module, "TIMEOUT_SECONDS", INSTALLING_RUN_SECONDS)
     app = clone_dir / APP_DIRECTORY
     shutil.copytree(PYTHON_APP, app, ignore=shutil.ignore_patterns("cdk.out", "__pycache__"))
     before = sorted(path.name for path in app.iterdir())
