@@ -652,7 +652,12 @@ ROWS = [
     ),
     Bad("cdk", {"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "=prod"}, "CDK_CONTEXT must be a list of key=value items"),
-    Bad("cdk", {"CDK_CONTEXT": "[x"}, "CDK_CONTEXT must be a list of key=value items"),
+    Bad("cdk", {"CDK_CONTEXT": "[x"}, "CDK_CONTEXT holds a JSON or YAML list in one plain value"),
+    Bad(
+        "cdk", {"CDK_CONTEXT": '["stage=prod", "stackName=X"]'}, "CDK_CONTEXT: ['stage=prod', 'stackName=X']"
+    ),
+    Bad("cdk", {"CDK_CONTEXT": "aws:cdk:x=1"}, "CDK_CONTEXT keys must not start with aws:"),
+    Bad("cdk", {"CDK_CACHE_DIR": "../cache"}, "CDK_CACHE_DIR '../cache' leads outside the clone"),
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "always"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "!!str never"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false"),

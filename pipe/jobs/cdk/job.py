@@ -2,9 +2,10 @@
 
 The CLI gets the temporary keys and the region through its environment only: no profile, no
 credentials file, no web-identity token file, so none of the CLI's profile quirks apply. Its outputs
-file and a Python app's virtual environment live in the private directory, outside the clone; the
-cloud assembly (cdk.out) stays in the app's directory, where a later step can use it: it holds
-templates and asset manifests, no credentials.
+file lives in the private directory, outside the clone; a Python app's virtual environment too, or in
+CDK_CACHE_DIR (no credentials: installers run without them) to be reused by later runs. The cloud
+assembly (cdk.out) stays in the app's directory, where a later step can use it: it holds templates and
+asset manifests, no credentials. `bootstrap` needs no app: it installs nothing and runs no app.
 """
 
 import logging
@@ -19,9 +20,11 @@ from pipe.common.variables import Variable, boolean, choice
 from pipe.jobs import Context
 from pipe.jobs.cdk import bootstrap as cdk_bootstrap
 from pipe.jobs.cdk import cli as cdk_cli
+from pipe.jobs.cdk import context as cdk_context
 from pipe.jobs.cdk import dependencies as cdk_dependencies
 from pipe.jobs.cdk import messages as cdk_messages
 from pipe.jobs.cdk import outputs as cdk_outputs
+from pipe.jobs.cdk import stacks as cdk_stacks
 
 SIGNS_IN = True
 COMMANDS = ("deploy", "diff", "synth", "bootstrap")
@@ -46,13 +49,6 @@ def _stack(raw: str) -> str:
     return text
 
 
-def _context_pair(raw: str) -> tuple[str, str]:
-    key, separator, value = raw.strip().partition("=")
-    if not separator or not key.strip() or key.strip().startswith("-"):
-        raise ValueError("must be a list of key=value items, such as 'env=prod'")
-    return key.strip(), value.strip()
-
-
 def _argument(raw: str) -> str:
     text = raw.strip()
     command_line.check([text], REFUSED_OPTIONS, "CDK_ARGS")
@@ -64,9 +60,10 @@ VARIABLES = (
     Variable("CDK_APP_PATH"),
     Variable("CDK_STACKS", is_list=True, parse=_stack),
     Variable("CDK_ARGS", is_list=True, parse=_argument),
-    Variable("CDK_CONTEXT", is_list=True, parse=_context_pair),
+    Variable(cdk_context.VARIABLE, is_list=True, parse=cdk_context.pair, split=cdk_context.split_plain),
     Variable("CDK_REQUIRE_APPROVAL", parse=choice(APPROVALS), default="never"),
     Variable("CDK_DIFF_FAIL", parse=boolean, default=False),
+    Variable("CDK_CACHE_DIR"),
 )
 
 
@@ -82,6 +79,20 @@ def _app_dir(raw: str | None, env) -> Path:
     return path
 
 
+def _cache_dir(raw: str | None, env) -> Path | None:
+    """CDK_CACHE_DIR in the clone (the only directory Bitbucket shares with a pipe), created if missing."""
+    if not raw:
+        return None
+    path = private_dir.in_clone("CDK_CACHE_DIR", raw, env)
+    if path == private_dir.clone_dir(env) or (path.exists() and not path.is_dir()):
+        raise PipeError(
+            f"CDK_CACHE_DIR {raw.strip()!r} must be a directory below the clone directory, such as .cdk-cache, "
+            "declared as a Bitbucket cache."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _check(values, app_dir: Path, env) -> None:
     command = values["CDK_COMMAND"]
     if command == "bootstrap" and values["CDK_STACKS"]:
@@ -90,8 +101,7 @@ def _check(values, app_dir: Path, env) -> None:
         )
     if values["CDK_DIFF_FAIL"] and command != "diff":
         logger.warning("CDK_DIFF_FAIL only applies to CDK_COMMAND diff; ignored for %s.", command)
-    app_given = any(argument.split("=", 1)[0] in _APP_OPTIONS for argument in values["CDK_ARGS"])
-    if command != "bootstrap" and not app_given and not (app_dir / "cdk.json").is_file():
+    if command != "bootstrap" and not _app_given(values) and not (app_dir / "cdk.json").is_file():
         where = values["CDK_APP_PATH"] or "the clone directory"
         raise PipeError(
             f"No cdk.json in {where}: set CDK_APP_PATH to your CDK app's directory (where cdk.json is), "
@@ -99,11 +109,18 @@ def _check(values, app_dir: Path, env) -> None:
         )
 
 
+def _app_given(values) -> bool:
+    return any(argument.split("=", 1)[0] in _APP_OPTIONS for argument in values["CDK_ARGS"])
+
+
 def _arguments(cli: cdk_cli.Cli, values, environment: str, outputs_file: Path) -> list[str]:
     command = values["CDK_COMMAND"]
     arguments = [str(cli.path), command]
     if command == "bootstrap":
         arguments.append(environment)
+        if not _app_given(values):
+            # Given an app, the CLI synthesizes it to look for environments; the pipe names the one.
+            arguments.append("--app=")
     elif values["CDK_STACKS"]:
         arguments += values["CDK_STACKS"]
     elif command == "deploy":
@@ -172,7 +189,10 @@ def run(context: Context) -> str:
     private = private_dir.create(context.env)
     environment = f"aws://{identity.account}/{identity.region}"
 
-    added = cdk_dependencies.prepare(app_dir, context.env, private)
+    added = {}
+    if command != "bootstrap":
+        cache = _cache_dir(values["CDK_CACHE_DIR"], context.env)
+        added = cdk_dependencies.prepare(app_dir, context.env, private, cache)
     env = _cli_environment(context, added)
     cli = cdk_cli.find(app_dir, env.get("PATH", ""), private_dir.clone_dir(env))
     logger.info("CDK CLI: %s.", cli.describe())
@@ -184,6 +204,11 @@ def run(context: Context) -> str:
     outputs_file = private / OUTPUTS_FILE
     status, tail = process.run(_arguments(cli, values, environment, outputs_file), env, app_dir)
     seconds = time.monotonic() - started
+    if command in ("deploy", "diff"):
+        assembly = cdk_stacks.assembly_dir(app_dir, values["CDK_ARGS"])
+        explanation = cdk_stacks.explanation(command, values["CDK_STACKS"], values["CDK_ARGS"], assembly)
+        if explanation:
+            logger.warning("%s", explanation)
     if command == "diff":
         return _diffed(values, status, tail)
     if status != 0:

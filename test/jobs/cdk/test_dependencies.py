@@ -1,7 +1,9 @@
 import json
 import logging
 import os
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +128,54 @@ def test_requirements_pip_cannot_install_are_one_clear_error(tmp_path):
         PipeError, match=r"pip could not install the CDK app's requirements.txt \(exit status 1\)"
     ):
         cdk_dependencies.prepare(app, env, tmp_path / "private")
+
+
+def test_with_a_cache_the_environment_is_kept_and_reused_while_requirements_stay_the_same(tmp_path, caplog):
+    app, cache = tmp_path / "app", tmp_path / "cache"
+    app.mkdir()
+    python_app(app, "# nothing to install\n")
+    env = {"PATH": "/usr/bin:/bin", "AWS_SECRET_ACCESS_KEY": SECRET}
+    with caplog.at_level(logging.INFO):
+        first = cdk_dependencies.prepare(app, env, tmp_path / "private-1", cache)
+    venv = cache / cdk_dependencies.venv_name(b"# nothing to install\n")
+    assert first["VIRTUAL_ENV"] == str(venv) and (venv / cdk_dependencies.COMPLETE_MARKER).is_file()
+    assert "Installing requirements.txt into a virtual environment in CDK_CACHE_DIR" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert cdk_dependencies.prepare(app, env, tmp_path / "private-2", cache) == first
+    assert "Reusing the virtual environment" in caplog.text and "Installing" not in caplog.text
+    python_app(app, "# changed\n")
+    second = cdk_dependencies.prepare(app, env, tmp_path / "private-3", cache)
+    assert second["VIRTUAL_ENV"] != first["VIRTUAL_ENV"]
+    # The environment for the old requirements is gone: a Bitbucket cache is saved whole.
+    assert [p.name for p in cache.glob("python-venv-*")] == [Path(second["VIRTUAL_ENV"]).name]
+    for path in cache.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_a_half_built_cached_environment_is_built_again(tmp_path):
+    app, cache = tmp_path / "app", tmp_path / "cache"
+    app.mkdir()
+    python_app(app, "# nothing to install\n")
+    venv = cache / cdk_dependencies.venv_name(b"# nothing to install\n")
+    (venv / "bin").mkdir(parents=True)
+    (venv / "left-by-a-killed-run").write_text("")
+    cdk_dependencies.prepare(app, {"PATH": "/usr/bin:/bin"}, tmp_path / "private", cache)
+    assert (venv / cdk_dependencies.COMPLETE_MARKER).is_file()
+    assert not (venv / "left-by-a-killed-run").exists()
+
+
+def test_the_cache_holds_pip_and_npm_downloads_unless_the_step_sets_its_own(tmp_path):
+    node_app(tmp_path)
+    env = node_environment()
+    del env["npm_config_cache"]
+    cdk_dependencies.prepare(tmp_path, env, tmp_path / "private", tmp_path / "cache")
+    seen = json.loads((tmp_path / "install-env.json").read_text())
+    assert seen["npm_config_cache"] == str(tmp_path / "cache" / cdk_dependencies.NPM_CACHE)
+    assert seen["PIP_CACHE_DIR"] == str(tmp_path / "cache" / cdk_dependencies.PIP_CACHE)
+    (tmp_path / "install-env.json").unlink()
+    shutil.rmtree(tmp_path / "node_modules", ignore_errors=True)
+    cdk_dependencies.prepare(tmp_path, node_environment(), tmp_path / "private", tmp_path / "cache")
+    seen = json.loads((tmp_path / "install-env.json").read_text())
+    assert seen["npm_config_cache"] == str(npm_cache.npm_cache())

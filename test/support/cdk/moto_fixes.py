@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from moto.cloudformation import models, responses
+from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import CloudFormationError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.s3.models import FakeBucket
@@ -66,10 +66,69 @@ def _delete_response(self: Any) -> Any:
     return EmptyResult()
 
 
+class ResourceFailed(Exception):
+    """A resource CloudFormation could not create or update, with its logical id, type and reason."""
+
+    def __init__(self, logical_id: str, resource_type: str, reason: str):
+        super().__init__(reason)
+        self.logical_id, self.resource_type, self.reason = logical_id, resource_type, reason
+
+
+def _fixed_create_resource(original: Any) -> Any:
+    def parse_and_create_resource(
+        logical_id: str, resource_json: dict, resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
+        try:
+            return original(logical_id, resource_json, resources_map, account_id, region_name)
+        except CloudFormationError as error:
+            raise ResourceFailed(logical_id, str(resource_json.get("Type", "")), error.message) from error
+
+    return parse_and_create_resource
+
+
+def _roll_back(stack: Any, change_set: Any, failure: ResourceFailed) -> None:
+    """What CloudFormation does when a resource fails during an execution: the resource's *_FAILED
+    event with its reason, then the stack rolls back (moto: "TODO: handle execution errors and
+    implement rollback"; it answered ExecuteChangeSet with the resource's error instead)."""
+    action = change_set.change_set_type  # CREATE or UPDATE
+    stack.events.append(
+        models.Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=failure.logical_id,
+            physical_resource_id="",
+            resource_type=failure.resource_type,
+            resource_status=f"{action}_FAILED",
+            resource_status_reason=failure.reason,
+            resource_properties=None,
+        )
+    )
+    rollback = "ROLLBACK" if action == "CREATE" else "UPDATE_ROLLBACK"
+    stack._add_stack_event(
+        f"{rollback}_IN_PROGRESS",
+        resource_status_reason=f"The following resource(s) failed to {action.lower()}: "
+        f"[{failure.logical_id}]. Rollback requested by user.",
+    )
+    if action == "CREATE":
+        # A stack rolled back from its creation keeps no resources and has no outputs. moto creates
+        # resources lazily, so the failing one would be tried again on every DescribeStackResources.
+        # (Resources created before the failure stay in moto's other services: nothing reads them.)
+        stack.resource_map._resource_json_map = {}
+        stack.output_map = parsing.OutputMap(stack.resource_map, {"Outputs": {}}, stack.stack_id)
+    stack._add_stack_event(f"{rollback}_COMPLETE")
+    stack.status = f"{rollback}_COMPLETE"
+    change_set.execution_status = "EXECUTE_FAILED"
+
+
 def _fixed_execute(original: Any) -> Any:
     def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = _find_change_set(self, change_set_name, stack_name)
-        original(self, change_set.change_set_id, stack_name)
+        try:
+            original(self, change_set.change_set_id, stack_name)
+        except ResourceFailed as failure:
+            # The execution itself was accepted; the failure shows in the stack's events and status.
+            _roll_back(self.stacks[change_set.stack_id], change_set, failure)
+            return
         stack = self.stacks[change_set.stack_id]
         # What the stack now is: its template, its input parameters and the outputs they give.
         stack._parse_template()
@@ -135,6 +194,7 @@ def applied() -> Iterator[None]:
         (backend, "create_change_set", _fixed_create),
         (models.Stack, "stack_parameters", lambda _original: property(previous_parameter_values)),
         (FakeBucket, "update_from_cloudformation_json", _fixed_bucket_update),
+        (parsing, "parse_and_create_resource", _fixed_create_resource),
         (handler, "describe_change_set", lambda _original: _describe_response),
         (handler, "delete_change_set", lambda _original: _delete_response),
     ]

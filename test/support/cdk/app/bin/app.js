@@ -2,14 +2,34 @@
 // The test bench's sample app: one stack with a bucket and an output. The tests edit MESSAGE to
 // make a change that diff shows and deploy applies, and name the stack through the context
 // (CDK_CONTEXT stackName=...) so that tests sharing one AWS stand-in do not share a stack.
+// More context values, each for one test:
+//   withStorage=true   a second stack, <name>Storage, that the first depends on (stack selection)
+//   importValue=<name> a parameter that imports a cross-stack export (CloudFormation fails without it)
+//   withRole=true      an IAM role that Lambda may assume (a change that broadens permissions)
 const cdk = require("aws-cdk-lib");
+const iam = require("aws-cdk-lib/aws-iam");
 const s3 = require("aws-cdk-lib/aws-s3");
+const ssm = require("aws-cdk-lib/aws-ssm");
 
 const MESSAGE = "first version";
 
 const app = new cdk.App();
-const stack = new cdk.Stack(app, app.node.tryGetContext("stackName") ?? "SampleStack");
+const name = app.node.tryGetContext("stackName") ?? "SampleStack";
+const stack = new cdk.Stack(app, name);
 const bucket = new s3.Bucket(stack, "Site", { removalPolicy: cdk.RemovalPolicy.DESTROY });
 cdk.Tags.of(bucket).add("message", MESSAGE);
 new cdk.CfnOutput(stack, "BucketName", { value: bucket.bucketName });
 new cdk.CfnOutput(stack, "Message", { value: MESSAGE });
+
+if (app.node.tryGetContext("withStorage") === "true") {
+  const storage = new cdk.Stack(app, `${name}Storage`);
+  new s3.Bucket(storage, "Archive", { removalPolicy: cdk.RemovalPolicy.DESTROY });
+  stack.addDependency(storage);
+}
+const imported = app.node.tryGetContext("importValue");
+if (imported) {
+  new ssm.CfnParameter(stack, "Imported", { type: "String", value: cdk.Fn.importValue(imported) });
+}
+if (app.node.tryGetContext("withRole") === "true") {
+  new iam.Role(stack, "Worker", { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
+}
