@@ -6,9 +6,9 @@ commas and spaces; one that looks like a JSON or YAML list would be split into i
 `["stage`, so it is refused with the YAML list form to write instead.
 """
 
-import json
 import re
 
+from pipe.common import bounded_read
 from pipe.common.errors import PipeError
 
 VARIABLE = "CDK_CONTEXT"
@@ -37,8 +37,8 @@ def split_plain(plain: str) -> list[str]:
 
 def _yaml_form(text: str) -> str:
     try:
-        items = json.loads(text)
-    except ValueError:
+        items = bounded_read.load_json(text, VARIABLE)
+    except (PipeError, ValueError):
         return _GENERIC_FORM
     if not isinstance(items, list) or not items or len(items) > _MAX_SUGGESTED_ITEMS:
         return _GENERIC_FORM

@@ -7,8 +7,10 @@ artifacts it depends on.
 """
 
 import fnmatch
-import json
 from pathlib import Path
+
+from pipe.common import bounded_read
+from pipe.common.errors import PipeError
 
 MANIFEST = "manifest.json"
 DEFAULT_ASSEMBLY = "cdk.out"
@@ -38,13 +40,15 @@ def _option_value(arguments: list[str], options: tuple[str, ...]) -> str | None:
 
 
 def read_dependencies(assembly: Path) -> dict[str, set[str]]:
-    """{stack name: names of the stacks it depends on} from the assembly's manifest; {} when unreadable.
-
-    Kept to this one function so that it can move to the pipe's bounded JSON reader."""
+    """{stack name: names of the stacks it depends on} from the assembly's manifest; {} when unreadable."""
     try:
-        manifest = json.loads((assembly / MANIFEST).read_text(encoding="utf-8"))
+        path = assembly / MANIFEST
+        manifest = bounded_read.load_json(
+            bounded_read.read_bytes(path, bounded_read.MANIFEST_FILE_BYTES, "the cloud assembly's manifest"),
+            "the cloud assembly's manifest",
+        )
         artifacts = manifest["artifacts"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, PipeError, ValueError, KeyError, TypeError):
         return {}
     if not isinstance(artifacts, dict):
         return {}
