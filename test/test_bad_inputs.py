@@ -9,12 +9,14 @@ A job joins by adding its base environment to JOB_ENVIRONMENTS and its rows to R
 
 import base64
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from pipe import jobs, main, signin
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultProxy
 from test.support.run import write_files
@@ -157,6 +159,38 @@ class Bad:
     changes: dict
     expected: str  # in the one ✖ line
     secrets: tuple[str, ...] = field(default=())  # values that must not appear in the output
+    # What the ✖ line names when it is not one of the changed variables (a file, the token's claim).
+    names: str | None = None
+
+
+def _declared_secrets() -> set[str]:
+    declared = main.COMMON_VARIABLES + signin.VARIABLES
+    for command in jobs.JOBS:
+        declared += jobs.load(command).VARIABLES
+    return {variable.name for variable in declared if variable.secret}
+
+
+# Variables declared secret (pipe.common.variables): whatever a row puts in one must never be echoed.
+SECRET_VARIABLES = _declared_secrets()
+# Shorter values would be found in ordinary text by chance.
+MIN_PLANTED_LENGTH = 12
+
+
+def _secrets_of(row: "Bad") -> tuple[str, ...]:
+    planted = tuple(
+        value
+        for name, value in row.changes.items()
+        if name in SECRET_VARIABLES and len(value.strip()) >= MIN_PLANTED_LENGTH
+    )
+    return row.secrets + planted
+
+
+def _subjects(row: "Bad") -> set[str]:
+    """What the ✖ line must name: the row's `names`, else a changed variable (a list's NAME for its
+    NAME_COUNT / NAME_n form), so that a user knows which variable to fix."""
+    if row.names is not None:
+        return {row.names}
+    return {name for changed in row.changes for name in (changed, re.sub(r"_(COUNT|[0-9]+)$", "", changed))}
 
 
 def _token_with_claims(payload: str) -> str:
@@ -363,7 +397,12 @@ ROWS = [
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": ""}, "BITBUCKET_STEP_OIDC_TOKEN is not set"),
     # A trust policy needs a real issuer, audience and subject (issue 13, "also").
     *(
-        Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": make_token(**{claim: value})}, expected)
+        Bad(
+            "trust-policy",
+            {"BITBUCKET_STEP_OIDC_TOKEN": make_token(**{claim: value})},
+            expected,
+            names="OIDC token",
+        )
         for claim, value, expected in (
             ("iss", None, "The OIDC token has no usable iss claim"),
             ("iss", 42, "The OIDC token has no usable iss claim"),
@@ -439,12 +478,23 @@ ROWS = [
         {"KUBECTL_COMMAND": "get pods", "KUBECTL_ARGS": "--watch"},
         "KUBECTL_ARGS must not hold --watch",
     ),
-    Bad("kubectl", {"RESOURCE_PATH": "bomb"}, "laughs.yaml expands to more than 2000000 values"),
-    Bad("kubectl", {"RESOURCE_PATH": "deep"}, "deep/deep.yaml nests deeper than 64 levels"),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "bomb"},
+        "laughs.yaml expands to more than 2000000 values",
+        names="laughs.yaml",
+    ),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "deep"},
+        "deep/deep.yaml nests deeper than 64 levels",
+        names="deep/deep.yaml",
+    ),
     Bad(
         "kubectl",
         {"RESOURCE_PATH": "huge"},
         "huge/big.yaml is 9437184 bytes; the limit for this file is 8388608",
+        names="huge/big.yaml",
     ),
     Bad("kubectl", {"CLUSTER_NAME": "../prod"}, "CLUSTER_NAME must be an EKS cluster name"),
     Bad("kubectl", {"CLUSTER_NAME": "[x"}, "CLUSTER_NAME must be an EKS cluster name"),
@@ -631,7 +681,12 @@ ROWS = [
     Bad("cdk", {"CDK_APP_PATH": "app-link"}, "CDK_APP_PATH 'app-link' leads outside the clone"),
     Bad("cdk", {"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory"),
     Bad("cdk", {"CDK_APP_PATH": "not-an-app"}, "No cdk.json in"),
-    Bad("cdk", {"CDK_APP_PATH": "deep-app"}, "cdk.json in the CDK app nests deeper than 64 levels"),
+    Bad(
+        "cdk",
+        {"CDK_APP_PATH": "deep-app"},
+        "cdk.json in the CDK app nests deeper than 64 levels",
+        names="cdk.json",
+    ),
     Bad("cdk", {"CDK_APP_PATH": "infra\x07"}, "CDK_APP_PATH contains control characters"),
     Bad("cdk", {"CDK_APP_PATH": HUGE}, "CDK_APP_PATH is 70000 characters long"),
     Bad("cdk", {"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns"),
@@ -649,6 +704,7 @@ ROWS = [
         "cdk",
         {"CDK_APP_PATH": "linked-cli"},
         "The CDK app's node_modules/.bin/cdk names 'linked-cli/node_modules/.bin/cdk', which leads outside",
+        names="node_modules/.bin/cdk",
     ),
     Bad("cdk", {"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items"),
     Bad("cdk", {"CDK_CONTEXT": "=prod"}, "CDK_CONTEXT must be a list of key=value items"),
@@ -729,8 +785,9 @@ def test_a_bad_input_is_one_clear_line(row, run, pipe_env, clone_dir):
         if "AWS_ENDPOINT_URL" not in row.changes:
             env["AWS_ENDPOINT_URL"] = aws_calls.url
         result = run(env)
-    assert_one_clear_failure(result, row.expected)
-    assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *row.secrets)
+    line = assert_one_clear_failure(result, row.expected)
+    assert any(subject in line for subject in _subjects(row)), (sorted(_subjects(row)), line)
+    assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *_secrets_of(row))
     if SIGN_IN_STARTS not in result.output:
         assert aws_calls.requests == 0, (
             f"refused before sign-in, yet {aws_calls.requests} AWS call(s) were made"

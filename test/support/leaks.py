@@ -18,9 +18,9 @@ A hit is reported by the secret's name and the form found, never by its value.
 """
 
 import base64
-import contextlib
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -43,6 +43,8 @@ SHARED_DIRECTORY_VARIABLES = (
 )
 # An EKS bearer token is a credential by itself (a presigned STS request), whoever's secret signed it.
 EKS_BEARER = re.compile(rb"k8s-aws-v1\.[A-Za-z0-9_-]{16,}")
+# The pipe refuses a larger token file (pipe.common.bounded_read.TOKEN_FILE_BYTES) without using it.
+TOKEN_FILE_LIMIT = 64 * 1024
 # A file larger than this is not read whole at once (none of the tests makes one; a guard, not a rule).
 _READ_CHUNK = 8 * 1024 * 1024
 
@@ -147,14 +149,28 @@ def _first_view_holding(needle: bytes, seen: dict[str, bytes]) -> str | None:
     return next((name for name, text in seen.items() if needle in text), None)
 
 
+def _token_file_text(path: str) -> str | None:
+    """The token a token file holds, as the pipe reads it (white space around it is not part of it).
+    Only a regular file, opened without blocking and read up to TOKEN_FILE_LIMIT: the bad-input rows
+    point the variable at a FIFO, /dev/zero and oversized files, which the pipe refuses unread."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:  # a run about a missing or unreadable token file
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return handle.read(TOKEN_FILE_LIMIT).decode(errors="replace").strip()
+
+
 def environment_secrets(env: Mapping[str, str]) -> list[Secret]:
     """The secrets a run starts with: the variables, and the token AWS_WEB_IDENTITY_TOKEN_FILE names."""
     found = [Secret(name, env[name]) for name in SECRET_VARIABLES if env.get(name)]
     token_file = env.get(TOKEN_FILE_VARIABLE)
     if token_file:
-        with contextlib.suppress(OSError):  # a run about a missing or unreadable token file
-            # As the pipe reads it: surrounding white space is not part of the token.
-            found.append(Secret(TOKEN_FILE_VARIABLE, Path(token_file).read_text(errors="replace").strip()))
+        token = _token_file_text(token_file)
+        if token:
+            found.append(Secret(TOKEN_FILE_VARIABLE, token))
     return [secret for secret in found if len(secret.value) >= MIN_SECRET_LENGTH]
 
 
