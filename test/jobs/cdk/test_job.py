@@ -114,8 +114,13 @@ def stack_name(env: dict) -> str:
 def with_context(env: dict, *items: str) -> dict:
     """CDK_CONTEXT as a YAML list in the step (NAME_COUNT, NAME_0...): the stack's name and `items`."""
     listed = [env["CDK_CONTEXT"], *items]
+    # The list form alone, as Bitbucket sends a YAML list: a plain CDK_CONTEXT beside it that says
+    # something else is refused (the two forms must agree).
+    plain = {name: value for name, value in env.items() if name != "CDK_CONTEXT"}
     return (
-        env | {"CDK_CONTEXT_COUNT": str(len(listed))} | {f"CDK_CONTEXT_{i}": v for i, v in enumerate(listed)}
+        plain
+        | {"CDK_CONTEXT_COUNT": str(len(listed))}
+        | {f"CDK_CONTEXT_{i}": v for i, v in enumerate(listed)}
     )
 
 

@@ -24,12 +24,16 @@ class LineSeen(logging.Handler):
             self.seen.set()
 
 
-def test_a_progress_line_every_interval(monkeypatch):
+def test_a_progress_line_every_interval(monkeypatch, request):
     monkeypatch.setattr(s3_progress, "PROGRESS_SECONDS", 0.05)
     logger = logging.getLogger("aws-oidc-deploy")
     handler = LineSeen("Uploaded 3 of 10 files, 6.0 KB of 20.0 KB")
     monkeypatch.setattr(logger, "handlers", [handler])
-    monkeypatch.setattr(logger, "level", logging.INFO)
+    # setLevel, not the attribute: the logger caches "is INFO enabled" from earlier tests' calls, and
+    # only setLevel clears that cache.
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    request.addfinalizer(lambda: logger.setLevel(level))
     with s3_progress.Progress(10, 10 * 2048) as progress:
         for _ in range(3):
             progress.done(2048)
