@@ -277,19 +277,14 @@ def output(logging_state, monkeypatch):
 
 
 def test_setup_leaves_the_root_logger_with_only_the_redacting_handler(logging_state):
-    import bitbucket_pipes_toolkit.helpers
-    import colorlog
-
     root = logging.getLogger()
-    # The toolkit logs through the root logger, and on import gives it an unfiltered colorlog handler
-    # (added again here: an earlier test may already have removed the one from the first import).
-    assert bitbucket_pipes_toolkit.helpers.get_logger() is root
-    toolkit_handler = colorlog.StreamHandler()
-    root.addHandler(toolkit_handler)
+    # A library may give the root logger an unfiltered handler (bitbucket-pipes-toolkit did on import).
+    foreign_handler = logging.StreamHandler()
+    root.addHandler(foreign_handler)
 
     log.setup(debug=False)
 
-    assert toolkit_handler not in root.handlers
+    assert foreign_handler not in root.handlers
     assert root.handlers == [log._handler]
     assert [type(f) for f in log._handler.filters] == [LineSafeFilter, RedactingFilter]
     assert root.level == logging.WARNING
@@ -349,8 +344,25 @@ def test_output_is_coloured_in_a_bitbucket_build_unless_no_color_is_set(logging_
     plain = io.StringIO()
     _fresh_setup(plain)
     log.logger.info("hello")
-    assert coloured.getvalue().startswith("\x1b[") and "INFO: hello" in coloured.getvalue()
+    assert coloured.getvalue() == "\x1b[34mINFO: hello\x1b[0m\n"
     assert plain.getvalue() == "INFO: hello\n"
+
+
+@pytest.mark.parametrize(
+    ("level", "colour"),
+    [
+        (logging.DEBUG, "\x1b[37m"),
+        (logging.INFO, "\x1b[34m"),
+        (logging.WARNING, "\x1b[33m"),
+        (logging.ERROR, "\x1b[31m"),
+        (logging.CRITICAL, "\x1b[31m"),
+    ],
+)
+def test_each_level_keeps_the_colour_colorlog_gave_it(level, colour):
+    record = logging.LogRecord(log.LOGGER_NAME, level, __file__, 1, "line one\nline two", None, None)
+    name = logging.getLevelName(level)
+    assert log.LevelFormatter(colour=True).format(record) == f"{colour}{name}: line one\nline two\x1b[0m"
+    assert log.LevelFormatter(colour=False).format(record) == f"{name}: line one\nline two"
 
 
 def test_emit_prints_a_document_redacted_on_stdout(capsys):

@@ -1,0 +1,241 @@
+"""Benchmark: what the pipe costs before and around its first request — `COMMAND: trust-policy`
+(no AWS call), `whoami` (sign-in and one call) and the smallest `s3-sync` (one file, nothing to
+send) — optionally beside an earlier commit in the same run.
+
+Each sample is one fresh process, as a step starts the pipe: `python -m pipe` with the tree under
+test first on PYTHONPATH, against a local moto server (in this process's threads, so not counted).
+Per sample: the child's own CPU seconds (user+sys from os.wait4 on that process) and wall time
+(time.perf_counter around it). Samples are interleaved — round by round, tree by tree, command by
+command — after one warm-up each (page cache, .pyc files, the bucket's first upload), so machine
+noise hits every contender alike. Medians are printed, with the load average before and after:
+on a shared machine CPU seconds are the steadier figure, and only ratios taken in one run mean
+anything. This is a benchmark, not a timed test: it fails only when a sample does not succeed.
+
+`--baseline REV` checks REV out into a temporary git worktree and measures it beside the working
+tree, so the ratio of each change is measured in one run; `--baseline-python` runs it with another
+virtual environment's Python when REV needs packages this one no longer installs.
+
+Run: `.venv/bin/python bench/startup.py [--rounds N] [--baseline REV [--baseline-python PATH]] [--json]`.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer, client  # noqa: E402
+from test.support.run import base_environment  # noqa: E402
+from test.support.tokens import make_token  # noqa: E402
+
+COMMANDS = ("trust-policy", "whoami", "s3-sync")
+TIMEOUT_SECONDS = 120
+# The goals of issue 16: trust-policy's wall time, the smallest s3-sync's CPU time.
+GOALS = {("trust-policy", "wall"): 0.080, ("s3-sync", "cpu"): 0.25}
+SUMMARY = Path("shared") / "aws-oidc-deploy" / "s3-sync-summary.json"
+
+
+class SampleFailed(RuntimeError):
+    pass
+
+
+def measure(label: str, python: str, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """One run of the pipe: (CPU seconds of that process alone, wall seconds, its output)."""
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [python, "-m", "pipe"], env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT
+        )
+        # wait4 itself reaps the child (Popen.wait would lose its rusage); the timer bounds the wait.
+        watchdog = threading.Timer(TIMEOUT_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise SampleFailed(f"{label} exited {process.returncode}\n{text[-3000:]}")
+    return usage.ru_utime + usage.ru_stime, wall, text
+
+
+class Tree:
+    """One checkout of the pipe, with its own bucket and work directory."""
+
+    def __init__(self, name: str, source: Path, python: str, endpoint: str, work: Path, token: str):
+        self.name = name
+        self.python = python
+        self.work = work
+        (work / "tiny").mkdir(parents=True)
+        (work / "tiny" / "index.html").write_text("<p>hello</p>\n")
+        self.bucket = f"startup-{uuid.uuid4().hex[:12]}"
+        client("s3", endpoint).create_bucket(
+            Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        common = base_environment(work) | {
+            "PYTHONPATH": str(source),
+            "BITBUCKET_STEP_OIDC_TOKEN": token,
+            "BITBUCKET_REPO_SLUG": "bench",
+            "BITBUCKET_BUILD_NUMBER": "1",
+        }
+        signed_in = common | {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_OIDC_ROLE_ARN": ROLE_ARN,
+        }
+        self.env = {
+            "trust-policy": common | {"COMMAND": "trust-policy"},
+            "whoami": signed_in | {"COMMAND": "whoami"},
+            "s3-sync": signed_in
+            | {
+                "COMMAND": "s3-sync",
+                "S3_BUCKET": self.bucket,
+                "LOCAL_PATH": "tiny",
+                "BITBUCKET_CLONE_DIR": str(work),
+                "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(work / "shared"),
+            },
+        }
+
+    def run(self, command: str) -> tuple[float, float]:
+        label = f"{self.name} {command}"
+        cpu, wall, output = measure(label, self.python, self.env[command], self.work)
+        if command == "whoami" and ACCOUNT not in output:
+            raise SampleFailed(f"{label}: no account {ACCOUNT} in its output\n{output[-3000:]}")
+        if command == "s3-sync":
+            uploaded = json.loads((self.work / SUMMARY).read_text())["uploaded"]
+            if uploaded != self.expected_uploads:
+                raise SampleFailed(f"{label}: {uploaded} uploaded, expected {self.expected_uploads}")
+        return cpu, wall
+
+    expected_uploads = 1  # the warm-up sends the file; every measured run has nothing to send
+
+
+def _git() -> str:
+    found = shutil.which("git")
+    if found is None:
+        raise SampleFailed("--baseline needs git on PATH")
+    return found
+
+
+@contextlib.contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """REV in a temporary git worktree (detached), removed afterwards."""
+    place = Path(tempfile.mkdtemp(prefix="bench-startup-baseline-"))
+    subprocess.run(
+        [_git(), "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(place), rev], check=True
+    )
+    try:
+        yield place
+    finally:
+        subprocess.run([_git(), "-C", str(REPO), "worktree", "remove", "--force", str(place)], check=False)
+
+
+def benchmark(rounds: int, baseline: str | None, baseline_python: str) -> dict:
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(MotoServer())
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-startup-")))
+        token = make_token(expires_in=3 * 3600)
+        sources = {"current": (REPO, sys.executable)}
+        if baseline:
+            sources[f"baseline {baseline}"] = (stack.enter_context(checkout(baseline)), baseline_python)
+        trees = [
+            Tree(name, source, python, server.url, work / str(i), token)
+            for i, (name, (source, python)) in enumerate(sources.items())
+        ]
+        for tree in trees:  # warm-up: .pyc files, page cache, the bucket's one upload
+            for command in COMMANDS:
+                tree.run(command)
+            tree.expected_uploads = 0
+        samples = {(tree.name, command): {"cpu": [], "wall": []} for tree in trees for command in COMMANDS}
+        for _ in range(rounds):
+            for tree in trees:
+                for command in COMMANDS:
+                    cpu, wall = tree.run(command)
+                    samples[(tree.name, command)]["cpu"].append(cpu)
+                    samples[(tree.name, command)]["wall"].append(wall)
+    results: dict[str, dict] = {}
+    for (tree, command), figures in samples.items():
+        results.setdefault(tree, {})[command] = {
+            "median_cpu_s": statistics.median(figures["cpu"]),
+            "median_wall_s": statistics.median(figures["wall"]),
+            "min_wall_s": min(figures["wall"]),
+        }
+    return {
+        "rounds": rounds,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "results": results,
+    }
+
+
+def report(figures: dict) -> str:
+    results = figures["results"]
+    lines = [
+        f"start-up, {figures['rounds']} rounds (interleaved, after one warm-up each), local moto server",
+        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_before"]),
+        "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
+        f"{'':<28}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
+    ]
+    for tree, commands in results.items():
+        for command, row in commands.items():
+            lines.append(
+                f"{tree + ' ' + command:<28}{row['median_cpu_s']:>11.3f}s"
+                f"{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
+            )
+    current = results["current"]
+    for tree, commands in results.items():
+        if tree == "current":
+            continue
+        lines.append("")
+        for command, row in commands.items():
+            lines.append(
+                f"current / {tree}, {command}: cpu {current[command]['median_cpu_s'] / row['median_cpu_s']:.2f}x, "
+                f"wall {current[command]['median_wall_s'] / row['median_wall_s']:.2f}x"
+            )
+    lines.append("")
+    for (command, kind), goal in GOALS.items():
+        measured = current[command][f"median_{kind}_s"]
+        verdict = "met" if measured <= goal else "NOT met"
+        lines.append(f"goal: {command} median {kind} <= {goal:.3f} s: {measured:.3f} s, {verdict}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="measured rounds (default 15)")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, interleaved")
+    parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        metavar="PATH",
+        help="the Python (of a virtual environment) to run the baseline with (default: this one)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    arguments = parser.parse_args()
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    try:
+        figures = benchmark(arguments.rounds, arguments.baseline, arguments.baseline_python)
+    except SampleFailed as failure:
+        sys.exit(f"bench aborted, a sample failed (nothing was measured):\n{failure}")
+    print(json.dumps(figures, indent=2) if arguments.json else report(figures))
+
+
+if __name__ == "__main__":
+    main()
