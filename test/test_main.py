@@ -11,7 +11,7 @@ import pytest
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
-from test.support.run import Result
+from test.support.run import REPO, Result
 from test.support.tokens import make_token
 
 BAD_INPUTS = [
@@ -245,3 +245,38 @@ def test_token_with_an_absurd_expiry_is_bad_input(run, pipe_env):
         pipe_env | {"COMMAND": "trust-policy", "BITBUCKET_STEP_OIDC_TOKEN": sign(claims(exp=10**20))}
     )
     assert_one_clear_failure(result, "has no valid expiry (exp claim)")
+
+
+# What the entry point's start (the console script's module, then pipe.main with the dispatch table
+# and the sign-in's declarations) must not load: each is milliseconds to tens of milliseconds of every
+# run's start-up, and only the job that needs it imports it (issue 16).
+NOT_AT_START = (
+    "botocore",
+    "boto3",
+    "awscrt",
+    "s3transfer",
+    "urllib3",
+    "requests",
+    "http.client",
+    "ssl",
+    "yaml",
+    "colorlog",
+    "colorama",
+    "kubernetes",
+    "bitbucket_pipes_toolkit",
+)
+
+
+def test_the_entry_points_start_loads_no_sdk_yaml_or_colour_library():
+    probe = (
+        "import sys\n"
+        "import pipe.common.signals, pipe.main\n"
+        f"print(','.join(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
+        "print('pipe.signin' in sys.modules and 'pipe.jobs' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded, probe_saw_the_pipe = completed.stdout.splitlines()
+    assert probe_saw_the_pipe == "True"
+    assert loaded == ""

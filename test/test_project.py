@@ -64,6 +64,11 @@ def test_image_installs_only_exact_pins():
         for line in (REPO / requirements).read_text().splitlines():
             if line and not line.startswith("#"):
                 assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
+    # Nothing the pipe does not import: the toolkit (no longer imported) brought docker, GitPython and
+    # Cerberus; colorlog and colorama gave four colour codes (issue 16).
+    pinned = {line.split("==")[0].lower() for line in (REPO / "requirements.txt").read_text().splitlines()}
+    unused = {"bitbucket-pipes-toolkit", "docker", "gitpython", "cerberus", "colorlog", "colorama"}
+    assert not pinned & unused
     dockerfile = (REPO / "Dockerfile").read_text()
     assert dockerfile.startswith("FROM python:3.13-slim\n")
     for install in (
