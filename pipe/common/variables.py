@@ -8,8 +8,7 @@ Variable turns the text into a checked value or one clear line.
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipe.common import line_safe
 from pipe.common.errors import PipeError
@@ -29,8 +28,9 @@ def shown(value: str) -> str:
     return repr(text)
 
 
-@dataclass(frozen=True)
-class Variable:
+# A NamedTuple, not a frozen dataclass: importing dataclasses (and inspect with it) was a sixth of
+# trust-policy's start-up (issue 16).
+class Variable(NamedTuple):
     name: str
     parse: Parser = str
     required: bool = False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +33,21 @@ PLANNED = ()
 BEANSTALK_PIPE_COMMANDS = ("all", "upload-only", "deploy-only")
 
 
-@dataclass
 class Context:
-    values: Mapping[str, Any]
-    env: Mapping[str, str]
-    identity: Identity | None = None
-    claims: Claims | None = None
+    """What a job's run() gets. A plain class: importing dataclasses (and inspect with it) was a sixth
+    of trust-policy's start-up (issue 16)."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        env: Mapping[str, str],
+        identity: Identity | None = None,
+        claims: Claims | None = None,
+    ):
+        self.values = values
+        self.env = env
+        self.identity = identity
+        self.claims = claims
 
 
 def parse_command(raw: str) -> str:

@@ -7,9 +7,8 @@ expired or malformed token fail before any AWS call.
 import base64
 import binascii
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipe.common import bounded_read
 from pipe.common.errors import PipeError
@@ -22,8 +21,7 @@ LATEST_EXPIRY = 253402300799
 EXPIRY_WARNING_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Claims:
+class Claims(NamedTuple):  # not a dataclass: see pipe.signin.arns.RoleArn
     values: dict[str, Any]
 
     @property

@@ -2,9 +2,8 @@
 environment handed to child processes (with no other credential source left in it)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipe import __version__
 from pipe.signin import retry
@@ -43,31 +42,39 @@ def without_credentials(base: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in base.items() if name not in (*_CREDENTIAL_SOURCES, *_CREDENTIALS)}
 
 
-@dataclass(frozen=True)
-class Credentials:
+# Not dataclasses: importing dataclasses (and inspect with it) was a sixth of trust-policy's start-up.
+class Credentials(NamedTuple):
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
     expiration: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     value: str
     claims: Claims
 
 
-@dataclass
 class Identity:
     """Where the pipe is signed in, with clients made from the temporary credentials."""
 
-    credentials: Credentials
-    region: str
-    source: str
-    session_name: str | None
-    role: RoleArn | None = None
-    assumed_role_arn: str | None = None
-    _account: str | None = None
+    def __init__(
+        self,
+        credentials: Credentials,
+        region: str,
+        source: str,
+        session_name: str | None,
+        role: RoleArn | None = None,
+        assumed_role_arn: str | None = None,
+        _account: str | None = None,
+    ):
+        self.credentials = credentials
+        self.region = region
+        self.source = source
+        self.session_name = session_name
+        self.role = role
+        self.assumed_role_arn = assumed_role_arn
+        self._account = _account
 
     def client(self, service: str, parse_timestamps: bool = True, **config: Any) -> Any:
         """A botocore client; its standard retry mode handles transient faults in job calls.
