@@ -50,11 +50,13 @@ mutate: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m test.support.demo
 
-## Our whoami, EKS tokens and s3-sync against the awscli recipes they replace, same stand-ins, same run.
+## Our whoami, EKS tokens and s3-sync against the awscli recipes they replace, same stand-ins, same run;
+## then what the pipe costs to start (trust-policy, whoami, the smallest s3-sync).
 bench: $(STAMP)
 	$(PY) bench/whoami.py
 	$(PY) bench/kubectl_credentials.py
 	$(PY) bench/s3_sync.py
+	$(PY) bench/startup.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
 sample-token: $(STAMP)

@@ -15,7 +15,13 @@ anything. This is a benchmark, not a timed test: it fails only when a sample doe
 tree, so the ratio of each change is measured in one run; `--baseline-python` runs it with another
 virtual environment's Python when REV needs packages this one no longer installs.
 
-Run: `.venv/bin/python bench/startup.py [--rounds N] [--baseline REV [--baseline-python PATH]] [--json]`.
+`--breakdown` measures instead where a signed-in job's fixed start goes, each step a fresh process
+that stops after it (the interpreter; the pipe's own start; botocore; the STS client sign-in
+builds; the S3 client s3-sync builds, with and without an STS client before it), so each step's
+cost is the difference between two medians.
+
+Run: `.venv/bin/python bench/startup.py [--rounds N] [--baseline REV [--baseline-python PATH]]
+[--breakdown] [--json]`.
 """
 
 import argparse
@@ -184,6 +190,62 @@ def benchmark(rounds: int, baseline: str | None, baseline_python: str) -> dict:
     }
 
 
+_CLIENT = "{name} = session.create_client({service!r}, region_name='eu-west-1', endpoint_url='http://127.0.0.1:9', {extra})"
+_UNSIGNED = "config=Config(signature_version=UNSIGNED, retries={'total_max_attempts': 1})"
+_KEYS = "aws_access_key_id='A' * 20, aws_secret_access_key='s' * 40, aws_session_token='t' * 200"
+_START = "import pipe.common.signals, pipe.main\npipe.main.crt.hold_back()"
+_BOTOCORE = (
+    "import botocore.session\nfrom botocore import UNSIGNED\nfrom botocore.config import Config\n"
+    "session = botocore.session.Session(session_vars={'profile': (None, None, None, None)})"
+)
+_STS = _CLIENT.format(name="sts", service="sts", extra=_UNSIGNED)
+_S3 = _CLIENT.format(name="s3", service="s3", extra=_KEYS)
+# Cumulative probes: each adds one step to the one before it (the last two are alternatives).
+BREAKDOWN = {
+    "interpreter": "pass",
+    "+ the pipe's start (pipe.main)": _START,
+    "+ botocore and its session": f"{_START}\n{_BOTOCORE}",
+    "+ the sign-in's STS client": f"{_START}\n{_BOTOCORE}\n{_STS}",
+    "+ s3-sync's S3 client": f"{_START}\n{_BOTOCORE}\n{_STS}\n{_S3}",
+    "  (S3 client, no STS client)": f"{_START}\n{_BOTOCORE}\n{_S3}",
+}
+
+
+def breakdown(rounds: int) -> dict:
+    env = base_environment(Path(tempfile.gettempdir()))
+    cpus: dict[str, list[float]] = {name: [] for name in BREAKDOWN}
+    for _ in range(rounds + 1):  # the first round warms the page cache and is dropped
+        for name, code in BREAKDOWN.items():
+            process = subprocess.Popen([sys.executable, "-c", code], env=env)
+            _pid, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                raise SampleFailed(f"breakdown step {name!r} exited {process.returncode}")
+            cpus[name].append(usage.ru_utime + usage.ru_stime)
+    load = os.getloadavg()
+    return {
+        "rounds": rounds,
+        "load_average_after": load,
+        "median_cpu_s": {name: statistics.median(values[1:]) for name, values in cpus.items()},
+    }
+
+
+def report_breakdown(figures: dict) -> str:
+    lines = [
+        f"fixed start of a signed-in job, {figures['rounds']} rounds; median CPU of a process that stops after each step",
+        "load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
+    ]
+    medians = figures["median_cpu_s"]
+    steps = list(medians)
+    for index, name in enumerate(steps):
+        before = medians[steps[index - 1]] if 0 < index < len(steps) - 1 else None
+        if name.startswith("  "):
+            before = medians[steps[2]]
+        step = f"  (+{(medians[name] - before) * 1000:.0f} ms)" if before is not None else ""
+        lines.append(f"{name:<34}{medians[name] * 1000:7.0f} ms{step}")
+    return "\n".join(lines)
+
+
 def report(figures: dict) -> str:
     results = figures["results"]
     lines = [
@@ -226,15 +288,21 @@ def main() -> None:
         metavar="PATH",
         help="the Python (of a virtual environment) to run the baseline with (default: this one)",
     )
+    parser.add_argument("--breakdown", action="store_true", help="where a signed-in job's fixed start goes")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     arguments = parser.parse_args()
     if arguments.rounds < 1:
         parser.error("--rounds must be at least 1")
     try:
-        figures = benchmark(arguments.rounds, arguments.baseline, arguments.baseline_python)
+        if arguments.breakdown:
+            figures = breakdown(arguments.rounds)
+            text = report_breakdown(figures)
+        else:
+            figures = benchmark(arguments.rounds, arguments.baseline, arguments.baseline_python)
+            text = report(figures)
     except SampleFailed as failure:
         sys.exit(f"bench aborted, a sample failed (nothing was measured):\n{failure}")
-    print(json.dumps(figures, indent=2) if arguments.json else report(figures))
+    print(json.dumps(figures, indent=2) if arguments.json else text)
 
 
 if __name__ == "__main__":
