@@ -262,6 +262,7 @@ NOT_AT_START = (
     "yaml",
     "colorlog",
     "colorama",
+    "dataclasses",
     "kubernetes",
     "bitbucket_pipes_toolkit",
 )

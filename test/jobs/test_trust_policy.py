@@ -112,6 +112,7 @@ HEAVY = {
     "colorlog",
     "colorama",
     "ctypes",
+    "dataclasses",
     "kubernetes",
     "bitbucket_pipes_toolkit",
 }
