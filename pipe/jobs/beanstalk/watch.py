@@ -66,6 +66,10 @@ class Deadline:
     def remaining(self) -> float:
         return self._end - self._clock()
 
+    def part(self, seconds: float) -> "Deadline":
+        """A wait of `seconds` inside this one: it ends with this one if that comes first."""
+        return Deadline(max(0.0, min(seconds, self.remaining())), clock=self._clock, sleep=self._sleep)
+
     def sleep(self, interval: float) -> None:
         """Sleep one interval, or until the deadline if that comes first."""
         self._sleep(max(0.0, min(interval, self.remaining())))
@@ -274,19 +278,27 @@ class Watcher:
         """After the update: health lags the status (instances must pass the load balancer's healthy
         threshold), so wait up to the grace period, within the deadline, for Green. Red at its end
         fails; Yellow or Grey at its end is reported and accepted."""
-        grace = Deadline(max(0.0, min(self.grace, deadline.remaining())))
-        if not state.healthy() and grace.seconds > 0:
+        if state.healthy():
+            return state
+        grace = deadline.part(self.grace)
+        if grace.seconds > 0:
             logger.info(
                 "Update finished; health is %s: waiting up to %.0f s for Green (HEALTH_GRACE_PERIOD).",
                 state.describe(),
                 grace.seconds,
             )
-        while not state.healthy() and grace.remaining() > 0:
-            grace.sleep(self.interval)
-            state = self.state()
-            self.events.poll()
-        if state.healthy():
-            return state
+        try:
+            # Health changes show as events; the state is not reported again on each change.
+            return self._wait(
+                grace,
+                verdict=lambda state, _new: state if state.healthy() else None,
+                overdue=lambda state: "the health grace period is over",
+                report=lambda state: None,
+            )
+        except WaitFailed as over:
+            if not over.timed_out or over.state is None:
+                raise
+            state = over.state
         health = f"{state.health} ({state.health_status})" if state.health_status else state.health
         cut = " (cut short by DEPLOY_TIMEOUT)" if grace.seconds < self.grace else ""
         if state.unhealthy():
