@@ -251,3 +251,40 @@ def test_an_abort_takes_time_and_may_leave_the_new_version(standin, eb, moto_ser
     ]
     assert statuses == ["Aborting"] * 3 + ["Ready"] * 2
     assert standin.state.environments["shop-prod"].version_label == "v1"
+
+
+def test_environments_carry_their_platform_and_a_platform_its_lifecycle(
+    standin, eb, moto_server, credentials
+):
+    from test.support.beanstalk.model import PLATFORM_UNDEPLOYABLE
+
+    environment = standin.state.environments["shop-prod"]
+    platform = standin.state.put_platform(
+        environment, branch="Node.js 14 running on 64bit Amazon Linux 2", branch_lifecycle_state="Retired"
+    )
+    listed = eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"][0]
+    assert listed["PlatformArn"] == platform.arn
+    assert listed["SolutionStackName"] == f"64bit Amazon Linux 2 v{platform.version} running Node.js 14"
+    described = eb.describe_platform_version(PlatformArn=platform.arn)["PlatformDescription"]
+    assert (described["PlatformStatus"], described["PlatformLifecycleState"]) == ("Ready", "Recommended")
+    assert described["PlatformBranchLifecycleState"] == "Retired"
+    platform.lifecycle_state = None  # not the newest version of its branch: AWS leaves the field out
+    assert (
+        "PlatformLifecycleState"
+        not in eb.describe_platform_version(PlatformArn=platform.arn)["PlatformDescription"]
+    )
+
+    _version(eb, moto_server, credentials, "v1")
+    for status in PLATFORM_UNDEPLOYABLE:
+        platform.status = status
+        update = lambda: eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")  # noqa: E731
+        assert f"which is {status}; it cannot be updated" in code_and_message(update)[1]
+    standin.state.platform_denied = "InsufficientPrivilegesException"
+    denied = lambda: eb.describe_platform_version(PlatformArn=platform.arn)  # noqa: E731
+    assert code_and_message(denied)[0] == "InsufficientPrivilegesException"
+    standin.state.platform_denied = "AccessDenied"
+    code, message = code_and_message(denied)
+    assert (
+        code == "AccessDenied"
+        and "not authorized to perform: elasticbeanstalk:DescribePlatformVersion" in message
+    )

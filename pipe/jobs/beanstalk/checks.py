@@ -1,5 +1,5 @@
-"""What is checked before anything is made: the application, the environment, the version's status
-and the bucket's region. A check that fails leaves no object on S3 and no version behind (a version
+"""What is checked before anything is made: the application, the environment and its platform, the
+version's status and the bucket's region. A check that fails leaves no object on S3 and no version behind (a version
 counts against the account's quota of application versions).
 """
 
@@ -14,6 +14,19 @@ from pipe.jobs.beanstalk.watch import GONE, NOT_FOUND_OR_DENIED, Deadline, descr
 # deploy; these are waited for; Failed is refused by UpdateEnvironment.
 IN_PROGRESS = ("Processing", "Building")
 FAILED = "Failed"
+# PlatformStatus values (botocore's elasticbeanstalk model) of a platform Elastic Beanstalk cannot
+# deploy to: its build failed, or it is being or has been deleted.
+PLATFORM_UNUSABLE = ("Failed", "Deleting", "Deleted")
+# PlatformBranchLifecycleState values of a branch past its support, and what that means (AWS's
+# "platform support policy"): deploys still work — a retired branch stays usable through the API for
+# environments already on it — so these warn rather than fail.
+PLATFORM_BRANCH_ENDING = {
+    "Deprecated": "it is no longer recommended and may miss security updates",
+    "Retired": "it gets no more updates, security updates included, and Elastic Beanstalk's API may stop "
+    "working for it",
+}
+# How Elastic Beanstalk and IAM refuse a call the role may not make (the platform check is advisory).
+PERMISSION_CODES = ("AccessDenied", "AccessDeniedException", "InsufficientPrivilegesException")
 # S3's LocationConstraint for the regions it reports by an old name.
 _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
@@ -57,6 +70,49 @@ def environment(eb: Any, application_name: str, name: str) -> None:
         raise PipeError(
             f"Elastic Beanstalk environment {name!r} is {state.status}: it is being deleted and cannot be "
             "deployed to; check ENVIRONMENT_NAME."
+        )
+    if state.platform_arn:
+        platform(eb, name, state.platform_arn)
+
+
+def platform(eb: Any, environment_name: str, arn: str) -> None:
+    """Refuse an environment whose platform version cannot take a deploy; warn about a platform
+    branch past its support. Without elasticbeanstalk:DescribePlatformVersion the check is skipped
+    with a warning: UpdateEnvironment still refuses what cannot be deployed, so a role that was
+    enough before this check existed stays enough."""
+    from botocore.exceptions import ClientError
+
+    try:
+        described = eb.describe_platform_version(PlatformArn=arn).get("PlatformDescription", {})
+    except ClientError as error:
+        if beanstalk_versions.error_code(error) not in PERMISSION_CODES:
+            raise
+        logger.warning(
+            "Could not check the platform of environment %s (%s): the role may not call "
+            "elasticbeanstalk:DescribePlatformVersion. Deploying without the check; grant it to have a "
+            "failed or deleted platform refused before anything is uploaded.",
+            environment_name,
+            arn,
+        )
+        return
+    status = described.get("PlatformStatus", "")
+    if status in PLATFORM_UNUSABLE:
+        raise PipeError(
+            f"Elastic Beanstalk environment {environment_name!r} runs on platform {arn}, whose status is "
+            f"{status}: Elastic Beanstalk cannot deploy to it. Move the environment to a platform version "
+            "that is Ready (console: Update platform version, or `aws elasticbeanstalk update-environment "
+            "--platform-arn`), or check ENVIRONMENT_NAME."
+        )
+    branch_state = described.get("PlatformBranchLifecycleState", "")
+    if branch_state in PLATFORM_BRANCH_ENDING:
+        logger.warning(
+            "Environment %s runs on platform branch %s, which Elastic Beanstalk has marked %s: %s. "
+            "Deploying anyway; move the environment to a supported platform branch soon (a blue/green "
+            "deployment).",
+            environment_name,
+            described.get("PlatformBranchName") or arn,
+            branch_state,
+            PLATFORM_BRANCH_ENDING[branch_state],
         )
 
 

@@ -8,7 +8,7 @@ ends within that time plus one WAIT_INTERVAL (and one API call).
 import re
 import time
 
-from pipe.common import line_safe, shared_storage
+from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.jobs.beanstalk import checks
@@ -22,8 +22,9 @@ _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
 def _events_detail(events: list[dict]) -> str:
     if not events:
         return ""
-    # Event messages are outside text: escaped here, they cannot add lines to the details.
-    return "Last events:\n" + "\n".join(f"  {line_safe.escape(event_line(event))}" for event in events)
+    # One event a line: event_line escapes the message's own line breaks, so splitting the details
+    # on "\n" (pipe.main) gives back these lines.
+    return "Last events:\n" + "\n".join(f"  {event_line(event)}" for event in events)
 
 
 def _retried(error) -> bool:

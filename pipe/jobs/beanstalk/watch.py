@@ -8,6 +8,7 @@ pipe's clock never needs to agree with AWS's.
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ class EnvironmentState:
     version_label: str | None
     cname: str | None
     abortable: bool
+    platform_arn: str | None = None
 
     def describe(self) -> str:
         health = f"{self.health} ({self.health_status})" if self.health_status else self.health
@@ -63,6 +65,10 @@ class Deadline:
 
     def remaining(self) -> float:
         return self._end - self._clock()
+
+    def part(self, seconds: float) -> "Deadline":
+        """A wait of `seconds` inside this one: it ends with this one if that comes first."""
+        return Deadline(max(0.0, min(seconds, self.remaining())), clock=self._clock, sleep=self._sleep)
 
     def sleep(self, interval: float) -> None:
         """Sleep one interval, or until the deadline if that comes first."""
@@ -121,6 +127,7 @@ def describe(eb: Any, application: str, name: str) -> EnvironmentState:
         version_label=item.get("VersionLabel"),
         cname=item.get("CNAME"),
         abortable=bool(item.get("AbortableOperationInProgress")),
+        platform_arn=item.get("PlatformArn"),
     )
 
 
@@ -188,42 +195,57 @@ class Watcher:
     def state(self) -> EnvironmentState:
         return describe(self.eb, self.application, self.environment)
 
-    def until_ready(self, deadline: Deadline, why: str) -> EnvironmentState:
-        """Wait until the environment is Ready (another operation may be running on it)."""
+    def _wait(
+        self,
+        deadline: Deadline,
+        verdict: Callable[[EnvironmentState, list[dict]], EnvironmentState | None],
+        overdue: Callable[[EnvironmentState], str],
+        report: Callable[[EnvironmentState], None],
+        progress: Callable[[EnvironmentState], str] = EnvironmentState.describe,
+    ) -> EnvironmentState:
+        """The one poll loop of every wait. Each poll reads the state and the new events; `verdict`
+        ends the wait (a state, or WaitFailed) or lets it go on (None). An environment being deleted
+        ends it, and so does the deadline, with `overdue`'s reason. While it goes on, `report` says
+        so each time `progress` changes."""
         said = None
         while True:
             state = self.state()
-            self.events.poll()
-            if state.status == "Ready":
-                return state
+            ended = verdict(state, self.events.poll())
+            if ended is not None:
+                return ended
             if state.status in GONE:
                 raise WaitFailed(f"environment {self.environment} is {state.status}", state, [])
             if deadline.remaining() <= 0:
-                raise WaitFailed(
-                    f"environment {self.environment} was still {state.describe()} after {deadline.seconds:g} s "
-                    f"(waiting for Ready {why})",
-                    state,
-                    list(self.events.recent),
-                    timed_out=True,
-                )
-            if state.status != said:
-                said = state.status
-                logger.info(
-                    "Environment %s is %s (another operation is running); waiting for Ready %s, "
-                    "at most %.0f s more.",
-                    self.environment,
-                    state.status,
-                    why,
-                    deadline.remaining(),
-                )
+                raise WaitFailed(overdue(state), state, list(self.events.recent), timed_out=True)
+            if progress(state) != said:
+                said = progress(state)
+                report(state)
             deadline.sleep(self.interval)
+
+    def until_ready(self, deadline: Deadline, why: str) -> EnvironmentState:
+        """Wait until the environment is Ready (another operation may be running on it)."""
+        return self._wait(
+            deadline,
+            verdict=lambda state, _new: state if state.status == "Ready" else None,
+            overdue=lambda state: (
+                f"environment {self.environment} was still {state.describe()} after {deadline.seconds:g} s "
+                f"(waiting for Ready {why})"
+            ),
+            report=lambda state: logger.info(
+                "Environment %s is %s (another operation is running); waiting for Ready %s, "
+                "at most %.0f s more.",
+                self.environment,
+                state.status,
+                why,
+                deadline.remaining(),
+            ),
+            progress=lambda state: state.status,
+        )
 
     def until_deployed(self, deadline: Deadline, request_id: str | None, label: str) -> EnvironmentState:
         """Wait for the update made by `request_id` to end; fail at the first ERROR event it writes."""
-        said = None
-        while True:
-            state = self.state()
-            new = self.events.poll()
+
+        def verdict(state: EnvironmentState, new: list[dict]) -> EnvironmentState | None:
             errors = [
                 event
                 for event in new
@@ -231,48 +253,52 @@ class Watcher:
                 and (request_id is None or event.get("RequestId") in (request_id, None))
             ]
             if errors:
-                raise WaitFailed(escape(errors[0].get("Message", "an ERROR event")), state, errors)
-            if state.status == "Ready":
-                if state.version_label != label:
-                    raise WaitFailed(
-                        f"the update finished but the environment runs version {state.version_label}, not {label}",
-                        state,
-                        list(self.events.recent),
-                    )
-                return self._until_healthy(deadline, state)
-            if state.status in GONE:
-                raise WaitFailed(f"environment {self.environment} is {state.status}", state, [])
-            if deadline.remaining() <= 0:
+                # Outside text, raw: the failure line it ends up in is escaped as a whole (final_line).
+                raise WaitFailed(errors[0].get("Message", "an ERROR event"), state, errors)
+            if state.status != "Ready":
+                return None
+            if state.version_label != label:
                 raise WaitFailed(
-                    f"the update did not finish within {deadline.seconds:g} s; the environment is "
-                    f"{state.describe()}",
+                    f"the update finished but the environment runs version {state.version_label}, not {label}",
                     state,
                     list(self.events.recent),
-                    timed_out=True,
                 )
-            described = state.describe()
-            if described != said:
-                said = described
-                logger.info("Environment %s: %s.", self.environment, described)
-            deadline.sleep(self.interval)
+            return self._until_healthy(deadline, state)
+
+        return self._wait(
+            deadline,
+            verdict,
+            overdue=lambda state: (
+                f"the update did not finish within {deadline.seconds:g} s; the environment is {state.describe()}"
+            ),
+            report=lambda state: logger.info("Environment %s: %s.", self.environment, state.describe()),
+        )
 
     def _until_healthy(self, deadline: Deadline, state: EnvironmentState) -> EnvironmentState:
         """After the update: health lags the status (instances must pass the load balancer's healthy
         threshold), so wait up to the grace period, within the deadline, for Green. Red at its end
         fails; Yellow or Grey at its end is reported and accepted."""
-        grace = Deadline(max(0.0, min(self.grace, deadline.remaining())))
-        if not state.healthy() and grace.seconds > 0:
+        if state.healthy():
+            return state
+        grace = deadline.part(self.grace)
+        if grace.seconds > 0:
             logger.info(
                 "Update finished; health is %s: waiting up to %.0f s for Green (HEALTH_GRACE_PERIOD).",
                 state.describe(),
                 grace.seconds,
             )
-        while not state.healthy() and grace.remaining() > 0:
-            grace.sleep(self.interval)
-            state = self.state()
-            self.events.poll()
-        if state.healthy():
-            return state
+        try:
+            # Health changes show as events; the state is not reported again on each change.
+            return self._wait(
+                grace,
+                verdict=lambda state, _new: state if state.healthy() else None,
+                overdue=lambda state: "the health grace period is over",
+                report=lambda state: None,
+            )
+        except WaitFailed as over:
+            if not over.timed_out or over.state is None:
+                raise
+            state = over.state
         health = f"{state.health} ({state.health_status})" if state.health_status else state.health
         cut = " (cut short by DEPLOY_TIMEOUT)" if grace.seconds < self.grace else ""
         if state.unhealthy():

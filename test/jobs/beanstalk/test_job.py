@@ -13,7 +13,7 @@ import pytest
 
 from test.support import aws
 from test.support.beanstalk import FAIL, RECOVERS, RED, STUCK, BeanstalkStandIn
-from test.support.beanstalk.model import Version
+from test.support.beanstalk.model import PLATFORM_UNDEPLOYABLE, Version
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.run import write_files
 
@@ -724,14 +724,88 @@ def test_an_event_message_with_a_line_break_cannot_forge_a_line(
 ):
     label = label_of(eb_env)
     forged = f"✔ Deployed {label} to {environment.name} in 1 s: Ready, health Green."
-    # An ERROR event: its message is also the reason in the failure line.
-    # (Line breaks only: XML turns a carriage return into a line feed on the way.)
-    eb.state.deploy_events[label] = [("ERROR", f"npm output\n{forged}\n✖ fake failure")]
+    # An ERROR event: its message is also the reason in the ✖ line, escaped there once (final_line).
+    # Every line break XML carries (a carriage return arrives as a line feed): LF, NEL, U+2028/U+2029,
+    # and a C1 CSI that would repaint the terminal's line.
+    breaks = {"\n": "\\n", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029", "\x9b": "\\x9b"}
+    message = "npm output" + "".join(f"{raw}{forged}" for raw in breaks) + "\n✖ fake failure"
+    shown = "npm output" + "".join(f"{escaped}{forged}" for escaped in breaks.values()) + "\\n✖ fake failure"
+    eb.state.deploy_events[label] = [("ERROR", message)]
     result = run(eb_env)
-    assert_one_clear_failure(result, f"failed: npm output\\n{forged}")
-    lines = result.output.splitlines()
+    line = assert_one_clear_failure(result, f"failed: {shown}")
+    assert line.count("✖") == 2  # the line's own mark and the quoted one, inside it
+    lines = result.output.splitlines()  # splits at NEL and U+2028/U+2029 too
     assert not any(line.startswith(("✔", "✖ fake")) for line in lines), result.output
-    assert f"npm output\\n{forged}\\n✖ fake failure" in result.output
+    assert f"ERROR {shown}" in result.output  # the event as logged and in the "Last events" details
+    assert all(character not in result.output for character in breaks if character != "\n")
+
+
+# --- the environment's platform (issue 14: "the platform's state") ---------------------------------
+
+
+@pytest.mark.parametrize("status", PLATFORM_UNDEPLOYABLE)
+@pytest.mark.parametrize("command", ["all", "deploy-only"])
+def test_an_environment_on_a_platform_that_cannot_take_a_deploy_is_refused_before_anything_is_made(
+    run, eb_env, eb, s3, environment, old_version, app_dir, status, command
+):
+    platform = eb.state.put_platform(environment, status=status)
+    bucket = fresh_bucket(s3)
+    versions_before = set(eb.state.versions)
+    env = eb_env | {"S3_BUCKET": bucket}
+    if command == "deploy-only":
+        put_version(eb, s3, environment, "ready-1", "Processed")
+        versions_before = set(eb.state.versions)
+        env = deploy_only(env, "ready-1")
+    line = assert_one_clear_failure(
+        run(env),
+        f"environment '{environment.name}' runs on platform {platform.arn}, whose status is {status}: "
+        "Elastic Beanstalk cannot deploy to it",
+    )
+    assert "ENVIRONMENT_NAME" in line and "update-environment --platform-arn" in line
+    assert [call.params["PlatformArn"] for call in eb.actions("DescribePlatformVersion")] == [platform.arn]
+    assert objects(s3, bucket) == [] and set(eb.state.versions) == versions_before
+    assert eb.actions("CreateApplicationVersion") == [] and updates(eb) == []
+
+
+@pytest.mark.parametrize("branch_state", ["Deprecated", "Retired"])
+def test_a_platform_branch_past_its_support_is_a_warning_not_a_failure(
+    run, eb_env, eb, environment, old_version, app_dir, branch_state
+):
+    platform = eb.state.put_platform(
+        environment, branch="Node.js 14 running on 64bit Amazon Linux 2", branch_lifecycle_state=branch_state
+    )
+    result = run(eb_env)
+    succeeded(result)
+    warning = next(line for line in result.output.splitlines() if "runs on platform branch" in line)
+    assert f"platform branch {platform.branch}, which Elastic Beanstalk has marked {branch_state}" in warning
+    assert "Deploying anyway; move the environment to a supported platform branch" in warning
+    assert environment.version_label == label_of(eb_env)
+
+
+def test_a_platform_that_is_ready_and_supported_says_nothing(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    eb.state.put_platform(environment, lifecycle_state=None)  # not the newest of its branch: normal
+    result = run(eb_env | {"DEBUG": "false"})
+    succeeded(result)
+    assert len(eb.actions("DescribePlatformVersion")) == 1
+    assert "platform" not in result.output.lower()
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "InsufficientPrivilegesException"])
+def test_without_permission_to_describe_the_platform_the_deploy_goes_on_with_a_warning(
+    run, eb_env, eb, environment, old_version, app_dir, code
+):
+    eb.state.put_platform(environment, status="Failed")  # unseen: UpdateEnvironment refuses it
+    eb.state.platform_denied = code
+    result = run(eb_env)
+    assert "the role may not call elasticbeanstalk:DescribePlatformVersion. Deploying without the check" in (
+        result.output
+    )
+    # Without the check, AWS's own refusal comes after the upload: what the permission saves.
+    assert_one_clear_failure(result, "UpdateEnvironment failed")
+    eb.state.put_platform(environment)
+    succeeded(run(eb_env | {"VERSION_LABEL": "after-1"}))
 
 
 # --- properties of the defaults (hypothesis; repeatable profile in test/conftest.py) -----------------

@@ -118,3 +118,34 @@ def test_a_wait_that_ends_in_ready_sleeps_no_more_than_its_polls_needed(standin,
     state = watcher.until_deployed(clock.deadline(60), answer["ResponseMetadata"]["RequestId"], "v2")
     assert state.status == "Ready"
     assert clock.sleeps == [0.4] * len(clock.sleeps) and clock.now < 60
+
+
+def test_the_health_grace_period_runs_on_the_deploys_clock_and_ends_in_a_verdict(standin, eb):
+    standin.state.outcomes["v1"] = RED
+    clock = FakeClock()
+    watcher = Watcher(eb, "shop", "shop-prod", interval=5.0, grace=30)
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    with pytest.raises(
+        WaitFailed, match=r"health is Red \(Severe\) at the end of the 30 s health grace"
+    ) as caught:
+        watcher.until_deployed(clock.deadline(600), answer["ResponseMetadata"]["RequestId"], "v1")
+    assert not caught.value.timed_out  # Red at the end of the grace period is a verdict, not a timeout
+    ready_at = sum(clock.sleeps[: standin.state.polls_per_deploy - 1])
+    assert clock.now == pytest.approx(ready_at + 30)  # no real sleep: the test took no 30 s
+
+
+def test_an_environment_terminated_during_the_grace_period_is_a_failure_not_a_warning(standin, eb):
+    from collections import deque
+
+    from test.support.beanstalk.model import Step, settled
+
+    environment = standin.state.environments["shop-prod"]
+    answer = eb.update_environment(EnvironmentName="shop-prod", VersionLabel="v1")
+    environment.timeline = deque(
+        [settled([], "Warning", "v1"), Step(status="Terminating", health="Grey", health_status="")]
+    )
+    clock = FakeClock()
+    watcher = Watcher(eb, "shop", "shop-prod", interval=1.0, grace=60)
+    with pytest.raises(WaitFailed, match="environment shop-prod is Terminating"):
+        watcher.until_deployed(clock.deadline(600), answer["ResponseMetadata"]["RequestId"], "v1")
+    assert clock.now < 60

@@ -34,6 +34,15 @@ HEALTH_COLOURS = {
     "NoData": "Grey",
     "Suspended": "Grey",
 }
+# PlatformStatus and PlatformBranchLifecycleState in service-2.json; PlatformLifecycleState is
+# "Recommended" or absent (null: not the newest version of its branch).
+PLATFORM_STATUSES = ("Creating", "Failed", "Ready", "Deleting", "Deleted")
+PLATFORM_BRANCH_STATES = ("Beta", "Supported", "Deprecated", "Retired")
+# Platform statuses UpdateEnvironment refuses (the wording of the refusal is not verified against AWS).
+PLATFORM_UNDEPLOYABLE = ("Failed", "Deleting", "Deleted")
+DEFAULT_PLATFORM_ARN = (
+    "arn:aws:elasticbeanstalk:eu-west-1::platform/Python 3.11 running on 64bit Amazon Linux 2023/4.3.0"
+)
 # ApplicationVersionStatus in service-2.json.
 VERSION_STATUSES = ("Processed", "Unprocessed", "Failed", "Processing", "Building")
 # TooManyApplicationVersionsException, in AWS's words (the default quota is 1000 per region).
@@ -86,6 +95,24 @@ class Version:
 
 
 @dataclass
+class Platform:
+    """A platform version, as DescribePlatformVersion describes it (PlatformDescription)."""
+
+    arn: str
+    branch: str = "Python 3.11 running on 64bit Amazon Linux 2023"
+    version: str = "4.3.0"
+    status: str = "Ready"
+    lifecycle_state: str | None = "Recommended"
+    branch_lifecycle_state: str = "Supported"
+
+    @property
+    def solution_stack(self) -> str:
+        # "Python 3.11 running on 64bit Amazon Linux 2023" → "64bit Amazon Linux 2023 v4.3.0 running Python 3.11"
+        runtime, _, system = self.branch.partition(" running on ")
+        return f"{system} v{self.version} running {runtime}"
+
+
+@dataclass
 class Step:
     """What one poll changes: events first, then the fields that are not None."""
 
@@ -115,24 +142,43 @@ class Environment:
     # What the instances run: the bytes of the version's S3 object as it was when the deploy read it.
     bundle: bytes | None = None
     previous_bundle: bytes | None = None
+    platform_arn: str = DEFAULT_PLATFORM_ARN
 
     @property
     def cname(self) -> str:
         return f"{self.name}.eu-west-1.elasticbeanstalk.com"
 
 
-def deploy_steps(
-    outcome: str, label: str, polls: int, recovery_polls: int = 3, extra: list | None = None
-) -> list[Step]:
-    """The timeline of an UpdateEnvironment to `label`: `polls` polls until it settles."""
-    deploying = Step(events=[("INFO", "Deploying new version to instance(s)."), *(extra or [])])
-    waiting = [Step() for _ in range(max(0, polls - 2))]
-    if outcome == STUCK:
-        return [deploying]
+def idle(polls: int) -> list[Step]:
+    """Polls on which nothing changes."""
+    return [Step() for _ in range(max(0, polls))]
+
+
+def settled(events: list[tuple[str, str]], health_status: str, label: str | None = None) -> Step:
+    """The step on which an operation ends: Ready, with enhanced health `health_status` and its colour."""
+    return Step(
+        events=events,
+        status="Ready",
+        health=HEALTH_COLOURS[health_status],
+        health_status=health_status,
+        version_label=label,
+    )
+
+
+def health_moves(before: str, after: str, why: str = "") -> Step:
+    """Enhanced health changes while the status stays: the event Elastic Beanstalk writes, then the values."""
+    severity = "WARN" if HEALTH_COLOURS[after] == "Red" else "INFO"
+    message = f"Environment health has transitioned from {before} to {after}.{why}"
+    return Step(events=[(severity, message)], health=HEALTH_COLOURS[after], health_status=after)
+
+
+UPDATE_COMPLETED = ("INFO", "Environment update completed successfully.")
+
+
+def _ending(outcome: str, label: str, recovery_polls: int) -> list[Step]:
+    """How an update to `label` ends, by its outcome (the steps after the deploy has run a while)."""
     if outcome == FAIL:
         return [
-            deploying,
-            *waiting,
             Step(
                 events=[
                     ("ERROR", "Instance deployment failed. For details, see 'eb-engine.log'."),
@@ -143,80 +189,57 @@ def deploy_steps(
                     ),
                 ]
             ),
-            Step(
-                events=[
+            settled(
+                [
                     ("ERROR", "Failed to deploy application."),
                     ("ERROR", "Environment update completed unsuccessfully."),
                 ],
-                status="Ready",
-                health="Red",
-                health_status="Severe",
-                version_label=label,
+                "Severe",
+                label,
             ),
         ]
     if outcome == RED:
-        return [
-            deploying,
-            *waiting,
-            Step(
-                events=[
-                    ("INFO", "Environment update completed successfully."),
-                    (
-                        "WARN",
-                        "Environment health has transitioned from Ok to Severe. 100.0 % of the requests "
-                        "are failing with HTTP 5xx.",
-                    ),
-                ],
-                status="Ready",
-                health="Red",
-                health_status="Severe",
-                version_label=label,
-            ),
-        ]
+        severe = health_moves("Ok", "Severe", " 100.0 % of the requests are failing with HTTP 5xx.")
+        return [settled([UPDATE_COMPLETED, *severe.events], "Severe", label)]
     if outcome == RECOVERS:
+        lags = health_moves(
+            "Info", "Degraded", " Instance is failing its load balancer health checks (1 of 2 instances)."
+        )
         return [
-            deploying,
-            *waiting,
-            Step(
-                events=[
-                    ("INFO", "Environment update completed successfully."),
-                    (
-                        "WARN",
-                        "Environment health has transitioned from Info to Degraded. Instance is failing "
-                        "its load balancer health checks (1 of 2 instances).",
-                    ),
-                ],
-                status="Ready",
-                health="Red",
-                health_status="Degraded",
-                version_label=label,
-            ),
-            *[Step() for _ in range(max(0, recovery_polls - 2))],
-            Step(
-                events=[("INFO", "Environment health has transitioned from Degraded to Warning.")],
-                health="Yellow",
-                health_status="Warning",
-            ),
-            Step(
-                events=[("INFO", "Environment health has transitioned from Warning to Ok.")],
-                health="Green",
-                health_status="Ok",
-            ),
+            settled([UPDATE_COMPLETED, *lags.events], "Degraded", label),
+            *idle(recovery_polls - 2),
+            health_moves("Degraded", "Warning"),
+            health_moves("Warning", "Ok"),
         ]
     return [
-        deploying,
-        *waiting,
-        Step(
-            events=[
+        settled(
+            [
                 ("INFO", "Instance deployment completed successfully."),
                 ("INFO", "New application version was deployed to running EC2 instances."),
-                ("INFO", "Environment update completed successfully."),
+                UPDATE_COMPLETED,
             ],
-            status="Ready",
-            health="Green",
-            health_status="Ok",
-            version_label=label,
-        ),
+            "Ok",
+            label,
+        )
+    ]
+
+
+def deploy_steps(
+    outcome: str, label: str, polls: int, recovery_polls: int = 3, extra: list | None = None
+) -> list[Step]:
+    """The timeline of an UpdateEnvironment to `label`: `polls` polls until it settles."""
+    deploying = Step(events=[("INFO", "Deploying new version to instance(s)."), *(extra or [])])
+    if outcome == STUCK:
+        return [deploying]
+    return [deploying, *idle(polls - 2), *_ending(outcome, label, recovery_polls)]
+
+
+def abort_steps(label: str | None, ending: str, polls: int) -> list[Step]:
+    """The timeline of an AbortEnvironmentUpdate: `polls` polls in Aborting, then Ready on `label`."""
+    return [
+        Step(events=[("INFO", "Rolling back instances to the previous application version.")]),
+        *idle(polls - 2),
+        settled([("WARN", f"Environment update was aborted; {ending}")], "Ok", label),
     ]
 
 
@@ -250,8 +273,24 @@ class State:
         self.version_quota = 1000
         # Describe* actions the caller has no IAM permission for: AWS answers them with empty lists.
         self.describe_denied: set[str] = set()
+        # Platform versions by ARN; every environment runs on one (Environment.platform_arn).
+        self.platforms: dict[str, Platform] = {DEFAULT_PLATFORM_ARN: Platform(DEFAULT_PLATFORM_ARN)}
+        # DescribePlatformVersion answers a describe of one platform, not a list: a caller without the
+        # permission gets an error, with this code (AccessDenied from IAM, or the model's
+        # InsufficientPrivilegesException); None: allowed.
+        self.platform_denied: str | None = None
 
     # Set-up, as the test's "existing infrastructure".
+    def put_platform(self, environment: "Environment", **description) -> Platform:
+        """Move `environment` onto a platform version of its own, described by `description`."""
+        with self.lock:
+            number = len(self.platforms)
+            platform = Platform(DEFAULT_PLATFORM_ARN.replace("/4.3.0", f"/4.3.{number}"), **description)
+            platform.version = platform.arn.rsplit("/", 1)[1]
+            self.platforms[platform.arn] = platform
+            environment.platform_arn = platform.arn
+            return platform
+
     def create_application(self, name: str) -> None:
         with self.lock:
             self.applications.setdefault(name, now())
@@ -331,6 +370,13 @@ class State:
         version = self.versions.get((environment.application, label))
         if version is None:
             raise ApiError("InvalidParameterValue", f"No Application Version named '{label}' found.")
+        platform = self.platforms.get(environment.platform_arn)
+        if platform is not None and platform.status in PLATFORM_UNDEPLOYABLE:
+            raise ApiError(
+                "InvalidParameterValue",
+                f"Environment named {environment.name} runs on platform {platform.arn}, which is "
+                f"{platform.status}; it cannot be updated.",
+            )
         status = getattr(version, "status", "Processed")  # unit tests stand a bare object() in
         if status in ("Failed", "Processing", "Building"):
             # Wording not verified against AWS; the refusal itself is documented (a version must be
@@ -375,16 +421,4 @@ class State:
             label = environment.previous_label or environment.version_label
             ending = "instances run the previous version."
             environment.bundle = environment.previous_bundle
-        environment.timeline = deque(
-            [
-                Step(events=[("INFO", "Rolling back instances to the previous application version.")]),
-                *[Step() for _ in range(max(0, self.abort_polls - 2))],
-                Step(
-                    events=[("WARN", f"Environment update was aborted; {ending}")],
-                    status="Ready",
-                    health="Green",
-                    health_status="Ok",
-                    version_label=label,
-                ),
-            ]
-        )
+        environment.timeline = deque(abort_steps(label, ending, self.abort_polls))

@@ -262,14 +262,15 @@ class BeanstalkStandIn:
             + "</member>"
         )
 
-    @staticmethod
-    def _environment_fields(environment: Environment) -> str:
+    def _environment_fields(self, environment: Environment) -> str:
+        platform = self.state.platforms.get(environment.platform_arn)
         return (
             _element("EnvironmentName", environment.name)
             + _element("EnvironmentId", environment.id)
             + _element("ApplicationName", environment.application)
             + _element("VersionLabel", environment.version_label)
-            + _element("SolutionStackName", "64bit Amazon Linux 2023 v4.3.0 running Python 3.11")
+            + _element("SolutionStackName", platform.solution_stack if platform else None)
+            + _element("PlatformArn", environment.platform_arn)
             + _element("EndpointURL", f"awseb-{environment.id}-stand-in.eu-west-1.elb.amazonaws.com")
             + _element("CNAME", environment.cname)
             + _element("DateCreated", environment.created)
@@ -449,6 +450,40 @@ class BeanstalkStandIn:
             return self._s3.get_object(Bucket=version.bucket, Key=version.key)["Body"].read()
         except ClientError:
             return None
+
+    def _DescribePlatformVersion(self, params, caller, _request_id) -> str:
+        arn = params.get("PlatformArn", "")
+        if self.state.platform_denied:
+            role = (
+                caller.assumed_role_arn if caller else "arn:aws:sts::123456789012:assumed-role/deploy/session"
+            )
+            raise ApiError(self.state.platform_denied, self._denied_text(role, arn), 403)
+        platform = self.state.platforms.get(arn)
+        if platform is None:
+            # Wording not verified against AWS.
+            raise ApiError("InvalidParameterValue", f"No Platform found for PlatformArn = '{arn}'.")
+        return (
+            "<PlatformDescription>"
+            + _element("PlatformArn", platform.arn)
+            + _element("PlatformOwner", "AWSElasticBeanstalk")
+            + _element("PlatformName", platform.branch)
+            + _element("PlatformVersion", platform.version)
+            + _element("SolutionStackName", platform.solution_stack)
+            + _element("PlatformStatus", platform.status)
+            + _element("PlatformCategory", "Python")
+            + _element("OperatingSystemName", "Amazon Linux")
+            + _element("OperatingSystemVersion", "2023")
+            + _element("PlatformLifecycleState", platform.lifecycle_state)
+            + _element("PlatformBranchName", platform.branch)
+            + _element("PlatformBranchLifecycleState", platform.branch_lifecycle_state)
+            + "</PlatformDescription>"
+        )
+
+    def _denied_text(self, role: str, arn: str) -> str:
+        if self.state.platform_denied == "InsufficientPrivilegesException":
+            # The model's documentation of the error (service-2.json).
+            return "The specified account does not have sufficient privileges for one or more AWS services."
+        return f"User: {role} is not authorized to perform: elasticbeanstalk:DescribePlatformVersion on resource: {arn}"
 
     def _AbortEnvironmentUpdate(self, params, _caller, request_id) -> str:
         environment = self._environment(params)
