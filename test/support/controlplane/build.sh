@@ -46,7 +46,9 @@ if [ -f "${dest}/bin/.complete" ]; then
   exit 0
 fi
 
-export GOMODCACHE="${cache_root}/go/mod" GOCACHE="${cache_root}/go/build" GOFLAGS="-mod=readonly -buildvcs=false"
+# The Go caches (about 7 GB) can live elsewhere, so that a CI cache of cache_root holds only the binaries.
+go_cache=${AWS_OIDC_DEPLOY_GO_CACHE:-${cache_root}/go}
+export GOMODCACHE="${go_cache}/mod" GOCACHE="${go_cache}/build" GOFLAGS="-mod=readonly -buildvcs=false"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 ldflags="-s -w"
 for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
