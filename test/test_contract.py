@@ -8,11 +8,13 @@ or added, so this test shows it would catch the change it exists for.
 
 import os
 import re
+import signal
 from dataclasses import dataclass, replace
 
 import yaml
 
 from pipe import jobs, main, signin
+from pipe.common import signals
 from pipe.common.variables import Variable
 from pipe.jobs.s3_sync import job as s3_sync_job
 from test.support.run import REPO
@@ -231,3 +233,17 @@ def test_every_job_has_a_readme_table_or_reads_only_common_variables():
             name for name, job in contract() if job == command and _table_of(name, job, contract()) == command
         }
         assert not own or command in tables, command
+
+
+def test_the_exit_status_table_lists_every_status_the_pipe_can_end_with():
+    section = README.split("\n### Exit statuses\n", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^\| `?([^|`]+?)`? \|", section, re.MULTILINE)
+    assert listed[1:] == ["0", "1", "kubectl's own", "130", "143"]  # [0] is the header
+    assert signals.EXIT_INTERRUPTED == 130 and 128 + signal.SIGTERM == 143
+    # A status other than 1 is passed through only where kubectl's own is: a new one needs a row.
+    passing_a_status = sorted(
+        str(path.relative_to(REPO))
+        for path in (REPO / "pipe").rglob("*.py")
+        if re.search(r"exit_status=(?!1\b)", path.read_text(encoding="utf-8"))
+    )
+    assert passing_a_status == ["pipe/jobs/kubectl/job.py"]
