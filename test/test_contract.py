@@ -129,10 +129,10 @@ def code_problems(promised: dict, found: dict) -> list[str]:
             )
             continue
         expected = promised[(name, command)]
-        compared = replace(terms, default=None, computed=False) if expected.computed else terms
-        if compared != replace(
-            expected, computed=False, default=None if expected.computed else expected.default
-        ):
+        # A computed default is worked out at run time: the declaration holds none (or the machine's).
+        if expected.computed:
+            terms, expected = replace(terms, default=None), replace(expected, default=None, computed=False)
+        if terms != expected:
             problems.append(
                 f"{name} for COMMAND {command} is declared as {terms} but the 1.0 contract says {expected}: "
                 "within 1.x a variable keeps its default, list form, secrecy and whether it is required."
