@@ -1,3 +1,3 @@
 """aws-oidc-deploy: a Bitbucket Pipe that signs in to AWS with the step's OIDC token, then deploys."""
 
-__version__ = "0.6.0"
+__version__ = "1.0.0"

@@ -713,7 +713,10 @@ ROWS = [
         "cdk", {"CDK_CONTEXT": '["stage=prod", "stackName=X"]'}, "CDK_CONTEXT: ['stage=prod', 'stackName=X']"
     ),
     Bad("cdk", {"CDK_CONTEXT": "aws:cdk:x=1"}, "CDK_CONTEXT keys must not start with aws:"),
+    Bad("cdk", {"CDK_CONTEXT": "stage=prod [env=x"}, "CDK_CONTEXT keys must be letters, digits"),
     Bad("cdk", {"CDK_CACHE_DIR": "../cache"}, "CDK_CACHE_DIR '../cache' leads outside the clone"),
+    Bad("cdk", {"CDK_CACHE_DIR": "."}, "CDK_CACHE_DIR '.' must be a directory below the clone"),
+    Bad("cdk", {"CDK_APP_PATH": ""}, "No cdk.json in the clone directory: set CDK_APP_PATH"),
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "always"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "!!str never"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false"),

@@ -14,6 +14,7 @@ MAX_MODULE_LINES = 350
 # Tests that cross every job (or test the test bench itself) sit at the top of test/.
 CROSS_CUTTING = {
     "test_bad_inputs",
+    "test_contract",
     "test_controlplane",
     "test_beanstalk_standin",
     "test_faults",

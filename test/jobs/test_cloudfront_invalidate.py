@@ -7,7 +7,6 @@ moto completes an invalidation at once and says "COMPLETED"; AWS says "InProgres
 
 import json
 import threading
-import uuid
 
 import pytest
 from moto.cloudfront.exceptions import CloudFrontException
@@ -19,13 +18,18 @@ from test.support.faults import FaultProxy, Rates, report
 
 
 @pytest.fixture
-def cdn(moto_server):
-    return aws.client("cloudfront", moto_server.url, "us-east-1")
+def distribution(moto_server):
+    return aws.new_distribution(moto_server.url)
 
 
 @pytest.fixture
-def distribution_id(cdn):
-    return aws.create_distribution(cdn, uuid.uuid4().hex)
+def cdn(distribution):
+    return distribution[0]
+
+
+@pytest.fixture
+def distribution_id(distribution):
+    return distribution[1]
 
 
 @pytest.fixture
@@ -51,11 +55,6 @@ def summary_of(env):
         return json.load(stream)
 
 
-def invalidated_paths(cdn, distribution_id, invalidation_id):
-    answer = cdn.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
-    return answer["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])
-
-
 def invalidate(run, env):
     result = run(env)
     assert result.returncode == 0, result.output
@@ -64,7 +63,7 @@ def invalidate(run, env):
 
 def test_without_paths_the_whole_distribution_is_invalidated(run, invalidate_env, cdn, distribution_id):
     result, summary = invalidate(run, invalidate_env)
-    assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
+    assert aws.invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
     assert summary["paths"] == ["/*"] and summary["completed"] is False
     assert result.last_line == (
         f"✔ Invalidation {summary['invalidation_id']} of {distribution_id} created for 1 path(s)."
@@ -89,7 +88,7 @@ def test_without_paths_the_whole_distribution_is_invalidated(run, invalidate_env
 )
 def test_the_given_paths_are_invalidated(run, invalidate_env, cdn, distribution_id, given, sent):
     _, summary = invalidate(run, invalidate_env | given)
-    assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == sent
+    assert aws.invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == sent
     assert summary["paths"] == sent
 
 
@@ -193,6 +192,6 @@ def test_invalidates_through_faults(run, invalidate_env, cdn, distribution_id, m
             assert result.returncode == 0, result.output
             summary = summary_of(invalidate_env)
             assert summary["completed"] is True
-            assert invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
+            assert aws.invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
     report(f"cloudfront-invalidate ({FAULT_RUNS} runs)", proxy)
     assert sum(count for kind, count in proxy.faults.items() if kind != "latency") > 0, proxy.faults

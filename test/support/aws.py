@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 
 from moto.core.exceptions import _RESTError
@@ -51,6 +52,19 @@ def create_distribution(cloudfront, caller_reference: str) -> str:
         },
     }
     return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def new_distribution(endpoint_url: str):
+    """A CloudFront client (CloudFront's region is us-east-1) and a new distribution's ID, for the
+    s3-sync and cloudfront-invalidate tests."""
+    cloudfront = client("cloudfront", endpoint_url, "us-east-1")
+    return cloudfront, create_distribution(cloudfront, uuid.uuid4().hex)
+
+
+def invalidated_paths(cloudfront, distribution_id: str, invalidation_id: str) -> list[str]:
+    """The paths of an invalidation, as CloudFront recorded them."""
+    answer = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
+    return answer["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])
 
 
 class MotoServer:

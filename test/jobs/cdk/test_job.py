@@ -392,44 +392,7 @@ def test_synth_prints_the_template(run, cdk_env, app):
     assert "--no-notices" in result.output  # DEBUG's "Running:" line shows the whole command
 
 
-BAD_INPUTS = [
-    pytest.param(
-        {"CDK_COMMAND": "destroy"}, "CDK_COMMAND must be one of deploy, diff, synth, bootstrap", id="command"
-    ),
-    pytest.param(
-        {"CDK_APP_PATH": "../elsewhere"}, "CDK_APP_PATH '../elsewhere' leads outside the clone", id="outside"
-    ),
-    pytest.param(
-        {"CDK_APP_PATH": "/etc"}, "CDK_APP_PATH must be relative to the clone directory", id="absolute"
-    ),
-    pytest.param({"CDK_APP_PATH": "missing"}, "CDK_APP_PATH 'missing' is not a directory", id="missing-path"),
-    pytest.param(
-        {"CDK_APP_PATH": ""}, "No cdk.json in the clone directory: set CDK_APP_PATH", id="no-cdk-json"
-    ),
-    pytest.param({"CDK_STACKS": "--all"}, "CDK_STACKS must be stack names or patterns", id="option-as-stack"),
-    pytest.param({"CDK_ARGS": "--profile=prod"}, "CDK_ARGS must not hold --profile", id="profile"),
-    pytest.param({"CDK_CONTEXT": "stage"}, "CDK_CONTEXT must be a list of key=value items", id="context"),
-    pytest.param(
-        {"CDK_CONTEXT": "stage=prod [env=x"}, "CDK_CONTEXT keys must be letters, digits", id="context-key"
-    ),
-    pytest.param(
-        {"CDK_CACHE_DIR": "."}, "CDK_CACHE_DIR '.' must be a directory below the clone", id="cache-root"
-    ),
-    pytest.param(
-        {"CDK_REQUIRE_APPROVAL": "always"}, "CDK_REQUIRE_APPROVAL must be one of never", id="approval"
-    ),
-    pytest.param({"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false", id="diff-fail"),
-    pytest.param(
-        {"CDK_COMMAND": "bootstrap", "CDK_STACKS": "Web"},
-        "CDK_STACKS does not apply to CDK_COMMAND bootstrap",
-        id="boot",
-    ),
-]
-
-
-@pytest.mark.parametrize(("change", "expected"), BAD_INPUTS)
-def test_bad_input_is_one_clear_line(run, cdk_env, app, change, expected):
-    assert_one_clear_failure(run(cdk_env | change), expected)
+# Bad input: the cdk rows of the bad-input catalogue (test/test_bad_inputs.py), one table for every job.
 
 
 # Done when 6: the README's CDK section has the examples, with variables the pipe declares.

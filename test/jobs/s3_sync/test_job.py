@@ -213,13 +213,11 @@ def test_symlink_outside_local_path_is_never_uploaded(run, sync_env, site, s3, b
 # Done when 5: CloudFront.
 @pytest.fixture
 def distribution(moto_server):
-    cloudfront = aws.client("cloudfront", moto_server.url, "us-east-1")
-    return cloudfront, aws.create_distribution(cloudfront, uuid.uuid4().hex)
+    return aws.new_distribution(moto_server.url)
 
 
 def invalidated_paths(cloudfront, distribution_id, invalidation_id):
-    answer = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
-    return sorted(answer["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+    return sorted(aws.invalidated_paths(cloudfront, distribution_id, invalidation_id))
 
 
 def test_invalidation_covers_exactly_the_changed_and_deleted_paths(

