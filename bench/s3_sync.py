@@ -209,10 +209,9 @@ class Contenders:
             "LOCAL_PATH": local_path,
             "S3_TRANSFER_CLIENT": client,
         }
-        sample, _ = measure(f"pipe {client}", [sys.executable, "-m", "pipe"], env, self.work)
-        sample.uploads = json.loads((shared / "aws-oidc-deploy" / "s3-sync-summary.json").read_text())[
-            "uploaded"
-        ]
+        sample, self.last_output = measure(f"pipe {client}", [sys.executable, "-m", "pipe"], env, self.work)
+        self.last_summary = json.loads((shared / "aws-oidc-deploy" / "s3-sync-summary.json").read_text())
+        sample.uploads = self.last_summary["uploaded"]
         return sample
 
     def rclone_sync(self, bucket: str, mode: list[str]) -> Sample:
@@ -318,7 +317,10 @@ def large(server: MotoServer, work: Path, first_upload: bool) -> dict:
             _put_in_backend(bucket, site)
         again = contenders.pipe(bucket, "crt")
         if again.uploads != 0:
-            raise SampleFailed(f"{files} files: a re-sync with no change sent {again.uploads}")
+            raise SampleFailed(
+                f"{files} files: a re-sync with no change sent {again.uploads}; its summary "
+                f"{contenders.last_summary}, its output's end:\n{contenders.last_output[-3000:]}"
+            )
         figures[files]["nochange"] = again.__dict__
         print(f"  large {files}: {figures[files]}", file=sys.stderr)
         _empty(contenders.s3, bucket)
