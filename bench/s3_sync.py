@@ -52,7 +52,7 @@ from test.support.tokens import make_token  # noqa: E402
 
 BIN = Path(sys.executable).parent
 AWS = str(BIN / "aws")
-TIMEOUT_SECONDS = 3600
+TIMEOUT_SECONDS = 7200
 MIN_SIZE, MAX_SIZE = 1024, 8 * 1024
 DIRECTORIES = ("", "assets", "assets/js", "assets/css", "img", "docs", "docs/guide")
 HTML_SHARE = 0.2
@@ -65,6 +65,8 @@ CONTENDERS = ("pipe crt", "pipe classic", "rclone --checksum", "rclone", "s5cmd"
 LARGE_FILES = 100_000
 # How often a running contender's memory high-water mark is read.
 POLL_SECONDS = 0.005
+# A run this long (the 100,000-file upload) says how far it got, so a cut-short run still tells.
+PROGRESS_EVERY_SECONDS = 30
 # The issue's goals (issue 16), each a ratio of ours over a peer's, or a bound.
 GOALS = {
     "first 2000 cpu / rclone --checksum": 0.8,
@@ -123,6 +125,7 @@ def measure(label: str, command: list[str], env: dict[str, str], cwd: Path) -> t
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + TIMEOUT_SECONDS
+        next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
         peak_kib = 0
         while True:
             peak_kib = max(peak_kib, _high_water_kib(process.pid))
@@ -132,6 +135,9 @@ def measure(label: str, command: list[str], env: dict[str, str], cwd: Path) -> t
             if time.monotonic() > deadline:
                 process.kill()
                 raise SampleFailed(f"{label} did not finish in {TIMEOUT_SECONDS} s")
+            if time.monotonic() > next_progress:
+                next_progress += PROGRESS_EVERY_SECONDS
+                _say_progress(label, started, peak_kib, output)
             time.sleep(POLL_SECONDS)  # sampling the child's memory, not synchronising with it
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -140,6 +146,17 @@ def measure(label: str, command: list[str], env: dict[str, str], cwd: Path) -> t
     if process.returncode != 0:
         raise SampleFailed(f"{label} exited {process.returncode}\n{text[-3000:]}")
     return Sample(wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024, 0), text
+
+
+def _say_progress(label: str, started: float, peak_kib: int, output) -> None:
+    """Elapsed time, peak RSS so far, and the contender's last output line (its own progress).
+
+    pread leaves the file offset alone: the child appends through a descriptor that shares it."""
+    end = os.fstat(output.fileno()).st_size
+    tail = os.pread(output.fileno(), 400, max(0, end - 400)).decode("utf-8", "replace").splitlines()
+    last = tail[-1].strip() if tail else ""
+    elapsed = time.perf_counter() - started
+    print(f"  {label}: {elapsed:.0f} s, peak RSS so far {peak_kib / 1024:.0f} MB; {last}", file=sys.stderr)
 
 
 def _high_water_kib(pid: int) -> int:
@@ -192,10 +209,9 @@ class Contenders:
             "LOCAL_PATH": local_path,
             "S3_TRANSFER_CLIENT": client,
         }
-        sample, _ = measure(f"pipe {client}", [sys.executable, "-m", "pipe"], env, self.work)
-        sample.uploads = json.loads((shared / "aws-oidc-deploy" / "s3-sync-summary.json").read_text())[
-            "uploaded"
-        ]
+        sample, self.last_output = measure(f"pipe {client}", [sys.executable, "-m", "pipe"], env, self.work)
+        self.last_summary = json.loads((shared / "aws-oidc-deploy" / "s3-sync-summary.json").read_text())
+        sample.uploads = self.last_summary["uploaded"]
         return sample
 
     def rclone_sync(self, bucket: str, mode: list[str]) -> Sample:
@@ -301,7 +317,10 @@ def large(server: MotoServer, work: Path, first_upload: bool) -> dict:
             _put_in_backend(bucket, site)
         again = contenders.pipe(bucket, "crt")
         if again.uploads != 0:
-            raise SampleFailed(f"{files} files: a re-sync with no change sent {again.uploads}")
+            raise SampleFailed(
+                f"{files} files: a re-sync with no change sent {again.uploads}; its summary "
+                f"{contenders.last_summary}, its output's end:\n{contenders.last_output[-3000:]}"
+            )
         figures[files]["nochange"] = again.__dict__
         print(f"  large {files}: {figures[files]}", file=sys.stderr)
         _empty(contenders.s3, bucket)
