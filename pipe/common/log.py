@@ -173,6 +173,17 @@ def redact(text: str) -> str:
     return text
 
 
+def _exception_chain(error: BaseException | None) -> list[str]:
+    """`Type: message` of `error` and of each error that caused it, outermost first."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        lines.append(("caused by " if lines else "") + f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return lines
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record's final text, traceback included, before any formatter sees it."""
 
@@ -181,6 +192,13 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string in someone's log call must not crash the pipe
             message = f"{record.msg!r} {record.args!r}"
+        if record.exc_info and not record.name.startswith(LOGGER_NAME):
+            # A library's DEBUG line about an error it handles (botocore before a retry): the error and
+            # its causes, one line each, not a traceback a user would read as the pipe crashing.
+            message += "".join(
+                f"\n  {line_safe.escape(line)}" for line in _exception_chain(record.exc_info[1])
+            )
+            record.exc_info = None
         if record.exc_info:
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info = None

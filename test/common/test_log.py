@@ -189,8 +189,8 @@ def test_ordinary_text_is_left_untouched(text):
 # --- RedactingFilter ------------------------------------------------------------------------------------------
 
 
-def _record(msg, args=(), exc_info=None) -> logging.LogRecord:
-    return logging.LogRecord("botocore.endpoint", logging.DEBUG, __file__, 1, msg, args, exc_info)
+def _record(msg, args=(), exc_info=None, name="botocore.endpoint") -> logging.LogRecord:
+    return logging.LogRecord(name, logging.DEBUG, __file__, 1, msg, args, exc_info)
 
 
 def test_the_filter_masks_a_record_built_from_arguments():
@@ -205,7 +205,7 @@ def test_the_filter_masks_the_traceback_and_clears_exc_info():
         raise RuntimeError(f"request failed with token {SECRET}")
     except RuntimeError:
         exc_info = sys.exc_info()
-    record = _record("Unexpected error", exc_info=exc_info)
+    record = _record("Unexpected error", exc_info=exc_info, name=log.LOGGER_NAME)
     RedactingFilter().filter(record)
     assert record.exc_info is None
     assert record.exc_text is None
@@ -215,6 +215,26 @@ def test_the_filter_masks_the_traceback_and_clears_exc_info():
     assert SECRET not in message
     # Nothing is left for a formatter to append unfiltered.
     assert logging.Formatter().format(record) == message
+
+
+def test_a_librarys_error_is_its_chain_of_causes_one_line_each_not_a_traceback():
+    """botocore logs each failed attempt with its traceback at DEBUG before it retries: the pipe shows
+    the error and its causes, so that no DEBUG run prints a traceback for an error that was handled."""
+    try:
+        try:
+            raise ConnectionRefusedError(f"refused, token {SECRET}")
+        except ConnectionRefusedError as refused:
+            raise RuntimeError("Failed to connect to proxy URL\n✔ Deployed") from refused
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = _record("Exception received when sending HTTP request.", exc_info=exc_info)
+    RedactingFilter().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "Exception received when sending HTTP request.\n"
+        "  RuntimeError: Failed to connect to proxy URL\\n✔ Deployed\n"
+        f"  caused by ConnectionRefusedError: refused, token {MASK}"
+    )
 
 
 def test_the_filter_masks_cached_exception_text_and_stack_info():
