@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pipe import __version__
+from pipe.common.errors import PipeError
 from pipe.signin import retry
 from pipe.signin.arns import RoleArn
 from pipe.signin.claims import Claims
@@ -106,8 +107,22 @@ class Identity:
         return call_budget.apply(client)
 
     def caller_identity(self) -> dict:
+        from pipe.signin import call_budget
+
+        # Retried by the sign-in's rules (logged, within its 30 s), one attempt at a time.
         sts = self.client("sts", retries={"mode": "standard", "total_max_attempts": 1})
-        answer = retry.call("GetCallerIdentity", sts.get_caller_identity)
+        try:
+            answer = retry.call(
+                "GetCallerIdentity", sts.get_caller_identity, attempt_seconds=call_budget.ATTEMPT_SECONDS
+            )
+        except Exception as error:
+            if not retry.is_transient(error):
+                raise
+            raise PipeError(
+                f"AWS STS at {sts.meta.endpoint_url} did not answer GetCallerIdentity within the sign-in's "
+                f"{retry.TOTAL_BUDGET_SECONDS:.0f} s budget (the last: {retry.describe(error)}). Check that the "
+                "endpoint is reachable from the step (a firewall, a proxy, AWS_ENDPOINT_URL)."
+            ) from None
         self._account = answer["Account"]
         self.assumed_role_arn = answer["Arn"]
         return answer

@@ -215,3 +215,33 @@ def test_a_job_call_to_an_endpoint_that_never_answers_fails_within_the_budget(ru
     line = assert_one_clear_failure(result, f"AWS {name} at {endpoint} did not answer {operation}")
     assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
     assert took < call_budget.CALL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
+
+
+def test_whoamis_own_sts_call_to_an_endpoint_that_never_answers_fails_within_the_sign_ins_budget(
+    run, pipe_env
+):
+    """With access keys, whoami's GetCallerIdentity is the first call to STS: the sign-in's 30 s."""
+    from pipe.signin import retry
+
+    env = {
+        name: value
+        for name, value in pipe_env.items()
+        if name not in ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_OIDC_ROLE_ARN")
+    }
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        result = run(
+            env
+            | {
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "example-secret-key-for-the-test-0123456789",
+                "AWS_ENDPOINT_URL_STS": endpoint,
+            }
+        )
+        took = time.monotonic() - started
+    line = assert_one_clear_failure(result, f"AWS STS at {endpoint} did not answer GetCallerIdentity")
+    assert f"within the sign-in's {retry.TOTAL_BUDGET_SECONDS:.0f} s budget" in line
+    assert took < retry.TOTAL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
