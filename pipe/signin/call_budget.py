@@ -94,7 +94,7 @@ class _Budgeted:
             spent,
         )
         raise CallOutOfTime(
-            f"AWS {service} at {kwargs['endpoint'].host} did not answer {operation.name} within the "
+            f"AWS {service} at {kwargs['endpoint'].host} could not complete {operation.name} within the "
             f"{self._budget:.0f} s budget for one AWS call ({kwargs['attempts']} attempt(s) in {spent:.0f} s, "
             f"the last: {failed}). Check that the endpoint is reachable from the step (a firewall, a proxy, "
             "AWS_ENDPOINT_URL), then run the step again."

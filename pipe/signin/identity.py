@@ -119,7 +119,7 @@ class Identity:
             if not retry.is_transient(error):
                 raise
             raise PipeError(
-                f"AWS STS at {sts.meta.endpoint_url} did not answer GetCallerIdentity within the sign-in's "
+                f"AWS STS at {sts.meta.endpoint_url} could not complete GetCallerIdentity within the sign-in's "
                 f"{retry.TOTAL_BUDGET_SECONDS:.0f} s budget (the last: {retry.describe(error)}). Check that the "
                 "endpoint is reachable from the step (a firewall, a proxy, AWS_ENDPOINT_URL)."
             ) from None

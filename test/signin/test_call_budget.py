@@ -128,7 +128,7 @@ def test_no_retry_starts_that_could_not_end_within_the_budget(clock, monkeypatch
     assert clock() - started + call_budget.ATTEMPT_SECONDS > call_budget.CALL_BUDGET_SECONDS
     assert len(server.started) < call_budget.MAX_ATTEMPTS
     line = caught.value.message
-    assert f"AWS CloudFront at {server.url} did not answer ListDistributions" in line
+    assert f"AWS CloudFront at {server.url} could not complete ListDistributions" in line
     assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
     assert f"{len(server.started)} attempt(s)" in line
 
@@ -212,7 +212,7 @@ def test_a_job_call_to_an_endpoint_that_never_answers_fails_within_the_budget(ru
         started = time.monotonic()
         result = run(environment(pipe_env, clone_dir) | {f"AWS_ENDPOINT_URL_{service}": endpoint})
         took = time.monotonic() - started
-    line = assert_one_clear_failure(result, f"AWS {name} at {endpoint} did not answer {operation}")
+    line = assert_one_clear_failure(result, f"AWS {name} at {endpoint} could not complete {operation}")
     assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
     assert took < call_budget.CALL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
 
@@ -242,6 +242,6 @@ def test_whoamis_own_sts_call_to_an_endpoint_that_never_answers_fails_within_the
             }
         )
         took = time.monotonic() - started
-    line = assert_one_clear_failure(result, f"AWS STS at {endpoint} did not answer GetCallerIdentity")
+    line = assert_one_clear_failure(result, f"AWS STS at {endpoint} could not complete GetCallerIdentity")
     assert f"within the sign-in's {retry.TOTAL_BUDGET_SECONDS:.0f} s budget" in line
     assert took < retry.TOTAL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
