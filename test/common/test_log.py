@@ -402,7 +402,7 @@ _USER_INFO_CHARACTER = st.one_of(
 _SCHEME = st.from_regex(r"[a-z][a-z0-9+.\-]{0,8}", fullmatch=True)
 _HOST = st.from_regex(r"[a-z0-9][a-z0-9.\-]{0,15}(:[0-9]{1,5})?", fullmatch=True)
 # A path or query may hold an `@` (`/@scope/pkg`, `?mail=a@b`): that is not user-info.
-_PATH = st.one_of(st.just(""), st.text(alphabet="abc/@?=&#%:.~-_", max_size=12).map(lambda path: "/" + path))
+_PATH = st.one_of(st.just(""), st.text(alphabet="abc/@?=&#%.~-_", max_size=12).map(lambda path: "/" + path))
 # Text around the URLs, separated from them by a space: anything but another URL.
 _FILLER = st.text(max_size=30).filter(lambda text: "://" not in text and ":\\/" not in text)
 
