@@ -56,6 +56,7 @@ def main() -> None:
     env = dict(os.environ)
     for name in signin.SECRET_ENVIRONMENT:
         log.register_secret(env.get(name))
+    log.register_url_passwords(env)
     log.setup(debug=False)
     sys.excepthook = _last_resort
     signal.signal(signal.SIGTERM, signals.stop)

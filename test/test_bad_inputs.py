@@ -35,6 +35,11 @@ SIGN_IN_STARTS = "Credential source:"
 HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
+# A proxy's password as a URL holds it (`@` percent-encoded), and as the proxy gets it.
+PROXY_PASSWORD = "Proxy-Pass%40word+9876543210"
+PROXY_SECRETS = (PROXY_PASSWORD, PROXY_PASSWORD.replace("%40", "@"))
+# A port nothing listens on: the proxy refuses every connection.
+CLOSED_PROXY = "127.0.0.1:9"
 
 
 def _whoami(env: dict, clone: Path) -> dict:
@@ -312,6 +317,38 @@ ROWS = [
         "s3-sync",
         {"AWS_ENDPOINT_URL_S3": "ftp://example.com"},
         "AWS_ENDPOINT_URL_S3 must be an http:// or https://",
+    ),
+    # A proxy with a password in its URL, unreachable: the password is never printed, DEBUG included.
+    Bad(
+        "whoami",
+        {"HTTP_PROXY": f"http://deploy:{PROXY_PASSWORD}@{CLOSED_PROXY}"},
+        "through the proxy",
+        PROXY_SECRETS,
+        names="HTTP_PROXY",
+    ),
+    Bad(
+        "whoami",
+        {"http_proxy": f"deploy:{PROXY_PASSWORD}@{CLOSED_PROXY}"},  # no scheme: clients assume http://
+        "through the proxy",
+        PROXY_SECRETS,
+        names="HTTP_PROXY",
+    ),
+    Bad(
+        "whoami",
+        {
+            "HTTPS_PROXY": f"http://deploy:{PROXY_PASSWORD}@{CLOSED_PROXY}",
+            "AWS_ENDPOINT_URL_STS": "https://sts.eu-west-1.amazonaws.com",
+        },
+        "through the proxy",
+        PROXY_SECRETS,
+        names="HTTPS_PROXY",
+    ),
+    Bad(
+        "s3-sync",
+        {"HTTP_PROXY": f"http://{PROXY_PASSWORD}@{CLOSED_PROXY}"},  # a token as the user name
+        "through the proxy",
+        PROXY_SECRETS,
+        names="HTTP_PROXY",
     ),
     Bad(
         "whoami",

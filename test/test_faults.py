@@ -43,17 +43,8 @@ def test_throttling_is_answered_in_each_protocols_shape(moto_server, service):
     assert proxy.faults["throttling"] == 1
 
 
-@pytest.mark.parametrize(
-    ("kind", "status", "code"),
-    [("500", 500, "InternalFailure"), ("503", 503, "503"), ("slow_down", 503, "ServiceUnavailable")],
-)
-def test_server_errors_have_their_status(moto_server, kind, status, code):
-    names = {"500": "http_500", "503": "http_503"}
-    proxy = FaultProxy(moto_server.url, Rates(**{names.get(kind, kind): 1.0}))
-    with proxy, pytest.raises(ClientError) as raised:
-        client("sts", proxy.url).get_caller_identity()
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert raised.value.response["Error"]["Code"] == code
+# Server and gateway errors with their status and code: test/signin/test_retry.py
+# (test_a_server_or_gateway_error_as_botocore_reads_it_is_transient), with how retries classify them.
 
 
 def test_a_reset_is_a_dropped_connection_and_the_server_never_sees_the_request(moto_server):

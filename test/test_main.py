@@ -174,6 +174,30 @@ SIGNALS = [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Stopped 
 REACH_SECONDS = 60
 
 
+def _signal_ends_in_one_line(env: dict, cwd: Path, signum: int, status: int, said: str, reached) -> None:
+    """Start the pipe, wait until `reached(process)` returns (a bounded wait of its own), send
+    `signum`: the run ends with `status`, no traceback and the one ✖ line `said`."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipe"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        reached(process)
+        process.send_signal(signum)
+        output, _ = process.communicate(timeout=REACH_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == status, output
+    assert "Traceback" not in output, output
+    assert _failure_lines(output) == [f"✖ {said}"], output
+
+
 @pytest.mark.parametrize(("signum", "status", "said"), SIGNALS)
 def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said):
     # An STS endpoint that accepts the connection and never answers holds the pipe mid-run; the
@@ -183,21 +207,12 @@ def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said)
         silent.listen()
         silent.settimeout(REACH_SECONDS)
         env = pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pipe"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        connections = []
+        _signal_ends_in_one_line(
+            env, tmp_path, signum, status, said, lambda _process: connections.append(silent.accept()[0])
         )
-        connection, _ = silent.accept()
-        with connection:
-            process.send_signal(signum)
-            output, _ = process.communicate(timeout=REACH_SECONDS)
-    assert process.returncode == status, output
-    assert said in output and "Traceback" not in output
-    assert _failure_lines(output) == [f"✖ {said}"], output
+        for connection in connections:
+            connection.close()
 
 
 def _loading_libraries(pid: int) -> bool:
@@ -209,26 +224,17 @@ def _loading_libraries(pid: int) -> bool:
         return True  # it has ended already: let communicate() tell
 
 
+def _until_loading_libraries(process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + REACH_SECONDS
+    while not _loading_libraries(process.pid):
+        assert time.monotonic() < deadline, "the pipe never loaded the SDK"
+
+
 @pytest.mark.parametrize(("signum", "status", "said"), SIGNALS)
 def test_a_signal_while_the_pipe_loads_its_libraries_is_one_line(pipe_env, tmp_path, signum, status, said):
     """A signal while the pipe imports boto3, the toolkit and the jobs ends the run with one line and
     130 or 143 (before 0.7: a KeyboardInterrupt traceback, or killed by SIGTERM with no line)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipe"],
-        env=pipe_env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + REACH_SECONDS
-    while not _loading_libraries(process.pid):
-        assert time.monotonic() < deadline, "the pipe never loaded the SDK"
-    process.send_signal(signum)
-    output, _ = process.communicate(timeout=REACH_SECONDS)
-    assert process.returncode == status, output
-    assert "Traceback" not in output, output
-    assert _failure_lines(output) == [f"✖ {said}"], output
+    _signal_ends_in_one_line(pipe_env, tmp_path, signum, status, said, _until_loading_libraries)
 
 
 @pytest.mark.parametrize("value", ["eu-west-١", "us-iso-east-1"])

@@ -9,6 +9,8 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Mapping
+from urllib.parse import unquote
 
 from pipe.common import line_safe, secret_forms
 
@@ -41,6 +43,12 @@ _PATTERNS = (
 )
 # Shorter values are not secrets we know of, and masking them would mangle ordinary words.
 _MIN_SECRET_LENGTH = 8
+# The user-info of a URL (`scheme://user:password@host`), whatever carries the URL: a proxy variable,
+# an error message that quotes it, a program's output. The authority ends at `/`, `?`, `#` (RFC 3986)
+# or ASCII white space, so an `@` in a path (`https://host/@scope/pkg`) is not user-info; anything
+# else up to the last `@` before it is, escapes and non-ASCII included. `:\/\/` is the same URL
+# inside a JSON string. Found from the `://`, not from a scheme, so a long run of letters costs one pass.
+_URL_USER_INFO = re.compile(r"(:(?:\\?/){2})[^ \t\n\r\f\v/?#]*@")
 
 # The forms of the registered secrets, each under the shortest form it begins with (a secret cut
 # short begins every longer form of it): found with str.find, then extended to the longest form that
@@ -136,12 +144,42 @@ def _mask_secrets(text: str) -> str:
     return "".join(pieces) + text[done:]
 
 
+def register_url_passwords(env: Mapping[str, str]) -> None:
+    """Mask, in every form, the user-info of any URL the environment holds (HTTPS_PROXY, a package
+    index): in output it may appear without its URL (a header, a decoded error message)."""
+    for name, value in env.items():
+        if "@" not in value:
+            continue
+        # A proxy variable may leave out its scheme (`user:pass@proxy:3128`): clients assume http://.
+        scheme_left_out = "://" not in value and name.upper().endswith("_PROXY")
+        for url in [f"http://{value.strip()}"] if scheme_left_out else value.split():
+            if "://" not in url:
+                continue
+            authority = re.split("[/?#]", url.partition("://")[2])[0]
+            user_info = authority.rpartition("@")[0]
+            for secret in (user_info, user_info.partition(":")[2]):
+                register_secret(secret)
+                register_secret(unquote(secret))
+
+
 def redact(text: str) -> str:
+    text = _URL_USER_INFO.sub(lambda match: match.group(1) + MASK + "@", text)
     text = _mask_secrets(text)
     text = _PATTERNS[0].sub(MASK, text)
     for pattern in _PATTERNS[1:]:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex == 2 else ""), text)
     return text
+
+
+def _exception_chain(error: BaseException | None) -> list[str]:
+    """`Type: message` of `error` and of each error that caused it, outermost first."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        lines.append(("caused by " if lines else "") + f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return lines
 
 
 class RedactingFilter(logging.Filter):
@@ -152,6 +190,13 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string in someone's log call must not crash the pipe
             message = f"{record.msg!r} {record.args!r}"
+        if record.exc_info and not record.name.startswith(LOGGER_NAME):
+            # A library's DEBUG line about an error it handles (botocore before a retry): the error and
+            # its causes, one line each, not a traceback a user would read as the pipe crashing.
+            message += "".join(
+                f"\n  {line_safe.escape(line)}" for line in _exception_chain(record.exc_info[1])
+            )
+            record.exc_info = None
         if record.exc_info:
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info = None

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from pipe import __version__
+from pipe.common.errors import PipeError
 from pipe.signin import retry
 from pipe.signin.arns import RoleArn
 from pipe.signin.claims import Claims
 
-# Short enough that a stalled endpoint is reported, long enough for a slow IdP round trip inside STS.
-CONNECT_TIMEOUT_SECONDS = 10
-READ_TIMEOUT_SECONDS = 30
+# A job's calls: timeouts, attempts and the time budget per call are in pipe.signin.call_budget.
 # Sign-in's own calls (STS), tighter: two attempts of at most 15 s fit its 30 s budget (pipe.signin.retry).
 SIGN_IN_CONNECT_TIMEOUT_SECONDS = 5
 SIGN_IN_READ_TIMEOUT_SECONDS = 10
@@ -77,13 +76,15 @@ class Identity:
         self._account = _account
 
     def client(self, service: str, parse_timestamps: bool = True, **config: Any) -> Any:
-        """A botocore client; its standard retry mode handles transient faults in job calls.
-        `parse_timestamps=False` leaves dates in answers as the text AWS sent (cheaper to parse).
+        """A botocore client; botocore's standard retry mode handles transient faults in job calls,
+        within one time budget per call (pipe.signin.call_budget). `parse_timestamps=False` leaves dates in answers as the text AWS sent (cheaper to parse).
 
         botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that
         sign-in does not need. A job that wants boto3 or s3transfer imports it itself.
         """
-        settings = {"retries": {"mode": "standard", "max_attempts": 8}} | config
+        from pipe.signin import call_budget
+
+        settings = {"retries": call_budget.RETRIES} | config
         session = botocore_session()
         if parse_timestamps:
             return self._create(session, service, settings)
@@ -100,7 +101,9 @@ class Identity:
             session.register_component("response_parser_factory", shared)
 
     def _create(self, session: Any, service: str, settings: dict) -> Any:
-        return session.create_client(
+        from pipe.signin import call_budget
+
+        client = session.create_client(
             service,
             region_name=self.region,
             aws_access_key_id=self.credentials.access_key_id,
@@ -108,10 +111,25 @@ class Identity:
             aws_session_token=self.credentials.session_token,
             config=client_config(**settings),
         )
+        return call_budget.apply(client)
 
     def caller_identity(self) -> dict:
-        sts = self.client("sts", retries={"total_max_attempts": 1})
-        answer = retry.call("GetCallerIdentity", sts.get_caller_identity)
+        from pipe.signin import call_budget
+
+        # Retried by the sign-in's rules (logged, within its 30 s), one attempt at a time.
+        sts = self.client("sts", retries={"mode": "standard", "total_max_attempts": 1})
+        try:
+            answer = retry.call(
+                "GetCallerIdentity", sts.get_caller_identity, attempt_seconds=call_budget.ATTEMPT_SECONDS
+            )
+        except Exception as error:
+            if not retry.is_transient(error):
+                raise
+            raise PipeError(
+                f"AWS STS at {sts.meta.endpoint_url} could not complete GetCallerIdentity within the sign-in's "
+                f"{retry.TOTAL_BUDGET_SECONDS:.0f} s budget (the last: {retry.describe(error)}). Check that the "
+                "endpoint is reachable from the step (a firewall, a proxy, AWS_ENDPOINT_URL)."
+            ) from None
         self._account = answer["Account"]
         self.assumed_role_arn = answer["Arn"]
         return answer
@@ -139,9 +157,11 @@ class Identity:
 def client_config(**settings: Any) -> Any:
     from botocore.config import Config
 
+    from pipe.signin import call_budget
+
     defaults = {
-        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        "read_timeout": READ_TIMEOUT_SECONDS,
+        "connect_timeout": call_budget.CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": call_budget.READ_TIMEOUT_SECONDS,
         "user_agent_appid": f"aws-oidc-deploy-{__version__}",
     }
     return Config(**(defaults | settings))

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from pipe.common.errors import PipeError
 from pipe.common.log import logger
 
 T = TypeVar("T")
@@ -54,6 +55,8 @@ def describe(error: Exception) -> str:
             error.response.get("Error", {}).get("Code")
             or error.response["ResponseMetadata"].get("HTTPStatusCode")
         )
+    if isinstance(error, PipeError):  # explained already (a call out of its time budget)
+        return error.message
     return type(error).__name__
 
 

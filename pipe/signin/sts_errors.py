@@ -73,6 +73,12 @@ def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: 
 
 
 def _unreachable(error: Exception, role: RoleArn) -> PipeError:
+    if type(error).__name__ == "ProxyConnectionError":
+        # botocore's text names the proxy (its password masked, and masked again by the log).
+        return PipeError(
+            f"Could not reach AWS STS to assume {role} through the proxy: {error}. Check HTTPS_PROXY "
+            "and HTTP_PROXY (and NO_PROXY), and that the proxy is up."
+        )
     return PipeError(
         f"Could not reach AWS STS to assume {role}: {describe(error)}. Check the network and region."
     )

@@ -7,8 +7,10 @@ import sys
 import warnings
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from pipe.common import log
+from pipe.common import line_safe, log
 from pipe.common.line_safe import LineSafeFilter
 from pipe.common.log import MASK, RedactingFilter, redact, register_secret
 from test.support.tokens import make_token
@@ -187,8 +189,8 @@ def test_ordinary_text_is_left_untouched(text):
 # --- RedactingFilter ------------------------------------------------------------------------------------------
 
 
-def _record(msg, args=(), exc_info=None) -> logging.LogRecord:
-    return logging.LogRecord("botocore.endpoint", logging.DEBUG, __file__, 1, msg, args, exc_info)
+def _record(msg, args=(), exc_info=None, name="botocore.endpoint") -> logging.LogRecord:
+    return logging.LogRecord(name, logging.DEBUG, __file__, 1, msg, args, exc_info)
 
 
 def test_the_filter_masks_a_record_built_from_arguments():
@@ -203,7 +205,7 @@ def test_the_filter_masks_the_traceback_and_clears_exc_info():
         raise RuntimeError(f"request failed with token {SECRET}")
     except RuntimeError:
         exc_info = sys.exc_info()
-    record = _record("Unexpected error", exc_info=exc_info)
+    record = _record("Unexpected error", exc_info=exc_info, name=log.LOGGER_NAME)
     RedactingFilter().filter(record)
     assert record.exc_info is None
     assert record.exc_text is None
@@ -213,6 +215,26 @@ def test_the_filter_masks_the_traceback_and_clears_exc_info():
     assert SECRET not in message
     # Nothing is left for a formatter to append unfiltered.
     assert logging.Formatter().format(record) == message
+
+
+def test_a_librarys_error_is_its_chain_of_causes_one_line_each_not_a_traceback():
+    """botocore logs each failed attempt with its traceback at DEBUG before it retries: the pipe shows
+    the error and its causes, so that no DEBUG run prints a traceback for an error that was handled."""
+    try:
+        try:
+            raise ConnectionRefusedError(f"refused, token {SECRET}")
+        except ConnectionRefusedError as refused:
+            raise RuntimeError("Failed to connect to proxy URL\n✔ Deployed") from refused
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = _record("Exception received when sending HTTP request.", exc_info=exc_info)
+    RedactingFilter().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "Exception received when sending HTTP request.\n"
+        "  RuntimeError: Failed to connect to proxy URL\\n✔ Deployed\n"
+        f"  caused by ConnectionRefusedError: refused, token {MASK}"
+    )
 
 
 def test_the_filter_masks_cached_exception_text_and_stack_info():
@@ -373,3 +395,105 @@ def test_emit_prints_a_document_redacted_on_stdout(capsys):
 def test_an_eks_bearer_token_is_masked():
     token = "k8s-aws-v1.aHR0cHM6Ly9zdHMuZXUtd2VzdC0xLmFtYXpvbmF3cy5jb20vP0FjdGlvbj1HZXRDYWxsZXJJZGVudGl0eQ"
     assert redact(f"Authorization: Bearer {token}") == f"Authorization: Bearer {MASK}"
+
+
+# --- redact(): the user-info of URLs -------------------------------------------------------------------------
+
+_PERCENT_ESCAPE = st.from_regex(r"%[0-9A-Fa-f]{2}", fullmatch=True)
+# What a user-info may hold as users write it: RFC 3986's characters, escapes (`%40` is an `@`, `%2F`
+# a `/`), a raw `@` (which clients take up to the last one), escapes as the log shows control
+# characters, and any non-ASCII character. Not ASCII white space, `/`, `?` or `#`: they end the
+# authority, so what comes before them is no user-info of the URL.
+_USER_INFO_CHARACTER = st.one_of(
+    st.sampled_from("abcXYZ019-._~!$&'()*+,;=@:\\"),
+    _PERCENT_ESCAPE,
+    st.just("%40"),
+    st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF, exclude_categories=("Cs",)),
+    st.characters(min_codepoint=0x00, max_codepoint=0x1F).filter(lambda c: c not in " \t\n\r\f\v"),
+)
+_SCHEME = st.from_regex(r"[a-z][a-z0-9+.\-]{0,8}", fullmatch=True)
+_HOST = st.from_regex(r"[a-z0-9][a-z0-9.\-]{0,15}(:[0-9]{1,5})?", fullmatch=True)
+# A path or query may hold an `@` (`/@scope/pkg`, `?mail=a@b`): that is not user-info.
+_PATH = st.one_of(st.just(""), st.text(alphabet="abc/@?=&#%.~-_", max_size=12).map(lambda path: "/" + path))
+# Text around the URLs, separated from them by a space: anything but another URL.
+_FILLER = st.text(max_size=30).filter(lambda text: "://" not in text and ":\\/" not in text)
+
+
+def _url(scheme: str, user_info: str | None, host: str, path: str) -> str:
+    return f"{scheme}://{user_info + '@' if user_info is not None else ''}{host}{path}"
+
+
+@st.composite
+def _texts_with_user_info(draw) -> tuple[str, str, str]:
+    """(text, what redact must make of it, the password), a URL with user-info among other text."""
+    user = "".join(draw(st.lists(_USER_INFO_CHARACTER, max_size=8)))
+    password = "".join(draw(st.lists(_USER_INFO_CHARACTER, min_size=1, max_size=24)))
+    scheme, host, path = draw(_SCHEME), draw(_HOST), draw(_PATH)
+    before, after = draw(_FILLER), draw(_FILLER)
+    text = f"{before} {_url(scheme, f'{user}:{password}', host, path)} {after}"
+    return text, f"{before} {scheme}://{MASK}@{host}{path} {after}", password
+
+
+@given(_texts_with_user_info())
+def test_the_user_info_of_a_url_is_masked_in_any_text(case):
+    text, expected, _password = case
+    assert redact(text) == expected
+
+
+@given(_texts_with_user_info(), st.sampled_from(["/", "\\/"]))
+def test_the_user_info_of_a_url_is_masked_inside_json_too(case, slash):
+    text, expected, _password = case
+    json_text, json_expected = (
+        text.replace("://", f":{slash}{slash}", 1),
+        expected.replace("://", f":{slash}{slash}", 1),
+    )
+    assume(json_text.count(":\\/") <= 1)
+    assert redact(json_text) == json_expected
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # capsys is emptied per example
+@given(case=_texts_with_user_info())
+def test_no_output_path_prints_the_user_info_of_a_url(case, capsys):
+    """The log handler's filters, a document (emit) and the final line all print the URL masked."""
+    text, expected, _password = case
+    shown = line_safe.escape(expected)
+    record = logging.LogRecord("aws-oidc-deploy", logging.INFO, __file__, 1, "Using %s", (text,), None)
+    LineSafeFilter().filter(record)
+    RedactingFilter().filter(record)
+    assert record.msg == f"Using {shown}"
+    capsys.readouterr()
+    log.emit(text)
+    assert capsys.readouterr().out == shown + "\n"
+    assert log.final_line(text) == shown
+
+
+@given(
+    st.lists(st.tuples(_FILLER, _SCHEME, _HOST, _PATH), min_size=1, max_size=4),
+)
+def test_text_without_user_info_is_unchanged(pieces):
+    text = " ".join(f"{filler} {_url(scheme, None, host, path)}" for filler, scheme, host, path in pieces)
+    assume("eyJ" not in text and "k8s-aws-v1." not in text)
+    assert redact(text) == text
+
+
+@given(
+    st.text(alphabet="abcXYZ019-._~!$&'()*+,;=@:/?# %é€", min_size=8, max_size=24),
+    st.sampled_from(["HTTPS_PROXY", "http_proxy", "ALL_PROXY", "PIP_INDEX_URL"]),
+    st.booleans(),
+)
+def test_a_password_in_a_url_the_environment_holds_is_masked_without_its_url(password, name, with_scheme):
+    """A proxy's password reaches output without its URL too: decoded in an error message, or in a
+    Proxy-Authorization header's base64."""
+    from urllib.parse import quote
+
+    assume(password.strip() == password and len(password.strip(":")) >= 8)
+    url = f"{'http://' if with_scheme or not name.upper().endswith('_PROXY') else ''}deploy:{quote(password, safe='')}@proxy:3128/"
+    header = base64.b64encode(f"deploy:{password}".encode()).decode()
+    # Each example's secrets are forgotten after it: hundreds registered would slow every later test.
+    registered = log._plain_forms, log._base64_cores
+    try:
+        log.register_url_passwords({name: url, "PATH": "/usr/bin"})
+        shown = redact(f"password {password} and header Basic {header} and {quote(password, safe='')}")
+    finally:
+        log._plain_forms, log._base64_cores = registered
+    assert password not in shown and header not in shown and quote(password, safe="") not in shown

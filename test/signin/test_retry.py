@@ -248,15 +248,27 @@ def test_no_attempt_is_started_that_could_not_end_within_the_budget(monkeypatch)
     assert clock[0] - 1000.0 <= retry.TOTAL_BUDGET_SECONDS
 
 
-@pytest.mark.parametrize("kind", GATEWAY_KINDS)
-def test_a_gateways_page_as_botocore_reads_it_is_transient(moto_server, kind):
-    proxy = FaultProxy(moto_server.url, Rates(**{f"http_{kind}": 1.0}))
+# The fault proxy's server and gateway errors as STS's client reads them: (kind, status, code).
+# A gateway's HTML page is in no service's shape: botocore makes its status the code.
+SERVER_AND_GATEWAY_ERRORS = [
+    ("500", 500, "InternalFailure"),
+    ("503", 503, "503"),
+    ("slow_down", 503, "ServiceUnavailable"),
+    *((kind, int(kind), kind) for kind in GATEWAY_KINDS),
+]
+
+
+@pytest.mark.parametrize(("kind", "status", "code"), SERVER_AND_GATEWAY_ERRORS)
+def test_a_server_or_gateway_error_as_botocore_reads_it_is_transient(moto_server, kind, status, code):
+    attribute = kind if kind == "slow_down" else f"http_{kind}"
+    proxy = FaultProxy(moto_server.url, Rates(**{attribute: 1.0}))
     sts = aws.client("sts", proxy.url, config=Config(retries={"total_max_attempts": 1}))
     with proxy, pytest.raises(ClientError) as raised:
         sts.get_caller_identity()
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == int(kind)
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert raised.value.response["Error"]["Code"] == code
     assert is_transient(raised.value) is True
-    assert describe(raised.value) == kind
+    assert describe(raised.value) == code
 
 
 @pytest.mark.parametrize("status", [502, 504])

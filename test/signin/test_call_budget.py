@@ -1,0 +1,247 @@
+"""pipe.signin.call_budget: every AWS call a job makes ends within one time budget, retries included,
+and fast transient faults keep their many attempts.
+
+In-process tests run a real botocore client (made by Identity.client, as every job's is) against a
+local HTTP server, with a controllable clock: the server moves it on by the time an attempt
+"takes", and botocore's backoff sleep moves it on by the delay instead of sleeping. The end-to-end
+test runs the pipe against an endpoint that accepts connections and never answers.
+"""
+
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import botocore.endpoint
+import pytest
+
+from pipe.signin import call_budget
+from pipe.signin import identity as signin_identity
+from pipe.signin.identity import Credentials, Identity
+from test.support.checks import assert_one_clear_failure
+
+REPO = Path(__file__).resolve().parents[2]
+_START_UP_SLACK_SECONDS = 15  # start-up and sign-in on a loaded machine, on top of the budget
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+class _Scripted:
+    """A CloudFront stand-in: answers 503 to the first `failures` requests, then 200; each request
+    takes `seconds` on the clock. Records when each attempt started."""
+
+    def __init__(self, clock: _Clock, failures: int, seconds: float):
+        self.clock, self.failures, self.seconds = clock, failures, seconds
+        self.started: list[float] = []
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                script.started.append(script.clock())
+                script.clock.advance(script.seconds)
+                failing = len(script.started) <= script.failures
+                body = b"" if failing else b"<DistributionList><Quantity>0</Quantity></DistributionList>"
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "_Scripted":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(call_budget, "_clock", fake)
+    # botocore sleeps its backoff in the endpoint: here the clock moves on instead.
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", fake.advance)
+    return fake
+
+
+def _cloudfront(monkeypatch, url: str):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setattr(signin_identity, "_shared_botocore_session", None)
+    identity = Identity(
+        Credentials("AKIAEXAMPLEEXAMPLE", "example-secret-key-example"), "us-east-1", "test", None
+    )
+    return identity.client("cloudfront")
+
+
+def test_fast_transient_faults_keep_every_attempt(clock, monkeypatch):
+    with _Scripted(clock, failures=call_budget.MAX_ATTEMPTS - 1, seconds=0.01) as server:
+        answer = _cloudfront(monkeypatch, server.url).list_distributions()
+    assert len(server.started) == call_budget.MAX_ATTEMPTS
+    assert answer["ResponseMetadata"]["RetryAttempts"] == call_budget.MAX_ATTEMPTS - 1
+
+
+def test_attempts_run_out_before_time_with_the_services_own_error(clock, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    with _Scripted(clock, failures=100, seconds=0.01) as server, pytest.raises(ClientError) as caught:
+        _cloudfront(monkeypatch, server.url).list_distributions()
+    assert not isinstance(caught.value, call_budget.CallOutOfTime)
+    assert len(server.started) == call_budget.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("attempt_seconds", [6.0, 12.5, 19.0, 25.0, 40.0])  # none on a boundary
+def test_no_retry_starts_that_could_not_end_within_the_budget(clock, monkeypatch, attempt_seconds):
+    with _Scripted(clock, failures=100, seconds=attempt_seconds) as server:
+        cloudfront = _cloudfront(monkeypatch, server.url)
+        started = clock()
+        with pytest.raises(call_budget.CallOutOfTime) as caught:
+            cloudfront.list_distributions()
+    # Every retry started with a whole attempt's time left; the first one always starts.
+    for began in server.started[1:]:
+        assert began - started + call_budget.ATTEMPT_SECONDS <= call_budget.CALL_BUDGET_SECONDS
+    if attempt_seconds <= call_budget.ATTEMPT_SECONDS:
+        assert clock() - started <= call_budget.CALL_BUDGET_SECONDS
+    # ...and it stopped only because the next one could not fit.
+    assert clock() - started + call_budget.ATTEMPT_SECONDS > call_budget.CALL_BUDGET_SECONDS
+    assert len(server.started) < call_budget.MAX_ATTEMPTS
+    line = caught.value.message
+    assert f"AWS CloudFront at {server.url} could not complete ListDistributions" in line
+    assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
+    assert f"{len(server.started)} attempt(s)" in line
+
+
+def test_every_client_a_job_makes_is_made_in_one_place():
+    """Identity.client applies the budget; a client made anywhere else would escape it. Only the
+    sign-in's own STS clients (pipe/signin/__init__.py, bounded by pipe.signin.retry) are made
+    elsewhere, and s3transfer's CRT serializer, which builds requests and never sends one."""
+    making = re.compile(
+        r"\bcreate_client\(|\bboto3\.(client|resource|Session)\(|botocore\.session\.Session\("
+    )
+    allowed = {"pipe/signin/identity.py", "pipe/signin/__init__.py"}
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in sorted((REPO / "pipe").rglob("*.py"))
+        if str(path.relative_to(REPO)) not in allowed
+        for number, text in enumerate(path.read_text().splitlines(), 1)
+        if making.search(text)
+    ]
+    assert offenders == []
+    # And every job asks for its clients through an Identity.
+    calls = [
+        f"{path.relative_to(REPO)}: {found}"
+        for path in sorted((REPO / "pipe" / "jobs").rglob("*.py"))
+        for found in re.findall(r"(\w+)\.client\(", path.read_text())
+        if found != "identity"
+    ]
+    assert calls == []
+
+
+def _cloudfront_invalidate(env: dict, _clone: Path) -> dict:
+    return env | {"COMMAND": "cloudfront-invalidate", "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE"}
+
+
+def _s3_sync(env: dict, clone: Path) -> dict:
+    (clone / "site").mkdir()
+    (clone / "site" / "index.html").write_text("<html></html>")
+    return env | {
+        "COMMAND": "s3-sync",
+        "S3_BUCKET": "my-site",
+        "LOCAL_PATH": "site",
+        "BITBUCKET_CLONE_DIR": str(clone),
+    }
+
+
+def _kubectl(env: dict, _clone: Path) -> dict:
+    return env | {"COMMAND": "kubectl", "CLUSTER_NAME": "prod", "KUBECTL_COMMAND": "get pods"}
+
+
+def _beanstalk(env: dict, clone: Path) -> dict:
+    (clone / "app").mkdir()
+    (clone / "app" / "application.py").write_text("def application(environ, start):\n    return []\n")
+    return env | {
+        "COMMAND": "beanstalk",
+        "APPLICATION_NAME": "shop",
+        "ENVIRONMENT_NAME": "shop-prod",
+        "SOURCE_PATH": "app",
+        "BITBUCKET_CLONE_DIR": str(clone),
+        "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
+    }
+
+
+# job: (its environment, the AWS_ENDPOINT_URL_<SERVICE> of its first call of its own, that call)
+JOBS = {
+    "cloudfront-invalidate": (_cloudfront_invalidate, "CLOUDFRONT", "CloudFront", "CreateInvalidation"),
+    "s3-sync": (_s3_sync, "S3", "S3", "ListObjectsV2"),
+    "kubectl": (_kubectl, "EKS", "EKS", "DescribeCluster"),
+    "beanstalk": (_beanstalk, "ELASTIC_BEANSTALK", "Elastic Beanstalk", "DescribeApplications"),
+}
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_a_job_call_to_an_endpoint_that_never_answers_fails_within_the_budget(run, pipe_env, clone_dir, job):
+    """An endpoint that accepts connections (into the kernel's backlog) and never reads: before the
+    budget, eight attempts of a 30 s read timeout, about four minutes; now one line within it."""
+    environment, service, name, operation = JOBS[job]
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        result = run(environment(pipe_env, clone_dir) | {f"AWS_ENDPOINT_URL_{service}": endpoint})
+        took = time.monotonic() - started
+    line = assert_one_clear_failure(result, f"AWS {name} at {endpoint} could not complete {operation}")
+    assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
+    assert took < call_budget.CALL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
+
+
+def test_whoamis_own_sts_call_to_an_endpoint_that_never_answers_fails_within_the_sign_ins_budget(
+    run, pipe_env
+):
+    """With access keys, whoami's GetCallerIdentity is the first call to STS: the sign-in's 30 s."""
+    from pipe.signin import retry
+
+    env = {
+        name: value
+        for name, value in pipe_env.items()
+        if name not in ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_OIDC_ROLE_ARN")
+    }
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        result = run(
+            env
+            | {
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "example-secret-key-for-the-test-0123456789",
+                "AWS_ENDPOINT_URL_STS": endpoint,
+            }
+        )
+        took = time.monotonic() - started
+    line = assert_one_clear_failure(result, f"AWS STS at {endpoint} could not complete GetCallerIdentity")
+    assert f"within the sign-in's {retry.TOTAL_BUDGET_SECONDS:.0f} s budget" in line
+    assert took < retry.TOTAL_BUDGET_SECONDS + _START_UP_SLACK_SECONDS, f"{took:.0f} s"
