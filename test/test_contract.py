@@ -202,9 +202,9 @@ def test_a_new_variable_in_the_code_fails_with_how_to_add_it():
 def test_a_changed_default_or_a_newly_required_variable_fails():
     def changed(command, own):
         return tuple(
-            replace(v, default=600)
+            v._replace(default=600)
             if v.name == "WAIT_TIMEOUT"
-            else replace(v, required=True)
+            else v._replace(required=True)
             if v.name == "NAMESPACE"
             else v
             for v in own
