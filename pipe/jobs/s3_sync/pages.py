@@ -1,15 +1,9 @@
-"""The bucket's listing as one stream of objects in key order, listed in parallel by prefix.
+"""The bucket's listing as one stream of objects, the next page fetched while this one is compared.
 
 ListObjectsV2 hands out one page of at most 1,000 keys per request, and each request needs the
-previous page's continuation token, so one listing's pages come one after another. So the sync's
-prefix is listed once with a delimiter (its own objects and its top-level "directories"), and each
-of those directories is listed on its own thread, a few at once, each its next pages fetched while
-earlier ones are compared. Bounded queues keep at most a few pages per listing in memory however
-large the bucket.
-
-The streams are joined back into S3's order (UTF-8 byte order, which is str order): the keys under
-a common prefix `P/` all start with `P/`, so they sort as one run at the place `P/` sorts among
-the delimiter listing's own objects (e.g. "a.html" < "a/..." < "a0").
+previous page's continuation token, so pages cannot be fetched in parallel; fetching the next while
+the local side of this one is hashed overlaps the two waits. A bounded queue keeps at most a few
+pages in memory however large the bucket.
 
 Each page is read for what the comparison uses — Key, Size, ETag — and what the paginator and the
 key decoding need, by one pass of expat over the body: botocore's own parser builds every field of
@@ -18,24 +12,15 @@ still signs, retries, raises its errors (with their codes) and decodes the URL-e
 body this reader does not expect is left to botocore's parser.
 """
 
-import heapq
 import queue
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from xml.parsers import expat
 
 from pipe.common.errors import PipeError
 
-# Pages held ahead of the comparison, per listing: one being compared, the next ones already fetched.
+# Pages held ahead of the comparison: one being compared, the next ones already fetched.
 PAGES_AHEAD = 2
-# Directories listed at once: rclone's default --checkers, and what keeps the memory flat (this
-# many listings' pages ahead at most) while their request waits overlap.
-PREFIX_LISTINGS = 8
-# Entries of the delimiter listing read ahead to find the next directories to start: one page's
-# worth, so that a flat bucket (all objects, no directories) is not read into memory.
-ENTRIES_AHEAD = 1000
-DELIMITER = "/"
 # How often a fetcher blocked on a full queue checks whether the comparison has stopped.
 _STOP_POLL_SECONDS = 0.5
 
@@ -50,6 +35,8 @@ LISTING_EVENT = "before-parse.s3.ListObjectsV2"
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 _OBJECT_FIELDS = frozenset(("Key", "Size", "ETag"))
 _PAGE_FIELDS = frozenset(("IsTruncated", "NextContinuationToken", "EncodingType"))
+# Left to botocore: asked for a delimiter (the pipe never is), or a body of another shape.
+_NOT_LEAN = frozenset(("CommonPrefixes",))
 # botocore's parser then sees an empty result; the lean reading is merged over it.
 _EMPTY_RESULT = b"<ListBucketResult/>"
 
@@ -82,28 +69,25 @@ def read_page(body: bytes) -> dict | None:
     """A ListObjectsV2 body as botocore would parse it, with only Key, Size and ETag per object; None
     when the body is not a listing of the expected shape."""
     objects: list[dict] = []
-    prefixes: list[dict] = []
     page: dict = {}
     text: list[str] = []
     depth = 0
-    in_object = in_prefix = False
+    in_object = False
     current: dict = {}
 
     def start(name: str, _attributes) -> None:
-        nonlocal depth, in_object, in_prefix
+        nonlocal depth, in_object
         depth += 1
         text.clear()
         if depth == 2:
-            in_object, in_prefix = name == "Contents", name == "CommonPrefixes"
-        if depth == 1 and name != "ListBucketResult":
+            in_object = name == "Contents"
+        if (depth == 1 and name != "ListBucketResult") or (depth == 2 and name in _NOT_LEAN):
             raise _NotLean
 
     def end(name: str) -> None:
         nonlocal depth, current
         if depth == 3 and in_object and name in _OBJECT_FIELDS:
             current[name] = "".join(text)
-        elif depth == 3 and in_prefix and name == "Prefix":
-            prefixes.append({"Prefix": "".join(text)})
         elif depth == 2 and name == "Contents":
             current["Size"] = int(current["Size"])
             if "Key" not in current:
@@ -130,104 +114,42 @@ def read_page(body: bytes) -> dict | None:
         page["IsTruncated"] = page["IsTruncated"] == "true"
     if objects:
         page["Contents"] = objects
-    if prefixes:
-        page["CommonPrefixes"] = prefixes
     return page
 
 
-def listed(s3, bucket: str, prefix: str, page_keys: int | None = None) -> Iterator[dict]:
-    """Every object under `prefix`, in the order S3 lists them; an error in any listing is raised
-    here, in the caller's thread, when the stream reaches it. `page_keys`: fewer keys a page than
-    S3's 1,000."""
+def listed(s3, bucket: str, prefix: str) -> Iterator[dict]:
+    """Every object under `prefix`, in the order S3 lists them; an error fetching a page is raised
+    here, in the caller's thread."""
+    ahead: queue.Queue = queue.Queue(maxsize=PAGES_AHEAD)
+    stopped = threading.Event()
 
-    def pages(**arguments) -> Callable[[], Iterable[list]]:
-        config = {"PaginationConfig": {"PageSize": page_keys}} if page_keys else {}
-        paginator = s3.get_paginator("list_objects_v2")
-        return lambda: paginator.paginate(Bucket=bucket, **arguments, **config)
-
-    top = _Ahead(_entries(pages(Prefix=prefix, Delimiter=DELIMITER)), "s3-listing")
-    waiting: deque = deque()  # objects to yield and directory listings started, in key order
-    running: set[_Ahead] = {top}
-    started = 0
-    entries = top.items()
-    try:
-        while True:
-            while started < PREFIX_LISTINGS and len(waiting) < ENTRIES_AHEAD:
-                entry = next(entries, None)
-                if entry is None:
-                    break
-                if "Prefix" in entry:
-                    entry = _Ahead(_contents(pages(Prefix=entry["Prefix"])), "s3-listing-prefix")
-                    running.add(entry)
-                    started += 1
-                waiting.append(entry)
-            if not waiting:
-                return
-            entry = waiting.popleft()
-            if isinstance(entry, _Ahead):
-                yield from entry.items()
-                entry.stop()
-                running.discard(entry)
-                started -= 1
-            else:
-                yield entry
-    finally:
-        for listing in running:
-            listing.stop()
-
-
-def _entries(pages: Callable[[], Iterable[dict]]) -> Callable[[], Iterator[list]]:
-    """A delimiter listing's objects and common prefixes, each page's two lists merged in key order."""
-
-    def merged() -> Iterator[list]:
-        for page in pages():
-            objects, prefixes = page.get("Contents", ()), page.get("CommonPrefixes", ())
-            yield list(
-                heapq.merge(objects, prefixes, key=lambda entry: entry.get("Key", entry.get("Prefix")))
-            )
-
-    return merged
-
-
-def _contents(pages: Callable[[], Iterable[dict]]) -> Callable[[], Iterator[list]]:
-    return lambda: (page.get("Contents", ()) for page in pages())
-
-
-class _Ahead:
-    """One listing's pages fetched on a thread of its own, at most PAGES_AHEAD of them waiting."""
-
-    def __init__(self, pages: Callable[[], Iterable[list]], name: str):
-        self._ahead: queue.Queue = queue.Queue(maxsize=PAGES_AHEAD)
-        self._stopped = threading.Event()
-        self._pages = pages
-        threading.Thread(target=self._fetch, name=name, daemon=True).start()
-
-    def _put(self, item) -> bool:
-        while not self._stopped.is_set():
+    def put(item) -> bool:
+        while not stopped.is_set():
             try:
-                self._ahead.put(item, timeout=_STOP_POLL_SECONDS)
+                ahead.put(item, timeout=_STOP_POLL_SECONDS)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def _fetch(self) -> None:
+    def fetch() -> None:
         try:
-            for page in self._pages():
-                if not self._put(page):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                if not put(page.get("Contents", ())):
                     return
-            self._put(_End)
+            put(_End)
         except BaseException as error:  # handed to the caller, who decides what it means
-            self._put(error)
+            put(error)
 
-    def items(self) -> Iterator[dict]:
+    fetcher = threading.Thread(target=fetch, name="s3-listing", daemon=True)
+    fetcher.start()
+    try:
         while True:
-            item = self._ahead.get()
+            item = ahead.get()
             if item is _End:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield from item
-
-    def stop(self) -> None:
-        self._stopped.set()
+    finally:
+        stopped.set()

@@ -14,7 +14,7 @@ from boto3.s3.transfer import TransferConfig
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
-from test.support.faults import FaultProxy, FaultyProxy, Rates
+from test.support.faults import FaultyProxy
 from test.support.interrupts import Killed
 from test.support.run import write_files
 
@@ -349,27 +349,6 @@ def test_sync_completes_through_slow_down_and_resets(run, sync_env, site, s3, bu
     assert proxy.faults["slow_down"] > 0 and proxy.faults["reset"] > 0, proxy.faults
     assert summary["uploaded"] == len(SITE) + 150 and summary["deleted"] == 2, result.output
     assert bucket_contents(s3, bucket) == local_contents(site)
-
-
-def test_a_listing_that_keeps_failing_in_one_directory_ends_the_run_with_one_line(
-    run, sync_env, site, s3, bucket, moto_server
-):
-    # The directories are listed in parallel: www/assets/'s listing answers 500 on every attempt
-    # (botocore retries it, as a transient fault), the others succeed.
-    sync(run, sync_env)
-    published = bucket_contents(s3, bucket)
-    (site / "index.html").write_text("<html>home, edited</html>")
-
-    def assets_listing(request) -> bool:
-        return request.method == "GET" and "prefix=www%2Fassets%2F" in request.path
-
-    with FaultProxy(moto_server.url, Rates(http_500=1.0), eligible=assets_listing) as proxy:
-        result = run(sync_env | {"AWS_ENDPOINT_URL": proxy.url})
-    assert_one_clear_failure(result, "InternalError")
-    assert proxy.faults["500"] > 1 and all(
-        "prefix=www%2Fassets%2F" in path for _m, path, _k in proxy.injected
-    )
-    assert bucket_contents(s3, bucket) == published  # nothing published from an unfinished listing
 
 
 def test_a_configured_proxy_selects_the_classic_client_which_honours_it(run, sync_env, site, s3, bucket):

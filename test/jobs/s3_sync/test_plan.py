@@ -1,10 +1,8 @@
 """COMMAND=s3-sync compares the local walk and the remote listing as two sorted streams: memory does
 not grow with the bucket nor with the tree, and the answer is the one a full map would give."""
 
-import itertools
 import random
 import tracemalloc
-from collections.abc import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,14 +23,11 @@ class FakeS3:
     def get_paginator(self, _name):
         return self
 
-    def paginate(self, Bucket, Prefix, Delimiter=None):
-        if Delimiter:  # the sync's prefix holds one directory, other/
-            yield {"CommonPrefixes": [{"Prefix": f"{Prefix}other{Delimiter}"}]}
-            return
+    def paginate(self, Bucket, Prefix):
         for start in range(0, self.count, PAGE):
             yield {
                 "Contents": [
-                    {"Key": f"{Prefix}{n:08d}.html", "Size": 10, "ETag": '"x"'}
+                    {"Key": f"{Prefix}other/{n:08d}.html", "Size": 10, "ETag": '"x"'}
                     for n in range(start, min(start + PAGE, self.count))
                 ]
             }
@@ -71,30 +66,9 @@ class Listing:
     def get_paginator(self, _name):
         return self
 
-    def paginate(self, Bucket, Prefix, Delimiter=None):
-        entries = delimited(self.objects, Prefix, Delimiter)  # lazily: the fake holds no copy
-        while page := list(itertools.islice(entries, PAGE)):
-            yield {
-                "Contents": [entry for entry in page if "Key" in entry],
-                "CommonPrefixes": [entry for entry in page if "Prefix" in entry],
-            }
-
-
-def delimited(objects: list[dict], prefix: str, delimiter: str | None) -> Iterator[dict]:
-    """As S3 answers a listing, in the objects' order: those under `prefix`, and with a delimiter
-    each deeper level once, as a common prefix, in place of the objects under it."""
-    levels = set()
-    for item in objects:
-        rest = item["Key"].removeprefix(prefix)
-        if rest == item["Key"] and prefix:
-            continue
-        if delimiter and delimiter in rest:
-            level = prefix + rest[: rest.index(delimiter) + 1]
-            if level not in levels:
-                levels.add(level)
-                yield {"Prefix": level}
-        else:
-            yield item
+    def paginate(self, Bucket, Prefix):
+        for start in range(0, len(self.objects), PAGE):
+            yield {"Contents": self.objects[start : start + PAGE]}
 
 
 def _local(relatives: list[str], size: int = 10):
