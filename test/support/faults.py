@@ -18,6 +18,10 @@ being forwarded:
 - "lost": the request is forwarded and carried out, then the connection is reset before the answer
   reaches the client (a dropped connection on the way back): the client cannot tell the call took
   effect, and its retry repeats a call the server already carried out;
+- "silent": the request is read whole and never answered; the connection stays open until the
+  proxy closes (an endpoint, or a middlebox, that holds a request: what a client without a read
+  timeout, as the CRT S3 client, waits on for ever). Off unless a test asks for it, usually with
+  `eligible` choosing the methods (e.g. PUT only, so that the listing before it passes);
 - and, on its own roll, added latency before the request goes on.
 
 Every kind but "lost" is made instead of forwarding, so the server never saw the faulted request:
@@ -56,7 +60,9 @@ ALL_KINDS = (*KINDS, LOST)
 # A gateway's answers, made instead of forwarding; rolled after LOST, so adding them changed no
 # seed's faults (the mixes above leave them out; a test asks for them by name).
 GATEWAY_KINDS = ("502", "504")
-EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS)
+# Held without an answer; rolled last, so adding it changed no seed's faults.
+SILENT = "silent"
+EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS, SILENT)
 GATEWAY_REASONS = {"502": "Bad Gateway", "504": "Gateway Timeout"}
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -222,6 +228,7 @@ class Rates:
     lost: float = 0.0
     http_502: float = 0.0
     http_504: float = 0.0
+    silent: float = 0.0
     latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
     latency_seconds: float = 0.2
 
@@ -231,7 +238,7 @@ class Rates:
                 EVERY_KIND,
                 (
                     *(self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
-                    *(self.http_502, self.http_504),
+                    *(self.http_502, self.http_504, self.silent),
                 ),
                 strict=True,
             )
@@ -277,6 +284,8 @@ class FaultProxy:
         # (method, path, kind) of every fault made.
         self.injected: list[tuple[str, str, str]] = []
         self._seen: Counter = Counter()
+        # Set on close: what releases the requests held by "silent".
+        self._closing = threading.Event()
         self._tls = tls
         self._upstream_context = None
         if self.upstream.scheme == "https":
@@ -299,6 +308,7 @@ class FaultProxy:
         return self
 
     def __exit__(self, *_exc) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -381,6 +391,10 @@ class FaultProxy:
                 if delayed:
                     time.sleep(proxy.rates.latency_seconds)
                 if fault == "reset":
+                    self._reset()
+                    return
+                if fault == SILENT:
+                    proxy._closing.wait(UPSTREAM_TIMEOUT_SECONDS)
                     self._reset()
                     return
                 if fault == LOST:
