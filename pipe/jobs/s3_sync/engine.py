@@ -91,7 +91,9 @@ class _Relayed:
         self._current = make()
         self._submitted = 0
 
-    def upload(self, filename: str, bucket: str, key: str, extra_args: dict, subscribers: list) -> Any:
+    def upload(
+        self, filename: str, bucket: str, key: str, extra_args: dict, subscribers: list | None = None
+    ) -> Any:
         if self._submitted >= CRT_FILES_PER_MANAGER:
             self._current.__exit__(None, None, None)
             self._current, self._submitted = self._make(), 0
