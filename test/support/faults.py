@@ -22,6 +22,9 @@ being forwarded:
   proxy closes (an endpoint, or a middlebox, that holds a request: what a client without a read
   timeout, as the CRT S3 client, waits on for ever). Off unless a test asks for it, usually with
   `eligible` choosing the methods (e.g. PUT only, so that the listing before it passes);
+- "mid_body": the first MID_BODY_BYTES of a longer body are read, then the proxy stops reading and
+  never answers (a connection that dies mid-upload without a reset): the client's writes block once
+  the socket buffers are full. A shorter body is held after it, as "silent". Off unless asked for;
 - and, on its own roll, added latency before the request goes on.
 
 Every kind but "lost" is made instead of forwarding, so the server never saw the faulted request:
@@ -62,7 +65,10 @@ ALL_KINDS = (*KINDS, LOST)
 GATEWAY_KINDS = ("502", "504")
 # Held without an answer; rolled last, so adding it changed no seed's faults.
 SILENT = "silent"
-EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS, SILENT)
+MID_BODY = "mid_body"
+EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS, SILENT, MID_BODY)
+# Read of a body before "mid_body" stops reading it.
+MID_BODY_BYTES = 64 * 1024
 GATEWAY_REASONS = {"502": "Bad Gateway", "504": "Gateway Timeout"}
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -229,6 +235,7 @@ class Rates:
     http_502: float = 0.0
     http_504: float = 0.0
     silent: float = 0.0
+    mid_body: float = 0.0
     latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
     latency_seconds: float = 0.2
 
@@ -238,7 +245,7 @@ class Rates:
                 EVERY_KIND,
                 (
                     *(self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
-                    *(self.http_502, self.http_504, self.silent),
+                    *(self.http_502, self.http_504, self.silent, self.mid_body),
                 ),
                 strict=True,
             )
@@ -381,19 +388,25 @@ class FaultProxy:
                 return self.rfile.read(length) if length else b""
 
             def _relay(self) -> None:
-                body = self._body()
+                length = int(self.headers.get("Content-Length") or 0)
+                stoppable = proxy.rates.mid_body and length > MID_BODY_BYTES
+                # Rolled on the part read so far when the body may be stopped in: the rest is read only
+                # if the roll lets it through.
+                body = self.rfile.read(MID_BODY_BYTES) if stoppable else self._body()
                 # HTTP header names are case-insensitive: Node's AWS SDK sends them in lower case.
                 headers = CaseInsensitiveDict(self.headers.items())
                 request = Request(
                     self.command, self.path, headers, body, service_of(headers, body, kubernetes)
                 )
                 eligible, fault, delayed = proxy._roll(request)
+                if stoppable and fault != MID_BODY:
+                    body += self.rfile.read(length - len(body))
                 if delayed:
                     time.sleep(proxy.rates.latency_seconds)
                 if fault == "reset":
                     self._reset()
                     return
-                if fault == SILENT:
+                if fault in (SILENT, MID_BODY):
                     proxy._closing.wait(UPSTREAM_TIMEOUT_SECONDS)
                     self._reset()
                     return
