@@ -18,6 +18,13 @@ being forwarded:
 - "lost": the request is forwarded and carried out, then the connection is reset before the answer
   reaches the client (a dropped connection on the way back): the client cannot tell the call took
   effect, and its retry repeats a call the server already carried out;
+- "silent": the request is read whole and never answered; the connection stays open until the
+  proxy closes (an endpoint, or a middlebox, that holds a request: what a client without a read
+  timeout, as the CRT S3 client, waits on for ever). Off unless a test asks for it, usually with
+  `eligible` choosing the methods (e.g. PUT only, so that the listing before it passes);
+- "mid_body": the first MID_BODY_BYTES of a longer body are read, then the proxy stops reading and
+  never answers (a connection that dies mid-upload without a reset): the client's writes block once
+  the socket buffers are full. A shorter body is held after it, as "silent". Off unless asked for;
 - and, on its own roll, added latency before the request goes on.
 
 Every kind but "lost" is made instead of forwarding, so the server never saw the faulted request:
@@ -56,7 +63,12 @@ ALL_KINDS = (*KINDS, LOST)
 # A gateway's answers, made instead of forwarding; rolled after LOST, so adding them changed no
 # seed's faults (the mixes above leave them out; a test asks for them by name).
 GATEWAY_KINDS = ("502", "504")
-EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS)
+# Held without an answer; rolled last, so adding it changed no seed's faults.
+SILENT = "silent"
+MID_BODY = "mid_body"
+EVERY_KIND = (*ALL_KINDS, *GATEWAY_KINDS, SILENT, MID_BODY)
+# Read of a body before "mid_body" stops reading it.
+MID_BODY_BYTES = 64 * 1024
 GATEWAY_REASONS = {"502": "Bad Gateway", "504": "Gateway Timeout"}
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -222,6 +234,8 @@ class Rates:
     lost: float = 0.0
     http_502: float = 0.0
     http_504: float = 0.0
+    silent: float = 0.0
+    mid_body: float = 0.0
     latency: float = 0.0  # rolled separately: this fraction is delayed by latency_seconds
     latency_seconds: float = 0.2
 
@@ -231,7 +245,7 @@ class Rates:
                 EVERY_KIND,
                 (
                     *(self.http_500, self.http_503, self.slow_down, self.throttling, self.reset, self.lost),
-                    *(self.http_502, self.http_504),
+                    *(self.http_502, self.http_504, self.silent, self.mid_body),
                 ),
                 strict=True,
             )
@@ -277,6 +291,8 @@ class FaultProxy:
         # (method, path, kind) of every fault made.
         self.injected: list[tuple[str, str, str]] = []
         self._seen: Counter = Counter()
+        # Set on close: what releases the requests held by "silent".
+        self._closing = threading.Event()
         self._tls = tls
         self._upstream_context = None
         if self.upstream.scheme == "https":
@@ -299,6 +315,7 @@ class FaultProxy:
         return self
 
     def __exit__(self, *_exc) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -371,16 +388,26 @@ class FaultProxy:
                 return self.rfile.read(length) if length else b""
 
             def _relay(self) -> None:
-                body = self._body()
+                length = int(self.headers.get("Content-Length") or 0)
+                stoppable = proxy.rates.mid_body and length > MID_BODY_BYTES
+                # Rolled on the part read so far when the body may be stopped in: the rest is read only
+                # if the roll lets it through.
+                body = self.rfile.read(MID_BODY_BYTES) if stoppable else self._body()
                 # HTTP header names are case-insensitive: Node's AWS SDK sends them in lower case.
                 headers = CaseInsensitiveDict(self.headers.items())
                 request = Request(
                     self.command, self.path, headers, body, service_of(headers, body, kubernetes)
                 )
                 eligible, fault, delayed = proxy._roll(request)
+                if stoppable and fault != MID_BODY:
+                    body += self.rfile.read(length - len(body))
                 if delayed:
                     time.sleep(proxy.rates.latency_seconds)
                 if fault == "reset":
+                    self._reset()
+                    return
+                if fault in (SILENT, MID_BODY):
+                    proxy._closing.wait(UPSTREAM_TIMEOUT_SECONDS)
                     self._reset()
                     return
                 if fault == LOST:

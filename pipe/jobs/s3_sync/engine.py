@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 
 from pipe.common import crt, etag
 from pipe.common.log import logger
+from pipe.signin import call_budget
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
 # As many attempts as the pipe's botocore clients make (standard mode, max_attempts 8).
 CRT_MAX_RETRIES = 7
 # Files per CRT transfer manager before a fresh one takes over (see _Relayed).
 CRT_FILES_PER_MANAGER = 2000
+MILLISECONDS = 1000
 
 
 def proxy_configured(env: Mapping[str, str]) -> bool:
@@ -89,12 +91,14 @@ class _Relayed:
         self._current = make()
         self._submitted = 0
 
-    def upload(self, filename: str, bucket: str, key: str, extra_args: dict) -> Any:
+    def upload(
+        self, filename: str, bucket: str, key: str, extra_args: dict, subscribers: list | None = None
+    ) -> Any:
         if self._submitted >= CRT_FILES_PER_MANAGER:
             self._current.__exit__(None, None, None)
             self._current, self._submitted = self._make(), 0
         self._submitted += 1
-        return self._current.upload(filename, bucket, key, extra_args=extra_args)
+        return self._current.upload(filename, bucket, key, extra_args=extra_args, subscribers=subscribers)
 
     def close(self, error: BaseException | None) -> None:
         if error is None:
@@ -137,4 +141,6 @@ def _crt_client(s3: Any, identity: Any, concurrency: int, env: Mapping[str, str]
         multipart_upload_threshold=etag.MULTIPART_THRESHOLD,
         max_active_connections_override=concurrency,
         retry_config=S3RetryConfig(max_retries=CRT_MAX_RETRIES),
+        # The CRT has no read timeout: a silent answer is bounded by pipe.jobs.s3_sync.stall instead.
+        connect_timeout_ms=call_budget.CONNECT_TIMEOUT_SECONDS * MILLISECONDS,
     )

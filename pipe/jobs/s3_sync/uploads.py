@@ -3,8 +3,11 @@ metadata each object gets, and deletions in DeleteObjects batches."""
 
 import collections
 import contextlib
+import functools
 import mimetypes
 import os
+import sys
+from urllib.parse import urlsplit
 
 from pipe.common import etag
 from pipe.common.errors import PipeError
@@ -75,7 +78,7 @@ def upload(
     if not files:
         return  # no transfer manager, no CRT: a run with nothing to send pays for neither
     # Imported here: the transfer engine loads the CRT, which a run with nothing to send never needs.
-    from pipe.jobs.s3_sync import engine
+    from pipe.jobs.s3_sync import engine, stall
 
     client_kind = engine.engine_for(values["S3_TRANSFER_CLIENT"], env)
     if client_kind == "classic" and values["S3_TRANSFER_CLIENT"] == "auto":
@@ -88,28 +91,71 @@ def upload(
     # number of files, and deep enough that the connections never wait for the next request.
     in_flight_limit = values["MAX_CONCURRENCY"] * IN_FLIGHT_PER_CONNECTION
     manager = engine.transfer_manager(client_kind, s3, identity, values["MAX_CONCURRENCY"], env)
-    with Progress(len(files), total) as progress, manager as uploader:
+    watch = stall.Watch()
+    with Progress(len(files), total) as progress, _closed_in_time(manager, s3) as uploader:
         # HTML last: a page goes live only once every asset it may point at is there.
         for batch in (other, html):
             in_flight: collections.deque = collections.deque()
             for item in batch:
                 key = s3_keys.key_for(prefix, item.relative)
                 if len(in_flight) >= in_flight_limit:
-                    _finish(*in_flight.popleft(), progress, summary)
+                    _finish(in_flight, watch, progress, summary)
                 digest = digests.of(key, item)
                 extra = _extra_args(item, digest, values, table) | engine.checksum_args(digest, item.size)
+                done = watch.subscriber()
                 with _explained(item):
-                    in_flight.append((item, uploader.upload(item.location, bucket, key, extra_args=extra)))
+                    future = uploader.upload(item.location, bucket, key, extra_args=extra, subscribers=[done])
+                in_flight.append((item, future, done))
             while in_flight:
-                _finish(*in_flight.popleft(), progress, summary)
+                _finish(in_flight, watch, progress, summary)
 
 
-def _finish(item: LocalFile, future, progress: Progress, summary) -> None:
+def _finish(in_flight: collections.deque, watch, progress: Progress, summary) -> None:
+    """Wait for the oldest upload in flight, within the stall bound (pipe.jobs.s3_sync.stall)."""
+    from pipe.jobs.s3_sync import stall
+
+    item, future, done = in_flight[0]
+    try:
+        watch.wait(done)
+    except stall.Stalled:
+        for _item, waiting, _done in in_flight:
+            waiting.cancel()
+        raise stall.Stalled(item.relative) from None
+    in_flight.popleft()
     with _explained(item):
-        future.result()
+        future.result()  # ended: returns at once, or raises the transfer's error
     progress.done(item.size)
     summary.uploaded += 1
     summary.bytes_uploaded += item.size
+
+
+@contextlib.contextmanager
+def _closed_in_time(manager, s3):
+    """The transfer manager `manager` makes, closed as usual, but after a stall closed with a bound
+    (its close waits for every transfer) and the stall told in one line."""
+    from pipe.jobs.s3_sync import stall
+
+    uploader = manager.__enter__()
+    try:
+        yield uploader
+    except stall.Stalled as stalled:
+        if not stall.close_within(functools.partial(manager.__exit__, stall.Stalled, stalled, None)):
+            logger.debug(
+                "The transfer manager did not close within %.0f s; left behind.", stall.CLOSE_SECONDS
+            )
+        where = urlsplit(s3.meta.endpoint_url)
+        endpoint = f"{where.scheme}://{where.netloc.rpartition('@')[2]}"
+        raise PipeError(
+            f"Upload of {stalled.message} to {endpoint} stalled: no byte was sent and no "
+            f"upload finished for {stall.STALL_SECONDS:.0f} s, the limit for a transfer that makes no "
+            "progress. Check that the endpoint accepts uploads from the step (a firewall or proxy that "
+            "holds requests, AWS_ENDPOINT_URL), then run the step again: what was uploaded is kept."
+        ) from None
+    except BaseException:
+        if not manager.__exit__(*sys.exc_info()):
+            raise
+    else:
+        manager.__exit__(None, None, None)
 
 
 @contextlib.contextmanager
@@ -122,12 +168,16 @@ def _explained(item: LocalFile):
         raise PipeError(f"Upload of {item.relative} failed: {describe(error)}") from None
 
 
-def s3_error_types():
-    from awscrt.exceptions import AwsCrtError
+def s3_error_types() -> tuple:
     from botocore.exceptions import BotoCoreError, ClientError
     from s3transfer.exceptions import S3UploadFailedError
 
-    return (ClientError, BotoCoreError, S3UploadFailedError, AwsCrtError)
+    types = (ClientError, BotoCoreError, S3UploadFailedError)
+    try:
+        from awscrt.exceptions import AwsCrtError
+    except ImportError:  # the classic client's run holds the CRT back (pipe.common.crt): no CRT errors
+        return types
+    return (*types, AwsCrtError)
 
 
 def describe(error: Exception) -> str:
