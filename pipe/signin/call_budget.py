@@ -107,13 +107,22 @@ def apply(client: Any, budget: float = CALL_BUDGET_SECONDS, attempt_seconds: flo
     events = client.meta.events
     service = client.meta.service_model.service_id.hyphenize()
     event, unique_id = f"needs-retry.{service}", f"retry-config-{service}"
-    attempts = client.meta.config.retries.get("total_max_attempts", MAX_ATTEMPTS)
-    # botocore registered its handler without handing it out: it is replaced by one made here the
-    # same way (same checks, backoff and retry quota), which this wrapper can ask.
-    events.unregister(event, unique_id=unique_id)
-    handler = standard.register_retry_handler(client, max_attempts=attempts)
+    handler = _standard_retry_handler(events, unique_id)
+    # The handler itself is kept, and with it the one retry quota that botocore's own `after-call`
+    # release gives back: a handler built anew would need a second quota and a second release.
     events.unregister(event, unique_id=unique_id)
     budgeted = _Budgeted(handler, budget, attempt_seconds)
     events.register(f"before-call.{service}", budgeted.start, unique_id=f"call-budget-start-{service}")
     events.register(event, budgeted.needs_retry, unique_id=unique_id)
     return client
+
+
+def _standard_retry_handler(events: Any, unique_id: str) -> standard.RetryHandler:
+    """The standard retry handler botocore registered for a client under `unique_id`. botocore does
+    not hand it out; its emitter keeps it by that id (behind the client's event aliaser)."""
+    emitter = getattr(events, "_emitter", events)
+    registered = emitter._unique_id_handlers[unique_id]["handler"]
+    handler = getattr(registered, "__self__", None)
+    if not isinstance(handler, standard.RetryHandler):  # a botocore upgrade moved it: fail, never unbounded
+        raise TypeError(f"botocore registered {registered!r} as {unique_id}, not a standard RetryHandler")
+    return handler

@@ -133,6 +133,40 @@ def test_no_retry_starts_that_could_not_end_within_the_budget(clock, monkeypatch
     assert f"{len(server.started)} attempt(s)" in line
 
 
+def test_each_client_has_one_retry_handler_and_its_quota_is_given_back_once_per_call(clock, monkeypatch):
+    """The budget wraps botocore's own handler: one handler asked on `needs-retry`, and the retry
+    quota it draws on given back once per successful call (a second handler built beside it came
+    with a second release, for a quota nothing drew on)."""
+    from botocore.retries import quota
+
+    released = []
+    give_back = quota.RetryQuota.release
+    monkeypatch.setattr(
+        quota.RetryQuota, "release", lambda self, amount: released.append(self) or give_back(self, amount)
+    )
+    with _Scripted(clock, failures=2, seconds=0.01) as server:
+        cloudfront = _cloudfront(monkeypatch, server.url)
+        calls = 3
+        for _ in range(calls):
+            cloudfront.list_distributions()
+    assert len(server.started) == calls + 2
+    assert len(released) == calls
+    assert len(set(map(id, released))) == 1
+    asked = [
+        answer
+        for handler, answer in cloudfront.meta.events.emit(
+            "needs-retry.cloudfront",
+            response=None,
+            endpoint=cloudfront._endpoint,
+            operation=cloudfront.meta.service_model.operation_model("ListDistributions"),
+            attempts=call_budget.MAX_ATTEMPTS,
+            caught_exception=ConnectionError(),
+            request_dict={"context": {}},
+        )
+    ]
+    assert asked == [None]  # one handler, and it is the budgeted one's (attempts used up: no retry)
+
+
 def test_every_client_a_job_makes_is_made_in_one_place():
     """Identity.client applies the budget; a client made anywhere else would escape it. Only the
     sign-in's own STS clients (pipe/signin/__init__.py, bounded by pipe.signin.retry) are made
