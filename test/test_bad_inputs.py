@@ -4,10 +4,12 @@ Each row runs the pipe as a process (DEBUG=true, leak-scanned, as every run_pipe
 with exit status 1, exactly one `✖` line that says `expected`, no traceback, and neither the token
 nor the row's own secret value anywhere in the output. (No row holds NUL: an environment cannot.)
 
-A job joins by adding its base environment to JOB_ENVIRONMENTS and its rows to ROWS.
+A job joins by adding its happy-path environment to test/support/job_env.py (and, here, hostile files
+beside it) and its rows to ROWS.
 """
 
 import base64
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from pipe import jobs, main, signin
+from test.support import job_env
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultProxy
 from test.support.run import write_files
@@ -42,21 +45,17 @@ PROXY_SECRETS = (PROXY_PASSWORD, PROXY_PASSWORD.replace("%40", "@"))
 CLOSED_PROXY = "127.0.0.1:9"
 
 
+# Each job's happy-path environment (test/support/job_env.py), with hostile files and dead ends beside
+# it for the rows to point at.
 def _whoami(env: dict, clone: Path) -> dict:
     # Token files no reader may wait on or read whole: a FIFO without a writer, and 2 MiB (sparse).
     os.mkfifo(clone / "token.fifo")
     with (clone / "token.huge").open("wb") as huge:
         huge.truncate(2 * 1024 * 1024)
-    return env | {"COMMAND": "whoami"}
-
-
-def _trust_policy(env: dict, _clone: Path) -> dict:
-    return env | {"COMMAND": "trust-policy"}
+    return job_env.environment("whoami", env, clone)
 
 
 def _kubectl(env: dict, clone: Path) -> dict:
-    (clone / "k8s").mkdir(exist_ok=True)
-    (clone / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     write_files(
         clone,
         {
@@ -73,29 +72,10 @@ def _kubectl(env: dict, clone: Path) -> dict:
     (clone / "huge").mkdir()
     with (clone / "huge" / "big.yaml").open("wb") as big:
         big.truncate(9 * 1024 * 1024)  # over MANIFEST_FILE_BYTES, sparse: cheap to make
-    return env | {
-        "COMMAND": "kubectl",
-        "CLUSTER_NAME": "prod",
-        "KUBECTL_COMMAND": "apply",
-        "RESOURCE_PATH": "k8s",
-        "BITBUCKET_CLONE_DIR": str(clone),
-    }
-
-
-def _s3_sync(env: dict, clone: Path) -> dict:
-    (clone / "build").mkdir(exist_ok=True)
-    (clone / "build" / "index.html").write_text("<html></html>")
-    return env | {
-        "COMMAND": "s3-sync",
-        "S3_BUCKET": "my-site/www",
-        "LOCAL_PATH": "build",
-        "BITBUCKET_CLONE_DIR": str(clone),
-    }
+    return job_env.environment("kubectl", env, clone)
 
 
 def _beanstalk(env: dict, clone: Path) -> dict:
-    (clone / "app").mkdir(exist_ok=True)
-    (clone / "app" / "application.py").write_text("def application(environ, start):\n    return []\n")
     (clone / "empty").mkdir(exist_ok=True)
     # Links that lead out of the clone: to its parent directory, and to a file outside it.
     outside = clone.parent / "outside"
@@ -103,21 +83,13 @@ def _beanstalk(env: dict, clone: Path) -> dict:
     (outside / "bundle.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
     (clone / "escape").symlink_to(clone.parent, target_is_directory=True)
     (clone / "bundle-link.zip").symlink_to(outside / "bundle.zip")
-    return env | {
-        "COMMAND": "beanstalk",
-        "APPLICATION_NAME": "shop",
-        "ENVIRONMENT_NAME": "shop-prod",
-        "SOURCE_PATH": "app",
-        "BITBUCKET_CLONE_DIR": str(clone),
-        "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
-        # Nothing listens there: a row that got past the checks would not reach any stand-in.
-        "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": "http://127.0.0.1:9",
+    # Nothing listens there: a row that got past the checks would not reach any stand-in.
+    return job_env.environment("beanstalk", env, clone) | {
+        "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": "http://127.0.0.1:9"
     }
 
 
 def _cdk(env: dict, clone: Path) -> dict:
-    (clone / "infra").mkdir(exist_ok=True)
-    (clone / "infra" / "cdk.json").write_text('{"app": "node bin/app.js"}')
     (clone / "not-an-app").mkdir(exist_ok=True)
     write_files(
         clone,
@@ -133,28 +105,18 @@ def _cdk(env: dict, clone: Path) -> dict:
     outside.mkdir(exist_ok=True)
     (outside / "cdk.json").write_text('{"app": "node bin/app.js"}')
     (clone / "app-link").symlink_to(outside, target_is_directory=True)
-    return env | {
-        "COMMAND": "cdk",
-        "CDK_APP_PATH": "infra",
-        "BITBUCKET_CLONE_DIR": str(clone),
-        # No CDK CLI on PATH: a row that got past the checks would fail with another line.
-        "PATH": "/usr/bin:/bin",
-    }
+    # No CDK CLI on PATH: a row that got past the checks would fail with another line.
+    return job_env.environment("cdk", env, clone) | {"PATH": "/usr/bin:/bin"}
 
 
-def _cloudfront_invalidate(env: dict, _clone: Path) -> dict:
-    return env | {"COMMAND": "cloudfront-invalidate", "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE"}
-
-
-# job -> its happy-path environment (from the pipe_env fixture and the clone directory).
+# job -> its environment for the rows (from the pipe_env fixture and the clone directory).
 JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
+    job: functools.partial(job_env.environment, job) for job in job_env.JOBS
+} | {
     "whoami": _whoami,
-    "trust-policy": _trust_policy,
     "kubectl": _kubectl,
-    "s3-sync": _s3_sync,
     "beanstalk": _beanstalk,
     "cdk": _cdk,
-    "cloudfront-invalidate": _cloudfront_invalidate,
 }
 
 

@@ -20,6 +20,7 @@ import pytest
 from pipe.signin import call_budget
 from pipe.signin import identity as signin_identity
 from pipe.signin.identity import Credentials, Identity
+from test.support import job_env
 from test.support.checks import assert_one_clear_failure
 
 REPO = Path(__file__).resolve().parents[2]
@@ -193,44 +194,12 @@ def test_every_client_a_job_makes_is_made_in_one_place():
     assert calls == []
 
 
-def _cloudfront_invalidate(env: dict, _clone: Path) -> dict:
-    return env | {"COMMAND": "cloudfront-invalidate", "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE"}
-
-
-def _s3_sync(env: dict, clone: Path) -> dict:
-    (clone / "site").mkdir()
-    (clone / "site" / "index.html").write_text("<html></html>")
-    return env | {
-        "COMMAND": "s3-sync",
-        "S3_BUCKET": "my-site",
-        "LOCAL_PATH": "site",
-        "BITBUCKET_CLONE_DIR": str(clone),
-    }
-
-
-def _kubectl(env: dict, _clone: Path) -> dict:
-    return env | {"COMMAND": "kubectl", "CLUSTER_NAME": "prod", "KUBECTL_COMMAND": "get pods"}
-
-
-def _beanstalk(env: dict, clone: Path) -> dict:
-    (clone / "app").mkdir()
-    (clone / "app" / "application.py").write_text("def application(environ, start):\n    return []\n")
-    return env | {
-        "COMMAND": "beanstalk",
-        "APPLICATION_NAME": "shop",
-        "ENVIRONMENT_NAME": "shop-prod",
-        "SOURCE_PATH": "app",
-        "BITBUCKET_CLONE_DIR": str(clone),
-        "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
-    }
-
-
-# job: (its environment, the AWS_ENDPOINT_URL_<SERVICE> of its first call of its own, that call)
+# job: (the AWS_ENDPOINT_URL_<SERVICE> of its first call of its own, that service's name, that call)
 JOBS = {
-    "cloudfront-invalidate": (_cloudfront_invalidate, "CLOUDFRONT", "CloudFront", "CreateInvalidation"),
-    "s3-sync": (_s3_sync, "S3", "S3", "ListObjectsV2"),
-    "kubectl": (_kubectl, "EKS", "EKS", "DescribeCluster"),
-    "beanstalk": (_beanstalk, "ELASTIC_BEANSTALK", "Elastic Beanstalk", "DescribeApplications"),
+    "cloudfront-invalidate": ("CLOUDFRONT", "CloudFront", "CreateInvalidation"),
+    "s3-sync": ("S3", "S3", "ListObjectsV2"),
+    "kubectl": ("EKS", "EKS", "DescribeCluster"),
+    "beanstalk": ("ELASTIC_BEANSTALK", "Elastic Beanstalk", "DescribeApplications"),
 }
 
 
@@ -238,13 +207,15 @@ JOBS = {
 def test_a_job_call_to_an_endpoint_that_never_answers_fails_within_the_budget(run, pipe_env, clone_dir, job):
     """An endpoint that accepts connections (into the kernel's backlog) and never reads: before the
     budget, eight attempts of a 30 s read timeout, about four minutes; now one line within it."""
-    environment, service, name, operation = JOBS[job]
+    service, name, operation = JOBS[job]
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
-        result = run(environment(pipe_env, clone_dir) | {f"AWS_ENDPOINT_URL_{service}": endpoint})
+        result = run(
+            job_env.environment(job, pipe_env, clone_dir) | {f"AWS_ENDPOINT_URL_{service}": endpoint}
+        )
         took = time.monotonic() - started
     line = assert_one_clear_failure(result, f"AWS {name} at {endpoint} could not complete {operation}")
     assert f"within the {call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
