@@ -8,7 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from test.support import aws
-from test.support.faults import FaultProxy, Rates, kubectl_retries
+from test.support.faults import LOST, FaultProxy, Rates, first, kubectl_retries
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
@@ -74,6 +74,33 @@ def test_the_same_seed_makes_the_same_faults_and_another_seed_others(moto_server
     assert first == _faults_of(moto_server, seed=1)
     assert first != _faults_of(moto_server, seed=2)
     assert 10 < len(first) < 30  # about half of 40
+
+
+def _faults_on_one_key(moto_server, script=None):
+    """40 PUTs to one key (one method and path: each roll hangs on how many came before), bodies 0..39."""
+    s3 = client("s3", moto_server.url)
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket="scripted", CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    with FaultProxy(moto_server.url, Rates.mixed(0.5), seed=3, script=script) as proxy:
+        faulty = client("s3", proxy.url)
+        outcomes = []
+        for number in range(40):
+            try:
+                faulty.put_object(Bucket="scripted", Key="k", Body=str(number).encode())
+                outcomes.append(None)
+            except (ClientError, ConnectionClosedError) as error:
+                outcomes.append(type(error).__name__)
+    return outcomes, proxy
+
+
+def test_a_scripted_fault_takes_its_requests_roll_and_moves_no_other(moto_server):
+    rolled, _ = _faults_on_one_key(moto_server)
+    seventh = first(LOST, lambda request: request.body == b"7")
+    scripted, proxy = _faults_on_one_key(moto_server, seventh)
+    # The mix has no lost answers: the one made is the script's, on that request alone.
+    assert scripted[7] == "ConnectionClosedError" and proxy.faults[LOST] == 1
+    assert [kind for _method, _path, kind in proxy.injected].count(LOST) == 1
+    assert scripted[:7] + scripted[8:] == rolled[:7] + rolled[8:]
 
 
 def test_requests_the_predicate_refuses_pass_untouched(moto_server):

@@ -33,6 +33,10 @@ asks for it: it is how a non-idempotent call (create, update) gets repeated. Whi
 eligible is a predicate (`eligible`), because not every client retries everything (see
 kubectl_retries).
 
+A test can also script faults (`script`): a request the script names gets its fault whatever the
+dice say (say, the answer to the first CreateApplicationVersion lost), so that what a test is about
+does not hang on the order of the other requests; `first(kind, wanted)` scripts one such fault.
+
 Deterministic with a seed: a request's roll depends on the seed, its method, path and how many
 times the same method and path were seen before — not on thread timing — so a rerun that makes the
 same requests gets the same faults. Counters per kind are in `faults`, every fault in `injected`.
@@ -97,6 +101,22 @@ class Request:
 
 # A predicate says which fault kinds a request may get: True (all), False (none) or the kinds.
 Predicate = Callable[[Request], "bool | Collection[str]"]
+# A script says which fault an eligible request gets whatever its roll (None: the roll decides).
+# Called under the proxy's lock, one request at a time, so a script may count.
+Script = Callable[[Request], "str | None"]
+
+
+def first(kind: str, wanted: Callable[[Request], bool]) -> Script:
+    """A script: the fault `kind` for the first eligible request `wanted` picks, none after it."""
+    done = []
+
+    def script(request: Request) -> str | None:
+        if done or not wanted(request):
+            return None
+        done.append(request)
+        return kind
+
+    return script
 
 
 def status_body(code: int, reason: str, message: str) -> dict:
@@ -274,6 +294,7 @@ class FaultProxy:
         *,
         seed: int = 8,
         eligible: Predicate = everything,
+        script: Script | None = None,
         tls=None,
         delay_seconds: float = 0.0,
     ):
@@ -281,6 +302,7 @@ class FaultProxy:
         self.rates = rates or Rates()
         self.seed = seed
         self.eligible = eligible
+        self.script = script
         self.delay_seconds = delay_seconds
         self.lock = threading.Lock()
         self.faults: Counter = Counter({kind: 0 for kind in (*EVERY_KIND, "latency")})
@@ -332,7 +354,8 @@ class FaultProxy:
 
         A function of the seed, the method, the path (without its query string, which holds
         signatures and random timeouts) and how often that method and path were seen before: so
-        concurrent requests to different paths get the same faults in any order."""
+        concurrent requests to different paths get the same faults in any order. A scripted fault
+        takes the roll's place (the request is counted all the same: no other roll moves)."""
         allowed = self.eligible(request)
         key = (request.method, request.path.split("?", 1)[0])
         with self.lock:
@@ -342,17 +365,10 @@ class FaultProxy:
             self.eligible_requests += 1
             self._seen[key] += 1
             nth = self._seen[key]
+            scripted = self.script(request) if self.script else None
         dice = random.Random(f"{self.seed}|{key[0]}|{key[1]}|{nth}")
         roll, delay_roll = dice.random(), dice.random()
-        chosen = None
-        threshold = 0.0
-        for kind, rate in self.rates.by_kind().items():
-            if allowed is not True and kind not in allowed:
-                continue
-            threshold += rate
-            if roll < threshold:
-                chosen = kind
-                break
+        chosen = scripted or self._kind_rolled(roll, allowed)
         delayed = delay_roll < self.rates.latency
         with self.lock:
             if chosen:
@@ -361,6 +377,16 @@ class FaultProxy:
             if delayed:
                 self.faults["latency"] += 1
         return True, chosen, delayed
+
+    def _kind_rolled(self, roll: float, allowed: "bool | Collection[str]") -> str | None:
+        threshold = 0.0
+        for kind, rate in self.rates.by_kind().items():
+            if allowed is not True and kind not in allowed:
+                continue
+            threshold += rate
+            if roll < threshold:
+                return kind
+        return None
 
     def _handler(self):
         proxy = self
