@@ -74,6 +74,14 @@ def _expires(raw: str) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
+def _rule_list(name: str, combine: Callable[[list[str]], cache_rules.Rules]) -> Variable:
+    """A list of glob=value rules: a YAML list, or a plain value with one rule per line (commas
+    belong inside values)."""
+    return Variable(
+        name, is_list=True, split=cache_rules.split_items, combine=combine, default=cache_rules.Rules()
+    )
+
+
 SIGNS_IN = True
 VARIABLES = (
     Variable("S3_BUCKET", parse=_location, required=True, fix="set it to the bucket, or bucket/prefix."),
@@ -82,21 +90,8 @@ VARIABLES = (
     Variable("INCLUDE", is_list=True),
     Variable("EXCLUDE", is_list=True),
     Variable("ACL", parse=choice(ACLS)),
-    # A YAML list of rules, or a plain value with one rule per line (commas belong inside values).
-    Variable(
-        "CACHE_CONTROL",
-        is_list=True,
-        split=cache_rules.split_items,
-        combine=cache_rules.cache_control,
-        default=cache_rules.Rules(),
-    ),
-    Variable(
-        "CONTENT_TYPE",
-        is_list=True,
-        split=cache_rules.split_items,
-        combine=cache_rules.content_type,
-        default=cache_rules.Rules(),
-    ),
+    _rule_list("CACHE_CONTROL", cache_rules.cache_control),
+    _rule_list("CONTENT_TYPE", cache_rules.content_type),
     Variable(
         "CONTENT_ENCODING", parse=matching(r"[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*", "such as gzip or br")
     ),
