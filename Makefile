@@ -51,12 +51,14 @@ demo: $(STAMP)
 	$(PY) -m test.support.demo
 
 ## Our whoami, EKS tokens and s3-sync against the awscli recipes they replace, same stand-ins, same run;
-## then what the pipe costs to start (trust-policy, whoami, the smallest s3-sync).
+## then what the pipe costs to start (trust-policy, whoami, the smallest s3-sync), from the working tree
+## and in the built image as users run it (test/container/with-docker.sh starts an engine and builds it).
 bench: $(STAMP)
 	$(PY) bench/whoami.py
 	$(PY) bench/kubectl_credentials.py
 	$(PY) bench/s3_sync.py
 	$(PY) bench/startup.py
+	test/container/with-docker.sh $(PY) bench/startup_image.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
 sample-token: $(STAMP)
