@@ -15,14 +15,10 @@ costs is the figure (goal: <= 0.5). Not a timed test: it fails only if a sample 
 Run: `.venv/bin/python bench/kubectl_credentials.py [--rounds N] [--json]` (or `make bench`).
 """
 
-import argparse
 import base64
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import boto3
@@ -33,6 +29,7 @@ from botocore.config import Config
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import _child, _command_line  # noqa: E402
 from pipe.jobs.kubectl import eks_token  # noqa: E402
 from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer  # noqa: E402
 from test.support.controlplane import ControlPlane, binaries  # noqa: E402
@@ -80,34 +77,18 @@ def exec_user(command: str, args: list[str], api_version: str) -> dict:
 
 
 def sample(config: Path, cache: Path, env: dict[str, str]) -> float:
-    command = [
-        str(BIN / "kubectl"),
-        "--kubeconfig",
-        str(config),
-        "--cache-dir",
-        str(cache),
-        "get",
-        "configmaps",
-        "-o",
-        "name",
-    ]
-    started = time.perf_counter()
-    completed = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(
-            f"bench aborted, a sample failed: {config.name}: {completed.stdout}{completed.stderr}"
-        )
-    return elapsed
+    """The wall seconds of one `kubectl get` with `config`'s credentials."""
+    command = [str(BIN / "kubectl"), "--kubeconfig", str(config), "--cache-dir", str(cache)]
+    command += ["get", "configmaps", "-o", "name"]
+    return _child.run(config.name, command, env, config.parent, TIMEOUT_SECONDS).wall
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--json", action="store_true")
-    arguments = parser.parse_args()
+def main() -> None:
+    arguments = _command_line.parse(_command_line.parser(__doc__, rounds=10))
+    _command_line.finish(arguments, lambda: benchmark(arguments.rounds), report)
+
+
+def benchmark(rounds: int) -> dict:
     with (
         MotoServer() as moto,
         tempfile.TemporaryDirectory() as scratch,
@@ -146,36 +127,36 @@ def main() -> int:
         times: dict[str, list[float]] = {name: [] for name in configs}
         for name, config in configs.items():  # warm-up: fills each discovery cache
             sample(config, home / f"cache-{name}", env)
-        for _ in range(arguments.rounds):
+        for _ in range(rounds):
             for name, config in configs.items():
                 times[name].append(sample(config, home / f"cache-{name}", env))
     medians = {name: statistics.median(values) for name, values in times.items()}
     cost = {name: medians[name] - medians["baseline"] for name in ("ours", "awscli")}
-    ratio = cost["ours"] / cost["awscli"]
-    if arguments.json:
-        print(
-            json.dumps(
-                {
-                    "rounds": arguments.rounds,
-                    "median_seconds": medians,
-                    "credential_seconds": cost,
-                    "ratio": ratio,
-                }
-            )
-        )
-        return 0
-    print(
-        f"kubectl get configmaps, {arguments.rounds} rounds (interleaved, after one warm-up each), real kube-apiserver"
-    )
-    print(f"{'':12}{'median wall':>12}{'credential cost':>17}")
-    for name in configs:
+    return {
+        "rounds": rounds,
+        "median_seconds": medians,
+        "credential_seconds": cost,
+        "ratio": cost["ours"] / cost["awscli"],
+    }
+
+
+def report(figures: dict) -> str:
+    medians, cost, ratio = figures["median_seconds"], figures["credential_seconds"], figures["ratio"]
+    lines = [
+        f"kubectl get configmaps, {figures['rounds']} rounds (interleaved, after one warm-up each), real kube-apiserver",
+        f"{'':12}{'median wall':>12}{'credential cost':>17}",
+    ]
+    for name in medians:
         extra = f"{cost[name]:16.3f}s" if name in cost else f"{'-':>17}"
-        print(f"{name:12}{medians[name]:11.3f}s{extra}")
-    print(f"\nours/awscli (credential cost per kubectl call): {ratio:.2f}x")
-    print(f"ours/awscli (whole kubectl call): {medians['ours'] / medians['awscli']:.2f}x")
-    print(f"goal: ours <= {GOAL}x aws eks get-token: {'MET' if ratio <= GOAL else 'NOT MET'}")
-    return 0
+        lines.append(f"{name:12}{medians[name]:11.3f}s{extra}")
+    lines += [
+        "",
+        f"ours/awscli (credential cost per kubectl call): {ratio:.2f}x",
+        f"ours/awscli (whole kubectl call): {medians['ours'] / medians['awscli']:.2f}x",
+        f"goal: ours <= {GOAL}x aws eks get-token: {'MET' if ratio <= GOAL else 'NOT MET'}",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

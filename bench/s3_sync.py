@@ -31,7 +31,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -46,6 +45,8 @@ sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
 
+from bench import _child, _command_line  # noqa: E402
+from bench._child import SampleFailed  # noqa: E402
 from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer  # noqa: E402
 from test.support.run import base_environment  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
@@ -63,8 +64,6 @@ PARALLEL = str(min(32, (os.cpu_count() or 2) * 8))
 SCENARIOS = ("first", "touch", "nochange")
 CONTENDERS = ("pipe crt", "pipe classic", "rclone --checksum", "rclone", "s5cmd", "aws s3 sync")
 LARGE_FILES = 100_000
-# How often a running contender's memory high-water mark is read.
-POLL_SECONDS = 0.005
 # A run this long (the 100,000-file upload) says how far it got, so a cut-short run still tells.
 PROGRESS_EVERY_SECONDS = 30
 # The issue's goals (issue 16), each a ratio of ours over a peer's, or a bound.
@@ -77,10 +76,6 @@ GOALS = {
 }
 LARGE_RSS_RATIO, LARGE_RSS_MB = 1.3, 150
 STARTUP_GOALS = {"trust-policy wall": 0.080, "smallest s3-sync cpu": 0.25}
-
-
-class SampleFailed(RuntimeError):
-    pass
 
 
 @dataclass
@@ -116,58 +111,11 @@ def touch(root: Path) -> None:
 
 
 def measure(label: str, command: list[str], env: dict[str, str], cwd: Path) -> tuple[Sample, str]:
-    """One run of one process: its own CPU (os.wait4), its peak RSS and its output.
-
-    Peak RSS is the kernel's high-water mark VmHWM of the process, polled until it exits: wait4's
-    ru_maxrss would count this (large) process as forked before the exec.
-    """
-    with tempfile.TemporaryFile() as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + TIMEOUT_SECONDS
-        next_progress = time.monotonic() + PROGRESS_EVERY_SECONDS
-        peak_kib = 0
-        while True:
-            peak_kib = max(peak_kib, _high_water_kib(process.pid))
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                raise SampleFailed(f"{label} did not finish in {TIMEOUT_SECONDS} s")
-            if time.monotonic() > next_progress:
-                next_progress += PROGRESS_EVERY_SECONDS
-                _say_progress(label, started, peak_kib, output)
-            time.sleep(POLL_SECONDS)  # sampling the child's memory, not synchronising with it
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        text = output.read().decode("utf-8", "replace")
-    if process.returncode != 0:
-        raise SampleFailed(f"{label} exited {process.returncode}\n{text[-3000:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024, 0), text
-
-
-def _say_progress(label: str, started: float, peak_kib: int, output) -> None:
-    """Elapsed time, peak RSS so far, and the contender's last output line (its own progress).
-
-    pread leaves the file offset alone: the child appends through a descriptor that shares it."""
-    end = os.fstat(output.fileno()).st_size
-    tail = os.pread(output.fileno(), 400, max(0, end - 400)).decode("utf-8", "replace").splitlines()
-    last = tail[-1].strip() if tail else ""
-    elapsed = time.perf_counter() - started
-    print(f"  {label}: {elapsed:.0f} s, peak RSS so far {peak_kib / 1024:.0f} MB; {last}", file=sys.stderr)
-
-
-def _high_water_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0  # exited (a zombie has no memory figures) or not yet exec'd
+    """One run of one process: its own CPU, its peak RSS and its output; a long one says how far it got."""
+    child = _child.run(
+        label, command, env, cwd, TIMEOUT_SECONDS, watch_memory=True, progress_every=PROGRESS_EVERY_SECONDS
+    )
+    return Sample(child.wall, child.cpu, child.peak_rss_mb, 0), child.output
 
 
 class Contenders:
@@ -403,8 +351,7 @@ def report(figures: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=1, help="measured rounds (default 1)")
+    parser = _command_line.parser(__doc__, rounds=1)
     parser.add_argument(
         "--files", type=int, action="append", help="files in the tree; repeatable (default 2000 and 20000)"
     )
@@ -417,25 +364,25 @@ def main() -> None:
         action="store_true",
         help=f"with --large, also a first upload of {LARGE_FILES:,}",
     )
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    arguments = parser.parse_args()
+    arguments = _command_line.parse(parser)
     sizes = arguments.files or ([] if arguments.large else [2000, 20000])
-    if arguments.rounds < 1 or min(sizes, default=1) < 1:
-        parser.error("--rounds and --files must be at least 1")
+    if min(sizes, default=1) < 1:
+        parser.error("--files must be at least 1")
     names = tuple(arguments.only or CONTENDERS)
+    _command_line.finish(arguments, lambda: benchmark(arguments, sizes, names), report)
+
+
+def benchmark(arguments: argparse.Namespace, sizes: list[int], names: tuple[str, ...]) -> dict:
     figures: dict = {"rounds": arguments.rounds, "peers": {}}
-    try:
-        with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-s3-sync-") as work:
-            if sizes:
-                figures["startup"] = startup(server, Path(work), arguments.rounds)
-            for files in sizes:
-                figures["peers"][str(files)] = peers(server, Path(work), files, arguments.rounds, names)
-            if arguments.large:
-                figures["large"] = large(server, Path(work), arguments.large_first_upload)
-    except SampleFailed as failure:
-        sys.exit(f"bench aborted, a sample failed:\n{failure}")
+    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-s3-sync-") as work:
+        if sizes:
+            figures["startup"] = startup(server, Path(work), arguments.rounds)
+        for files in sizes:
+            figures["peers"][str(files)] = peers(server, Path(work), files, arguments.rounds, names)
+        if arguments.large:
+            figures["large"] = large(server, Path(work), arguments.large_first_upload)
     figures["ratios"] = ratios(figures["peers"])
-    print(json.dumps(figures, indent=2) if arguments.json else report(figures))
+    return figures
 
 
 if __name__ == "__main__":

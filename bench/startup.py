@@ -24,7 +24,6 @@ Run: `.venv/bin/python bench/startup.py [--rounds N] [--baseline REV [--baseline
 [--breakdown] [--json]`.
 """
 
-import argparse
 import contextlib
 import json
 import os
@@ -33,8 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +39,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import _child, _command_line  # noqa: E402
+from bench._child import SampleFailed  # noqa: E402
 from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer, client  # noqa: E402
 from test.support.run import base_environment  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
@@ -51,33 +50,6 @@ TIMEOUT_SECONDS = 120
 # The goals of issue 16: trust-policy's wall time, the smallest s3-sync's CPU time.
 GOALS = {("trust-policy", "wall"): 0.080, ("s3-sync", "cpu"): 0.25}
 SUMMARY = Path("shared") / "aws-oidc-deploy" / "s3-sync-summary.json"
-
-
-class SampleFailed(RuntimeError):
-    pass
-
-
-def measure(label: str, python: str, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
-    """One run of the pipe: (CPU seconds of that process alone, wall seconds, its output)."""
-    with tempfile.TemporaryFile() as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [python, "-m", "pipe"], env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT
-        )
-        # wait4 itself reaps the child (Popen.wait would lose its rusage); the timer bounds the wait.
-        watchdog = threading.Timer(TIMEOUT_SECONDS, process.kill)
-        watchdog.start()
-        try:
-            _pid, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        text = output.read().decode("utf-8", "replace")
-    if process.returncode != 0:
-        raise SampleFailed(f"{label} exited {process.returncode}\n{text[-3000:]}")
-    return usage.ru_utime + usage.ru_stime, wall, text
 
 
 class Tree:
@@ -119,14 +91,14 @@ class Tree:
 
     def run(self, command: str) -> tuple[float, float]:
         label = f"{self.name} {command}"
-        cpu, wall, output = measure(label, self.python, self.env[command], self.work)
-        if command == "whoami" and ACCOUNT not in output:
-            raise SampleFailed(f"{label}: no account {ACCOUNT} in its output\n{output[-3000:]}")
+        child = _child.run(label, [self.python, "-m", "pipe"], self.env[command], self.work, TIMEOUT_SECONDS)
+        if command == "whoami" and ACCOUNT not in child.output:
+            raise SampleFailed(f"{label}: no account {ACCOUNT} in its output\n{child.output[-3000:]}")
         if command == "s3-sync":
             uploaded = json.loads((self.work / SUMMARY).read_text())["uploaded"]
             if uploaded != self.expected_uploads:
                 raise SampleFailed(f"{label}: {uploaded} uploaded, expected {self.expected_uploads}")
-        return cpu, wall
+        return child.cpu, child.wall
 
     expected_uploads = 1  # the warm-up sends the file; every measured run has nothing to send
 
@@ -216,12 +188,10 @@ def breakdown(rounds: int) -> dict:
     cpus: dict[str, list[float]] = {name: [] for name in BREAKDOWN}
     for _ in range(rounds + 1):  # the first round warms the page cache and is dropped
         for name, code in BREAKDOWN.items():
-            process = subprocess.Popen([sys.executable, "-c", code], env=env)
-            _pid, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-            if process.returncode != 0:
-                raise SampleFailed(f"breakdown step {name!r} exited {process.returncode}")
-            cpus[name].append(usage.ru_utime + usage.ru_stime)
+            step = _child.run(
+                f"breakdown step {name!r}", [sys.executable, "-c", code], env, REPO, TIMEOUT_SECONDS
+            )
+            cpus[name].append(step.cpu)
     load = os.getloadavg()
     return {
         "rounds": rounds,
@@ -279,8 +249,7 @@ def report(figures: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="measured rounds (default 15)")
+    parser = _command_line.parser(__doc__, rounds=15)
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision, interleaved")
     parser.add_argument(
         "--baseline-python",
@@ -289,20 +258,15 @@ def main() -> None:
         help="the Python (of a virtual environment) to run the baseline with (default: this one)",
     )
     parser.add_argument("--breakdown", action="store_true", help="where a signed-in job's fixed start goes")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    arguments = parser.parse_args()
-    if arguments.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    try:
-        if arguments.breakdown:
-            figures = breakdown(arguments.rounds)
-            text = report_breakdown(figures)
-        else:
-            figures = benchmark(arguments.rounds, arguments.baseline, arguments.baseline_python)
-            text = report(figures)
-    except SampleFailed as failure:
-        sys.exit(f"bench aborted, a sample failed (nothing was measured):\n{failure}")
-    print(json.dumps(figures, indent=2) if arguments.json else text)
+    arguments = _command_line.parse(parser)
+    if arguments.breakdown:
+        _command_line.finish(arguments, lambda: breakdown(arguments.rounds), report_breakdown)
+    else:
+        _command_line.finish(
+            arguments,
+            lambda: benchmark(arguments.rounds, arguments.baseline, arguments.baseline_python),
+            report,
+        )
 
 
 if __name__ == "__main__":

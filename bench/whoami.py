@@ -21,7 +21,6 @@ of this process and is not counted).
 Run: `.venv/bin/python bench/whoami.py [--rounds N] [--json]` (or `make bench`).
 """
 
-import argparse
 import json
 import resource
 import statistics
@@ -35,6 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import _command_line  # noqa: E402
+from bench._child import SampleFailed  # noqa: E402
 from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer  # noqa: E402
 from test.support.run import base_environment  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
@@ -42,10 +43,6 @@ from test.support.tokens import make_token  # noqa: E402
 AWS = str(Path(sys.executable).with_name("aws"))
 TIMEOUT_SECONDS = 120
 GOAL = 0.5  # ours should take at most half the two-call recipe's median wall time
-
-
-class SampleFailed(RuntimeError):
-    pass
 
 
 def _run(label: str, command: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -175,17 +172,8 @@ def report(figures: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10, help="measured rounds (default 10)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    arguments = parser.parse_args()
-    if arguments.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    try:
-        figures = benchmark(arguments.rounds)
-    except SampleFailed as failure:
-        sys.exit(f"bench aborted, a sample failed (nothing was measured):\n{failure}")
-    print(json.dumps(figures, indent=2) if arguments.json else report(figures))
+    arguments = _command_line.parse(_command_line.parser(__doc__, rounds=10))
+    _command_line.finish(arguments, lambda: benchmark(arguments.rounds), report)
 
 
 if __name__ == "__main__":
