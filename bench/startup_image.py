@@ -16,7 +16,6 @@ Needs the engine and image test/container/with-docker.sh prepares (DOCKER, PIPE_
 succeed.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -27,6 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import _command_line  # noqa: E402
+from bench._child import SampleFailed  # noqa: E402
 from test.support.aws import REGION, ROLE_ARN, MotoServer, client  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
 
@@ -111,7 +112,7 @@ def benchmark(rounds: int) -> dict:
             check=False,
         )
     if completed.returncode != 0:
-        sys.exit(f"bench aborted, a sample failed (nothing was measured):\n{completed.stderr[-4000:]}")
+        raise SampleFailed(completed.stderr[-4000:])
     return {
         "image": image,
         "rounds": rounds,
@@ -141,14 +142,8 @@ def report(figures: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="measured rounds (default 15)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    arguments = parser.parse_args()
-    if arguments.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    figures = benchmark(arguments.rounds)
-    print(json.dumps(figures, indent=2) if arguments.json else report(figures))
+    arguments = _command_line.parse(_command_line.parser(__doc__, rounds=15))
+    _command_line.finish(arguments, lambda: benchmark(arguments.rounds), report)
 
 
 if __name__ == "__main__":
