@@ -15,7 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 ## Every check CI runs: lint, then every test: unit, end-to-end, and the built image in a container
 ## (test/container/with-docker.sh installs and starts a Docker engine and builds the image first).
-test: $(STAMP) lint controlplane
+## A cold control-plane build goes on in the background meanwhile; the kubectl tests wait for it.
+test: $(STAMP) lint
+	test/support/controlplane/build.sh --background
 	test/container/with-docker.sh $(PY) -m pytest
 
 ## The quick loop while developing: everything but the container tests, no Docker needed.
