@@ -15,7 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 ## Every check CI runs: lint, then every test: unit, end-to-end, and the built image in a container
 ## (test/container/with-docker.sh installs and starts a Docker engine and builds the image first).
-test: $(STAMP) lint controlplane
+## A cold control-plane build goes on in the background meanwhile; the kubectl tests wait for it.
+test: $(STAMP) lint
+	test/support/controlplane/build.sh --background
 	test/container/with-docker.sh $(PY) -m pytest
 
 ## The quick loop while developing: everything but the container tests, no Docker needed.
@@ -51,12 +53,14 @@ demo: $(STAMP)
 	$(PY) -m test.support.demo
 
 ## Our whoami, EKS tokens and s3-sync against the awscli recipes they replace, same stand-ins, same run;
-## then what the pipe costs to start (trust-policy, whoami, the smallest s3-sync).
+## then what the pipe costs to start (trust-policy, whoami, the smallest s3-sync), from the working tree
+## and in the built image as users run it (test/container/with-docker.sh starts an engine and builds it).
 bench: $(STAMP)
 	$(PY) bench/whoami.py
 	$(PY) bench/kubectl_credentials.py
 	$(PY) bench/s3_sync.py
 	$(PY) bench/startup.py
+	test/container/with-docker.sh $(PY) bench/startup_image.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.
 sample-token: $(STAMP)

@@ -21,14 +21,21 @@ anything, and each is measured in one run.
 in-process) beside the same at 2,000 files, to show whether peak memory stays flat in the number of
 files; `--large-first-upload` also uploads the 100,000 (the better part of an hour here).
 
+`--no-change FILES` measures the no-change re-sync alone, the way its wall time can be told apart
+from the noise of a shared machine: one tree of FILES files, one bucket filled in moto's backend
+in-process, every contender (`--only`; default the pipe (CRT) and rclone `--checksum`) re-syncing it
+in `--rounds` interleaved rounds after one warm-up each, with the CPU moto (this process) spent
+answering each run beside the client's own.
+
 Run: `.venv/bin/python bench/s3_sync.py [--files 2000 --files 20000] [--only NAME] [--rounds N]
-[--large [--large-first-upload]] [--json]`.
+[--large [--large-first-upload]] [--no-change FILES] [--json]`.
 """
 
 import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -221,6 +228,70 @@ def peers(server: MotoServer, work: Path, files: int, rounds: int, names: tuple[
     }
 
 
+def no_change(server: MotoServer, work: Path, files: int, rounds: int, names: tuple[str, ...]) -> dict:
+    """The no-change re-sync of `files` files alone, interleaved: medians of the client's CPU, wall
+    and peak RSS, and of the CPU this process (moto's server threads, nearly all of it) spent
+    during each run."""
+    contenders = Contenders(server.url, work)
+    site = work / "site"
+    make_tree(site, files)
+    bucket = contenders.bucket()
+    _put_in_backend(bucket, site)
+    runners = {name: contenders.runner(name) for name in names}
+    for run in runners.values():  # warm-up: page cache, .pyc files
+        run(bucket)
+    samples: dict[str, list[tuple[Sample, float]]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        for name in names if round_number % 2 == 0 else tuple(reversed(names)):
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            sample = runners[name](bucket)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            if sample.uploads:
+                raise SampleFailed(f"{name} uploaded {sample.uploads} files in a re-sync with no change")
+            server_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            samples[name].append((sample, server_cpu))
+            print(f"  no change {files} {name:<18} {sample} server cpu {server_cpu:.2f}", file=sys.stderr)
+    _empty(contenders.s3, bucket)
+    shutil.rmtree(site)
+    return {
+        "files": files,
+        "results": {
+            name: {
+                "cpu": statistics.median(sample.cpu for sample, _ in rows),
+                "wall": statistics.median(sample.wall for sample, _ in rows),
+                "rss_mb": statistics.median(sample.rss_mb for sample, _ in rows),
+                "server_cpu": statistics.median(server for _, server in rows),
+                "walls": [round(sample.wall, 2) for sample, _ in rows],
+            }
+            for name, rows in samples.items()
+        },
+    }
+
+
+def report_no_change(figures: dict) -> str:
+    table = figures["no_change"]
+    results = table["results"]
+    lines = [
+        f"no change, {table['files']} files, {figures['rounds']} interleaved round(s), one bucket filled in "
+        "moto's backend; medians",
+        f"{'':<19}{'client cpu s':>13}{'wall s':>8}{'peak MB':>8}{'moto cpu s':>11}  walls",
+    ]
+    for name, row in results.items():
+        lines.append(
+            f"{name:<19}{row['cpu']:>13.2f}{row['wall']:>8.2f}{row['rss_mb']:>8.0f}{row['server_cpu']:>11.2f}"
+            f"  {row['walls']}"
+        )
+    ours, peer = results.get("pipe crt"), results.get("rclone --checksum")
+    if ours and peer:
+        for field in ("cpu", "wall"):
+            value = ours[field] / peer[field]
+            verdict = "MET" if value <= 1.0 else "NOT MET"
+            lines.append(
+                f"pipe crt no change {field} / rclone --checksum: {value:.2f}x (goal <= 1.0x: {verdict})"
+            )
+    return "\n".join(lines)
+
+
 def _empty(s3, bucket: str) -> None:
     """moto keeps every object in this process's memory: drop a finished size's buckets."""
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -364,7 +435,19 @@ def main() -> None:
         action="store_true",
         help=f"with --large, also a first upload of {LARGE_FILES:,}",
     )
+    parser.add_argument(
+        "--no-change",
+        type=int,
+        metavar="FILES",
+        help="only the no-change re-sync of FILES files, interleaved rounds, with moto's CPU per run",
+    )
     arguments = _command_line.parse(parser)
+    if arguments.no_change is not None:
+        if arguments.no_change < 1:
+            parser.error("--no-change must be at least 1")
+        names = tuple(arguments.only or ("pipe crt", "rclone --checksum"))
+        _command_line.finish(arguments, lambda: measure_no_change(arguments, names), report_no_change)
+        return
     sizes = arguments.files or ([] if arguments.large else [2000, 20000])
     if min(sizes, default=1) < 1:
         parser.error("--files must be at least 1")
@@ -383,6 +466,14 @@ def benchmark(arguments: argparse.Namespace, sizes: list[int], names: tuple[str,
             figures["large"] = large(server, Path(work), arguments.large_first_upload)
     figures["ratios"] = ratios(figures["peers"])
     return figures
+
+
+def measure_no_change(arguments: argparse.Namespace, names: tuple[str, ...]) -> dict:
+    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-s3-sync-") as work:
+        return {
+            "rounds": arguments.rounds,
+            "no_change": no_change(server, Path(work), arguments.no_change, arguments.rounds, names),
+        }
 
 
 if __name__ == "__main__":

@@ -271,6 +271,7 @@ NOT_AT_START = (
     "dataclasses",
     "kubernetes",
     "bitbucket_pipes_toolkit",
+    "pathlib",
 )
 
 
@@ -281,8 +282,10 @@ def test_the_entry_points_start_loads_no_sdk_yaml_or_colour_library():
         f"print(','.join(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
         "print('pipe.signin' in sys.modules and 'pipe.jobs' in sys.modules)\n"
     )
+    # -S: the development install's import finder, run by `site`, loads pathlib itself; the image's
+    # interpreter has no such finder, and the start needs nothing from site-packages.
     completed = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-S", "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=60
     )
     loaded, probe_saw_the_pipe = completed.stdout.splitlines()
     assert probe_saw_the_pipe == "True"

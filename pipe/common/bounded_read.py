@@ -10,7 +10,6 @@ naming the file and the limit.
 import json
 import os
 import stat
-from pathlib import Path
 from typing import Any
 
 from pipe.common.errors import PipeError
@@ -33,7 +32,7 @@ MAX_EXPANDED_NODES = 2_000_000
 _CHUNK = 64 * KIB
 
 
-def read_bytes(path: Path | str, limit: int, what: str) -> bytes:
+def read_bytes(path: os.PathLike | str, limit: int, what: str) -> bytes:
     """The content of the regular file at `path`, at most `limit` bytes; `what` names it in errors
     (e.g. "AWS_WEB_IDENTITY_TOKEN_FILE '/run/token'"). OSError is left to the caller to explain."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below instead.
@@ -59,7 +58,7 @@ def read_bytes(path: Path | str, limit: int, what: str) -> bytes:
         os.close(descriptor)
 
 
-def read_text(path: Path | str, limit: int, what: str) -> str:
+def read_text(path: os.PathLike | str, limit: int, what: str) -> str:
     """As read_bytes, decoded as UTF-8 (UnicodeDecodeError, a ValueError, is left to the caller)."""
     return read_bytes(path, limit, what).decode("utf-8")
 

@@ -1,0 +1,150 @@
+"""Benchmark: what the pipe costs to start as users run it — in the built image (Python 3.13, the
+`aws-oidc-deploy` console script, packages installed, no development tools), on this machine.
+
+`bench/startup.py` measures the working tree with this machine's Python 3.11 and the development
+virtual environment, whose editable install of the project adds an import finder to every
+interpreter's start (about 17 ms here) that the image does not have. This bench measures the
+product itself: one `docker container run` (host network, clone mounted as Bitbucket mounts it)
+whose Python drives the rounds inside the container, so docker's own start-up is not counted. Each
+sample is one fresh `aws-oidc-deploy` process, timed as `bench/startup.py` times it: its own CPU
+(os.wait4) and wall time; `trust-policy` (no AWS call), `whoami` and the smallest `s3-sync` (one
+file, nothing to send) against a moto server in this process, interleaved, after one warm-up each.
+
+Needs the engine and image test/container/with-docker.sh prepares (DOCKER, PIPE_IMAGE):
+`test/container/with-docker.sh .venv/bin/python bench/startup_image.py [--rounds N] [--json]`
+(`make bench` runs it so). A benchmark, not a timed test: it fails only when a sample does not
+succeed.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench import _command_line  # noqa: E402
+from bench._child import SampleFailed  # noqa: E402
+from test.support.aws import REGION, ROLE_ARN, MotoServer, client  # noqa: E402
+from test.support.tokens import make_token  # noqa: E402
+
+# Where Bitbucket mounts the clone in a pipe's container, and what it passes every pipe.
+BUILD = "/opt/atlassian/pipelines/agent/build"
+STORAGE = f"{BUILD}/.bitbucket/pipelines/generated/pipeline/pipes"
+SUMMARY = f"{STORAGE}/aws-oidc-deploy/s3-sync-summary.json"
+GOALS = {("trust-policy", "wall"): 0.080, ("s3-sync", "cpu"): 0.25}
+TIMEOUT_SECONDS = 900
+
+# Runs inside the container with the image's Python; the environments come in BENCH_COMMANDS.
+DRIVER = """
+import json, os, statistics, subprocess, sys, tempfile, time
+commands = json.loads(os.environ.pop("BENCH_COMMANDS"))
+rounds = int(sys.argv[1])
+samples = {name: {"cpu": [], "wall": []} for name in commands}
+for round_number in range(rounds + 1):  # round 0 warms the page cache and uploads the one file
+    for name, extra in commands.items():
+        with tempfile.TemporaryFile() as output:
+            started = time.perf_counter()
+            child = subprocess.Popen(["aws-oidc-deploy"], env=os.environ | extra, stdout=output, stderr=subprocess.STDOUT)
+            _pid, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - started
+            if status != 0:
+                output.seek(0)
+                sys.exit(f"{name} failed:\\n" + output.read().decode("utf-8", "replace")[-3000:])
+        if name == "s3-sync":
+            uploaded = json.load(open(extra["BENCH_SUMMARY"]))["uploaded"]
+            if uploaded != (1 if round_number == 0 else 0):
+                sys.exit(f"s3-sync uploaded {uploaded} file(s) in round {round_number}")
+        if round_number:
+            samples[name]["cpu"].append(usage.ru_utime + usage.ru_stime)
+            samples[name]["wall"].append(wall)
+print(json.dumps({name: {"median_cpu_s": statistics.median(s["cpu"]), "median_wall_s": statistics.median(s["wall"]),
+                         "min_wall_s": min(s["wall"])} for name, s in samples.items()}))
+"""
+
+
+def environments(endpoint: str, bucket: str) -> dict[str, dict[str, str]]:
+    common = {
+        "BITBUCKET_STEP_OIDC_TOKEN": make_token(expires_in=3 * 3600),
+        "BITBUCKET_CLONE_DIR": BUILD,
+        "BITBUCKET_REPO_SLUG": "bench",
+        "BITBUCKET_WORKSPACE": "bench",
+        "BITBUCKET_BUILD_NUMBER": "1",
+        "BITBUCKET_PIPE_STORAGE_DIR": f"{STORAGE}/org/aws-oidc-deploy",
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": STORAGE,
+    }
+    signed_in = common | {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_OIDC_ROLE_ARN": ROLE_ARN,
+    }
+    return {
+        "trust-policy": common | {"COMMAND": "trust-policy"},
+        "whoami": signed_in | {"COMMAND": "whoami"},
+        "s3-sync": signed_in
+        | {"COMMAND": "s3-sync", "S3_BUCKET": bucket, "LOCAL_PATH": "tiny", "BENCH_SUMMARY": SUMMARY},
+    }
+
+
+def benchmark(rounds: int) -> dict:
+    docker, image = os.environ.get("DOCKER"), os.environ.get("PIPE_IMAGE")
+    if not (docker and image):
+        sys.exit("run under test/container/with-docker.sh, which starts the engine and builds the image")
+    load_before = os.getloadavg()
+    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-startup-image-") as clone:
+        (Path(clone) / "tiny").mkdir()
+        (Path(clone) / "tiny" / "index.html").write_text("<p>hello</p>\n")
+        bucket = "startup-image"
+        client("s3", server.url).create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        command = [docker, "container", "run", "--rm", "--network", "host", "--env", "BENCH_COMMANDS"]
+        command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD, "--entrypoint", "python", image]
+        completed = subprocess.run(
+            [*command, "-c", DRIVER, str(rounds)],
+            env=os.environ | {"BENCH_COMMANDS": json.dumps(environments(server.url, bucket))},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    if completed.returncode != 0:
+        raise SampleFailed(completed.stderr[-4000:])
+    return {
+        "image": image,
+        "rounds": rounds,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "results": json.loads(completed.stdout),
+    }
+
+
+def report(figures: dict) -> str:
+    lines = [
+        f"start-up in the image {figures['image']}, {figures['rounds']} rounds (interleaved, after one warm-up)",
+        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_before"]),
+        "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
+        f"{'':<16}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
+    ]
+    results = figures["results"]
+    for command, row in results.items():
+        lines.append(
+            f"{command:<16}{row['median_cpu_s']:>11.3f}s{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
+        )
+    for (command, kind), goal in GOALS.items():
+        measured = results[command][f"median_{kind}_s"]
+        verdict = "met" if measured <= goal else "NOT met"
+        lines.append(f"goal: {command} median {kind} <= {goal:.3f} s: {measured:.3f} s, {verdict}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    arguments = _command_line.parse(_command_line.parser(__doc__, rounds=15))
+    _command_line.finish(arguments, lambda: benchmark(arguments.rounds), report)
+
+
+if __name__ == "__main__":
+    main()
