@@ -216,20 +216,38 @@ def report_breakdown(figures: dict) -> str:
     return "\n".join(lines)
 
 
-def report(figures: dict) -> str:
-    results = figures["results"]
+def table_lines(title: str, figures: dict, rows: dict[str, dict]) -> list[str]:
+    """The title, the load average before and after, and one line of medians per labelled row."""
     lines = [
-        f"start-up, {figures['rounds']} rounds (interleaved, after one warm-up each), local moto server",
+        title,
         "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_before"]),
         "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
         f"{'':<28}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
     ]
-    for tree, commands in results.items():
-        for command, row in commands.items():
-            lines.append(
-                f"{tree + ' ' + command:<28}{row['median_cpu_s']:>11.3f}s"
-                f"{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
-            )
+    for label, row in rows.items():
+        lines.append(
+            f"{label:<28}{row['median_cpu_s']:>11.3f}s{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
+        )
+    return lines
+
+
+def goal_lines(commands: dict[str, dict]) -> list[str]:
+    """Each goal of issue 16 against one tree's (or the image's) medians."""
+    lines = []
+    for (command, kind), goal in GOALS.items():
+        measured = commands[command][f"median_{kind}_s"]
+        verdict = "met" if measured <= goal else "NOT met"
+        lines.append(f"goal: {command} median {kind} <= {goal:.3f} s: {measured:.3f} s, {verdict}")
+    return lines
+
+
+def report(figures: dict) -> str:
+    results = figures["results"]
+    title = f"start-up, {figures['rounds']} rounds (interleaved, after one warm-up each), local moto server"
+    rows = {
+        f"{tree} {command}": row for tree, commands in results.items() for command, row in commands.items()
+    }
+    lines = table_lines(title, figures, rows)
     current = results["current"]
     for tree, commands in results.items():
         if tree == "current":
@@ -240,12 +258,7 @@ def report(figures: dict) -> str:
                 f"current / {tree}, {command}: cpu {current[command]['median_cpu_s'] / row['median_cpu_s']:.2f}x, "
                 f"wall {current[command]['median_wall_s'] / row['median_wall_s']:.2f}x"
             )
-    lines.append("")
-    for (command, kind), goal in GOALS.items():
-        measured = current[command][f"median_{kind}_s"]
-        verdict = "met" if measured <= goal else "NOT met"
-        lines.append(f"goal: {command} median {kind} <= {goal:.3f} s: {measured:.3f} s, {verdict}")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *goal_lines(current)])
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench import _command_line  # noqa: E402
+from bench import _command_line, startup  # noqa: E402
 from bench._child import SampleFailed  # noqa: E402
 from test.support.aws import REGION, ROLE_ARN, MotoServer, client  # noqa: E402
 from test.support.tokens import make_token  # noqa: E402
@@ -35,7 +35,6 @@ from test.support.tokens import make_token  # noqa: E402
 BUILD = "/opt/atlassian/pipelines/agent/build"
 STORAGE = f"{BUILD}/.bitbucket/pipelines/generated/pipeline/pipes"
 SUMMARY = f"{STORAGE}/aws-oidc-deploy/s3-sync-summary.json"
-GOALS = {("trust-policy", "wall"): 0.080, ("s3-sync", "cpu"): 0.25}
 TIMEOUT_SECONDS = 900
 
 # Runs inside the container with the image's Python; the environments come in BENCH_COMMANDS.
@@ -123,22 +122,9 @@ def benchmark(rounds: int) -> dict:
 
 
 def report(figures: dict) -> str:
-    lines = [
-        f"start-up in the image {figures['image']}, {figures['rounds']} rounds (interleaved, after one warm-up)",
-        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_before"]),
-        "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
-        f"{'':<16}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
-    ]
-    results = figures["results"]
-    for command, row in results.items():
-        lines.append(
-            f"{command:<16}{row['median_cpu_s']:>11.3f}s{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
-        )
-    for (command, kind), goal in GOALS.items():
-        measured = results[command][f"median_{kind}_s"]
-        verdict = "met" if measured <= goal else "NOT met"
-        lines.append(f"goal: {command} median {kind} <= {goal:.3f} s: {measured:.3f} s, {verdict}")
-    return "\n".join(lines)
+    title = f"start-up in the image {figures['image']}, {figures['rounds']} rounds (interleaved, after one warm-up)"
+    lines = startup.table_lines(title, figures, figures["results"])
+    return "\n".join([*lines, "", *startup.goal_lines(figures["results"])])
 
 
 def main() -> None:
