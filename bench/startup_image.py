@@ -124,7 +124,7 @@ def benchmark(rounds: int) -> dict:
 def report(figures: dict) -> str:
     title = f"start-up in the image {figures['image']}, {figures['rounds']} rounds (interleaved, after one warm-up)"
     lines = startup.table_lines(title, figures, figures["results"])
-    return "\n".join([*lines, "", *startup.goal_lines(figures["results"])])
+    return "\n".join([*lines, "", *startup.goal_lines(figures["results"], "(in the image)")])
 
 
 def main() -> None:
