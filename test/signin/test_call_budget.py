@@ -7,6 +7,7 @@ local HTTP server, with a controllable clock: the server moves it on by the time
 test runs the pipe against an endpoint that accepts connections and never answers.
 """
 
+import contextlib
 import re
 import socket
 import threading
@@ -203,15 +204,21 @@ JOBS = {
 }
 
 
+@contextlib.contextmanager
+def _silent_endpoint():
+    """The URL of a socket that accepts connections (into the kernel's backlog) and never reads."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+
 @pytest.mark.parametrize("job", JOBS)
 def test_a_job_call_to_an_endpoint_that_never_answers_fails_within_the_budget(run, pipe_env, clone_dir, job):
     """An endpoint that accepts connections (into the kernel's backlog) and never reads: before the
     budget, eight attempts of a 30 s read timeout, about four minutes; now one line within it."""
     service, name, operation = JOBS[job]
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    with _silent_endpoint() as endpoint:
         started = time.monotonic()
         result = run(
             job_env.environment(job, pipe_env, clone_dir) | {f"AWS_ENDPOINT_URL_{service}": endpoint}
@@ -233,10 +240,7 @@ def test_whoamis_own_sts_call_to_an_endpoint_that_never_answers_fails_within_the
         for name, value in pipe_env.items()
         if name not in ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_OIDC_ROLE_ARN")
     }
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(16)
-        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    with _silent_endpoint() as endpoint:
         started = time.monotonic()
         result = run(
             env
