@@ -1,13 +1,14 @@
 """COMMAND: cloudfront-invalidate — invalidate paths of a CloudFront distribution (a site that
 s3-sync does not publish, or a purge on its own), and optionally wait until it has completed.
 
-The same invalidation code as s3-sync (pipe/common/cloudfront.py): the same variables, checks,
+The same invalidation code as s3-sync (pipe/aws/cloudfront.py): the same variables, checks,
 error lines and bounded, case-insensitive wait.
 """
 
 import time
 
-from pipe.common import cloudfront, shared_storage
+from pipe.aws import cloudfront
+from pipe.common import shared_storage
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean
 from pipe.jobs import Context

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pipe.aws.clients import botocore_session, client_config
 from pipe.common import bounded_read, log
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
@@ -25,9 +26,6 @@ from pipe.signin.identity import (
     Credentials,
     Identity,
     Token,
-    botocore_session,
-    client_config,
-    without_credentials,
 )
 
 __all__ = [
@@ -36,11 +34,9 @@ __all__ = [
     "Credentials",
     "Identity",
     "Token",
-    "botocore_session",
     "oidc_token",
     "region",
     "sign_in",
-    "without_credentials",
 ]
 
 OIDC_ADVICE = (

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from pipe.common.errors import PipeError
+from pipe.aws import errors
 from pipe.common.log import logger
 
 T = TypeVar("T")
@@ -24,51 +24,9 @@ TOTAL_BUDGET_SECONDS = 30.0
 # that could not end within the budget is not started.
 ATTEMPT_SECONDS = 15.0
 
-TRANSIENT_CODES = frozenset(
-    {
-        "IDPCommunicationError",
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestThrottled",
-        "SlowDown",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalError",
-        "InternalServerError",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-    }
-)
-
-
-def describe(error: Exception) -> str:
-    # botocore is imported here, not at the top: jobs that never call AWS (trust-policy) skip it.
-    from botocore.exceptions import ClientError
-
-    if isinstance(error, ClientError):
-        return str(
-            error.response.get("Error", {}).get("Code")
-            or error.response["ResponseMetadata"].get("HTTPStatusCode")
-        )
-    if isinstance(error, PipeError):  # explained already (a call out of its time budget)
-        return error.message
-    return type(error).__name__
-
-
-def is_transient(error: Exception) -> bool:
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in TRANSIENT_CODES or status >= 500 or status == 429
-    # Connection refused or reset, timeouts, proxy errors: the request may not have arrived.
-    return isinstance(error, ConnectionError | HTTPClientError)
+# Which faults are transient, and how one is named in a line: pipe.aws.errors, for every job.
+is_transient = errors.is_transient
+describe = errors.name
 
 
 def call(

@@ -1,23 +1,10 @@
 """STS errors turned into what a user must change, never a dumped exception."""
 
-from typing import TYPE_CHECKING
-
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.signin.arns import RoleArn
 from pipe.signin.claims import Claims
-from pipe.signin.retry import describe
 from pipe.signin.trust import trust_policy_json
-
-if TYPE_CHECKING:  # imported when an error is explained: trust-policy never loads botocore
-    from botocore.exceptions import ClientError
-
-
-def error_code(error: "ClientError") -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def error_message(error: "ClientError") -> str:
-    return str(error.response.get("Error", {}).get("Message", "")).strip()
 
 
 def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, duration: int) -> PipeError:
@@ -26,8 +13,8 @@ def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, durati
 
     if not isinstance(error, ClientError):
         return _unreachable(error, role)
-    code, message = error_code(error), error_message(error)
-    if code == "AccessDenied":
+    code, message = errors.code(error), errors.message(error)
+    if errors.is_access_denied(error):
         return PipeError(
             f"Not authorized to perform sts:AssumeRoleWithWebIdentity on {role}: its trust policy does not "
             "admit this token. The trust policy printed above does (COMMAND: trust-policy also prints a "
@@ -48,7 +35,7 @@ def explain_web_identity(error: Exception, role: RoleArn, claims: Claims, durati
             f"AWS_ROLE_DURATION_SECONDS={duration} is more than {role} allows (its MaxSessionDuration). "
             "Lower AWS_ROLE_DURATION_SECONDS, or raise the role's maximum session duration."
         )
-    return _generic("AssumeRoleWithWebIdentity", role, code, message)
+    return _generic("AssumeRoleWithWebIdentity", role, error)
 
 
 def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: int) -> PipeError:
@@ -57,8 +44,8 @@ def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: 
 
     if not isinstance(error, ClientError):
         return _unreachable(error, role)
-    code, message = error_code(error), error_message(error)
-    if code == "AccessDenied":
+    code, message = errors.code(error), errors.message(error)
+    if errors.is_access_denied(error):
         return PipeError(
             f"{caller} is not allowed to assume ROLE_ARN {role}. The trust policy of {role} must allow "
             f"this principal to sts:AssumeRole, and the first role needs sts:AssumeRole on {role} in its "
@@ -69,7 +56,7 @@ def explain_assume_role(error: Exception, role: RoleArn, caller: str, duration: 
             f"{role} does not allow sessions of {duration} s (its MaxSessionDuration). "
             "Lower AWS_ROLE_DURATION_SECONDS."
         )
-    return _generic("AssumeRole", role, code, message)
+    return _generic("AssumeRole", role, error)
 
 
 def _unreachable(error: Exception, role: RoleArn) -> PipeError:
@@ -80,7 +67,7 @@ def _unreachable(error: Exception, role: RoleArn) -> PipeError:
             "and HTTP_PROXY (and NO_PROXY), and that the proxy is up."
         )
     return PipeError(
-        f"Could not reach AWS STS to assume {role}: {describe(error)}. Check the network and region."
+        f"Could not reach AWS STS to assume {role}: {errors.name(error)}. Check the network and region."
     )
 
 
@@ -88,7 +75,7 @@ def _duration_refused(code: str, message: str) -> bool:
     return code == "ValidationError" and "DurationSeconds" in message
 
 
-def _generic(operation: str, role: RoleArn, code: str, message: str) -> PipeError:
-    if code == "RegionDisabledException":
-        return PipeError(f"STS is not activated in this region for {role.account}: {message}")
-    return PipeError(f"STS {operation} for {role} failed: {code}: {message}")
+def _generic(operation: str, role: RoleArn, error: Exception) -> PipeError:
+    if errors.code(error) == "RegionDisabledException":
+        return PipeError(f"STS is not activated in this region for {role.account}: {errors.message(error)}")
+    return PipeError(f"STS {operation} for {role} failed: {errors.summary(error)}")

@@ -92,7 +92,7 @@ def test_faults_that_are_not_transient(error):
 
 def test_describe_names_the_code_or_status_or_exception_type():
     assert describe(client_error("Throttling", 400)) == "Throttling"
-    assert describe(client_error("", 503)) == "503"
+    assert describe(client_error("", 503)) == "HTTP 503"
     assert describe(EndpointConnectionError(endpoint_url=ENDPOINT)) == "EndpointConnectionError"
 
 

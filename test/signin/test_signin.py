@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from pipe import signin
+from pipe.aws import clients
 from pipe.common import log
 from pipe.common.errors import PipeError
 from pipe.common.variables import read_all
-from pipe.signin import identity as signin_identity
 from pipe.signin.arns import parse_role_arn
 from test.support import aws
 from test.support.checks import assert_one_clear_failure
@@ -34,7 +34,7 @@ def sts(moto_server, monkeypatch, tmp_path):
     ):
         monkeypatch.delenv(name, raising=False)
     # signin keeps one botocore session; a fresh one reads the environment set above.
-    monkeypatch.setattr(signin_identity, "_shared_botocore_session", None)
+    monkeypatch.setattr(clients, "_shared_botocore_session", None)
     return moto_server
 
 
@@ -291,19 +291,6 @@ def test_no_region_is_refused():
     assert caught.value.message == (
         "AWS_DEFAULT_REGION is required: set it to the region to work in, such as eu-west-1."
     )
-
-
-def test_without_credentials_leaves_no_credential_source_or_token():
-    env = {
-        "PATH": "/bin",
-        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "secret-value",
-        "AWS_SESSION_TOKEN": "secret-value",
-        "BITBUCKET_STEP_OIDC_TOKEN": "eyJ.x.y",
-        "AWS_PROFILE": "laptop",
-        "AWS_REGION": "eu-west-1",
-    }
-    assert signin.without_credentials(env) == {"PATH": "/bin", "AWS_REGION": "eu-west-1"}
 
 
 # Within this after the budget (pipe.signin.retry.TOTAL_BUDGET_SECONDS): start-up on a loaded machine.

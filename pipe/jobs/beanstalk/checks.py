@@ -5,6 +5,7 @@ counts against the account's quota of application versions).
 
 from typing import Any
 
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.jobs.beanstalk import versions as beanstalk_versions
@@ -25,8 +26,6 @@ PLATFORM_BRANCH_ENDING = {
     "Retired": "it gets no more updates, security updates included, and Elastic Beanstalk's API may stop "
     "working for it",
 }
-# How Elastic Beanstalk and IAM refuse a call the role may not make (the platform check is advisory).
-PERMISSION_CODES = ("AccessDenied", "AccessDeniedException", "InsufficientPrivilegesException")
 # S3's LocationConstraint for the regions it reports by an old name.
 _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
@@ -85,7 +84,7 @@ def platform(eb: Any, environment_name: str, arn: str) -> None:
     try:
         described = eb.describe_platform_version(PlatformArn=arn).get("PlatformDescription", {})
     except ClientError as error:
-        if beanstalk_versions.error_code(error) not in PERMISSION_CODES:
+        if not errors.is_access_denied(error):  # the platform check is advisory
             raise
         logger.warning(
             "Could not check the platform of environment %s (%s): the role may not call "
@@ -162,12 +161,12 @@ def bucket_region(s3: Any, bucket: str, region: str) -> None:
     try:
         location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
     except ClientError as error:
-        if beanstalk_versions.error_code(error) == "NoSuchBucket":
+        if errors.code(error) == "NoSuchBucket":
             raise PipeError(
                 f"S3_BUCKET {bucket!r} does not exist; create it in {region} or fix the name."
             ) from None
         # Without s3:GetBucketLocation the check is left to Elastic Beanstalk, which refuses too.
-        logger.debug("Could not read the region of %s: %s", bucket, beanstalk_versions.error_text(error))
+        logger.debug("Could not read the region of %s: %s", bucket, errors.summary(error))
         return
     where = _LEGACY_LOCATIONS.get(location, location)
     if where != region:

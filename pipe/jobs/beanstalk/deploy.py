@@ -8,11 +8,11 @@ ends within that time plus one WAIT_INTERVAL (and one API call).
 import re
 import time
 
+from pipe.aws import errors
 from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.jobs.beanstalk import checks
-from pipe.jobs.beanstalk import versions as beanstalk_versions
 from pipe.jobs.beanstalk.watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
 
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
@@ -25,12 +25,6 @@ def _events_detail(events: list[dict]) -> str:
     # One event a line: event_line escapes the message's own line breaks, so splitting the details
     # on "\n" (pipe.main) gives back these lines.
     return "Last events:\n" + "\n".join(f"  {event_line(event)}" for event in events)
-
-
-def _retried(error) -> bool:
-    """botocore sent the call more than once: an attempt before may have been carried out by Elastic
-    Beanstalk although its answer never arrived (a connection dropped on the way back)."""
-    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
 
 
 def _update(
@@ -72,9 +66,9 @@ def _update(
                 ApplicationName=application, EnvironmentName=environment, VersionLabel=label
             )
         except ClientError as error:
-            if _INVALID_STATE.search(beanstalk_versions.error_text(error)) and deadline.remaining() > 0:
+            if _INVALID_STATE.search(errors.message(error)) and deadline.remaining() > 0:
                 waited = True
-                if _retried(error):
+                if errors.retried(error):
                     answer_lost = True
                     logger.info(
                         "UpdateEnvironment was sent again (no answer came) and found %s busy: the first "
@@ -101,7 +95,7 @@ def _abort(eb, watcher: Watcher, failed: WaitFailed) -> bool:
         eb.abort_environment_update(EnvironmentName=watcher.environment)
     except ClientError as error:
         # Sent again after a lost answer, it finds the environment Aborting: the first one worked.
-        if not (_retried(error) and _INVALID_STATE.search(beanstalk_versions.error_text(error))):
+        if not (errors.retried(error) and _INVALID_STATE.search(errors.message(error))):
             raise
         logger.info("AbortEnvironmentUpdate was sent again (no answer came); the abort is under way.")
     return True
@@ -139,7 +133,7 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
         return PipeError(f"{head} The rollback to {previous} failed too: {again.reason}.", details)
     except (ClientError, BotoCoreError) as error:
         return PipeError(
-            f"{head} The rollback to {previous} failed too: {beanstalk_versions.error_text(error).rstrip('.')}.",
+            f"{head} The rollback to {previous} failed too: {errors.sentence(error)}",
             details,
         )
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
@@ -158,8 +152,7 @@ def _abort_only(eb, watcher, values, head: str, details: str, failed: WaitFailed
     except WaitFailed as again:
         return PipeError(f"{no_rollback} Aborted the update, but {again.reason}.", details)
     except (ClientError, BotoCoreError) as error:
-        text = beanstalk_versions.error_text(error).rstrip(".")
-        return PipeError(f"{no_rollback} Aborting the update failed: {text}.", details)
+        return PipeError(f"{no_rollback} Aborting the update failed: {errors.sentence(error)}", details)
     return PipeError(f"{no_rollback} Aborted the update: the environment is {state.describe()}.", details)
 
 

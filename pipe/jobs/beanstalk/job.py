@@ -8,6 +8,7 @@ events or Red health, and optionally roll back to the version that ran before.
 import re
 import time
 
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import Context
@@ -168,10 +169,10 @@ def default_description(env) -> str:
 
 
 def _aws_error(error: Exception) -> PipeError:
-    code = beanstalk_versions.error_code(error)
+    code = errors.code(error)
     operation = getattr(error, "operation_name", "The call")
-    text = beanstalk_versions.error_text(error)
-    if code in ("AccessDenied", "AccessDeniedException", "InsufficientPrivilegesException", "403"):
+    text = errors.summary(error)
+    if errors.is_access_denied(error):
         return PipeError(
             f"{operation} was refused ({text}). The role needs elasticbeanstalk:* on the application and "
             "environment, s3:GetObject/PutObject on the bundle bucket, and what Elastic Beanstalk does for it "
@@ -189,7 +190,7 @@ def _aws_error(error: Exception) -> PipeError:
         hint = " Create the application first, or check APPLICATION_NAME and AWS_DEFAULT_REGION."
     elif "Unable to download from S3" in text:
         hint = " Elastic Beanstalk must be able to read the bundle: check S3_BUCKET's region and policy."
-    return PipeError(f"{operation} failed: {text}.{hint}".replace("..", "."))
+    return PipeError(f"{operation} failed: {text}.{hint}")
 
 
 def run(context: Context) -> str:

@@ -13,6 +13,7 @@ upload (IfNoneMatch) if an object appears there in between.
 from dataclasses import dataclass
 from typing import Any
 
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.common.etag import METADATA_MD5, MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD
 from pipe.common.log import logger
@@ -26,17 +27,6 @@ class Outcome:
     key: str
     uploaded: bool  # the bundle was sent to S3 by this run
     created: bool  # the version was created by this run
-
-
-def error_code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
-
-
-def error_text(error: Exception) -> str:
-    detail = getattr(error, "response", {}).get("Error", {})
-    if detail:
-        return f"{detail.get('Code', 'Error')}: {detail.get('Message', '')}".rstrip(": ")
-    return str(error)
 
 
 def storage_bucket(eb: Any) -> str:
@@ -71,9 +61,9 @@ def _head(s3: Any, bucket: str, key: str) -> dict | None:
     try:
         return s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+        if errors.is_not_found(error):
             return None
-        if error_code(error) in ("403", "AccessDenied", "Forbidden"):
+        if errors.is_access_denied(error):
             raise PipeError(
                 f"The role may not read s3://{bucket}/{key} (AccessDenied): grant s3:GetObject on the "
                 "bundle bucket."
@@ -166,7 +156,7 @@ def _place_bundle(s3: Any, bucket: str, key: str, bundle: Bundle) -> bool:
     try:
         _upload(s3, bucket, key, bundle)
     except ClientError as error:
-        if error_code(error) not in _TAKEN:
+        if errors.code(error) not in _TAKEN:
             raise
         # Another writer got there between the look and the upload, or this upload's own first
         # attempt did (its answer lost, the retry refused).
@@ -192,7 +182,7 @@ def _remove_unused(s3: Any, bucket: str, key: str, bundle: Bundle) -> None:
         logger.info("Removed s3://%s/%s, uploaded by this run: no version uses it.", bucket, key)
     except (ClientError, BotoCoreError, PipeError) as error:
         logger.warning(
-            "Could not remove s3://%s/%s, which no version uses: %s", bucket, key, error_text(error)
+            "Could not remove s3://%s/%s, which no version uses: %s", bucket, key, errors.summary(error)
         )
 
 
@@ -229,7 +219,11 @@ def upload_and_create(
             Process=False,
         )
     except ClientError as error:
-        again = find_version(eb, application, label) if "already exists" in error_text(error) else None
+        # "Application Version x already exists." comes as InvalidParameterValue: whether it is there
+        # is looked up, not read from the message.
+        again = (
+            find_version(eb, application, label) if errors.code(error) == "InvalidParameterValue" else None
+        )
         if again is None:
             if uploaded:
                 _remove_unused(s3, bucket, key, bundle)

@@ -8,6 +8,7 @@ command line) first, then cdk.json, then cdk.context.json.
 
 from pathlib import Path
 
+from pipe.aws import errors
 from pipe.common import bounded_read
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
@@ -55,8 +56,7 @@ def check(ssm, qualifier_value: str, environment: str) -> str | None:
     try:
         answer = ssm.get_parameter(Name=name)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code == "ParameterNotFound":
+        if errors.is_not_found(error):
             raise PipeError(
                 f"{environment} is not bootstrapped for the CDK (qualifier {qualifier_value}: no SSM parameter "
                 f"{name}). Run the pipe once with CDK_COMMAND: bootstrap, then deploy."
@@ -65,7 +65,7 @@ def check(ssm, qualifier_value: str, environment: str) -> str | None:
             "Could not read %s to check the CDK bootstrap (%s); the CDK CLI checks it during the deploy. "
             "Allow ssm:GetParameter on it for a clearer message when it is missing.",
             name,
-            code or "error",
+            errors.name(error),
         )
         return None
     except BotoCoreError as error:

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipe import signin
+from pipe.aws.environment import without_credentials
 from pipe.common import bounded_read, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
@@ -67,7 +67,7 @@ def is_python_app(command: str | None) -> bool:
 
 def prepare(app_dir: Path, env, private: Path, cache: Path | None = None) -> dict[str, str]:
     """Install what the app needs; return the variables to add to the CLI's environment."""
-    installer_env = signin.without_credentials(env) | _download_caches(env, cache)
+    installer_env = without_credentials(env) | _download_caches(env, cache)
     if (app_dir / NPM_LOCKFILE).is_file() and not (app_dir / "node_modules").exists():
         _npm_ci(app_dir, installer_env)
     elif (app_dir / "package.json").is_file() and not (app_dir / "node_modules").exists():

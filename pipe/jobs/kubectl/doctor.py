@@ -132,8 +132,8 @@ class Doctor:
         """kind -> (resource, namespaced) for one group/version, from the cluster's discovery."""
         client = self._client
         group, _, version = api_version.rpartition("/")
-        try:
-            with self._asking(f"discovery of {api_version}"):
+        with self._asking(f"discovery of {api_version}"):
+            try:
                 if group:
                     answer = client.CustomObjectsApi(self._api).get_api_resources(
                         group, version, _request_timeout=REQUEST_TIMEOUT_SECONDS
@@ -142,12 +142,12 @@ class Doctor:
                     answer = client.CoreV1Api(self._api).get_api_resources(
                         _request_timeout=REQUEST_TIMEOUT_SECONDS
                     )
-        except PipeError as error:
-            if "HTTP 404" not in error.message:
-                raise
-            raise PipeError(
-                f"The cluster does not serve apiVersion {api_version}: check the manifests."
-            ) from None
+            except client.ApiException as error:
+                if error.status != 404:
+                    raise
+                raise PipeError(
+                    f"The cluster does not serve apiVersion {api_version}: check the manifests."
+                ) from None
         return {
             item.kind: (item.name, bool(item.namespaced)) for item in answer.resources if "/" not in item.name
         }

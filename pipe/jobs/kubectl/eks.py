@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.signin import Identity
 
@@ -14,10 +15,6 @@ class Cluster:
     endpoint: str
     certificate_authority: str  # base64 PEM, as kubeconfig's certificate-authority-data wants it
     version: str
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _clusters_in_region(eks) -> str:
@@ -33,20 +30,17 @@ def describe(identity: Identity, name: str) -> Cluster:
     try:
         answer = eks.describe_cluster(name=name)["cluster"]
     except ClientError as error:
-        code = _code(error)
-        if code == "ResourceNotFoundException":
+        if errors.is_not_found(error):
             raise PipeError(
                 f"EKS cluster {name!r} was not found in {identity.region}.{_clusters_in_region(eks)} "
                 "Check CLUSTER_NAME and AWS_DEFAULT_REGION."
             ) from None
-        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedException"):
+        if errors.is_access_denied(error):
             raise PipeError(
                 f"{identity.assumed_role_arn or 'The signed-in role'} may not call eks:DescribeCluster on {name!r}: "
                 "allow eks:DescribeCluster on the cluster in the role's IAM policy."
             ) from None
-        raise PipeError(
-            f"EKS DescribeCluster {name!r} failed: {code}: {error.response['Error'].get('Message', '')}"
-        ) from None
+        raise PipeError(f"EKS DescribeCluster {name!r} failed: {errors.summary(error)}") from None
     except BotoCoreError as error:
         raise PipeError(f"Could not reach EKS in {identity.region}: {error}.") from None
     status = answer.get("status")

@@ -1,11 +1,7 @@
-"""Requests for s3transfer's CRT manager, serialized by botocore once per set of object settings.
-
-A sync of many small files is limited by the Python work per file, and most of it is botocore
-building the same request again: endpoint rules, addressing style, headers, user agent. Here
-botocore serializes a PutObject once per distinct settings (content type, cache rule, ACL…), with
-placeholders where the key and the per-file values go, and each file's request is that template
-with its key, length, checksum and stored MD5 filled in. Other operations go through botocore.
-Imported only after pipe.common.crt.release(): it loads awscrt.
+"""Requests for s3transfer's CRT manager, serialized by botocore once per set of object settings
+(content type, cache rule, ACL…), with placeholders where the key and the per-file values go; each
+file's PutObject is that template filled in (why: docs/decisions.md, "CRT request templates").
+Other operations go through botocore. Imported only after pipe.common.crt.release(): it loads awscrt.
 """
 
 from typing import Any
@@ -14,7 +10,8 @@ from awscrt.http import HttpHeaders, HttpRequest
 from botocore.utils import percent_encode
 from s3transfer.crt import BotocoreCRTRequestSerializer
 
-from pipe import signin
+from pipe.aws import sdk_private
+from pipe.aws.clients import botocore_session
 
 # Placeholders botocore serializes in place of the values that differ per file; they contain only
 # characters that appear unencoded in a path and a header, so they can be found and replaced.
@@ -28,7 +25,7 @@ class TemplateSerializer(BotocoreCRTRequestSerializer):
 
     def __init__(self, s3: Any):
         super().__init__(
-            signin.botocore_session(),
+            botocore_session(),
             {
                 "region_name": s3.meta.region_name,
                 "endpoint_url": s3.meta.endpoint_url,
@@ -72,14 +69,14 @@ class TemplateSerializer(BotocoreCRTRequestSerializer):
         # s3transfer's ContentMD5 marker (in `settings`) stops botocore computing an MD5; the
         # conversion removes it, and the CRT client adds no checksum when ChecksumCRC32 is given.
         placeholders = {"ChecksumCRC32": _VALUE_PLACEHOLDER} if "ChecksumCRC32" in per_file else {}
-        request = self._client.put_object(
+        request = sdk_private.serializer_client(self).put_object(
             Bucket=bucket,
             Key=_KEY_PLACEHOLDER,
             Metadata=dict.fromkeys(metadata, _VALUE_PLACEHOLDER),
             **settings,
             **placeholders,
         )["HTTPRequest"]
-        converted = self._convert_to_crt_http_request(request)
+        converted = sdk_private.crt_request(self, request)
         headers = [(name, value) for name, value in converted.headers if name.lower() != "content-length"]
         if _KEY_PLACEHOLDER not in converted.path:
             raise RuntimeError(f"botocore placed the key outside the path: {converted.path}")

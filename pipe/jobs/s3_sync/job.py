@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
-from pipe.common import cloudfront, shared_storage
+from pipe.aws import cloudfront, errors
+from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice, integer, matching
@@ -119,11 +120,9 @@ def _check(values: dict) -> None:
 
 
 def _client_error(error: Exception, bucket: str) -> PipeError:
-    response = getattr(error, "response", None) or {}
-    code = response.get("Error", {}).get("Code", "")
-    if code in ("NoSuchBucket", "404"):
+    if errors.is_not_found(error):
         return PipeError(f"Bucket {bucket} does not exist (or is in another account); check S3_BUCKET.")
-    if code in ("AccessDenied", "403"):
+    if errors.is_access_denied(error):
         return PipeError(
             f"The role may not list or write s3://{bucket}: AccessDenied. Grant s3:ListBucket, "
             "s3:PutObject (and s3:DeleteObject with DELETE_FLAG) on it."

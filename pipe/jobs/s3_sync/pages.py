@@ -6,10 +6,10 @@ the local side of this one is hashed overlaps the two waits. A bounded queue kee
 pages in memory however large the bucket.
 
 Each page is read for what the comparison uses — Key, Size, ETag — and what the paginator and the
-key decoding need, by one pass of expat over the body: botocore's own parser builds every field of
-every object (a third of a 20,000-key no-change run's CPU even with dates left as text). botocore
-still signs, retries, raises its errors (with their codes) and decodes the URL-encoded keys; any
-body this reader does not expect is left to botocore's parser.
+key decoding need, by one pass of expat over the body, not by botocore's parser, which builds every
+field of every object (why: docs/decisions.md, "The lean listing reader"). botocore still signs,
+retries, raises its errors (with their codes) and decodes the URL-encoded keys; any body this reader
+does not expect is left to botocore's parser.
 """
 
 import queue
@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from xml.parsers import expat
 
+from pipe.aws import sdk_private
 from pipe.common.errors import PipeError
 
 # Pages held ahead of the comparison: one being compared, the next ones already fetched.
@@ -29,7 +30,6 @@ class _End:
     pass
 
 
-LISTING_EVENT = "before-parse.s3.ListObjectsV2"
 # 1,000 keys of at most 1,024 bytes, URL-encoded (3 bytes a byte at worst), with their other fields
 # fit in 4 MB: a larger page is not a ListObjectsV2 page, and is not parsed into memory.
 MAX_PAGE_BYTES = 8 * 1024 * 1024
@@ -43,7 +43,7 @@ _EMPTY_RESULT = b"<ListBucketResult/>"
 
 def read_lean(s3) -> None:
     """Have this client read listing pages with the lean reader."""
-    s3.meta.events.register(LISTING_EVENT, _read_page_lean)
+    sdk_private.on_listing_page(s3, _read_page_lean)
 
 
 def _read_page_lean(response_dict: dict, customized_response_dict: dict, **_) -> None:

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipe.common import cloudfront, etag
+from pipe.aws import cloudfront, errors
+from pipe.common import etag
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import Filters, LocalFile, Skipped, walk
 from pipe.common.log import logger
@@ -186,7 +187,7 @@ def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) ->
         try:
             answer = s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            if errors.is_not_found(error):
                 return key, None  # deleted since it was listed: upload it again
             raise
         return key, answer.get("Metadata", {}).get(etag.METADATA_MD5)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 from s3transfer.subscribers import BaseSubscriber
 
+from pipe.aws import call_budget
 from pipe.common.errors import PipeError
-from pipe.signin import call_budget
 
-# As long as one whole AWS call may take, retries included (pipe.signin.call_budget): a transfer
+# As long as one whole AWS call may take, retries included (pipe.aws.call_budget): a transfer
 # phase in which no byte moves and nothing finishes for that long is waiting on an endpoint that
 # will not answer, not on a slow one.
 STALL_SECONDS = call_budget.CALL_BUDGET_SECONDS

@@ -9,6 +9,7 @@ import os
 import sys
 from urllib.parse import urlsplit
 
+from pipe.aws import errors
 from pipe.common import etag
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import LocalFile
@@ -181,11 +182,7 @@ def s3_error_types() -> tuple:
 
 
 def describe(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    if response:
-        detail = response.get("Error", {})
-        return f"{detail.get('Code', 'Error')}: {detail.get('Message', '')}".rstrip(": ") + "."
-    return f"{error}".rstrip(".") + "."
+    return errors.sentence(error)
 
 
 def delete(s3, bucket, keys, summary) -> None:

@@ -11,6 +11,7 @@ from botocore.parsers import ResponseParserError, ResponseParserFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipe.aws import sdk_private
 from pipe.common.errors import PipeError
 from pipe.jobs.s3_sync import pages
 from test.support import aws
@@ -128,7 +129,7 @@ def lean_client(url: str, bodies: list | None = None):
     s3 = aws.client("s3", url)
     if bodies is not None:  # runs before the lean reader, which replaces the body it has read
         s3.meta.events.register(
-            pages.LISTING_EVENT, lambda response_dict, **_: bodies.append(response_dict["body"])
+            sdk_private.LISTING_BEFORE_PARSE, lambda response_dict, **_: bodies.append(response_dict["body"])
         )
     pages.read_lean(s3)
     return s3

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipe.aws import call_budget
 from pipe.jobs.s3_sync import engine, stall
-from pipe.signin import call_budget
 from test.support import aws
 from test.support.checks import assert_one_clear_failure
 from test.support.faults import FaultProxy, Rates

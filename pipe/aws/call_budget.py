@@ -1,25 +1,16 @@
-"""One time budget for every AWS call a job makes, retries included.
-
-botocore's standard retry mode retries transient faults up to MAX_ATTEMPTS times with jittered
-backoff, but counts attempts, not time: with an endpoint that accepts connections and never
-answers, eight attempts of a 30 s read timeout made one call take about four minutes. Here the
-standard retry handler of each client (`needs-retry.<service>`) is wrapped: a retry the handler
-asks for starts only if its backoff and a whole attempt (connect and read timeouts) still fit in
-CALL_BUDGET_SECONDS, counted from the call's start. Fast transient faults (a 503, a reset) keep
-their many attempts; a call that cannot end in time stops with one line naming the service, the
-endpoint and the budget. An attempt that has started is never cut short (an upload that is slow but
-moving finishes). Job-level waits (DEPLOY_TIMEOUT, CLOUDFRONT_WAIT, kubectl's WAIT_TIMEOUT) are
-many calls, each with this budget, bounded by their own timeouts.
-
-Sign-in's own STS calls have a tighter budget of their own (pipe.signin.retry).
+"""One time budget for every AWS call a job makes, retries included: botocore's standard retry handler
+of each client is asked only while a retry's backoff and a whole attempt still fit in
+CALL_BUDGET_SECONDS, counted from the call's start (why: docs/decisions.md, "The call budget").
+An attempt that has started is never cut short. Sign-in's own STS calls have a tighter budget of
+their own (pipe.signin.retry).
 """
 
 import time
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
-from botocore.retries import standard
 
+from pipe.aws import errors, sdk_private
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 
@@ -60,7 +51,7 @@ def _what_failed(response: Any, caught: Exception | None) -> str:
     if caught is not None:
         return type(caught).__name__
     http, parsed = response
-    return str((parsed or {}).get("Error", {}).get("Code") or f"HTTP {http.status_code}")
+    return errors.name_in_answer(http.status_code, parsed)
 
 
 class _Budgeted:
@@ -107,7 +98,7 @@ def apply(client: Any, budget: float = CALL_BUDGET_SECONDS, attempt_seconds: flo
     events = client.meta.events
     service = client.meta.service_model.service_id.hyphenize()
     event, unique_id = f"needs-retry.{service}", f"retry-config-{service}"
-    handler = _standard_retry_handler(events, unique_id)
+    handler = sdk_private.standard_retry_handler(events, unique_id)
     # The handler itself is kept, and with it the one retry quota that botocore's own `after-call`
     # release gives back: a handler built anew would need a second quota and a second release.
     events.unregister(event, unique_id=unique_id)
@@ -115,14 +106,3 @@ def apply(client: Any, budget: float = CALL_BUDGET_SECONDS, attempt_seconds: flo
     events.register(f"before-call.{service}", budgeted.start, unique_id=f"call-budget-start-{service}")
     events.register(event, budgeted.needs_retry, unique_id=unique_id)
     return client
-
-
-def _standard_retry_handler(events: Any, unique_id: str) -> standard.RetryHandler:
-    """The standard retry handler botocore registered for a client under `unique_id`. botocore does
-    not hand it out; its emitter keeps it by that id (behind the client's event aliaser)."""
-    emitter = getattr(events, "_emitter", events)
-    registered = emitter._unique_id_handlers[unique_id]["handler"]
-    handler = getattr(registered, "__self__", None)
-    if not isinstance(handler, standard.RetryHandler):  # a botocore upgrade moved it: fail, never unbounded
-        raise TypeError(f"botocore registered {registered!r} as {unique_id}, not a standard RetryHandler")
-    return handler

@@ -1,4 +1,4 @@
-"""pipe.signin.call_budget: every AWS call a job makes ends within one time budget, retries included,
+"""pipe.aws.call_budget: every AWS call a job makes ends within one time budget, retries included,
 and fast transient faults keep their many attempts.
 
 In-process tests run a real botocore client (made by Identity.client, as every job's is) against a
@@ -18,8 +18,7 @@ from pathlib import Path
 import botocore.endpoint
 import pytest
 
-from pipe.signin import call_budget
-from pipe.signin import identity as signin_identity
+from pipe.aws import call_budget, clients
 from pipe.signin.identity import Credentials, Identity
 from test.support import job_env
 from test.support.checks import assert_one_clear_failure
@@ -91,7 +90,7 @@ def clock(monkeypatch) -> _Clock:
 
 def _cloudfront(monkeypatch, url: str):
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    monkeypatch.setattr(signin_identity, "_shared_botocore_session", None)
+    monkeypatch.setattr(clients, "_shared_botocore_session", None)
     identity = Identity(
         Credentials("AKIAEXAMPLEEXAMPLE", "example-secret-key-example"), "us-east-1", "test", None
     )
@@ -170,13 +169,13 @@ def test_each_client_has_one_retry_handler_and_its_quota_is_given_back_once_per_
 
 
 def test_every_client_a_job_makes_is_made_in_one_place():
-    """Identity.client applies the budget; a client made anywhere else would escape it. Only the
-    sign-in's own STS clients (pipe/signin/__init__.py, bounded by pipe.signin.retry) are made
+    """pipe.aws.clients.client (behind Identity.client) applies the budget; a client made anywhere else
+    would escape it. Only the sign-in's own STS clients (pipe/signin/__init__.py, bounded by pipe.signin.retry) are made
     elsewhere, and s3transfer's CRT serializer, which builds requests and never sends one."""
     making = re.compile(
         r"\bcreate_client\(|\bboto3\.(client|resource|Session)\(|botocore\.session\.Session\("
     )
-    allowed = {"pipe/signin/identity.py", "pipe/signin/__init__.py"}
+    allowed = {"pipe/aws/clients.py", "pipe/signin/__init__.py"}
     offenders = [
         f"{path.relative_to(REPO)}:{number}"
         for path in sorted((REPO / "pipe").rglob("*.py"))

@@ -9,6 +9,7 @@ import time
 import uuid
 from urllib.parse import quote
 
+from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import matching
@@ -57,11 +58,6 @@ def given_paths(paths: list[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def _error(error) -> tuple[str, str]:
-    details = error.response.get("Error", {})
-    return details.get("Code", "Error"), details.get("Message", "")
-
-
 def invalidate(client, distribution_id: str, paths: list[str], after: str = "") -> str:
     """The invalidation's ID. `after` is what the job already did, put in front of a failure."""
     try:
@@ -79,14 +75,13 @@ def invalidate(client, distribution_id: str, paths: list[str], after: str = "") 
             "check CLOUDFRONT_DISTRIBUTION_ID."
         ) from None
     except client.exceptions.ClientError as error:
-        code, message = _error(error)
-        if code in ("AccessDenied", "AccessDeniedException"):
+        if errors.is_access_denied(error):
             raise PipeError(
-                f"{after}CloudFront refused the invalidation of {distribution_id}: {code}. Grant the role "
+                f"{after}CloudFront refused the invalidation of {distribution_id}: {errors.name(error)}. Grant the role "
                 f"cloudfront:CreateInvalidation on arn:aws:cloudfront::<account>:distribution/{distribution_id}."
             ) from None
         raise PipeError(
-            f"{after}CloudFront refused the invalidation of {distribution_id}: {code}: {message}".rstrip(": ")
+            f"{after}CloudFront refused the invalidation of {distribution_id}: {errors.summary(error)}"
         ) from None
     return answer["Invalidation"]["Id"]
 
@@ -101,15 +96,14 @@ def wait(
         try:
             status = client.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
         except client.exceptions.ClientError as error:
-            code, message = _error(error)
             hint = (
                 " Grant the role cloudfront:GetInvalidation, or leave CLOUDFRONT_WAIT false."
-                if code in ("AccessDenied", "AccessDeniedException")
-                else f" {message}".rstrip()
+                if errors.is_access_denied(error)
+                else f" {errors.message(error)}".rstrip()
             )
             raise PipeError(
                 f"{after}CloudFront made invalidation {invalidation_id} but its status cannot be read: "
-                f"{code}.{hint}"
+                f"{errors.name(error)}.{hint}"
             ) from None
         state = status["Invalidation"]["Status"]
         if state.lower() == "completed":

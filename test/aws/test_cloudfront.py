@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipe.common import cloudfront
+from pipe.aws import cloudfront
 from pipe.common.errors import PipeError
 
 
