@@ -13,13 +13,9 @@ class Keys(Protocol):
 
 
 def client(service: str, region: str, keys: Keys, parse_timestamps: bool = True, **config: Any) -> Any:
-    """A botocore client with `keys`; botocore's standard retry mode handles transient faults, within
-    one time budget per call. `parse_timestamps=False` leaves dates in answers as the text AWS sent
-    (cheaper to parse).
-
-    botocore, not boto3: boto3's import pulls in s3transfer, a tenth of a second that sign-in does
-    not need. A job that wants boto3 or s3transfer imports it itself.
-    """
+    """A botocore client (not boto3: docs/decisions.md) with `keys`; botocore's standard retry mode
+    handles transient faults, within one time budget per call. `parse_timestamps=False` leaves dates
+    in answers as the text AWS sent (cheaper to parse)."""
     from pipe.aws import call_budget, sdk_private
 
     settings = {"retries": call_budget.RETRIES} | config

@@ -13,9 +13,10 @@ measurements: docs/decisions.md.
    which botocore merges over what its parser returns.
 4. `serializer_client` and `crt_request`: s3transfer's `BotocoreCRTRequestSerializer._client` and
    `._convert_to_crt_http_request`, used by the CRT request templates.
+5. Not a name but a behaviour, relied on in pipe.common.crt (below this package, so it stays there):
+   botocore takes an `import awscrt` that fails as "no CRT" (`botocore.compat.HAS_CRT`).
 
-Not private, so not here: the transfer managers are closed through their public `shutdown(cancel=)`,
-and awscrt is held back from botocore by an ImportError (pipe.common.crt), which botocore handles.
+The transfer managers are closed through their public `shutdown(cancel=)`, not `__exit__` by hand.
 
 Imports of the SDK stay inside the functions: this module is imported by modules the entry point
 may load, and start-up loads no SDK.
