@@ -615,7 +615,8 @@ def _terminating(eb, environment):
 
 def _quota(eb, environment):
     eb.state.version_quota = len(eb.state.versions)
-    return {}, "You cannot have more than"
+    # AWS's message ends in a full stop: quoted in the line, it is not doubled.
+    return {}, "or request a limit increase. Delete versions you no longer need"
 
 
 @pytest.mark.parametrize(
