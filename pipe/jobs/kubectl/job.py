@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipe.common import private_dir, process
@@ -94,14 +95,12 @@ VARIABLES = (
 )
 
 
-def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
-    if not raw:
+def _resource_path(raw: str | None, env: Mapping[str, str], command: str) -> Path:
+    if raw is None or not raw.strip():  # blank is not the whole clone
         raise PipeError(
             f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
         )
-    path = private_dir.resolved(clone / raw, "RESOURCE_PATH")
-    if not private_dir.inside(path, clone):
-        raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
+    path = private_dir.in_clone("RESOURCE_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
     return path
@@ -226,7 +225,7 @@ def run(context: Context) -> str:
     clone = private_dir.clone_dir(env)
     needs_path = uses_resource_path(command)
     is_apply = needs_path and command[0] == "apply"
-    path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
+    path = _resource_path(values["RESOURCE_PATH"], env, command[0]) if needs_path else None
     command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
     command_rules.check_files(command, clone, "KUBECTL_COMMAND")
     command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
