@@ -4,6 +4,7 @@ The trust-policy job writes its CloudFormation template with it; it is plumbing,
 """
 
 import re
+from typing import Any
 
 # Written here rather than by PyYAML, whose import and pure-Python emitter were most of trust-policy's
 # start-up. Strings that YAML could read as anything else (a number, a date, a boolean, a comment...)
@@ -48,7 +49,7 @@ def _escaped(character: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def _block(value: dict | list, indent: int) -> list[str]:
+def _block(value: dict[Any, Any] | list[Any], indent: int) -> list[str]:
     pad = " " * indent
     lines: list[str] = []
     if isinstance(value, dict):
@@ -86,6 +87,6 @@ def _inline(value: object) -> str:
     return _scalar(value)
 
 
-def block_yaml(document: dict) -> str:
+def block_yaml(document: dict[str, Any]) -> str:
     """`document` (mappings, lists, strings, whole numbers, booleans) as block-style YAML."""
     return "\n".join(_block(document, 0)) + "\n"

@@ -100,7 +100,7 @@ class Identity:
         finally:
             session.register_component("response_parser_factory", shared)
 
-    def _create(self, session: Any, service: str, settings: dict) -> Any:
+    def _create(self, session: Any, service: str, settings: dict[str, Any]) -> Any:
         from pipe.signin import call_budget
 
         client = session.create_client(
@@ -113,13 +113,13 @@ class Identity:
         )
         return call_budget.apply(client)
 
-    def caller_identity(self) -> dict:
+    def caller_identity(self) -> dict[str, Any]:
         from pipe.signin import call_budget
 
         # Retried by the sign-in's rules (logged, within its 30 s), one attempt at a time.
         sts = self.client("sts", retries={"mode": "standard", "total_max_attempts": 1})
         try:
-            answer = retry.call(
+            answer: dict[str, Any] = retry.call(
                 "GetCallerIdentity", sts.get_caller_identity, attempt_seconds=call_budget.ATTEMPT_SECONDS
             )
         except Exception as error:
@@ -159,7 +159,7 @@ def client_config(**settings: Any) -> Any:
 
     from pipe.signin import call_budget
 
-    defaults = {
+    defaults: dict[str, Any] = {
         "connect_timeout": call_budget.CONNECT_TIMEOUT_SECONDS,
         "read_timeout": call_budget.READ_TIMEOUT_SECONDS,
         "user_agent_appid": f"aws-oidc-deploy-{__version__}",

@@ -1,6 +1,7 @@
 """IAM trust policies and a CloudFormation template that admit a given Bitbucket OIDC token."""
 
 import json
+from typing import Any
 
 from pipe.common.block_yaml import block_yaml
 from pipe.signin.claims import Claims
@@ -31,16 +32,16 @@ def provider_arn(claims: Claims, account: str | None, partition: str = "aws") ->
     return f"arn:{partition}:iam::{account or ACCOUNT_PLACEHOLDER}:oidc-provider/{claims.provider_path}"
 
 
-def _conditions(claims: Claims) -> dict:
+def _conditions(claims: Claims) -> dict[str, Any]:
     key = claims.provider_path
     subject = subject_pattern(claims)
     operator = "StringLike" if subject.endswith("*") else "StringEquals"
-    conditions: dict = {"StringEquals": {f"{key}:aud": claims.audience}}
+    conditions: dict[str, Any] = {"StringEquals": {f"{key}:aud": claims.audience}}
     conditions.setdefault(operator, {})[f"{key}:sub"] = subject
     return conditions
 
 
-def trust_policy(claims: Claims, account: str | None, partition: str = "aws") -> dict:
+def trust_policy(claims: Claims, account: str | None, partition: str = "aws") -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
