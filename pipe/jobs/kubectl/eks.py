@@ -1,6 +1,7 @@
 """The EKS cluster: where its API server is and which CA signs it, from DescribeCluster."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,7 +21,7 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _clusters_in_region(eks) -> str:
+def _clusters_in_region(eks: Any) -> str:
     try:
         names = eks.list_clusters()["clusters"]
     except (ClientError, BotoCoreError):
