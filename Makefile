@@ -37,6 +37,7 @@ image: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(VENV)/bin/hadolint Dockerfile
 	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh .ci/run .ci/integration/run-pipe
 	$(PY) scripts/check_pipeline_yaml.py

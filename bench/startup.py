@@ -165,7 +165,7 @@ def benchmark(rounds: int, baseline: str | None, baseline_python: str) -> dict:
 _CLIENT = "{name} = session.create_client({service!r}, region_name='eu-west-1', endpoint_url='http://127.0.0.1:9', {extra})"
 _UNSIGNED = "config=Config(signature_version=UNSIGNED, retries={'total_max_attempts': 1})"
 _KEYS = "aws_access_key_id='A' * 20, aws_secret_access_key='s' * 40, aws_session_token='t' * 200"
-_START = "import pipe.common.signals, pipe.main\npipe.main.crt.hold_back()"
+_START = "import pipe.entry, pipe.main\npipe.main.crt.hold_back()"
 _BOTOCORE = (
     "import botocore.session\nfrom botocore import UNSIGNED\nfrom botocore.config import Config\n"
     "session = botocore.session.Session(session_vars={'profile': (None, None, None, None)})"

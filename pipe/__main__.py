@@ -1,3 +1,3 @@
-from pipe.common.signals import entry
+from pipe.entry import entry
 
 entry()

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from types import TracebackType
 
 from pipe import __version__, jobs, signin
 from pipe.common import crt, log, signals
@@ -48,7 +49,8 @@ def run(env: Mapping[str, str]) -> str:
         logger.info("Signed in with the %s in %.2f s.", context.identity.source, time.monotonic() - started)
     else:
         context.claims = signin.oidc_token(values).claims
-    return job.run(context)
+    message: str = job.run(context)
+    return message
 
 
 def main() -> None:
@@ -84,7 +86,7 @@ def main() -> None:
     success(log.final_line(message))
 
 
-def _last_resort(kind, value, _traceback) -> None:
+def _last_resort(kind: type[BaseException], value: BaseException, _traceback: TracebackType | None) -> None:
     print(log.final_line(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
 
 

@@ -417,7 +417,7 @@ ROWS = [
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
     # Files and links out of the clone, and loops (issue 13, class 3).
     Bad("kubectl", {"RESOURCE_PATH": "linked"}, "RESOURCE_PATH names 'linked/cm.yaml', which leads outside"),
-    Bad("kubectl", {"RESOURCE_PATH": "loop"}, "RESOURCE_PATH is a loop of symbolic links"),
+    Bad("kubectl", {"RESOURCE_PATH": "loop"}, "RESOURCE_PATH 'loop' is a loop of symbolic links"),
     Bad(
         "kubectl",
         {"KUBECTL_COMMAND": "apply -f /etc/hosts"},
@@ -508,9 +508,13 @@ ROWS = [
     Bad("kubectl", {"KUBECTL_COMMAND": "get 'pods"}, "KUBECTL_COMMAND must have balanced quotes"),
     Bad("kubectl", {"KUBECTL_COMMAND": "--kubeconfig=/etc/x get pods"}, "must start with a kubectl command"),
     Bad("kubectl", {"KUBECTL_COMMAND": "kubectl"}, "must start with a kubectl command"),
-    Bad("kubectl", {"RESOURCE_PATH": "../../etc"}, "RESOURCE_PATH must be inside the repository"),
-    Bad("kubectl", {"RESOURCE_PATH": "/etc/passwd"}, "RESOURCE_PATH must be inside the repository"),
-    Bad("kubectl", {"RESOURCE_PATH": "k8s/../../../root"}, "RESOURCE_PATH must be inside the repository"),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "../../etc"},
+        "RESOURCE_PATH '../../etc' leads outside the clone directory",
+    ),
+    Bad("kubectl", {"RESOURCE_PATH": "/etc/passwd"}, "RESOURCE_PATH must be relative to the clone directory"),
+    Bad("kubectl", {"RESOURCE_PATH": "k8s/../../../root"}, "'k8s/../../../root' leads outside the clone"),
     Bad("kubectl", {"RESOURCE_PATH": "no/such/dir"}, "RESOURCE_PATH 'no/such/dir' does not exist"),
     Bad("kubectl", {"RESOURCE_PATH": "k8s\x07"}, "RESOURCE_PATH contains control characters"),
     Bad("kubectl", {"KUBECTL_APPLY_ARGS": "--prune"}, "KUBECTL_APPLY_ARGS must end with -f or -k"),

@@ -20,6 +20,7 @@ CROSS_CUTTING = {
     "test_faults",
     "test_faults_e2e",
     "test_interrupts_e2e",
+    "test_layers",
     "test_layout",
     "test_leak_scan",
     "test_main",

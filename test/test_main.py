@@ -278,7 +278,7 @@ NOT_AT_START = (
 def test_the_entry_points_start_loads_no_sdk_yaml_or_colour_library():
     probe = (
         "import sys\n"
-        "import pipe.common.signals, pipe.main\n"
+        "import pipe.entry, pipe.main\n"
         f"print(','.join(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
         "print('pipe.signin' in sys.modules and 'pipe.jobs' in sys.modules)\n"
     )

@@ -62,7 +62,7 @@ class _Budgeted:
         self._budget = budget
         self._attempt_seconds = attempt_seconds
 
-    def start(self, context: dict, **_kwargs: Any) -> None:
+    def start(self, context: dict[str, Any], **_kwargs: Any) -> None:
         context[_STARTED] = _clock()
 
     def needs_retry(self, **kwargs: Any) -> Any:

@@ -7,9 +7,12 @@ from pipe import __version__
 
 
 class Keys(Protocol):
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+    @property
+    def session_token(self) -> str | None: ...
 
 
 def client(service: str, region: str, keys: Keys, parse_timestamps: bool = True, **config: Any) -> Any:
@@ -43,7 +46,7 @@ def client_config(**settings: Any) -> Any:
 
     from pipe.aws import call_budget
 
-    defaults = {
+    defaults: dict[str, Any] = {
         "connect_timeout": call_budget.CONNECT_TIMEOUT_SECONDS,
         "read_timeout": call_budget.READ_TIMEOUT_SECONDS,
         "user_agent_appid": f"aws-oidc-deploy-{__version__}",
@@ -51,7 +54,7 @@ def client_config(**settings: Any) -> Any:
     return Config(**(defaults | settings))
 
 
-_shared_botocore_session = None
+_shared_botocore_session: Any = None
 
 
 def botocore_session() -> Any:

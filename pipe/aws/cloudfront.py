@@ -7,6 +7,7 @@ Every message starts with "CloudFront" so that a job can put what it already did
 
 import time
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from pipe.aws import errors
@@ -58,7 +59,7 @@ def given_paths(paths: list[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def invalidate(client, distribution_id: str, paths: list[str], after: str = "") -> str:
+def invalidate(client: Any, distribution_id: str, paths: list[str], after: str = "") -> str:
     """The invalidation's ID. `after` is what the job already did, put in front of a failure."""
     try:
         answer = client.create_invalidation(
@@ -83,11 +84,15 @@ def invalidate(client, distribution_id: str, paths: list[str], after: str = "") 
         raise PipeError(
             f"{after}CloudFront refused the invalidation of {distribution_id}: {errors.summary(error)}"
         ) from None
-    return answer["Invalidation"]["Id"]
+    return str(answer["Invalidation"]["Id"])
 
 
 def wait(
-    client, distribution_id: str, invalidation_id: str, limit: float = WAIT_LIMIT_SECONDS, after: str = ""
+    client: Any,
+    distribution_id: str,
+    invalidation_id: str,
+    limit: float = WAIT_LIMIT_SECONDS,
+    after: str = "",
 ) -> float:
     """Seconds waited until the invalidation completed. Compared case-insensitively: AWS says
     "Completed", other implementations "COMPLETED", and boto's waiter knows only the first."""

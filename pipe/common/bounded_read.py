@@ -32,7 +32,7 @@ MAX_EXPANDED_NODES = 2_000_000
 _CHUNK = 64 * KIB
 
 
-def read_bytes(path: os.PathLike | str, limit: int, what: str) -> bytes:
+def read_bytes(path: os.PathLike[str] | str, limit: int, what: str) -> bytes:
     """The content of the regular file at `path`, at most `limit` bytes; `what` names it in errors
     (e.g. "AWS_WEB_IDENTITY_TOKEN_FILE '/run/token'"). OSError is left to the caller to explain."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below instead.
@@ -58,7 +58,7 @@ def read_bytes(path: os.PathLike | str, limit: int, what: str) -> bytes:
         os.close(descriptor)
 
 
-def read_text(path: os.PathLike | str, limit: int, what: str) -> str:
+def read_text(path: os.PathLike[str] | str, limit: int, what: str) -> str:
     """As read_bytes, decoded as UTF-8 (UnicodeDecodeError, a ValueError, is left to the caller)."""
     return read_bytes(path, limit, what).decode("utf-8")
 
@@ -110,7 +110,7 @@ def load_yaml_documents(text: str, what: str) -> list[Any]:
         loader.dispose()
 
 
-def _check_event_depth(yaml, loader_class, text: str, what: str) -> None:
+def _check_event_depth(yaml: Any, loader_class: Any, text: str, what: str) -> None:
     """Nesting measured on the parser's events (a loop, no recursion) before anything is composed:
     composing recurses once per level, and libyaml's composer crashes the process when that is deep."""
     opening = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
@@ -125,7 +125,7 @@ def _check_event_depth(yaml, loader_class, text: str, what: str) -> None:
             depth -= 1
 
 
-def _check_node_graph(yaml, root, what: str) -> None:
+def _check_node_graph(yaml: Any, root: Any, what: str) -> None:
     """Depth and expanded size of a composed YAML node graph, where an alias is a shared node: counted
     once per reference, each node's size computed once, so a billion laughs costs only its own size."""
     sizes: dict[int, int] = {}

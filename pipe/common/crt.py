@@ -14,7 +14,7 @@ _MODULE = "awscrt"
 
 def hold_back() -> None:
     # None in sys.modules makes `import awscrt` raise ImportError, which botocore treats as "no CRT".
-    sys.modules.setdefault(_MODULE, None)
+    sys.modules.setdefault(_MODULE, None)  # type: ignore[arg-type]
 
 
 def release() -> None:

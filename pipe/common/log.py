@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
+from typing import TextIO
 from urllib.parse import unquote
 
 from pipe.common import line_safe, secret_forms
@@ -217,7 +218,7 @@ _LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "kubernetes")
 _QUIET_LOGGERS = ("botocore.hooks", "botocore.loaders", "botocore.utils", "botocore.regions")
 
 
-def _wants_color(stream) -> bool:
+def _wants_color(stream: TextIO) -> bool:
     if "NO_COLOR" in os.environ:
         return False
     # Bitbucket's log viewer renders ANSI colours although the pipe's output is not a terminal.

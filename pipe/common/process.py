@@ -29,6 +29,7 @@ def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[s
     )
     # Lines end at "\n" only: a carriage return or another separator inside a line is shown escaped
     # (log.emit), not taken as a line of its own.
+    assert process.stdout is not None  # stdout=PIPE
     lines = io.TextIOWrapper(process.stdout, encoding="utf-8", errors="replace", newline="\n")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:

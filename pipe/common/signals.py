@@ -1,13 +1,12 @@
 """SIGINT and SIGTERM from the first line the pipe runs: one `✖` line and exit 130 or 143, whether the
 signal lands while Python loads the SDK (the first half second) or mid-deploy.
 
-This module imports nothing heavy: the console script and `python -m pipe` enter here, and only
-then is pipe.main (boto3, the toolkit, ...) imported, inside the handlers' reach.
+The entry point (pipe.entry) installs `stop` before it imports anything heavy; pipe.main installs it
+again and turns `Stopped` into the final line. This module imports nothing heavy.
 """
 
-import importlib
 import signal
-import sys
+from types import FrameType
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
@@ -20,27 +19,9 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-def stop(signum: int, _frame) -> None:
+def stop(signum: int, _frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
 def stopped_line(stop: Stopped) -> str:
     return f"Stopped by {signal.Signals(stop.signum).name}."
-
-
-def entry() -> None:
-    """The console script's target: install the handlers, then load and run the pipe."""
-    try:
-        signal.signal(signal.SIGTERM, stop)
-        main = importlib.import_module("pipe.main").main
-    except KeyboardInterrupt:
-        _early_exit("Interrupted.", EXIT_INTERRUPTED)
-    except Stopped as stopped:
-        _early_exit(stopped_line(stopped), 128 + stopped.signum)
-    main()
-
-
-def _early_exit(message: str, status: int) -> None:
-    # Before the log and the toolkit exist: the same line the toolkit's fail() would print.
-    print(f"✖ {message}", flush=True)
-    sys.exit(status)

@@ -42,7 +42,7 @@ class Variable(NamedTuple):
     # Lists only: how one plain NAME value splits into items (default: commas and spaces), and what
     # turns the checked items into the value (default: the list itself).
     split: Callable[[str], list[str]] | None = None
-    combine: Callable[[list], Any] | None = None
+    combine: Callable[[list[Any]], Any] | None = None
 
     def read(self, raw: Any) -> Any:
         if self.is_list:
@@ -158,10 +158,11 @@ def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[s
         return from_plain
     if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
         raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
-    items = [env.get(f"{name}_{index}") for index in range(int(count_text))]
-    if None in items:
-        missing = f"{name}_{items.index(None)}"
+    found = [env.get(f"{name}_{index}") for index in range(int(count_text))]
+    if None in found:
+        missing = f"{name}_{found.index(None)}"
         raise PipeError(f"{name}_COUNT is {count_text.strip()} but {missing} is missing.")
+    items = [item for item in found if item is not None]
     for index, item in enumerate(items):
         if not item.strip():
             raise PipeError(

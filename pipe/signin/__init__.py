@@ -83,7 +83,7 @@ VARIABLES = (
 
 
 def region(values: Mapping[str, Any]) -> str:
-    chosen = values.get("AWS_DEFAULT_REGION") or values.get("AWS_REGION")
+    chosen: str | None = values.get("AWS_DEFAULT_REGION") or values.get("AWS_REGION")
     if not chosen:
         raise PipeError("AWS_DEFAULT_REGION is required: set it to the region to work in, such as eu-west-1.")
     other = values.get("AWS_REGION")
@@ -232,7 +232,7 @@ def _sts_client(region_name: str, credentials: Credentials | None = None) -> Any
     )
 
 
-def _credentials(answer: dict) -> Credentials:
+def _credentials(answer: dict[str, Any]) -> Credentials:
     raw = answer["Credentials"]
     credentials = Credentials(
         raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"], raw["Expiration"]
@@ -283,7 +283,7 @@ def _chain(first: Identity, role: RoleArn, name: str, duration: int) -> Identity
     return _identity(answer, first.region, f"{first.source}, then ROLE_ARN (role chaining)", name, role)
 
 
-def _identity(answer: dict, region_name: str, source: str, name: str, role: RoleArn) -> Identity:
+def _identity(answer: dict[str, Any], region_name: str, source: str, name: str, role: RoleArn) -> Identity:
     assumed_arn = answer["AssumedRoleUser"]["Arn"]
     account_match = re.match(r"arn:[\w-]+:sts::(\d{12}):", assumed_arn)
     return Identity(

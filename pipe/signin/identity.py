@@ -59,13 +59,13 @@ class Identity:
         """A botocore client with these credentials (pipe.aws.clients.client)."""
         return clients.client(service, self.region, self.credentials, parse_timestamps, **config)
 
-    def caller_identity(self) -> dict:
+    def caller_identity(self) -> dict[str, Any]:
         from pipe.aws import call_budget
 
         # Retried by the sign-in's rules (logged, within its 30 s), one attempt at a time.
         sts = self.client("sts", retries={"mode": "standard", "total_max_attempts": 1})
         try:
-            answer = retry.call(
+            answer: dict[str, Any] = retry.call(
                 "GetCallerIdentity", sts.get_caller_identity, attempt_seconds=call_budget.ATTEMPT_SECONDS
             )
         except Exception as error:

@@ -34,7 +34,7 @@ def call(
     attempt: Callable[[], T],
     deadline: float | None = None,
     *,
-    sleep=time.sleep,
+    sleep: Callable[[float], None] = time.sleep,
     attempt_seconds: float = 0.0,
 ) -> T:
     """Run `attempt` until it succeeds, a non-transient error occurs, or attempts or time run out.

@@ -7,8 +7,10 @@ a re-run of a step zips to an identical bundle and the version it already upload
 import os
 import stat
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipe.common import etag, private_dir
 from pipe.common.errors import PipeError
@@ -67,7 +69,7 @@ def make_zip(source: Path, target: Path) -> int:
     return len(files)
 
 
-def _in_clone(name: str, raw: str, env) -> Path:
+def _in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
     path = private_dir.in_clone(name, raw, env)
     if not path.exists():
         raise PipeError(
@@ -76,7 +78,7 @@ def _in_clone(name: str, raw: str, env) -> Path:
     return path
 
 
-def prepare(values, env) -> Bundle:
+def prepare(values: Mapping[str, Any], env: Mapping[str, str]) -> Bundle:
     """The bundle to upload: ZIP_FILE as it is, or SOURCE_PATH zipped outside the clone."""
     if values["ZIP_FILE"]:
         path = _in_clone("ZIP_FILE", values["ZIP_FILE"], env)

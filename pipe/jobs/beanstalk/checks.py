@@ -32,7 +32,7 @@ _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
 def before_creating(
     eb: Any, s3: Any | None, application_name: str, environment_name: str | None, label: str, bucket: str
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Everything that can refuse the deploy, asked before anything is uploaded or created. `s3` is
     None when nothing is uploaded (deploy-only): then the version must exist. Returns the version
     `label` if it exists."""
@@ -115,7 +115,7 @@ def platform(eb: Any, environment_name: str, arn: str) -> None:
         )
 
 
-def not_failed(version: dict, application_name: str) -> None:
+def not_failed(version: dict[str, Any], application_name: str) -> None:
     if version.get("Status") == FAILED:
         raise PipeError(
             f"Version {version.get('VersionLabel')!r} of application {application_name!r} has status Failed "

@@ -7,6 +7,8 @@ ends within that time plus one WAIT_INTERVAL (and one API call).
 
 import re
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from pipe.aws import errors
 from pipe.common import shared_storage
@@ -19,7 +21,7 @@ RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
 _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
 
 
-def _events_detail(events: list[dict]) -> str:
+def _events_detail(events: list[dict[str, Any]]) -> str:
     if not events:
         return ""
     # One event a line: event_line escapes the message's own line breaks, so splitting the details
@@ -28,7 +30,7 @@ def _events_detail(events: list[dict]) -> str:
 
 
 def _update(
-    eb,
+    eb: Any,
     watcher: Watcher,
     application: str,
     environment: str,
@@ -83,7 +85,7 @@ def _update(
         return (first if answer_lost else state), answer["ResponseMetadata"].get("RequestId")
 
 
-def _abort(eb, watcher: Watcher, failed: WaitFailed) -> bool:
+def _abort(eb: Any, watcher: Watcher, failed: WaitFailed) -> bool:
     """Abort a timed-out update still in progress; True if one was aborted."""
     current = watcher.state()
     if not (failed.timed_out and current.status == "Updating" and current.abortable):
@@ -101,7 +103,9 @@ def _abort(eb, watcher: Watcher, failed: WaitFailed) -> bool:
     return True
 
 
-def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -> EnvironmentState:
+def _rollback(
+    eb: Any, watcher: Watcher, values: Mapping[str, Any], previous: str, failed: WaitFailed
+) -> EnvironmentState:
     application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
     deadline = Deadline(values["DEPLOY_TIMEOUT"])
     logger.warning("ROLLBACK_ON_FAILURE: rolling %s back to version %s.", environment, previous)
@@ -114,7 +118,9 @@ def _rollback(eb, watcher: Watcher, values, previous: str, failed: WaitFailed) -
     return watcher.until_deployed(deadline, request_id, previous)
 
 
-def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed: WaitFailed) -> PipeError:
+def _deploy_failed(
+    eb: Any, watcher: Watcher, values: Mapping[str, Any], label: str, previous: str | None, failed: WaitFailed
+) -> PipeError:
     environment = values["ENVIRONMENT_NAME"]
     if failed.timed_out:
         head = f"Deploy of {label} to {environment} timed out (DEPLOY_TIMEOUT {values['DEPLOY_TIMEOUT']} s): {failed.reason}."
@@ -139,7 +145,9 @@ def _deploy_failed(eb, watcher, values, label: str, previous: str | None, failed
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
 
 
-def _abort_only(eb, watcher, values, head: str, details: str, failed: WaitFailed) -> PipeError:
+def _abort_only(
+    eb: Any, watcher: Watcher, values: Mapping[str, Any], head: str, details: str, failed: WaitFailed
+) -> PipeError:
     """ROLLBACK_ON_FAILURE with no other version to go back to: a timed-out update is aborted rather
     than left running; anything else is left as it is."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -156,11 +164,19 @@ def _abort_only(eb, watcher, values, head: str, details: str, failed: WaitFailed
     return PipeError(f"{no_rollback} Aborted the update: the environment is {state.describe()}.", details)
 
 
-def write_result(env, result: dict) -> None:
+def write_result(env: Mapping[str, str], result: dict[str, Any]) -> None:
     shared_storage.write_json(env, RESULT_FILE, result)
 
 
-def deploy(eb, values, label: str, result: dict, env, started: float, version_status: str) -> str:
+def deploy(
+    eb: Any,
+    values: Mapping[str, Any],
+    label: str,
+    result: dict[str, Any],
+    env: Mapping[str, str],
+    started: float,
+    version_status: str,
+) -> str:
     application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
     watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"], values["HEALTH_GRACE_PERIOD"])
     arrived = watcher.state()  # a missing environment is reported before anything waits

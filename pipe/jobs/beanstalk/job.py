@@ -7,6 +7,8 @@ events or Red health, and optionally roll back to the version that ran before.
 
 import re
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from pipe.aws import errors
 from pipe.common.errors import PipeError
@@ -107,7 +109,7 @@ VARIABLES = (
 )
 
 
-def _check(values) -> None:
+def _check(values: Mapping[str, Any]) -> None:
     command = values["BEANSTALK_COMMAND"]
     if command != "upload-only" and not values["ENVIRONMENT_NAME"]:
         raise PipeError(
@@ -133,7 +135,7 @@ def _check(values) -> None:
         )
 
 
-def default_label(application: str, env) -> str:
+def default_label(application: str, env: Mapping[str, str]) -> str:
     build, commit = env.get("BITBUCKET_BUILD_NUMBER"), env.get("BITBUCKET_COMMIT")
     if not build or not commit:
         raise PipeError(
@@ -156,7 +158,7 @@ def default_key(application: str, label: str) -> str:
         ) from None
 
 
-def default_description(env) -> str:
+def default_description(env: Mapping[str, str]) -> str:
     repository = env.get("BITBUCKET_REPO_FULL_NAME") or (
         f"{env['BITBUCKET_WORKSPACE']}/{env['BITBUCKET_REPO_SLUG']}"
         if env.get("BITBUCKET_WORKSPACE") and env.get("BITBUCKET_REPO_SLUG")
@@ -200,19 +202,23 @@ def run(context: Context) -> str:
     _check(values)
     application, command = values["APPLICATION_NAME"], values["BEANSTALK_COMMAND"]
     label = values["VERSION_LABEL"] or default_label(application, env)
-    uploads = command != "deploy-only"
-    key = (values["S3_KEY"] or default_key(application, label)) if uploads else None
-    made = bundle.prepare(values, env) if uploads else None
+    # The key and the bundle go together, both or neither (deploy-only uploads nothing), so that the
+    # upload below can rely on each being there.
+    upload: tuple[str, bundle.Bundle] | None = None
+    if command != "deploy-only":
+        key = values["S3_KEY"] or default_key(application, label)
+        upload = (key, bundle.prepare(values, env))
 
     from botocore.exceptions import BotoCoreError, ClientError
 
     eb = identity.client("elasticbeanstalk")
     result = {"application": application, "environment": values["ENVIRONMENT_NAME"], "version_label": label}
     try:
-        s3 = identity.client("s3") if made is not None else None
+        s3 = identity.client("s3") if upload is not None else None
         deploys_to = values["ENVIRONMENT_NAME"] if command != "upload-only" else None
         existing = checks.before_creating(eb, s3, application, deploys_to, label, values["S3_BUCKET"])
-        if made is not None:
+        if upload is not None:
+            key, made = upload
             bucket = values["S3_BUCKET"] or beanstalk_versions.storage_bucket(eb)
             description = values["DESCRIPTION"] or default_description(env)
             outcome = beanstalk_versions.upload_and_create(

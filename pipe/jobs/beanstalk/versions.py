@@ -31,20 +31,23 @@ class Outcome:
 
 def storage_bucket(eb: Any) -> str:
     """The region's Elastic Beanstalk bucket (elasticbeanstalk-<region>-<account>), made if missing."""
-    return eb.create_storage_location()["S3Bucket"]
+    bucket: str = eb.create_storage_location()["S3Bucket"]
+    return bucket
 
 
-def find_version(eb: Any, application: str, label: str) -> dict | None:
+def find_version(eb: Any, application: str, label: str) -> dict[str, Any] | None:
     answer = eb.describe_application_versions(ApplicationName=application, VersionLabels=[label])
-    found = [item for item in answer.get("ApplicationVersions", []) if item.get("VersionLabel") == label]
+    found: list[dict[str, Any]] = [
+        item for item in answer.get("ApplicationVersions", []) if item.get("VersionLabel") == label
+    ]
     return found[0] if found else None
 
 
-def _same_content(head: dict, bundle: Bundle) -> bool | None:
+def _same_content(head: dict[str, Any], bundle: Bundle) -> bool | None:
     """True or False when the object's metadata or ETag can tell; None when they cannot."""
     stored = head.get("Metadata", {}).get(METADATA_MD5)
     if stored:
-        return stored == bundle.md5
+        return bool(stored == bundle.md5)
     if head.get("ContentLength") != bundle.size:
         return False
     etag = head.get("ETag", "").strip('"')
@@ -55,11 +58,12 @@ def _same_content(head: dict, bundle: Bundle) -> bool | None:
     return False
 
 
-def _head(s3: Any, bucket: str, key: str) -> dict | None:
+def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
     try:
-        return s3.head_object(Bucket=bucket, Key=key)
+        head: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key)
+        return head
     except ClientError as error:
         if errors.is_not_found(error):
             return None
@@ -71,7 +75,7 @@ def _head(s3: Any, bucket: str, key: str) -> dict | None:
         raise
 
 
-def _check_existing(s3: Any, version: dict, application: str, label: str, bundle: Bundle) -> None:
+def _check_existing(s3: Any, version: dict[str, Any], application: str, label: str, bundle: Bundle) -> None:
     source = version.get("SourceBundle") or {}
     bucket, key = source.get("S3Bucket"), source.get("S3Key")
     where = f"s3://{bucket}/{key}"
@@ -112,7 +116,7 @@ _WRITES = ("PutObject", "CompleteMultipartUpload")
 _TAKEN = ("PreconditionFailed", "412", "ConditionalRequestConflict", "NoSuchUpload")
 
 
-def _only_if_absent(params: dict, **_kwargs) -> None:
+def _only_if_absent(params: dict[str, Any], **_kwargs: Any) -> None:
     params["IfNoneMatch"] = "*"
 
 
@@ -195,7 +199,7 @@ def upload_and_create(
     bucket: str,
     key: str,
     bundle: Bundle,
-    existing: dict | None,
+    existing: dict[str, Any] | None,
 ) -> Outcome:
     """`existing`: the version `label` as looked up before (None: there was none)."""
     if existing is not None:

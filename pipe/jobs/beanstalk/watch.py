@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pipe.common.errors import PipeError
@@ -57,7 +58,13 @@ class EnvironmentState:
 class Deadline:
     """`clock` and `sleep` are the process's own unless a test drives the wait with a clock it controls."""
 
-    def __init__(self, seconds: float, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.seconds = seconds
         self._clock = clock
         self._sleep = sleep
@@ -79,7 +86,11 @@ class WaitFailed(Exception):
     """The environment did not get where it should: `reason` is the user's line, `state` the last seen."""
 
     def __init__(
-        self, reason: str, state: EnvironmentState | None, events: list[dict], timed_out: bool = False
+        self,
+        reason: str,
+        state: EnvironmentState | None,
+        events: list[dict[str, Any]],
+        timed_out: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -88,7 +99,7 @@ class WaitFailed(Exception):
         self.timed_out = timed_out
 
 
-def event_line(event: dict) -> str:
+def event_line(event: dict[str, Any]) -> str:
     # Event messages come from instances (command output): their line breaks must not forge a line.
     when = event["EventDate"].strftime("%H:%M:%S")
     return f"{when} {event.get('Severity', 'INFO'):<5} {escape(event.get('Message', ''))}"
@@ -137,12 +148,12 @@ class EventStream:
     def __init__(self, eb: Any, application: str, environment: str):
         self._eb = eb
         self._filter = {"ApplicationName": application, "EnvironmentName": environment}
-        self._seen: set[tuple] = set()
-        self._start = None
-        self.recent: deque[dict] = deque(maxlen=RECENT_EVENTS)
+        self._seen: set[tuple[Any, ...]] = set()
+        self._start: datetime | None = None
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
 
     @staticmethod
-    def _key(event: dict) -> tuple:
+    def _key(event: dict[str, Any]) -> tuple[Any, ...]:
         return (event["EventDate"], event.get("Severity"), event.get("Message"), event.get("RequestId"))
 
     def mark(self) -> None:
@@ -155,11 +166,11 @@ class EventStream:
         at_start = self._eb.describe_events(**self._filter, StartTime=self._start, MaxRecords=EVENTS_PER_PAGE)
         self._seen.update(self._key(event) for event in [*newest, *at_start.get("Events", [])])
 
-    def poll(self) -> list[dict]:
+    def poll(self) -> list[dict[str, Any]]:
         query = dict(self._filter, MaxRecords=EVENTS_PER_PAGE)
         if self._start is not None:
             query["StartTime"] = self._start
-        newest_first: list[dict] = []
+        newest_first: list[dict[str, Any]] = []
         for _ in range(MAX_EVENT_PAGES):
             answer = self._eb.describe_events(**query)
             newest_first += answer.get("Events", [])
@@ -198,7 +209,7 @@ class Watcher:
     def _wait(
         self,
         deadline: Deadline,
-        verdict: Callable[[EnvironmentState, list[dict]], EnvironmentState | None],
+        verdict: Callable[[EnvironmentState, list[dict[str, Any]]], EnvironmentState | None],
         overdue: Callable[[EnvironmentState], str],
         report: Callable[[EnvironmentState], None],
         progress: Callable[[EnvironmentState], str] = EnvironmentState.describe,
@@ -245,7 +256,7 @@ class Watcher:
     def until_deployed(self, deadline: Deadline, request_id: str | None, label: str) -> EnvironmentState:
         """Wait for the update made by `request_id` to end; fail at the first ERROR event it writes."""
 
-        def verdict(state: EnvironmentState, new: list[dict]) -> EnvironmentState | None:
+        def verdict(state: EnvironmentState, new: list[dict[str, Any]]) -> EnvironmentState | None:
             errors = [
                 event
                 for event in new

@@ -7,6 +7,7 @@ command line) first, then cdk.json, then cdk.context.json.
 """
 
 from pathlib import Path
+from typing import Any
 
 from pipe.aws import errors
 from pipe.common import bounded_read
@@ -22,7 +23,7 @@ def parameter_name(qualifier: str) -> str:
     return f"/cdk-bootstrap/{qualifier}/version"
 
 
-def _file_context(path: Path) -> dict:
+def _file_context(path: Path) -> dict[str, Any]:
     try:
         document = bounded_read.load_json(
             bounded_read.read_bytes(path, bounded_read.SETTINGS_FILE_BYTES, path.name), path.name
@@ -41,13 +42,13 @@ def qualifier(app_dir: Path, context: list[tuple[str, str]]) -> str:
         if key == QUALIFIER_KEY and value:
             return value
     for name in CONTEXT_FILES:
-        value = _file_context(app_dir / name).get(QUALIFIER_KEY)
-        if isinstance(value, str) and value:
-            return value
+        found = _file_context(app_dir / name).get(QUALIFIER_KEY)
+        if isinstance(found, str) and found:
+            return found
     return DEFAULT_QUALIFIER
 
 
-def check(ssm, qualifier_value: str, environment: str) -> str | None:
+def check(ssm: Any, qualifier_value: str, environment: str) -> str | None:
     """The bootstrap version in `environment` (aws://account/region). Missing: PipeError. Not readable
     (a role that may only assume the CDK's roles): None with a warning, and the CLI checks itself."""
     from botocore.exceptions import BotoCoreError, ClientError

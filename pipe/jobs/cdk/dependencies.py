@@ -18,6 +18,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipe.aws.environment import without_credentials
@@ -65,7 +66,9 @@ def is_python_app(command: str | None) -> bool:
     return bool(words) and _PYTHON.fullmatch(words[0]) is not None
 
 
-def prepare(app_dir: Path, env, private: Path, cache: Path | None = None) -> dict[str, str]:
+def prepare(
+    app_dir: Path, env: Mapping[str, str], private: Path, cache: Path | None = None
+) -> dict[str, str]:
     """Install what the app needs; return the variables to add to the CLI's environment."""
     installer_env = without_credentials(env) | _download_caches(env, cache)
     if (app_dir / NPM_LOCKFILE).is_file() and not (app_dir / "node_modules").exists():
@@ -81,7 +84,7 @@ def prepare(app_dir: Path, env, private: Path, cache: Path | None = None) -> dic
     return {}
 
 
-def _download_caches(env, cache: Path | None) -> dict[str, str]:
+def _download_caches(env: Mapping[str, str], cache: Path | None) -> dict[str, str]:
     if cache is None:
         return {}
     wanted = {"PIP_CACHE_DIR": cache / PIP_CACHE, "npm_config_cache": cache / NPM_CACHE}
@@ -89,7 +92,7 @@ def _download_caches(env, cache: Path | None) -> dict[str, str]:
     return {name: str(path) for name, path in wanted.items() if not env.get(name)}
 
 
-def _npm_ci(app_dir: Path, env) -> None:
+def _npm_ci(app_dir: Path, env: Mapping[str, str]) -> None:
     npm = shutil.which("npm", path=env.get("PATH"))
     if npm is None:
         raise PipeError("The CDK app needs npm ci, but npm is not on PATH (the pipe's image ships it).")
@@ -107,7 +110,9 @@ def venv_name(requirements: bytes) -> str:
     return f"{VENV_DIRECTORY}-{python}-{digest[:_KEY_LENGTH]}"
 
 
-def _python_environment(app_dir: Path, env, private: Path, cache: Path | None) -> dict[str, str]:
+def _python_environment(
+    app_dir: Path, env: Mapping[str, str], private: Path, cache: Path | None
+) -> dict[str, str]:
     requirements = app_dir / PYTHON_REQUIREMENTS
     if not requirements.is_file():
         logger.warning(
@@ -150,7 +155,7 @@ def _forget_other_environments(cache: Path, keep: Path) -> None:
     shutil.rmtree(keep, ignore_errors=True)
 
 
-def _install(app_dir: Path, env, venv: Path, where: str) -> None:
+def _install(app_dir: Path, env: Mapping[str, str], venv: Path, where: str) -> None:
     logger.info("Installing %s into %s.", PYTHON_REQUIREMENTS, where)
     status, _ = process.run([sys.executable, "-m", "venv", str(venv)], env, app_dir)
     if status != 0:

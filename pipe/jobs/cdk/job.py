@@ -10,7 +10,9 @@ asset manifests, no credentials. `bootstrap` needs no app: it installs nothing a
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pipe.common import command_line, private_dir, process
 from pipe.common.command_line import Refused
@@ -67,7 +69,7 @@ VARIABLES = (
 )
 
 
-def _app_dir(raw: str | None, env) -> Path:
+def _app_dir(raw: str | None, env: Mapping[str, str]) -> Path:
     clone = private_dir.clone_dir(env)
     if not raw:
         return clone
@@ -79,7 +81,7 @@ def _app_dir(raw: str | None, env) -> Path:
     return path
 
 
-def _cache_dir(raw: str | None, env) -> Path | None:
+def _cache_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     """CDK_CACHE_DIR in the clone (the only directory Bitbucket shares with a pipe), created if missing."""
     if not raw:
         return None
@@ -93,7 +95,7 @@ def _cache_dir(raw: str | None, env) -> Path | None:
     return path
 
 
-def _check(values, app_dir: Path, env) -> None:
+def _check(values: Mapping[str, Any], app_dir: Path, env: Mapping[str, str]) -> None:
     command = values["CDK_COMMAND"]
     if command == "bootstrap" and values["CDK_STACKS"]:
         raise PipeError(
@@ -109,11 +111,13 @@ def _check(values, app_dir: Path, env) -> None:
         )
 
 
-def _app_given(values) -> bool:
+def _app_given(values: Mapping[str, Any]) -> bool:
     return any(argument.split("=", 1)[0] in _APP_OPTIONS for argument in values["CDK_ARGS"])
 
 
-def _arguments(cli: cdk_cli.Cli, values, environment: str, outputs_file: Path) -> list[str]:
+def _arguments(
+    cli: cdk_cli.Cli, values: Mapping[str, Any], environment: str, outputs_file: Path
+) -> list[str]:
     command = values["CDK_COMMAND"]
     arguments = [str(cli.path), command]
     if command == "bootstrap":
@@ -165,7 +169,7 @@ def _deployed(context: Context, outputs_file: Path, environment: str, seconds: f
     return f"Deployed {names} to {environment} in {seconds:.0f} s."
 
 
-def _diffed(values, status: int, tail: list[str]) -> str:
+def _diffed(values: Mapping[str, Any], status: int, tail: list[str]) -> str:
     count = cdk_messages.differences(tail)
     if status != 0:
         if values["CDK_DIFF_FAIL"] and count:

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
@@ -52,7 +53,7 @@ def access_entry_commands(cluster: str, region: str, role_arn: str) -> str:
     )
 
 
-def _retries():
+def _retries() -> Any:
     from urllib3.util import Retry
 
     return Retry(
@@ -152,7 +153,7 @@ class Doctor:
             item.kind: (item.name, bool(item.namespaced)) for item in answer.resources if "/" not in item.name
         }
 
-    def needs_for_apply(self, objects: list[dict], namespace: str | None) -> list[Need]:
+    def needs_for_apply(self, objects: list[dict[str, Any]], namespace: str | None) -> list[Need]:
         needs: list[Need] = []
         by_version: dict[str, dict[str, tuple[str, bool]]] = {}
         for obj in objects:

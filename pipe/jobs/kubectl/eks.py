@@ -1,6 +1,7 @@
 """The EKS cluster: where its API server is and which CA signs it, from DescribeCluster."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,7 +18,7 @@ class Cluster:
     version: str
 
 
-def _clusters_in_region(eks) -> str:
+def _clusters_in_region(eks: Any) -> str:
     try:
         names = eks.list_clusters()["clusters"]
     except (ClientError, BotoCoreError):

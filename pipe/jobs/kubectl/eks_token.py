@@ -119,7 +119,7 @@ def make_token(
     return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
-def exec_credential(token: str, api_version: str, signed_at: datetime.datetime) -> dict:
+def exec_credential(token: str, api_version: str, signed_at: datetime.datetime) -> dict[str, object]:
     expires = (signed_at + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "kind": "ExecCredential",

@@ -11,7 +11,9 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pipe.common import private_dir, process
 from pipe.common.errors import PipeError
@@ -94,14 +96,12 @@ VARIABLES = (
 )
 
 
-def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
-    if not raw:
+def _resource_path(raw: str | None, env: Mapping[str, str], command: str) -> Path:
+    if raw is None or not raw.strip():  # blank is not the whole clone
         raise PipeError(
             f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
         )
-    path = private_dir.resolved(clone / raw, "RESOURCE_PATH")
-    if not private_dir.inside(path, clone):
-        raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
+    path = private_dir.in_clone("RESOURCE_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
     return path
@@ -136,7 +136,7 @@ def uses_resource_path(command: list[str]) -> bool:
     return not names_files and all(word.startswith("-") for word in flags)
 
 
-def _arguments(values, path: Path | None) -> list[str]:
+def _arguments(values: Mapping[str, Any], path: Path | None) -> list[str]:
     """kubectl's arguments after the global flags: the command, its path, and the pipe's options."""
     command = values["KUBECTL_COMMAND"]
     if path is None:
@@ -155,7 +155,12 @@ def _arguments(values, path: Path | None) -> list[str]:
 
 
 def _check_authorization(
-    cluster, identity, workdir: Path, kubectl_env, objects: list[dict], namespace
+    cluster: Any,
+    identity: Any,
+    workdir: Path,
+    kubectl_env: Mapping[str, str],
+    objects: list[dict[str, Any]],
+    namespace: str | None,
 ) -> None:
     role = str(identity.role) if identity.role else str(identity.assumed_role_arn)
     token = eks_token.make_token(cluster.name, identity.region, kubectl_env)
@@ -177,7 +182,13 @@ def _resumable(tail: list[str]) -> bool:
     return any(re.search(_RESUMABLE, line, re.IGNORECASE) for line in tail)
 
 
-def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clone: Path) -> None:
+def _wait_for_rollouts(
+    base: list[str],
+    targets: list[manifests.RolloutTarget],
+    timeout: int,
+    kubectl_env: Mapping[str, str],
+    clone: Path,
+) -> None:
     """`kubectl rollout status` for each target, all within one WAIT_TIMEOUT.
 
     A wait that kubectl gives up on for a stale token or a dropped connection is resumed by a new
@@ -226,14 +237,16 @@ def run(context: Context) -> str:
     clone = private_dir.clone_dir(env)
     needs_path = uses_resource_path(command)
     is_apply = needs_path and command[0] == "apply"
-    path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
+    path = _resource_path(values["RESOURCE_PATH"], env, command[0]) if needs_path else None
     command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
     command_rules.check_files(command, clone, "KUBECTL_COMMAND")
     command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
-    objects: list[dict] = _prepared_objects(values, env, path, clone, kubectl, env) if from_files else []
+    objects: list[dict[str, Any]] = []
+    if from_files and path is not None:  # apply always has a RESOURCE_PATH; the type says so here
+        objects = _prepared_objects(values, env, path, clone, kubectl, env)
 
     cluster = eks.describe(identity, values["CLUSTER_NAME"])
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
@@ -270,7 +283,14 @@ def run(context: Context) -> str:
     return f"kubectl {shlex.join(command)} succeeded on EKS cluster {cluster.name}."
 
 
-def _prepared_objects(values, env, path: Path, clone: Path, kubectl: str, kubectl_env) -> list[dict]:
+def _prepared_objects(
+    values: Mapping[str, Any],
+    env: Mapping[str, str],
+    path: Path,
+    clone: Path,
+    kubectl: str,
+    kubectl_env: Mapping[str, str],
+) -> list[dict[str, Any]]:
     """The objects to apply, with the default and LABELS labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."
     if values["KUBECTL_APPLY_ARGS"][-1] == "-k":

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,7 +33,7 @@ def find(path: Path) -> list[Path]:
     return files
 
 
-def _objects(document: object, source: str) -> list[dict]:
+def _objects(document: object, source: str) -> list[dict[str, Any]]:
     if document is None:
         return []
     if not isinstance(document, dict) or "kind" not in document:
@@ -42,7 +43,7 @@ def _objects(document: object, source: str) -> list[dict]:
     return [document]
 
 
-def parse(text: str, source: str) -> list[dict]:
+def parse(text: str, source: str) -> list[dict[str, Any]]:
     try:
         documents = bounded_read.load_yaml_documents(text, source)
     except yaml.YAMLError as error:
@@ -54,7 +55,7 @@ def parse(text: str, source: str) -> list[dict]:
     return [obj for document in documents for obj in _objects(document, source)]
 
 
-def load(files: list[Path], root: Path) -> list[dict]:
+def load(files: list[Path], root: Path) -> list[dict[str, Any]]:
     objects = []
     for file in files:
         try:
@@ -68,19 +69,19 @@ def load(files: list[Path], root: Path) -> list[dict]:
     return objects
 
 
-def add_labels(objects: list[dict], labels: dict[str, str]) -> None:
+def add_labels(objects: list[dict[str, Any]], labels: dict[str, str]) -> None:
     for obj in objects:
         metadata = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = metadata
         metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
 
 
-def write(objects: list[dict], path: Path) -> Path:
+def write(objects: list[dict[str, Any]], path: Path) -> Path:
     path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
     return path
 
 
-def rollout_targets(objects: list[dict], namespace: str | None) -> list[RolloutTarget]:
+def rollout_targets(objects: list[dict[str, Any]], namespace: str | None) -> list[RolloutTarget]:
     targets = []
     for obj in objects:
         if obj.get("kind") in ROLLOUT_KINDS and str(obj.get("apiVersion", "")).startswith("apps/"):

@@ -32,9 +32,9 @@ class TemplateSerializer(BotocoreCRTRequestSerializer):
                 "config": s3.meta.config,
             },
         )
-        self._templates: dict[tuple, tuple[str, list[tuple[str, str]]]] = {}
+        self._templates: dict[tuple[Any, ...], tuple[str, list[tuple[str, str]]]] = {}
 
-    def serialize_http_request(self, transfer_type, future):
+    def serialize_http_request(self, transfer_type: str, future: Any) -> Any:
         if transfer_type != "put_object":
             return super().serialize_http_request(transfer_type, future)
         call = future.meta.call_args
@@ -65,7 +65,9 @@ class TemplateSerializer(BotocoreCRTRequestSerializer):
             headers=HttpHeaders(filled),
         )
 
-    def _template(self, bucket, settings, metadata, per_file) -> tuple[str, list[tuple[str, str]]]:
+    def _template(
+        self, bucket: str, settings: dict[str, Any], metadata: dict[str, str], per_file: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]]]:
         # s3transfer's ContentMD5 marker (in `settings`) stops botocore computing an MD5; the
         # conversion removes it, and the CRT client adds no checksum when ChecksumCRC32 is given.
         placeholders = {"ChecksumCRC32": _VALUE_PLACEHOLDER} if "ChecksumCRC32" in per_file else {}

@@ -45,7 +45,7 @@ def checksum_args(digest: etag.Digest, size: int) -> dict[str, str]:
 @contextmanager
 def transfer_manager(
     engine: str, s3: Any, identity: Any, concurrency: int, env: Mapping[str, str]
-) -> Iterator:
+) -> Iterator[Any]:
     """A manager with s3transfer's `upload(filename, bucket, key, extra_args)` returning a future."""
     if engine == "classic":
         from s3transfer.manager import TransferConfig, TransferManager
@@ -69,13 +69,13 @@ def transfer_manager(
     )
     client = _crt_client(s3, identity, concurrency, env)
     serializer = TemplateSerializer(s3)
-    manager = _Relayed(lambda: CRTTransferManager(client, serializer, config=config))
+    relay = _Relayed(lambda: CRTTransferManager(client, serializer, config=config))
     try:
-        yield manager
+        yield relay
     except BaseException as error:
-        manager.close(error)
+        relay.close(error)
         raise
-    manager.close(None)
+    relay.close(None)
 
 
 class _Relayed:
@@ -92,7 +92,12 @@ class _Relayed:
         self._submitted = 0
 
     def upload(
-        self, filename: str, bucket: str, key: str, extra_args: dict, subscribers: list | None = None
+        self,
+        filename: str,
+        bucket: str,
+        key: str,
+        extra_args: dict[str, Any],
+        subscribers: list[Any] | None = None,
     ) -> Any:
         if self._submitted >= CRT_FILES_PER_MANAGER:
             self._current.shutdown()
@@ -127,14 +132,16 @@ def _crt_client(s3: Any, identity: Any, concurrency: int, env: Mapping[str, str]
         tls_options = ClientTlsContext(context).new_connection_options()
     credentials = identity.credentials
     logger.debug("Uploading with the CRT S3 client, at most %d connections.", concurrency)
-    return S3Client(
+    # The ignores: types-awscrt 0.37 types credential_provider as a TLS mode and the connection options
+    # as a context, and has no connect_timeout_ms (awscrt 0.38, pinned, takes it).
+    return S3Client(  # type: ignore[call-arg]
         bootstrap=bootstrap,
         region=identity.region,
-        credential_provider=AwsCredentialsProvider.new_static(
+        credential_provider=AwsCredentialsProvider.new_static(  # type: ignore[arg-type]
             credentials.access_key_id, credentials.secret_access_key, credentials.session_token
         ),
         tls_mode=S3RequestTlsMode.ENABLED if secure else S3RequestTlsMode.DISABLED,
-        tls_connection_options=tls_options,
+        tls_connection_options=tls_options,  # type: ignore[arg-type]
         part_size=etag.MULTIPART_CHUNKSIZE,
         multipart_upload_threshold=etag.MULTIPART_THRESHOLD,
         max_active_connections_override=concurrency,

@@ -11,8 +11,9 @@ import email.utils
 import heapq
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
+from typing import Any
 
 from pipe.aws import cloudfront, errors
 from pipe.common import shared_storage
@@ -110,7 +111,7 @@ VARIABLES = (
 )
 
 
-def _check(values: dict) -> None:
+def _check(values: Mapping[str, Any]) -> None:
     if values["SSE_KMS_KEY_ID"] and values["SSE"] not in ("aws:kms", "aws:kms:dsse"):
         raise PipeError("SSE_KMS_KEY_ID needs SSE: 'aws:kms' (or 'aws:kms:dsse').")
     if values["CLOUDFRONT_PATHS"] and not values["CLOUDFRONT_DISTRIBUTION_ID"]:
@@ -130,11 +131,13 @@ def _client_error(error: Exception, bucket: str) -> PipeError:
     return PipeError(f"S3 call on bucket {bucket} failed: {describe(error)}")
 
 
-def _write_summary(env, summary: plan.Summary) -> None:
+def _write_summary(env: Mapping[str, str], summary: plan.Summary) -> None:
     shared_storage.write_json(env, SUMMARY_FILE, asdict(summary))
 
 
-def _local_files(values: dict, env, prefix: str, summary: plan.Summary) -> tuple[Callable, bool]:
+def _local_files(
+    values: Mapping[str, Any], env: Mapping[str, str], prefix: str, summary: plan.Summary
+) -> tuple[Callable[..., Any], bool]:
     """A function giving a fresh stream of (key, file) in key order, and whether LOCAL_PATH is a
     directory."""
     root, is_dir = plan.local_root(values, env)
@@ -145,7 +148,7 @@ def _local_files(values: dict, env, prefix: str, summary: plan.Summary) -> tuple
     return (lambda: plan.scan(values, root, is_dir, prefix, summary)), is_dir
 
 
-def _refuse_empty_delete(values: dict, summary: plan.Summary) -> None:
+def _refuse_empty_delete(values: Mapping[str, Any], summary: plan.Summary) -> None:
     if values["DELETE_FLAG"] and summary.scanned == 0:
         # An empty build directory is far more often a failed build than a wish to empty the site.
         raise PipeError(
@@ -153,7 +156,7 @@ def _refuse_empty_delete(values: dict, summary: plan.Summary) -> None:
         )
 
 
-def _s3_client(identity, values: dict):
+def _s3_client(identity: Any, values: Mapping[str, Any]) -> Any:
     # Checksums only where S3 requires them: TLS already protects the content in transit, and a
     # per-request checksum is CPU spent on every small file.
     # Dates left as text: the pipe never reads LastModified, and parsing it was a quarter of the CPU
@@ -168,7 +171,9 @@ def _s3_client(identity, values: dict):
     return s3
 
 
-def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str], values: dict) -> None:
+def _show_plan(
+    where: str, to_upload: list[Any], changes: plan.Plan, paths: list[str], values: Mapping[str, Any]
+) -> None:
     lines = [f"Plan for {where} (dry run, nothing changed):"]
     changed = {id(item) for item in changes.changed}
     lines += [f"  upload ({'changed' if id(i) in changed else 'new'}): {k}" for k, i in to_upload]
@@ -178,7 +183,7 @@ def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str]
     emit(*lines)
 
 
-def _invalidate(identity, values: dict, paths: list[str], summary: plan.Summary) -> str:
+def _invalidate(identity: Any, values: Mapping[str, Any], paths: list[str], summary: plan.Summary) -> str:
     """Returns the note on waiting for the invalidation for the summary line ('' without a wait)."""
     if not paths:
         return ""

@@ -15,6 +15,7 @@ does not expect is left to botocore's parser.
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Any
 from xml.parsers import expat
 
 from pipe.aws import sdk_private
@@ -41,12 +42,14 @@ _NOT_LEAN = frozenset(("CommonPrefixes",))
 _EMPTY_RESULT = b"<ListBucketResult/>"
 
 
-def read_lean(s3) -> None:
+def read_lean(s3: Any) -> None:
     """Have this client read listing pages with the lean reader."""
     sdk_private.on_listing_page(s3, _read_page_lean)
 
 
-def _read_page_lean(response_dict: dict, customized_response_dict: dict, **_) -> None:
+def _read_page_lean(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
     body = response_dict.get("body")
     if response_dict.get("status_code", 500) >= 300 or not isinstance(body, bytes):
         return  # botocore's error parsing gives the error its code
@@ -65,17 +68,17 @@ class _NotLean(Exception):
     pass
 
 
-def read_page(body: bytes) -> dict | None:
+def read_page(body: bytes) -> dict[str, Any] | None:
     """A ListObjectsV2 body as botocore would parse it, with only Key, Size and ETag per object; None
     when the body is not a listing of the expected shape."""
-    objects: list[dict] = []
-    page: dict = {}
+    objects: list[dict[str, Any]] = []
+    page: dict[str, Any] = {}
     text: list[str] = []
     depth = 0
     in_object = False
-    current: dict = {}
+    current: dict[str, Any] = {}
 
-    def start(name: str, _attributes) -> None:
+    def start(name: str, _attributes: Any) -> None:
         nonlocal depth, in_object
         depth += 1
         text.clear()
@@ -98,7 +101,7 @@ def read_page(body: bytes) -> dict | None:
             page[name] = "".join(text)
         depth -= 1
 
-    def no_document_types(*_):
+    def no_document_types(*_: Any) -> None:
         raise _NotLean  # S3 sends none; entity definitions are where XML's expansion attacks live
 
     parser = expat.ParserCreate()
@@ -117,13 +120,13 @@ def read_page(body: bytes) -> dict | None:
     return page
 
 
-def listed(s3, bucket: str, prefix: str) -> Iterator[dict]:
+def listed(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
     """Every object under `prefix`, in the order S3 lists them; an error fetching a page is raised
     here, in the caller's thread."""
-    ahead: queue.Queue = queue.Queue(maxsize=PAGES_AHEAD)
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=PAGES_AHEAD)
     stopped = threading.Event()
 
-    def put(item) -> bool:
+    def put(item: Any) -> bool:
         while not stopped.is_set():
             try:
                 ahead.put(item, timeout=_STOP_POLL_SECONDS)

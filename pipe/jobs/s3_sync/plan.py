@@ -6,9 +6,10 @@ ignored: a fresh clone touches every file.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipe.aws import cloudfront, errors
 from pipe.common import etag
@@ -42,7 +43,7 @@ class Plan:
     deletions: list[str] = field(default_factory=list)
 
 
-def local_root(values: dict, env) -> tuple[Path, bool]:
+def local_root(values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[Path, bool]:
     clone = clone_dir(env)
     raw = values["LOCAL_PATH"].strip()
     path = in_clone("LOCAL_PATH", raw, env)
@@ -54,7 +55,7 @@ def local_root(values: dict, env) -> tuple[Path, bool]:
 
 
 def scan(
-    values: dict, root: Path, is_dir: bool, prefix: str, summary: Summary
+    values: Mapping[str, Any], root: Path, is_dir: bool, prefix: str, summary: Summary
 ) -> Iterator[tuple[str, LocalFile]]:
     """(key, file) for each local file, in key order, as the walk finds them: never the whole tree."""
     filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
@@ -92,7 +93,16 @@ class _Unordered(Exception):
     """The listing is not in key order (S3 directory buckets list in no particular order)."""
 
 
-def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) -> Plan:
+def compare(
+    s3: Any,
+    bucket: str,
+    scan_local: Callable[[], Iterator[tuple[str, LocalFile]]],
+    digests: Any,
+    values: Mapping[str, Any],
+    prefix: str,
+    is_dir: bool,
+    summary: "Summary",
+) -> Plan:
     """Two sorted streams side by side: the local walk and the bucket's listing (fetched ahead, page
     by page). Neither side is held in memory, only what is to be uploaded or deleted.
 
@@ -118,7 +128,7 @@ def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) ->
 class _Judge:
     """What one local file against its listed object means, and a progress line now and then."""
 
-    def __init__(self, digests, filters, prefix, is_dir, summary):
+    def __init__(self, digests: Any, filters: Filters, prefix: str, is_dir: bool, summary: "Summary") -> None:
         self.plan = Plan()
         self.undecided: list[tuple[str, LocalFile]] = []
         self.digests, self.filters, self.prefix, self.is_dir, self.summary = (
@@ -132,7 +142,7 @@ class _Judge:
         self.listed = 0
         self.reported = time.monotonic()
 
-    def remote(self, key: str, remote: dict, item: LocalFile | None) -> None:
+    def remote(self, key: str, remote: dict[str, Any], item: LocalFile | None) -> None:
         self.listed += 1
         if time.monotonic() - self.reported >= PROGRESS_SECONDS:
             self.reported = time.monotonic()
@@ -150,7 +160,7 @@ class _Judge:
             self.undecided.append((key, item))
 
 
-def _merge(local: Iterator[tuple[str, LocalFile]], listed: Iterator[dict], judge: _Judge) -> None:
+def _merge(local: Iterator[tuple[str, LocalFile]], listed: Iterator[dict[str, Any]], judge: _Judge) -> None:
     current = next(local, None)
     previous = ""
     for remote in listed:
@@ -171,14 +181,22 @@ def _merge(local: Iterator[tuple[str, LocalFile]], listed: Iterator[dict], judge
         current = next(local, None)
 
 
-def _by_map(local: dict[str, LocalFile], listed: Iterator[dict], judge: _Judge) -> None:
+def _by_map(local: dict[str, LocalFile], listed: Iterator[dict[str, Any]], judge: _Judge) -> None:
     for remote in listed:
         key = remote["Key"]
         judge.remote(key, remote, local.pop(key, None))
     judge.plan.new = list(local.values())
 
 
-def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) -> None:
+def decide_by_metadata(
+    s3: Any,
+    bucket: str,
+    digests: Any,
+    undecided: list[tuple[str, LocalFile]],
+    values: Mapping[str, Any],
+    plan: Plan,
+    summary: "Summary",
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.exceptions import ClientError
@@ -203,7 +221,9 @@ def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) ->
                 plan.changed.append(item)
 
 
-def invalidation_paths(values, plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
+def invalidation_paths(
+    values: Mapping[str, Any], plan: Plan, prefix: str, uploaded_keys: list[str]
+) -> list[str]:
     if values["CLOUDFRONT_PATHS"]:
         return cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
     relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]

@@ -25,15 +25,15 @@ class Progress:
             self.files += 1
             self.bytes += size
 
-    def __enter__(self):
+    def __enter__(self) -> "Progress":
         self._thread.start()
         return self
 
-    def __exit__(self, *_exc):
+    def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
 
-    def _report(self):
+    def _report(self) -> None:
         while not self._stop.wait(PROGRESS_SECONDS):
             with self._lock:
                 files, sent = self.files, self.bytes
@@ -47,7 +47,7 @@ class Progress:
             )
 
 
-def size(count: int) -> str:
+def size(count: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"

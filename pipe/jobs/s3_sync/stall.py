@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from s3transfer.subscribers import BaseSubscriber
 
@@ -71,12 +72,12 @@ class Done(BaseSubscriber):
         self._watch = watch
         self.event = threading.Event()
 
-    def on_progress(self, future, bytes_transferred, **kwargs) -> None:
+    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
         # A retry rewinds its body with a negative amount: only bytes sent are progress.
         if bytes_transferred > 0:
             self._watch.moved()
 
-    def on_done(self, future, **kwargs) -> None:
+    def on_done(self, future: Any, **kwargs: Any) -> None:
         self._watch.moved()
         self.event.set()
 

@@ -7,6 +7,8 @@ import functools
 import mimetypes
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from pipe.aws import errors
@@ -49,7 +51,9 @@ def content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.M
     return guessed or FALLBACK_CONTENT_TYPE
 
 
-def _extra_args(item: LocalFile, digest: etag.Digest, values: dict, table) -> dict:
+def _extra_args(
+    item: LocalFile, digest: etag.Digest, values: Mapping[str, Any], table: mimetypes.MimeTypes
+) -> dict[str, Any]:
     args = {
         "ContentType": content_type(item.relative, values["CONTENT_TYPE"], table),
         "Metadata": {etag.METADATA_MD5: digest.md5},
@@ -72,7 +76,14 @@ def _extra_args(item: LocalFile, digest: etag.Digest, values: dict, table) -> di
 
 
 def upload(
-    s3, where: tuple[str, str], files: list[LocalFile], digests, values, summary, identity, env
+    s3: Any,
+    where: tuple[str, str],
+    files: list[LocalFile],
+    digests: Any,
+    values: Mapping[str, Any],
+    summary: Any,
+    identity: Any,
+    env: Mapping[str, str],
 ) -> None:
     """`files` in key order, to `where` (bucket, prefix)."""
     bucket, prefix = where
@@ -96,7 +107,7 @@ def upload(
     with Progress(len(files), total) as progress, _closed_in_time(manager, s3) as uploader:
         # HTML last: a page goes live only once every asset it may point at is there.
         for batch in (other, html):
-            in_flight: collections.deque = collections.deque()
+            in_flight: collections.deque[Any] = collections.deque()
             for item in batch:
                 key = s3_keys.key_for(prefix, item.relative)
                 if len(in_flight) >= in_flight_limit:
@@ -111,7 +122,7 @@ def upload(
                 _finish(in_flight, watch, progress, summary)
 
 
-def _finish(in_flight: collections.deque, watch, progress: Progress, summary) -> None:
+def _finish(in_flight: collections.deque[Any], watch: Any, progress: Progress, summary: Any) -> None:
     """Wait for the oldest upload in flight, within the stall bound (pipe.jobs.s3_sync.stall)."""
     from pipe.jobs.s3_sync import stall
 
@@ -131,7 +142,7 @@ def _finish(in_flight: collections.deque, watch, progress: Progress, summary) ->
 
 
 @contextlib.contextmanager
-def _closed_in_time(manager, s3):
+def _closed_in_time(manager: Any, s3: Any) -> Iterator[Any]:
     """The transfer manager `manager` makes, closed as usual, but after a stall closed with a bound
     (its close waits for every transfer) and the stall told in one line."""
     from pipe.jobs.s3_sync import stall
@@ -160,7 +171,7 @@ def _closed_in_time(manager, s3):
 
 
 @contextlib.contextmanager
-def _explained(item: LocalFile):
+def _explained(item: LocalFile) -> Iterator[None]:
     try:
         yield
     except FileNotFoundError:
@@ -169,7 +180,7 @@ def _explained(item: LocalFile):
         raise PipeError(f"Upload of {item.relative} failed: {describe(error)}") from None
 
 
-def s3_error_types() -> tuple:
+def s3_error_types() -> tuple[Any, ...]:
     from botocore.exceptions import BotoCoreError, ClientError
     from s3transfer.exceptions import S3UploadFailedError
 
@@ -185,7 +196,7 @@ def describe(error: Exception) -> str:
     return errors.sentence(error)
 
 
-def delete(s3, bucket, keys, summary) -> None:
+def delete(s3: Any, bucket: str, keys: list[str], summary: Any) -> None:
     for start in range(0, len(keys), DELETE_BATCH):
         batch = keys[start : start + DELETE_BATCH]
         answer = s3.delete_objects(

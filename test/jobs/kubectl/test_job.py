@@ -242,7 +242,7 @@ def test_unknown_cluster_lists_the_regions_clusters(run, env, cluster):
         ),
         ({"KUBECTL_COMMAND": "get pods $(id)"}, "without shell syntax"),
         ({"KUBECTL_COMMAND": "--help"}, "must start with a kubectl command"),
-        ({"RESOURCE_PATH": "../../etc"}, "RESOURCE_PATH must be inside the repository"),
+        ({"RESOURCE_PATH": "../../etc"}, "RESOURCE_PATH '../../etc' leads outside the clone directory"),
         ({"RESOURCE_PATH": "nowhere"}, "RESOURCE_PATH 'nowhere' does not exist"),
         ({"RESOURCE_PATH": ""}, "RESOURCE_PATH is required for KUBECTL_COMMAND apply"),
         ({"CLUSTER_NAME": "bad name"}, "CLUSTER_NAME must be an EKS cluster name"),
