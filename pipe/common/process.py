@@ -64,6 +64,9 @@ def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[s
 
 def framed(lines: list[str]) -> str:
     """Program lines as the pipe prints them: each behind the frame, escaped, one line each."""
+    text = "\n".join(lines)
+    if line_safe.is_safe(text.replace("\n", "")):  # the usual case, one pass for the whole block
+        return f"{PROGRAM_FRAME}{text.replace(chr(10), chr(10) + PROGRAM_FRAME)}\n" if lines else ""
     return "".join(f"{PROGRAM_FRAME}{line_safe.escape(line)}\n" for line in lines)
 
 

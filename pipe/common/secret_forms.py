@@ -46,6 +46,7 @@ _PERCENT_OR_PLUS = re.compile(r"\+|(?:%[0-9A-Fa-f]{2})+")
 _INCOMPLETE_ESCAPE = re.compile(
     r"(?:%[0-9A-Fa-f]?|\\(?:u[0-9A-Fa-f]{0,3}|U[0-9A-Fa-f]{0,7}|x[0-9A-Fa-f]?)?)?\Z"
 )
+_LONGEST_ESCAPE = len("\\U0010FFFF")
 _ACROSS_LINES = "across line breaks"
 
 
@@ -202,47 +203,70 @@ def _percent_decoded(match: re.Match) -> list:
     return pieces
 
 
+def _percent_text(match: re.Match) -> str:
+    if match.group() == "+":
+        return " "
+    return bytes.fromhex(match.group().replace("%", "")).decode("utf-8", "surrogateescape")
+
+
+def _unescaped_text(match: re.Match) -> str:
+    return _unescaped(match)[0][0]
+
+
+# Each decoding: its name, what it matches, the pieces for the map and the text alone (the fast path).
+_UNFOLD = (_ACROSS_LINES, _FOLD, _unfolded, "")
+_UNESCAPE = ("backslash-escaped", _BACKSLASH, _unescaped, _unescaped_text)
+_UNQUOTE = ("percent-encoded", _PERCENT, _percent_decoded, _percent_text)
+_UNQUOTE_PLUS = ("percent-encoded with +", _PERCENT_OR_PLUS, _percent_decoded, _percent_text)
+
+
 class View:
-    """The text decoded one way (`name`), and how to map its characters back to the text."""
+    """The text decoded one way (`name`), and how to map its characters back to the text. The map
+    is made only when a hit asks for it: most views of most texts hold none."""
 
-    __slots__ = ("maps", "name", "text")
+    __slots__ = ("_decoding", "_map", "name", "parent", "text")
 
-    def __init__(self, name: str, text: str, maps: tuple[_Map, ...]):
-        self.name, self.text, self.maps = name, text, maps
+    def __init__(self, name: str, text: str, parent: "View | None" = None, decoding: tuple = ()):
+        self.name, self.text, self.parent = name, text, parent
+        self._decoding = decoding
+        self._map: _Map | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The range of the original text that characters start..end-1 of this view came from."""
-        for mapping in reversed(self.maps):
-            start, end = mapping.span(start, end)
+        view = self
+        while view.parent is not None:
+            if view._map is None:
+                _name, pattern, pieces, _text = view._decoding
+                view._map = _decode(view.parent.text, pattern, pieces)[1]
+            start, end = view._map.span(start, end)
+            view = view.parent
         return start, end
 
-    def decoded(self, name: str, pattern: re.Pattern, replace) -> "View | None":
-        result = _decode(self.text, pattern, replace)
-        if result is None:
+    def decoded(self, decoding: tuple) -> "View | None":
+        name, pattern, _pieces, text_only = decoding
+        text, count = pattern.subn(text_only, self.text)
+        if not count:
             return None
-        text, mapping = result
-        view = View(f"{self.name}, {name}" if self.name else name, text, (*self.maps, mapping))
-        if name != _ACROSS_LINES and ("\n" in text or "\r" in text):
+        view = View(f"{self.name}, {name}" if self.name else name, text, self, decoding)
+        if decoding is not _UNFOLD and ("\n" in text or "\r" in text):
             # Decoding made line breaks (`\\n` in a JSON string): take them out too.
-            return view.decoded(_ACROSS_LINES, _FOLD, _unfolded) or view
+            return view.decoded(_UNFOLD) or view
         return view
 
 
 def views(text: str, table: Table | None = None) -> list[View]:
     """The text, and the text decoded each way a secret can have been encoded into it."""
-    base = View("", text, ())
+    base = View("", text)
     if "\n" in text or "\r" in text:
-        base = base.decoded(_ACROSS_LINES, _FOLD, _unfolded) or base
+        base = base.decoded(_UNFOLD) or base
     found = [base]
     if "\\" in base.text:
-        found += filter(None, [base.decoded("backslash-escaped", _BACKSLASH, _unescaped)])
+        found += filter(None, [base.decoded(_UNESCAPE)])
     for view in list(found):
         if "%" in view.text:
-            found += filter(None, [view.decoded("percent-encoded", _PERCENT, _percent_decoded)])
+            found += filter(None, [view.decoded(_UNQUOTE)])
         if (table is None or table.spaces) and "+" in view.text:
-            found += filter(
-                None, [view.decoded("percent-encoded with +", _PERCENT_OR_PLUS, _percent_decoded)]
-            )
+            found += filter(None, [view.decoded(_UNQUOTE_PLUS)])
     return found
 
 
@@ -319,7 +343,7 @@ def pending_from(found: list[View], table: Table, min_characters: int) -> int | 
     earliest = None
     for view in found:
         # An escape cut off at the end is decoded only once the rest of it arrives.
-        end = _INCOMPLETE_ESCAPE.search(view.text).start()
+        end = _INCOMPLETE_ESCAPE.search(view.text, max(0, len(view.text) - _LONGEST_ESCAPE)).start()
         tail_start = max(0, end - table.longest)
         tail = view.text[tail_start:end]
         for group in table.groups.values():
