@@ -1,13 +1,10 @@
 """Where secrets are in a text, in any form: the one decoder that the pipe's redaction
 (pipe.common.log) and the test suite's leak scan (test/support/leaks.py) both use.
 
-A secret rarely reaches output as it is: a presigned URL holds it percent-encoded, a JSON body
-escapes it (`\\/`, `\\u002B`), a header or a kubeconfig holds it in base64 inside a longer blob
-(at any alignment), a hex dump holds its bytes, a MIME encoder wraps base64 at 76 columns, a hex
-dump at 60, a terminal folds a long line, and a line cut at a column limit holds it short of its
-last characters. Listing encoders always misses one, so the text is decoded instead: each view
-below is the text decoded one way, each view is searched for the secret's needles, and each hit is
-mapped back to the characters of the text it came from.
+A secret rarely reaches output as it is: percent-encoded in a URL, escaped in JSON (`\\u002B`), in
+base64 inside a longer blob, in hex, wrapped at 76 or 60 columns, folded, cut short at a column
+limit. A list of encoders always misses one, so the text is decoded instead: each view is the text
+decoded one way, searched for the secret's needles, each hit mapped back to the text's characters.
 
 - Needles: the value, its hex (lower and upper case), and its base64 cores (standard and URL-safe,
   at the three alignments a value has inside a longer blob); each also cut short by one or two.
@@ -21,6 +18,7 @@ Linear: each view is built once with regular expressions, and needles are found 
 import base64
 import re
 from bisect import bisect_right
+from collections import namedtuple
 from collections.abc import Iterable
 
 # A line cut at a column limit loses the secret's last one or two characters; what is left is
@@ -168,10 +166,6 @@ def _decode(text: str, pattern: re.Pattern, replace) -> tuple[str, _Map] | None:
     return "".join(parts), mapping
 
 
-def _unfolded(_match: re.Match) -> list:
-    return []
-
-
 def _unescaped(match: re.Match) -> list:
     code = match.group(1) or match.group(2)
     if code:
@@ -214,7 +208,7 @@ def _unescaped_text(match: re.Match) -> str:
 
 
 # Each decoding: its name, what it matches, the pieces for the map and the text alone (the fast path).
-_UNFOLD = (_ACROSS_LINES, _FOLD, _unfolded, "")
+_UNFOLD = (_ACROSS_LINES, _FOLD, lambda _match: [], "")
 _UNESCAPE = ("backslash-escaped", _BACKSLASH, _unescaped, _unescaped_text)
 _UNQUOTE = ("percent-encoded", _PERCENT, _percent_decoded, _percent_text)
 _UNQUOTE_PLUS = ("percent-encoded with +", _PERCENT_OR_PLUS, _percent_decoded, _percent_text)
@@ -270,11 +264,8 @@ def views(text: str, table: Table | None = None) -> list[View]:
     return found
 
 
-class Hit:
-    __slots__ = ("cut_short", "end", "needle", "start", "view")
-
-    def __init__(self, start: int, end: int, needle: Needle, cut_short: bool, view: str):
-        self.start, self.end, self.needle, self.cut_short, self.view = start, end, needle, cut_short, view
+# A needle found: the range of the original text it came from, whether cut short, in which view.
+Hit = namedtuple("Hit", "start end needle cut_short view")
 
 
 def hits_in(found: list[View], table: Table) -> list[Hit]:
