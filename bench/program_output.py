@@ -26,10 +26,26 @@ SECRETS = (
     "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD" * 8,
     "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ." + "eyJzdWIiOiJ4In0" * 60 + "." + "c2ln" * 60,
 )
-_WORDS = (
-    "shop-prod | 3/12 | 10:12:47 AM | CREATE_IN_PROGRESS | AWS::Lambda::Function | Handler "
-    "arn:aws:iam::123456789012:role/deploy 50% done \\u00e9 assets/index.html s3://bucket/key?x=%2F"
-).split()
+_WORDS = [
+    "shop-prod",
+    "|",
+    "3/12",
+    "|",
+    "10:12:47",
+    "AM",
+    "|",
+    "CREATE_IN_PROGRESS",
+    "|",
+    "AWS::Lambda::Function",
+    "|",
+    "Handler",
+    "arn:aws:iam::123456789012:role/deploy",
+    "50%",
+    "done",
+    "\\u00e9",
+    "assets/index.html",
+    "s3://bucket/key?x=%2F",
+]
 
 
 def output(megabytes: int) -> bytes:
