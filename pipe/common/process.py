@@ -143,6 +143,7 @@ class Relay:
         lines = released.split("\n")
         if lines[-1] == "":
             lines.pop()
+        lines = [line.removesuffix("\r") for line in lines]  # a CRLF line end is a line end
         self.tail.extend(lines)
         self.write(lines)
 

@@ -41,6 +41,12 @@ def test_output_is_streamed_redacted_framed_and_the_status_returned(tmp_path, ca
     assert tail == ["one", "****", "three"]
 
 
+def test_a_crlf_line_end_is_a_line_end_and_a_lone_carriage_return_is_shown_escaped():
+    printed, _relay = _relayed([b"one\r\ntwo\rthree\n"])
+    assert printed == ["one", "two\rthree"]
+    assert process.framed(printed) == "│ one\n│ two\\rthree\n"
+
+
 def test_arguments_are_not_interpreted_by_a_shell(tmp_path):
     status, tail = process.run(
         [sys.executable, "-c", "import sys; print(sys.argv[1:])", "$(id)", ";", "|"], {}, tmp_path
@@ -111,7 +117,11 @@ def _fragments(text: str) -> list[str]:
     ]
 
 
-@given(st.text(alphabet=st.characters(codec="ascii", exclude_characters="\n"), max_size=200))
+@given(
+    st.text(alphabet=st.characters(codec="ascii", exclude_characters="\n"), max_size=200).map(
+        lambda t: t.rstrip("\r")
+    )
+)
 def test_text_without_a_secret_is_relayed_as_it_came_one_line_each(line):
     assume("://" not in line and ":\\/" not in line)  # a URL's user-info is masked by its shape
     printed, _relay = _relayed([f"{line}\n{line}\n".encode()])
