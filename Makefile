@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) bench/kubectl_credentials.py
 	$(PY) bench/s3_sync.py
 	$(PY) bench/startup.py
+	$(PY) bench/program_output.py
 	test/container/with-docker.sh $(PY) bench/startup_image.py
 
 ## A sample OIDC token (signed by a throwaway key) for trying the pipe by hand.

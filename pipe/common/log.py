@@ -51,98 +51,36 @@ _MIN_SECRET_LENGTH = 8
 # inside a JSON string. Found from the `://`, not from a scheme, so a long run of letters costs one pass.
 _URL_USER_INFO = re.compile(r"(:(?:\\?/){2})[^ \t\n\r\f\v/?#]*@")
 
-# The forms of the registered secrets, each under the shortest form it begins with (a secret cut
-# short begins every longer form of it): found with str.find, then extended to the longest form that
-# is there. A regular expression of alternatives took seconds to compile for a few session tokens.
-# Replaced whole, never changed in place, so redact() needs no lock.
-_plain_forms: dict[str, tuple[str, ...]] = {}
-_base64_cores: dict[str, tuple[str, ...]] = {}
+# The registered secrets' needles (pipe.common.secret_forms), replaced whole, never changed in
+# place, so redact() needs no lock.
+_table = secret_forms.Table()
 _lock = threading.Lock()
-# Characters of standard and URL-safe base64: a run of them around a secret's encoding is one blob.
-_BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
-# MIME encoders wrap base64 at 76 columns and a log line may break anywhere: secrets are looked for
-# in the text with its line breaks taken out.
-_LINE_BREAKS = "\r\n"
 
 logger = logging.getLogger(LOGGER_NAME)
 
 
-def _by_shortest_prefix(table: dict[str, tuple[str, ...]], forms: set[str]) -> dict[str, tuple[str, ...]]:
-    grouped = {key: list(longer) for key, longer in table.items()}
-    for form in sorted(forms, key=len):
-        key = next((key for key in grouped if form.startswith(key)), form)
-        grouped.setdefault(key, []).append(form)
-    # Longest first: a whole secret is masked whole, not as the cut-short form it begins with.
-    return {key: tuple(sorted(set(longer), key=len, reverse=True)) for key, longer in grouped.items()}
-
-
 def register_secret(value: str | None) -> None:
-    """Mask `value` wherever it appears in output from now on, in every form pipe.common.secret_forms
-    knows (percent-encoded, JSON-escaped, hex, cut short, base64 blobs that hold it)."""
-    global _plain_forms, _base64_cores
+    """Mask `value` wherever it appears in output from now on, in every form
+    pipe.common.secret_forms finds (encoded, escaped, wrapped over lines, cut short)."""
+    global _table
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
     with _lock:
-        _plain_forms = _by_shortest_prefix(_plain_forms, secret_forms.plain_forms(value))
-        _base64_cores = _by_shortest_prefix(_base64_cores, secret_forms.base64_cores(value))
+        if all(known != value for _name, known in _table.secrets):
+            _table = _table.adding("registered secret", value)
 
 
-def _found(searched: str, table: dict[str, tuple[str, ...]]) -> list[tuple[int, int]]:
-    spans = []
-    for key, forms in table.items():
-        start = searched.find(key)
-        while start != -1:
-            length = next(len(form) for form in forms if searched.startswith(form, start))
-            spans.append((start, start + length))
-            start = searched.find(key, start + length)
-    return spans
+def secrets() -> secret_forms.Table:
+    """The registered secrets' needles, for code that redacts a text as it arrives (process.py)."""
+    return _table
 
 
-def _without_line_breaks(text: str) -> tuple[str, list[int] | None]:
-    """`text` without line breaks, and where each of its characters was in `text` (None: none moved)."""
-    if "\n" not in text and "\r" not in text:
-        return text, None
-    positions = [index for index, character in enumerate(text) if character not in _LINE_BREAKS]
-    return "".join(text[index] for index in positions), positions
-
-
-def _secret_spans(searched: str, positions: list[int] | None) -> list[tuple[int, int]]:
-    """Where secrets are in `searched`: each form found, and each run of base64 characters holding a
-    core, widened by hand from the core to the run around it. A core may span line breaks; the
-    widening stops at them, so the lines around a secret stay readable."""
-
-    def line_break_before(index: int) -> bool:
-        return positions is not None and positions[index] != positions[index - 1] + 1
-
-    def widened(start: int, end: int) -> tuple[int, int]:
-        while start > 0 and searched[start - 1] in _BASE64_CHARACTERS and not line_break_before(start):
-            start -= 1
-        while end < len(searched) and searched[end] in _BASE64_CHARACTERS and not line_break_before(end):
-            end += 1
-        return start, end
-
-    return _found(searched, _plain_forms) + [widened(*span) for span in _found(searched, _base64_cores)]
-
-
-def _mask_secrets(text: str) -> str:
-    if not _plain_forms:
+def mask_secrets(text: str) -> str:
+    """`text` with every registered secret masked, in any form (no shapes: see redact)."""
+    table = _table
+    if not table:
         return text
-    searched, positions = _without_line_breaks(text)
-    spans = _secret_spans(searched, positions)
-    if positions is not None:
-        spans = [(positions[start], positions[end - 1] + 1) for start, end in spans]
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:  # overlapping forms are one secret: one mask
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    pieces = []
-    done = 0
-    for start, end in merged:
-        pieces += [text[done:start], MASK]
-        done = end
-    return "".join(pieces) + text[done:]
+    return secret_forms.masked(text, secret_forms.spans(text, table), MASK)
 
 
 def register_url_passwords(env: Mapping[str, str]) -> None:
@@ -164,11 +102,21 @@ def register_url_passwords(env: Mapping[str, str]) -> None:
 
 
 def redact(text: str) -> str:
-    text = _URL_USER_INFO.sub(lambda match: match.group(1) + MASK + "@", text)
-    text = _mask_secrets(text)
-    text = _PATTERNS[0].sub(MASK, text)
-    for pattern in _PATTERNS[1:]:
-        text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex == 2 else ""), text)
+    return redact_shapes(mask_secrets(text))
+
+
+def redact_shapes(text: str) -> str:
+    """`text` with what looks secret masked: URL user-info, JWTs, EKS tokens, secret fields' values."""
+    # Each pattern runs only when the text holds what it starts with: a program's output is redacted
+    # whole, and a case-insensitive alternation tried at every character costs seconds per 10 MB.
+    if "@" in text and (":/" in text or ":\\/" in text):
+        text = _URL_USER_INFO.sub(lambda match: match.group(1) + MASK + "@", text)
+    if "eyJ" in text or "k8s-aws-v1." in text:
+        text = _PATTERNS[0].sub(MASK, text)
+    lower = text.lower()
+    if "secret" in lower or "token" in lower:  # every name in _SECRET_FIELDS holds one of them
+        for pattern in _PATTERNS[1:]:
+            text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if m.lastindex == 2 else ""), text)
     return text
 
 
@@ -295,6 +243,18 @@ def emit(*lines: str) -> None:
 def final_line(text: str) -> str:
     """The pipe's last line (✔ or ✖): one line whatever the values in it hold, redacted."""
     return redact(line_safe.escape(text))
+
+
+# The pipe's own lines as a reader (or a script reading the step log) tells them: the last line (✔ or ✖)
+# and log lines (`INFO: `), each after an optional colour. A program's line starts with
+# pipe.common.process.PROGRAM_FRAME instead, so it can never be taken for one of these.
+_PIPE_LINE = re.compile(r"(?:\x1b\[[0-9;]*m)*(✔|✖|(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)(?=: ))")
+
+
+def pipe_mark(line: str) -> str | None:
+    """`✔`, `✖` or the level when `line` reads as one of the pipe's own lines, else None."""
+    match = _PIPE_LINE.match(line)
+    return match.group(1) if match else None
 
 
 # The last line of a run, as bitbucket-pipes-toolkit prints it (the same colours and marks), written

@@ -108,8 +108,10 @@ def test_the_output_of_a_program_the_pipe_runs_is_one_line_per_line_it_printed(v
     assert status == 0
     printed = capsys.readouterr().out
     lines = _lines(printed)
-    assert lines[-1] == "second"
+    assert lines[-1] == f"{process.PROGRAM_FRAME}second"
     assert len(lines) == len(value.split("\n")) + 1, repr(printed)
+    # Framed: no line the program printed can pass for one of the pipe's own (✔, ✖, INFO:).
+    assert all(line.startswith(process.PROGRAM_FRAME) and log.pipe_mark(line) is None for line in lines)
 
 
 # --- End to end: no value from outside forges or splits a line of a real run -------------------------

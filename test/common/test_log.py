@@ -490,10 +490,10 @@ def test_a_password_in_a_url_the_environment_holds_is_masked_without_its_url(pas
     url = f"{'http://' if with_scheme or not name.upper().endswith('_PROXY') else ''}deploy:{quote(password, safe='')}@proxy:3128/"
     header = base64.b64encode(f"deploy:{password}".encode()).decode()
     # Each example's secrets are forgotten after it: hundreds registered would slow every later test.
-    registered = log._plain_forms, log._base64_cores
+    registered = log._table
     try:
         log.register_url_passwords({name: url, "PATH": "/usr/bin"})
         shown = redact(f"password {password} and header Basic {header} and {quote(password, safe='')}")
     finally:
-        log._plain_forms, log._base64_cores = registered
+        log._table = registered
     assert password not in shown and header not in shown and quote(password, safe="") not in shown

@@ -1,17 +1,50 @@
+"""pipe.common.process: programs run as argument lists, their output redacted as one text and framed."""
+
+import itertools
+import os
 import sys
 
-from pipe.common import log, process
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from pipe.common import log, process, secret_forms
+from test.support import leaks
+from test.support.encodings import hostile_output
+
+SECRET = "sEcReT-VaLuE-0123456789"
+# Unique per test file (registered secrets stay registered): '/' and '+' so that every encoder changes it.
+WRAPPED_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzPROCESS/+"
+SCANNED = [leaks.Secret("AWS_SECRET_ACCESS_KEY", WRAPPED_SECRET)]
 
 
-def test_output_is_streamed_redacted_and_the_status_returned(tmp_path, capfd):
-    secret = "sEcReT-VaLuE-0123456789"
-    log.register_secret(secret)
-    code = f"import sys; print('one', flush=True); print('{secret}', file=sys.stderr); print('three'); sys.exit(3)"
+def setup_module():
+    log.register_secret(SECRET)
+    log.register_secret(WRAPPED_SECRET)
+
+
+def _relayed(chunks: list[bytes]) -> tuple[list[str], process.Relay]:
+    printed: list[str] = []
+    relay = process.Relay(printed.extend)
+    for chunk in chunks:
+        relay.feed(chunk)
+    relay.close()
+    return printed, relay
+
+
+def test_output_is_streamed_redacted_framed_and_the_status_returned(tmp_path, capfd):
+    code = f"import sys; print('one', flush=True); print('{SECRET}', file=sys.stderr); print('three'); sys.exit(3)"
     status, tail = process.run([sys.executable, "-c", code], {}, tmp_path)
     out = capfd.readouterr().out
     assert status == 3
-    assert out.splitlines() == ["one", "****", "three"]
-    assert tail == ["one", secret, "three"]
+    assert out.splitlines() == ["│ one", "│ ****", "│ three"]
+    # The lines kept for the ✖ line are redacted before anything cuts them.
+    assert tail == ["one", "****", "three"]
+
+
+def test_a_crlf_line_end_is_a_line_end_and_a_lone_carriage_return_is_shown_escaped():
+    printed, _relay = _relayed([b"one\r\ntwo\rthree\n"])
+    assert printed == ["one", "two\rthree"]
+    assert process.framed(printed) == "│ one\n│ two\\rthree\n"
 
 
 def test_arguments_are_not_interpreted_by_a_shell(tmp_path):
@@ -28,8 +61,101 @@ def test_a_programs_line_quoting_a_url_with_a_password_is_relayed_masked(tmp_pat
     status, tail = process.run([sys.executable, "-c", f"print({line!r})"], {}, tmp_path)
     assert status == 0
     assert (
-        capfd.readouterr().out == "Error: proxyconnect tcp: dial http://****@proxy.internal:3128: refused\n"
+        capfd.readouterr().out == "│ Error: proxyconnect tcp: dial http://****@proxy.internal:3128: refused\n"
     )
-    assert (
-        log.final_line(tail[-1]) == "Error: proxyconnect tcp: dial http://****@proxy.internal:3128: refused"
+    assert tail == ["Error: proxyconnect tcp: dial http://****@proxy.internal:3128: refused"]
+
+
+def test_a_long_line_holding_a_secret_is_masked_before_the_tail_keeps_it(tmp_path):
+    """The ✖ line cuts a program's line to 300 characters: only after it is redacted."""
+    code = f"print('x' * 290 + '{WRAPPED_SECRET}' + 'y' * 100)"
+    status, tail = process.run([sys.executable, "-c", code], {}, tmp_path)
+    assert status == 0 and tail == ["x" * 290 + "****" + "y" * 100]
+
+
+def test_a_secret_wrapped_over_lines_written_a_byte_at_a_time_is_masked(tmp_path, capfd):
+    text = "".join(f"{WRAPPED_SECRET[i : i + 7]}\n" for i in range(0, len(WRAPPED_SECRET), 7))
+    code = f"import sys, time\nfor c in {text!r}:\n    sys.stdout.write(c); sys.stdout.flush()"
+    assert process.run([sys.executable, "-c", code], {}, tmp_path)[0] == 0
+    out = capfd.readouterr().out
+    assert leaks.hits(text.encode(), SCANNED)
+    assert leaks.hits(out.encode(), SCANNED) == [], out
+
+
+# --- Property: whatever the scan finds in a program's output, the pipe's output has masked ----------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(output=hostile_output(WRAPPED_SECRET), cuts=st.lists(st.integers(min_value=0, max_value=4000)))
+def test_whatever_the_scan_finds_in_a_programs_output_the_relayed_output_has_masked(output, cuts):
+    """Output built from the secret in every encoding, wrapping and escaping the scan knows, mixed
+    with noise, arriving in chunks cut anywhere (even inside a character or an escape)."""
+    data = output.encode()
+    assert leaks.hits(data, SCANNED), "the planted output must hold the secret to begin with"
+    bounds = sorted({0, len(data), *(cut for cut in cuts if cut < len(data))})
+    printed, relay = _relayed([data[a:b] for a, b in itertools.pairwise(bounds)])
+    shown = process.framed(printed)
+    assert leaks.hits(shown.encode(), SCANNED) == []
+    assert leaks.hits("\n".join(relay.tail).encode(), SCANNED) == []
+    # Stronger than the scan: not even the start of the secret is printed before the rest is masked.
+    assert _fragments(shown) == []
+
+
+# Longer than what may be printed of a secret's start before its rest arrives (HOLD_FROM_CHARACTERS).
+_FRAGMENT = 8
+
+
+def _fragments(text: str) -> list[str]:
+    """Forms of the secret of which a piece of _FRAGMENT characters is in some view of `text`."""
+    table = secret_forms.Table([("secret", WRAPPED_SECRET)])
+    return [
+        needle.form
+        for view in secret_forms.views(text, table)
+        for group in table.groups.values()
+        for needle in group
+        if any(needle.text[i : i + _FRAGMENT] in view.text for i in range(len(needle.text) - _FRAGMENT + 1))
+    ]
+
+
+@given(
+    st.text(alphabet=st.characters(codec="ascii", exclude_characters="\n"), max_size=200).map(
+        lambda t: t.rstrip("\r")
     )
+)
+def test_text_without_a_secret_is_relayed_as_it_came_one_line_each(line):
+    assume("://" not in line and ":\\/" not in line)  # a URL's user-info is masked by its shape
+    printed, _relay = _relayed([f"{line}\n{line}\n".encode()])
+    assert printed == [line, line]
+
+
+# --- Property: no program line can pass for one of the pipe's own lines ---------------------------------------
+
+
+@given(st.binary(max_size=300))
+def test_no_program_output_prints_a_line_the_pipe_could_have_printed(data):
+    printed, _relay = _relayed([data])
+    for line in process.framed(printed).splitlines():
+        assert line.startswith(process.PROGRAM_FRAME)
+        assert log.pipe_mark(line) is None
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.binary(min_size=1, max_size=200))
+def test_a_real_program_echoing_anything_prints_only_framed_lines(tmp_path_factory, data):
+    directory = tmp_path_factory.mktemp("echo")
+    (directory / "output").write_bytes(data)
+    code = "import sys; sys.stdout.buffer.write(open('output', 'rb').read())"
+    read, write = os.pipe()
+    saved = os.dup(1)
+    try:
+        os.dup2(write, 1)
+        process.run([sys.executable, "-c", code], {}, directory)
+        sys.stdout.flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(write)
+    with os.fdopen(read, "rb") as stream:
+        shown = stream.read().decode()
+    for line in shown.splitlines():
+        assert line.startswith(process.PROGRAM_FRAME) and log.pipe_mark(line) is None, line

@@ -2,22 +2,16 @@
 
 The secrets of a run are the ones in its environment (the OIDC token, an access key's secret, a
 session token, the token in AWS_WEB_IDENTITY_TOKEN_FILE) and the session credentials moto's STS
-issued while it ran. Each is looked for in every form a secret takes in text:
+issued while it ran. Each is looked for in every form pipe.common.secret_forms knows: the text is
+decoded (line breaks taken out, backslash and percent escapes decoded, in combination) and each
+view searched for the secret as is, as hex and as base64 at every alignment, whole or cut short.
 
-- as is, and as hex (lower or upper case);
-- percent-encoded (quote, quote_plus, either case of hex) and JSON-escaped (`\\/`, `\\u002b`): the
-  text is decoded and searched again, so no list of encoders can be incomplete;
-- in base64, standard and URL-safe, at the three alignments a value can have inside a longer blob
-  (so base64("user:" + secret) in a header or a kubeconfig is found too);
-- across line breaks (base64 wrapped at 76 columns, a long line folded);
-- cut short by one or two characters (a line cut at a column limit).
-
-This module does not reuse pipe.common.log's masking: a check that shares the code it checks proves little.
-Where the pipe lists the encodings of a secret, this scan decodes the text instead.
+That decoder is the pipe's own: the pipe masks what this scan finds by construction, one decoder
+for both. What keeps the pair honest is apart from both: the planted leaks of test/support/encodings.py,
+written with the standard library's encoders, which each must find and mask.
 A hit is reported by the secret's name and the form found, never by its value.
 """
 
-import base64
 import os
 import re
 import stat
@@ -27,6 +21,8 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pipe.common import secret_forms
 
 # The pipe masks values of at least this length (pipe.common.log); shorter ones are not secrets it knows.
 MIN_SECRET_LENGTH = 8
@@ -42,7 +38,7 @@ SHARED_DIRECTORY_VARIABLES = (
     "BITBUCKET_PIPE_SHARED_STORAGE_DIR",
 )
 # An EKS bearer token is a credential by itself (a presigned STS request), whoever's secret signed it.
-EKS_BEARER = re.compile(rb"k8s-aws-v1\.[A-Za-z0-9_-]{16,}")
+EKS_BEARER = re.compile(r"k8s-aws-v1\.[A-Za-z0-9_-]{16,}")
 # The pipe refuses a larger token file (pipe.common.bounded_read.TOKEN_FILE_BYTES) without using it.
 TOKEN_FILE_LIMIT = 64 * 1024
 # A file larger than this is not read whole at once (none of the tests makes one; a guard, not a rule).
@@ -55,98 +51,37 @@ class Secret:
     value: str
 
 
-def base64_cores(raw: bytes) -> dict[str, bytes]:
-    """The parts of base64(... + raw + ...) that depend on `raw` alone, for each alignment and alphabet.
-
-    With k bytes before `raw` (k = 0, 1, 2 modulo 3), the first 0, 2 or 3 characters also encode
-    the bytes before it, and the last character encodes bytes after it unless the blob ends evenly."""
-    cores = {}
-    for offset, skip in ((0, 0), (1, 2), (2, 3)):
-        total = offset + len(raw)
-        encoded = base64.b64encode(b"\0" * offset + raw).rstrip(b"=")
-        end = len(encoded) - (1 if total % 3 else 0)
-        core = encoded[skip:end]
-        cores[f"base64 at offset {offset}"] = core
-        cores[f"base64url at offset {offset}"] = core.replace(b"+", b"-").replace(b"/", b"_")
-    return cores
-
-
-# A needle cut short must stay this long to say anything (the pipe's secrets are 40 characters and more).
-MIN_CUT_SHORT_LENGTH = 16
-CUT_SHORT_CHARACTERS = 2
-_PERCENT_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
-_JSON_ESCAPE = re.compile(rb'\\(?:u([0-9A-Fa-f]{4})|(["\\/bfnrt]))')
-_JSON_SIMPLE = {
-    b'"': b'"',
-    b"\\": b"\\",
-    b"/": b"/",
-    b"b": b"\b",
-    b"f": b"\f",
-    b"n": b"\n",
-    b"r": b"\r",
-    b"t": b"\t",
-}
-
-
-def forms(secret: Secret) -> dict[str, bytes]:
-    """The needles: the value as it is, as hex, and each base64 core."""
-    raw = secret.value.encode()
-    return {"as is": raw, "hex": raw.hex().encode(), "HEX": raw.hex().upper().encode()} | base64_cores(raw)
-
-
-def _json_unescaped(data: bytes) -> bytes:
-    def one(match: re.Match) -> bytes:
-        if match.group(1):
-            return chr(int(match.group(1), 16)).encode("utf-8", "surrogatepass")
-        return _JSON_SIMPLE[match.group(2)]
-
-    return _JSON_ESCAPE.sub(one, data)
-
-
-def views(data: bytes) -> dict[str, bytes]:
-    """The text as written, and decoded each way a secret could have been encoded into it."""
-    found = {"": data}
-    unwrapped = data.replace(b"\r", b"").replace(b"\n", b"")
-    if unwrapped != data:
-        found["across line breaks"] = unwrapped
-    for name, text in list(found.items()):
-        if b"%" in text:
-            decoded = _PERCENT_ESCAPE.sub(lambda match: bytes.fromhex(match.group(1).decode()), text)
-            found[f"{name + ', ' if name else ''}percent-encoded"] = decoded
-            if b"+" in text:  # quote_plus writes a space as '+'
-                plus = _PERCENT_ESCAPE.sub(
-                    lambda match: bytes.fromhex(match.group(1).decode()), text.replace(b"+", b" ")
-                )
-                found[f"{name + ', ' if name else ''}percent-encoded with +"] = plus
-        if b"\\" in text:
-            found[f"{name + ', ' if name else ''}JSON-escaped"] = _json_unescaped(text)
-    return found
-
-
 def hits(data: bytes, secrets: Iterable[Secret]) -> list[str]:
-    """What was found where, without the values: e.g. 'AWS_SESSION_TOKEN (base64 at offset 1)'."""
-    found = []
-    seen = views(data)
-    for secret in secrets:
-        for form, needle in forms(secret).items():
-            if not needle:
-                continue
-            where = _first_view_holding(needle, seen)
-            if where is not None:
-                found.append(f"{secret.name} ({form}{', ' + where if where else ''})")
-                continue
-            cut = needle[:-CUT_SHORT_CHARACTERS]
-            if len(cut) >= MIN_CUT_SHORT_LENGTH:
-                where = _first_view_holding(cut, seen)
-                if where is not None:
-                    found.append(f"{secret.name} ({form}, cut short{', ' + where if where else ''})")
-    if any(EKS_BEARER.search(text) for text in seen.values()):
-        found.append("an EKS bearer token (k8s-aws-v1.…)")
-    return found
+    """What was found where, without the values: e.g. 'AWS_SESSION_TOKEN (base64 at offset 1)'.
+    Each form is named once, in the first view (the simplest decoding) that holds it."""
+    text = data.decode("utf-8", "surrogateescape")
+    table = secret_forms.Table((secret.name, secret.value) for secret in secrets)
+    seen = secret_forms.views(text, table)
+    found: dict[tuple[str, str], str] = {}
+    for hit in secret_forms.hits_in(seen, table) if table else []:
+        key = (hit.needle.name, hit.needle.form)
+        if key in found:
+            continue
+        where = ", ".join(
+            part
+            for part in (
+                "cut short" if hit.cut_short else "",
+                _view_name(hit.view, text[hit.start : hit.end]),
+            )
+            if part
+        )
+        found[key] = f"{hit.needle.name} ({hit.needle.form}{', ' + where if where else ''})"
+    result = list(found.values())
+    if any(EKS_BEARER.search(view.text) for view in seen):
+        result.append("an EKS bearer token (k8s-aws-v1.…)")
+    return result
 
 
-def _first_view_holding(needle: bytes, seen: dict[str, bytes]) -> str | None:
-    return next((name for name, text in seen.items() if needle in text), None)
+def _view_name(view: str, source: str) -> str:
+    """The view's name, saying "across line breaks" only when the hit really spans one."""
+    if "\n" in source or "\r" in source:
+        return view
+    return ", ".join(part for part in view.split(", ") if part != "across line breaks")
 
 
 def _token_file_text(path: str) -> str | None:
