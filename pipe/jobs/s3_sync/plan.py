@@ -41,9 +41,9 @@ class Plan:
     deletions: list[str] = field(default_factory=list)
 
 
-def local_root(values: dict, env) -> tuple[Path, bool]:
+def local_root(local_path: str, env) -> tuple[Path, bool]:
     clone = clone_dir(env)
-    raw = values["LOCAL_PATH"].strip()
+    raw = local_path.strip()
     path = in_clone("LOCAL_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"LOCAL_PATH {raw!r} does not exist in {clone}; build the site before this step.")
@@ -53,13 +53,12 @@ def local_root(values: dict, env) -> tuple[Path, bool]:
 
 
 def scan(
-    values: dict, root: Path, is_dir: bool, prefix: str, summary: Summary
+    filters: Filters, follow_symlinks: bool, root: Path, is_dir: bool, prefix: str, summary: Summary
 ) -> Iterator[tuple[str, LocalFile]]:
     """(key, file) for each local file, in key order, as the walk finds them: never the whole tree."""
-    filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
     skipped = Skipped()
     if is_dir:
-        files = walk(root, values["FOLLOW_SYMLINKS"], filters, skipped)
+        files = walk(root, follow_symlinks, filters, skipped)
     else:
         files = iter([LocalFile(relative=root.name, root=str(root.parent), size=root.stat().st_size)])
     summary.scanned = 0
@@ -91,7 +90,9 @@ class _Unordered(Exception):
     """The listing is not in key order (S3 directory buckets list in no particular order)."""
 
 
-def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) -> Plan:
+def compare(
+    s3, bucket, scan_local, digests, filters: Filters, concurrency: int, prefix, is_dir, summary
+) -> Plan:
     """Two sorted streams side by side: the local walk and the bucket's listing (fetched ahead, page
     by page). Neither side is held in memory, only what is to be uploaded or deleted.
 
@@ -99,7 +100,6 @@ def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) ->
     compared again against a map of the local tree.
     """
     listing = s3_keys.listing_prefix(prefix) if is_dir else next(scan_local(), ("", None))[0]
-    filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
     judge = _Judge(digests, filters, prefix, is_dir, summary)
     try:
         _merge(scan_local(), pages.listed(s3, bucket, listing), judge)
@@ -108,7 +108,7 @@ def compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary) ->
         judge = _Judge(digests, filters, prefix, is_dir, summary)
         _by_map(dict(scan_local()), pages.listed(s3, bucket, listing), judge)
     if judge.undecided:
-        decide_by_metadata(s3, bucket, digests, judge.undecided, values, judge.plan, summary)
+        decide_by_metadata(s3, bucket, digests, judge.undecided, concurrency, judge.plan, summary)
     # In key order, as `new` is: the uploads merge the two.
     judge.plan.changed.sort(key=lambda item: item.relative)
     return judge.plan
@@ -177,7 +177,7 @@ def _by_map(local: dict[str, LocalFile], listed: Iterator[dict], judge: _Judge) 
     judge.plan.new = list(local.values())
 
 
-def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) -> None:
+def decide_by_metadata(s3, bucket, digests, undecided, concurrency: int, plan, summary) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.exceptions import ClientError
@@ -192,7 +192,7 @@ def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) ->
         return key, answer.get("Metadata", {}).get(etag.METADATA_MD5)
 
     summary.head_requests += len(undecided)
-    with ThreadPoolExecutor(max_workers=values["MAX_CONCURRENCY"]) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for (key, stored), (_, item) in zip(
             pool.map(head, [k for k, _ in undecided]), undecided, strict=True
         ):
@@ -202,8 +202,9 @@ def decide_by_metadata(s3, bucket, digests, undecided, values, plan, summary) ->
                 plan.changed.append(item)
 
 
-def invalidation_paths(values, plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
-    if values["CLOUDFRONT_PATHS"]:
-        return cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
+def invalidation_paths(given: list[str], plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
+    """The user's own paths when given, else those of what was uploaded or deleted."""
+    if given:
+        return cloudfront.given_paths(given)
     relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]
     return cloudfront.paths_for(relatives) if relatives else []
