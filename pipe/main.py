@@ -42,15 +42,14 @@ def run(env: Mapping[str, str]) -> str:
     job = jobs.load(common["COMMAND"])
     values = read_all(_unique(job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))), env)
 
-    context = jobs.Context(values=values, env=env)
-    if job.SIGNS_IN:
+    # Before the sign-in: a setting that is wrong on its own fails before any AWS call.
+    settings = job.read_settings(values, env)
+    if job.SIGNS_IN is True:
         started = time.monotonic()
-        context.identity = signin.sign_in(values, env)
-        logger.info("Signed in with the %s in %.2f s.", context.identity.source, time.monotonic() - started)
-    else:
-        context.claims = signin.oidc_token(values).claims
-    message: str = job.run(context)
-    return message
+        identity = signin.sign_in(values, env)
+        logger.info("Signed in with the %s in %.2f s.", identity.source, time.monotonic() - started)
+        return job.run(jobs.SignedIn(settings, env, identity))
+    return job.run(jobs.WithClaims(settings, env, signin.oidc_token(values).claims))
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The dispatch table: COMMAND names a job's front module; each has VARIABLES, SIGNS_IN and run(context).
+"""The dispatch table: COMMAND names a job's front module, which follows the job protocol below.
 
 Kept light: `python -m pipe.jobs.kubectl.eks_token` (kubectl's credential plugin, run for every
 fresh token) imports this package, and must not load the sign-in or the SDK with it.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
 
 from pipe import __version__
 from pipe.common.errors import PipeError
 
 if TYPE_CHECKING:
+    from pipe.common.variables import Variable
     from pipe.signin import Identity
     from pipe.signin.claims import Claims
 
@@ -33,21 +33,57 @@ PLANNED = ()
 BEANSTALK_PIPE_COMMANDS = ("all", "upload-only", "deploy-only")
 
 
-class Context:
-    """What a job's run() gets. A plain class: importing dataclasses (and inspect with it) was a sixth
-    of trust-policy's start-up (issue 16)."""
+Settings = TypeVar("Settings")
 
-    def __init__(
-        self,
-        values: Mapping[str, Any],
-        env: Mapping[str, str],
-        identity: Identity | None = None,
-        claims: Claims | None = None,
-    ):
-        self.values = values
+
+# Plain classes, not dataclasses: importing dataclasses (and inspect with it) was a sixth of
+# trust-policy's start-up (issue 16).
+class SignedIn(Generic[Settings]):
+    """What run() gets in a job that signs in: its settings, the environment, and the session."""
+
+    def __init__(self, settings: Settings, env: Mapping[str, str], identity: Identity):
+        self.settings = settings
         self.env = env
         self.identity = identity
+
+
+class WithClaims(Generic[Settings]):
+    """What run() gets in a job that does not sign in: its settings, the environment, and the claims
+    of the step's OIDC token (checked, never sent anywhere)."""
+
+    def __init__(self, settings: Settings, env: Mapping[str, str], claims: Claims):
+        self.settings = settings
+        self.env = env
         self.claims = claims
+
+
+# The job protocol. A job's front module declares its variables (the contract), whether it signs in,
+# a settings reader that turns the checked values into the job's settings type once, before the sign-in
+# (so a check knowable from the input fails before any AWS call), and run(), which returns the final
+# line. Read-only members: a module's constants match them however they are written.
+class SigningInJob(Protocol[Settings]):
+    @property
+    def VARIABLES(self) -> tuple[Variable, ...]: ...
+    @property
+    def SIGNS_IN(self) -> Literal[True]: ...
+
+    def read_settings(self, values: Mapping[str, Any], env: Mapping[str, str], /) -> Settings: ...
+    def run(self, context: SignedIn[Settings], /) -> str: ...
+
+
+class TokenJob(Protocol[Settings]):
+    @property
+    def VARIABLES(self) -> tuple[Variable, ...]: ...
+    @property
+    def SIGNS_IN(self) -> Literal[False]: ...
+
+    def read_settings(self, values: Mapping[str, Any], env: Mapping[str, str], /) -> Settings: ...
+    def run(self, context: WithClaims[Settings], /) -> str: ...
+
+
+def no_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """The settings reader of a job that reads no variable of its own."""
+    return None
 
 
 def parse_command(raw: str) -> str:
@@ -67,6 +103,27 @@ def parse_command(raw: str) -> str:
     raise ValueError(f"must be one of: {choices}")
 
 
-def load(command: str) -> ModuleType:
+def load(command: str) -> SigningInJob[Any] | TokenJob[Any]:
     # Imported on demand: a job's heavy libraries load only when that job runs.
-    return importlib.import_module(JOBS[command])
+    return cast("SigningInJob[Any] | TokenJob[Any]", importlib.import_module(JOBS[command]))
+
+
+if TYPE_CHECKING:
+    # Each front module in JOBS, held to the protocol by the type checker (never imported at run time).
+    from pipe.jobs import cloudfront_invalidate, trust_policy, whoami
+    from pipe.jobs.beanstalk import job as beanstalk
+    from pipe.jobs.beanstalk import settings as beanstalk_settings
+    from pipe.jobs.cdk import job as cdk
+    from pipe.jobs.cdk import settings as cdk_settings
+    from pipe.jobs.kubectl import job as kubectl
+    from pipe.jobs.kubectl import settings as kubectl_settings
+    from pipe.jobs.s3_sync import job as s3_sync
+    from pipe.jobs.s3_sync import settings as s3_sync_settings
+
+    _whoami: SigningInJob[None] = whoami
+    _trust_policy: TokenJob[trust_policy.Settings] = trust_policy
+    _kubectl: SigningInJob[kubectl_settings.Settings] = kubectl
+    _s3_sync: SigningInJob[s3_sync_settings.Settings] = s3_sync
+    _beanstalk: SigningInJob[beanstalk_settings.Settings] = beanstalk
+    _cdk: SigningInJob[cdk_settings.Settings] = cdk
+    _cloudfront_invalidate: SigningInJob[cloudfront_invalidate.Settings] = cloudfront_invalidate

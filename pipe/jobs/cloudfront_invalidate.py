@@ -6,14 +6,16 @@ error lines and bounded, case-insensitive wait.
 """
 
 import time
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
 
 from pipe.aws import cloudfront
 from pipe.common import shared_storage
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean
-from pipe.jobs import Context
+from pipe.jobs import SignedIn
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 SUMMARY_FILE = "aws-oidc-deploy/cloudfront-invalidation.json"
 VARIABLES = (
     Variable(
@@ -29,17 +31,27 @@ VARIABLES = (
 )
 
 
-def run(context: Context) -> str:
-    values = context.values
-    identity = context.identity
-    assert identity is not None
-    distribution = values["CLOUDFRONT_DISTRIBUTION_ID"]
-    paths = cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
-    cdn = identity.client("cloudfront")
+class Settings(NamedTuple):
+    distribution: str
+    paths: list[str]  # each once, as CloudFront takes them (cloudfront.given_paths)
+    wait: bool
+
+
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    return Settings(
+        distribution=values["CLOUDFRONT_DISTRIBUTION_ID"],
+        paths=cloudfront.given_paths(values["CLOUDFRONT_PATHS"]),
+        wait=values["CLOUDFRONT_WAIT"],
+    )
+
+
+def run(context: SignedIn[Settings]) -> str:
+    distribution, paths, wait = context.settings
+    cdn = context.identity.client("cloudfront")
 
     invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
     logger.info("Invalidation %s created on %s for %d path(s).", invalidation_id, distribution, len(paths))
-    waited = cloudfront.wait(cdn, distribution, invalidation_id) if values["CLOUDFRONT_WAIT"] else None
+    waited = cloudfront.wait(cdn, distribution, invalidation_id) if wait else None
     status = f"completed in {waited:.0f} s" if waited is not None else "created, not waited for"
     emit(
         f"Distribution: {distribution}",

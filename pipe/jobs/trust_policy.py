@@ -3,12 +3,15 @@
 Needs only the token and makes no AWS call, so it works before any role exists.
 """
 
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
+
 from pipe.common.errors import PipeError
 from pipe.common.log import emit
 from pipe.common.variables import Variable
-from pipe.jobs import Context
+from pipe.jobs import WithClaims
 from pipe.signin import session_name
-from pipe.signin.arns import parse_role_arn
+from pipe.signin.arns import RoleArn, parse_role_arn
 from pipe.signin.claims import Claims
 from pipe.signin.trust import (
     ACCOUNT_PLACEHOLDER,
@@ -17,8 +20,17 @@ from pipe.signin.trust import (
     trust_policy_json,
 )
 
-SIGNS_IN = False
+SIGNS_IN: Literal[False] = False
 VARIABLES = (Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),)
+
+
+class Settings(NamedTuple):
+    # The role the policy is for, if known: it fills in the account, partition and role name.
+    role: RoleArn | None
+
+
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    return Settings(role=values["AWS_OIDC_ROLE_ARN"])
 
 
 def _check_claims(token_claims: Claims) -> None:
@@ -38,11 +50,10 @@ def _check_claims(token_claims: Claims) -> None:
         )
 
 
-def run(context: Context) -> str:
+def run(context: WithClaims[Settings]) -> str:
     token_claims = context.claims
-    assert token_claims is not None
     _check_claims(token_claims)
-    role = context.values.get("AWS_OIDC_ROLE_ARN")
+    role = context.settings.role
     account = role.account if role else None
     partition = role.partition if role else "aws"
     slug = context.env.get("BITBUCKET_REPO_SLUG") or "repository"

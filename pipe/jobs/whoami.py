@@ -1,11 +1,14 @@
 """COMMAND: whoami — sign in and show who AWS says we are, and for how long."""
 
+from typing import Literal
+
 from pipe.common.log import emit
-from pipe.jobs import Context
+from pipe.jobs import SignedIn, no_settings
 from pipe.signin.claims import describe_remaining, format_time
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 VARIABLES = ()
+read_settings = no_settings
 
 
 def role_of(assumed_role_arn: str) -> str | None:
@@ -17,9 +20,8 @@ def role_of(assumed_role_arn: str) -> str | None:
     return f"arn:{parts[1]}:iam::{parts[4]}:role/{name}"
 
 
-def run(context: Context) -> str:
+def run(context: SignedIn[None]) -> str:
     identity = context.identity
-    assert identity is not None
     caller = identity.caller_identity()
     role = str(identity.role) if identity.role else role_of(caller["Arn"])
     expiration = identity.credentials.expiration

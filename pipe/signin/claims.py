@@ -65,7 +65,7 @@ class Claims(NamedTuple):  # not a dataclass: see pipe.signin.arns.RoleArn
         for name in LOGGED_CLAIMS:
             if name not in self.values:
                 continue
-            value = self.values[name]
+            value = self.values.get(name)
             if name == "exp" and self.expires_at is not None:
                 value = f"{format_time(self.expires_at)} ({describe_remaining(self.expires_at)})"
             parts.append(f"{name}={value}")

@@ -10,12 +10,12 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pipe.common import etag, private_dir
 from pipe.common.errors import PipeError
 from pipe.common.local_tree import Filters, Skipped, walk
 from pipe.common.log import logger
+from pipe.jobs.beanstalk.settings import BundleSource
 
 # The earliest time a zip entry can carry; any fixed value keeps the bytes reproducible.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -78,24 +78,20 @@ def _in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
     return path
 
 
-def prepare(values: Mapping[str, Any], env: Mapping[str, str]) -> Bundle:
+def prepare(source: BundleSource, env) -> Bundle:
     """The bundle to upload: ZIP_FILE as it is, or SOURCE_PATH zipped outside the clone."""
-    if values["ZIP_FILE"]:
-        path = _in_clone("ZIP_FILE", values["ZIP_FILE"], env)
+    if source.is_zip:
+        path = _in_clone("ZIP_FILE", source.path, env)
         if not path.is_file() or not zipfile.is_zipfile(path):
-            raise PipeError(
-                f"ZIP_FILE {values['ZIP_FILE']!r} is not a zip archive; point it at the bundle (.zip)."
-            )
+            raise PipeError(f"ZIP_FILE {source.path!r} is not a zip archive; point it at the bundle (.zip).")
     else:
-        source = _in_clone("SOURCE_PATH", values["SOURCE_PATH"], env)
-        if not source.is_dir():
-            raise PipeError(
-                f"SOURCE_PATH {values['SOURCE_PATH']!r} is not a directory; use ZIP_FILE for a file."
-            )
+        directory = _in_clone("SOURCE_PATH", source.path, env)
+        if not directory.is_dir():
+            raise PipeError(f"SOURCE_PATH {source.path!r} is not a directory; use ZIP_FILE for a file.")
         # Outside the clone: the clone may be cached or saved as an artifact.
         path = private_dir.create(env) / "bundle.zip"
-        count = make_zip(source, path)
-        logger.info("Zipped %d file(s) from %s (without .git).", count, values["SOURCE_PATH"])
+        count = make_zip(directory, path)
+        logger.info("Zipped %d file(s) from %s (without .git).", count, source.path)
     made = digest(path)
     if made.size > MAX_BUNDLE_BYTES:
         raise PipeError(

@@ -31,8 +31,13 @@ _LEGACY_LOCATIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
 
 def before_creating(
-    eb: Any, s3: Any | None, application_name: str, environment_name: str | None, label: str, bucket: str
-) -> dict[str, Any] | None:
+    eb: Any,
+    s3: Any | None,
+    application_name: str,
+    environment_name: str | None,
+    label: str,
+    bucket: str | None,
+) -> dict | None:
     """Everything that can refuse the deploy, asked before anything is uploaded or created. `s3` is
     None when nothing is uploaded (deploy-only): then the version must exist. Returns the version
     `label` if it exists."""

@@ -15,6 +15,7 @@ from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.jobs.beanstalk import checks
+from pipe.jobs.beanstalk.settings import Deployment
 from pipe.jobs.beanstalk.watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
 
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
@@ -104,10 +105,10 @@ def _abort(eb: Any, watcher: Watcher, failed: WaitFailed) -> bool:
 
 
 def _rollback(
-    eb: Any, watcher: Watcher, values: Mapping[str, Any], previous: str, failed: WaitFailed
+    eb, watcher: Watcher, deployment: Deployment, previous: str, failed: WaitFailed
 ) -> EnvironmentState:
-    application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
-    deadline = Deadline(values["DEPLOY_TIMEOUT"])
+    application, environment = deployment.application, deployment.environment
+    deadline = Deadline(deployment.timeout)
     logger.warning("ROLLBACK_ON_FAILURE: rolling %s back to version %s.", environment, previous)
     _abort(eb, watcher, failed)
     state = watcher.until_ready(deadline, "to roll back")
@@ -119,22 +120,22 @@ def _rollback(
 
 
 def _deploy_failed(
-    eb: Any, watcher: Watcher, values: Mapping[str, Any], label: str, previous: str | None, failed: WaitFailed
+    eb, watcher, deployment: Deployment, label: str, previous: str | None, failed: WaitFailed
 ) -> PipeError:
-    environment = values["ENVIRONMENT_NAME"]
+    environment = deployment.environment
     if failed.timed_out:
-        head = f"Deploy of {label} to {environment} timed out (DEPLOY_TIMEOUT {values['DEPLOY_TIMEOUT']} s): {failed.reason}."
+        head = f"Deploy of {label} to {environment} timed out (DEPLOY_TIMEOUT {deployment.timeout} s): {failed.reason}."
     else:
         head = f"Deploy of {label} to {environment} failed: {failed.reason.rstrip('.')}."
     details = _events_detail(failed.events)
-    if not values["ROLLBACK_ON_FAILURE"]:
+    if not deployment.rollback_on_failure:
         return PipeError(head, details)
     from botocore.exceptions import BotoCoreError, ClientError
 
     if not previous or previous == label:
-        return _abort_only(eb, watcher, values, head, details, failed)
+        return _abort_only(eb, watcher, deployment.timeout, head, details, failed)
     try:
-        state = _rollback(eb, watcher, values, previous, failed)
+        state = _rollback(eb, watcher, deployment, previous, failed)
     except WaitFailed as again:
         return PipeError(f"{head} The rollback to {previous} failed too: {again.reason}.", details)
     except (ClientError, BotoCoreError) as error:
@@ -145,9 +146,7 @@ def _deploy_failed(
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
 
 
-def _abort_only(
-    eb: Any, watcher: Watcher, values: Mapping[str, Any], head: str, details: str, failed: WaitFailed
-) -> PipeError:
+def _abort_only(eb, watcher, timeout: int, head: str, details: str, failed: WaitFailed) -> PipeError:
     """ROLLBACK_ON_FAILURE with no other version to go back to: a timed-out update is aborted rather
     than left running; anything else is left as it is."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -156,7 +155,7 @@ def _abort_only(
     try:
         if not _abort(eb, watcher, failed):
             return PipeError(no_rollback, details)
-        state = watcher.until_ready(Deadline(values["DEPLOY_TIMEOUT"]), "after the abort")
+        state = watcher.until_ready(Deadline(timeout), "after the abort")
     except WaitFailed as again:
         return PipeError(f"{no_rollback} Aborted the update, but {again.reason}.", details)
     except (ClientError, BotoCoreError) as error:
@@ -169,27 +168,21 @@ def write_result(env: Mapping[str, str], result: dict[str, Any]) -> None:
 
 
 def deploy(
-    eb: Any,
-    values: Mapping[str, Any],
-    label: str,
-    result: dict[str, Any],
-    env: Mapping[str, str],
-    started: float,
-    version_status: str,
+    eb, deployment: Deployment, label: str, result: dict, env, started: float, version_status: str
 ) -> str:
-    application, environment = values["APPLICATION_NAME"], values["ENVIRONMENT_NAME"]
-    watcher = Watcher(eb, application, environment, values["WAIT_INTERVAL"], values["HEALTH_GRACE_PERIOD"])
+    application, environment = deployment.application, deployment.environment
+    watcher = Watcher(eb, application, environment, deployment.wait_interval, deployment.health_grace)
     arrived = watcher.state()  # a missing environment is reported before anything waits
     watcher.events.mark()
-    deadline = Deadline(values["DEPLOY_TIMEOUT"])
+    deadline = Deadline(deployment.timeout)
     if version_status in checks.IN_PROGRESS:
-        checks.until_processed(eb, application, label, deadline, values["WAIT_INTERVAL"])
+        checks.until_processed(eb, application, label, deadline, deployment.wait_interval)
     try:
         before, request_id = _update(
             eb, watcher, application, environment, label, deadline, "before deploying", arrived
         )
     except WaitFailed as failed:
-        limit = f"; DEPLOY_TIMEOUT is {values['DEPLOY_TIMEOUT']} s" if failed.timed_out else ""
+        limit = f"; DEPLOY_TIMEOUT is {deployment.timeout} s" if failed.timed_out else ""
         raise PipeError(
             f"Could not deploy {label} to {environment}: {failed.reason}{limit}.",
             _events_detail(failed.events),
@@ -203,14 +196,14 @@ def deploy(
             previous or "no version",
             request_id,
         )
-    if not values["WAIT"]:
+    if not deployment.wait:
         result |= {"status": "Updating", "previous_version_label": previous}
         write_result(env, result)
         return f"Deploy of {label} to {environment} started (WAIT is false, not waiting)."
     try:
         state = watcher.until_deployed(deadline, request_id, label)
     except WaitFailed as failed:
-        raise _deploy_failed(eb, watcher, values, label, previous, failed) from None
+        raise _deploy_failed(eb, watcher, deployment, label, previous, failed) from None
 
     url = f"http://{state.cname}" if state.cname else None
     seconds = round(time.monotonic() - started, 1)

@@ -7,17 +7,17 @@ events or Red health, and optionally roll back to the version that ran before.
 
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pipe.aws import errors
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
-from pipe.jobs import Context
-from pipe.jobs.beanstalk import bundle, checks, deploy
+from pipe.jobs import SignedIn
+from pipe.jobs.beanstalk import bundle, checks, deploy, settings
 from pipe.jobs.beanstalk import versions as beanstalk_versions
+from pipe.jobs.beanstalk.settings import MAX_DESCRIPTION
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 COMMANDS = ("all", "upload-only", "deploy-only")
 DEFAULT_WAIT_INTERVAL_SECONDS = 10.0
 # Below this a poll loop is a busy loop; Elastic Beanstalk throttles (botocore retries throttling).
@@ -28,10 +28,6 @@ MAX_DEPLOY_TIMEOUT_SECONDS = 86400
 # Enhanced health commonly shows Warning/Degraded for minutes after an update, until instances pass
 # the load balancer's healthy threshold; five minutes covers the usual thresholds and intervals.
 DEFAULT_HEALTH_GRACE_SECONDS = 300
-# Elastic Beanstalk's limits.
-MAX_DESCRIPTION = 200
-MAX_LABEL = 100
-SHORT_COMMIT = 7
 # Names and labels are printed in log lines: a tab or line break (the only control characters
 # pipe.common.variables lets through) would let a value forge a line such as "✔ Deployed ...".
 _NAME = r"[^/\t\n\r]{1,100}"
@@ -44,20 +40,6 @@ def _seconds(raw: str) -> float:
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not low <= float(text) <= high:
         raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
     return float(text)
-
-
-def _s3_key(raw: str) -> str:
-    key = raw.strip()
-    if (
-        key.startswith("/")
-        or len(key.encode()) > 1024
-        or ".." in key.split("/")
-        or re.search(r"[\t\n\r]", key)
-    ):
-        raise ValueError(
-            "must be an S3 key of at most 1024 bytes, not starting with /, without '..', tabs or line breaks"
-        )
-    return key
 
 
 def _description(raw: str) -> str:
@@ -89,7 +71,7 @@ VARIABLES = (
             "a bucket name such as my-bundles, without s3:// or a key (the key goes in S3_KEY)",
         ),
     ),
-    Variable("S3_KEY", parse=_s3_key),
+    Variable("S3_KEY", parse=settings.s3_key),
     Variable("VERSION_LABEL", parse=matching(_NAME, _NAME_RULE)),
     Variable("DESCRIPTION", parse=_description),
     Variable("BEANSTALK_COMMAND", parse=choice(COMMANDS), default="all"),
@@ -107,67 +89,6 @@ VARIABLES = (
         default=DEFAULT_HEALTH_GRACE_SECONDS,
     ),
 )
-
-
-def _check(values: Mapping[str, Any]) -> None:
-    command = values["BEANSTALK_COMMAND"]
-    if command != "upload-only" and not values["ENVIRONMENT_NAME"]:
-        raise PipeError(
-            "ENVIRONMENT_NAME is required: set it to the Elastic Beanstalk environment to deploy to "
-            "(or BEANSTALK_COMMAND: upload-only)."
-        )
-    given = [name for name in ("ZIP_FILE", "SOURCE_PATH") if values[name]]
-    if command == "deploy-only":
-        if given:
-            raise PipeError(
-                f"BEANSTALK_COMMAND deploy-only deploys an existing VERSION_LABEL and uploads nothing: "
-                f"remove {given[0]}, or use BEANSTALK_COMMAND all."
-            )
-        return
-    if len(given) == 2:
-        raise PipeError(
-            "Set ZIP_FILE or SOURCE_PATH, not both: ZIP_FILE is a ready bundle, SOURCE_PATH a directory to zip."
-        )
-    if not given:
-        raise PipeError(
-            "ZIP_FILE or SOURCE_PATH is required: set ZIP_FILE to the application bundle (a .zip in the "
-            "repository) or SOURCE_PATH to a directory to zip."
-        )
-
-
-def default_label(application: str, env: Mapping[str, str]) -> str:
-    build, commit = env.get("BITBUCKET_BUILD_NUMBER"), env.get("BITBUCKET_COMMIT")
-    if not build or not commit:
-        raise PipeError(
-            "VERSION_LABEL is required here: its default needs BITBUCKET_BUILD_NUMBER and BITBUCKET_COMMIT, "
-            "which Bitbucket Pipelines sets."
-        )
-    suffix = f"-{build}-{commit[:SHORT_COMMIT]}"
-    return application[: MAX_LABEL - len(suffix)] + suffix
-
-
-def default_key(application: str, label: str) -> str:
-    key = f"{application}/{label}.zip"
-    try:
-        return _s3_key(key)
-    except ValueError:
-        # An application named '..' would give the key a '..' segment, which S3_KEY refuses too.
-        raise PipeError(
-            f"The default S3_KEY {key!r} (APPLICATION_NAME/VERSION_LABEL.zip) is not a safe S3 key: "
-            "set S3_KEY."
-        ) from None
-
-
-def default_description(env: Mapping[str, str]) -> str:
-    repository = env.get("BITBUCKET_REPO_FULL_NAME") or (
-        f"{env['BITBUCKET_WORKSPACE']}/{env['BITBUCKET_REPO_SLUG']}"
-        if env.get("BITBUCKET_WORKSPACE") and env.get("BITBUCKET_REPO_SLUG")
-        else None
-    )
-    build = env.get("BITBUCKET_BUILD_NUMBER")
-    if not repository or not build:
-        return "Uploaded by aws-oidc-deploy"
-    return f"https://bitbucket.org/{repository}/pipelines/results/{build}"[:MAX_DESCRIPTION]
 
 
 def _aws_error(error: Exception) -> PipeError:
@@ -195,41 +116,39 @@ def _aws_error(error: Exception) -> PipeError:
     return PipeError(f"{operation} failed: {text}.{hint}")
 
 
-def run(context: Context) -> str:
+read_settings = settings.read
+
+
+def run(context: SignedIn[settings.Settings]) -> str:
     started = time.monotonic()
-    values, env, identity = context.values, context.env, context.identity
-    assert identity is not None
-    _check(values)
-    application, command = values["APPLICATION_NAME"], values["BEANSTALK_COMMAND"]
-    label = values["VERSION_LABEL"] or default_label(application, env)
-    # The key and the bundle go together, both or neither (deploy-only uploads nothing), so that the
-    # upload below can rely on each being there.
-    upload: tuple[str, bundle.Bundle] | None = None
-    if command != "deploy-only":
-        key = values["S3_KEY"] or default_key(application, label)
-        upload = (key, bundle.prepare(values, env))
+    chosen, env, identity = context.settings, context.env, context.identity
+    application, label, upload = chosen.application, chosen.label, chosen.upload
+    made = bundle.prepare(upload.source, env) if upload is not None else None
 
     from botocore.exceptions import BotoCoreError, ClientError
 
     eb = identity.client("elasticbeanstalk")
-    result = {"application": application, "environment": values["ENVIRONMENT_NAME"], "version_label": label}
+    result: dict[str, Any] = {
+        "application": application,
+        "environment": chosen.environment,
+        "version_label": label,
+    }
     try:
-        s3 = identity.client("s3") if upload is not None else None
-        deploys_to = values["ENVIRONMENT_NAME"] if command != "upload-only" else None
-        existing = checks.before_creating(eb, s3, application, deploys_to, label, values["S3_BUCKET"])
-        if upload is not None:
-            key, made = upload
-            bucket = values["S3_BUCKET"] or beanstalk_versions.storage_bucket(eb)
-            description = values["DESCRIPTION"] or default_description(env)
+        s3 = identity.client("s3") if made is not None else None
+        deploys_to = chosen.deployment.environment if chosen.deployment is not None else None
+        existing = checks.before_creating(eb, s3, application, deploys_to, label, chosen.bucket)
+        if upload is not None and made is not None:
+            bucket = chosen.bucket or beanstalk_versions.storage_bucket(eb)
             outcome = beanstalk_versions.upload_and_create(
-                eb, s3, application, label, description, bucket, key, made, existing
+                eb, s3, application, label, upload.description, bucket, upload.key, made, existing
             )
             result |= {"s3_bucket": outcome.bucket, "s3_key": outcome.key, "uploaded": outcome.uploaded}
-            if command == "upload-only":
+            if chosen.deployment is None:
                 deploy.write_result(env, result)
                 done = "uploaded" if outcome.uploaded else "already there, nothing uploaded"
                 return f"Version {label} of {application} is ready at s3://{outcome.bucket}/{outcome.key} ({done})."
         status = (existing or {}).get("Status", "")
-        return deploy.deploy(eb, values, label, result, env, started, status)
+        assert chosen.deployment is not None  # the settings have an upload, a deployment or both
+        return deploy.deploy(eb, chosen.deployment, label, result, env, started, status)
     except (ClientError, BotoCoreError) as error:
         raise _aws_error(error) from None

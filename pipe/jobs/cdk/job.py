@@ -10,25 +10,25 @@ asset manifests, no credentials. `bootstrap` needs no app: it installs nothing a
 
 import logging
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from pipe.common import command_line, private_dir, process
 from pipe.common.command_line import Refused
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice
-from pipe.jobs import Context
+from pipe.jobs import SignedIn
 from pipe.jobs.cdk import bootstrap as cdk_bootstrap
 from pipe.jobs.cdk import cli as cdk_cli
 from pipe.jobs.cdk import context as cdk_context
 from pipe.jobs.cdk import dependencies as cdk_dependencies
 from pipe.jobs.cdk import messages as cdk_messages
 from pipe.jobs.cdk import outputs as cdk_outputs
+from pipe.jobs.cdk import settings
 from pipe.jobs.cdk import stacks as cdk_stacks
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 COMMANDS = ("deploy", "diff", "synth", "bootstrap")
 APPROVALS = ("never", "any-change", "broadening", "destructive")
 OUTPUTS_FILE = "cdk-outputs.json"
@@ -38,7 +38,6 @@ REFUSED_OPTIONS = (
     Refused(("--profile",), _SESSION),
     Refused(("--ec2creds", "-i"), _SESSION),
 )
-_APP_OPTIONS = ("--app", "-a")
 
 
 def _stack(raw: str) -> str:
@@ -69,19 +68,7 @@ VARIABLES = (
 )
 
 
-def _app_dir(raw: str | None, env: Mapping[str, str]) -> Path:
-    clone = private_dir.clone_dir(env)
-    if not raw:
-        return clone
-    path = private_dir.in_clone("CDK_APP_PATH", raw, env)
-    if not path.is_dir():
-        raise PipeError(
-            f"CDK_APP_PATH {raw.strip()!r} is not a directory in {clone}; set it to your CDK app's directory."
-        )
-    return path
-
-
-def _cache_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
+def _cache_dir(raw: str | None, env) -> Path | None:
     """CDK_CACHE_DIR in the clone (the only directory Bitbucket shares with a pipe), created if missing."""
     if not raw:
         return None
@@ -95,60 +82,42 @@ def _cache_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     return path
 
 
-def _check(values: Mapping[str, Any], app_dir: Path, env: Mapping[str, str]) -> None:
-    command = values["CDK_COMMAND"]
-    if command == "bootstrap" and values["CDK_STACKS"]:
-        raise PipeError(
-            "CDK_STACKS does not apply to CDK_COMMAND bootstrap: it bootstraps the signed-in account and region."
-        )
-    if values["CDK_DIFF_FAIL"] and command != "diff":
-        logger.warning("CDK_DIFF_FAIL only applies to CDK_COMMAND diff; ignored for %s.", command)
-    if command != "bootstrap" and not _app_given(values) and not (app_dir / "cdk.json").is_file():
-        where = values["CDK_APP_PATH"] or "the clone directory"
-        raise PipeError(
-            f"No cdk.json in {where}: set CDK_APP_PATH to your CDK app's directory (where cdk.json is), "
-            "or pass the app in CDK_ARGS (['--app', 'cdk.out'])."
-        )
-
-
-def _app_given(values: Mapping[str, Any]) -> bool:
-    return any(argument.split("=", 1)[0] in _APP_OPTIONS for argument in values["CDK_ARGS"])
+read_settings = settings.read
 
 
 def _arguments(
-    cli: cdk_cli.Cli, values: Mapping[str, Any], environment: str, outputs_file: Path
+    cli: cdk_cli.Cli, chosen: settings.Settings, environment: str, outputs_file: Path
 ) -> list[str]:
-    command = values["CDK_COMMAND"]
+    command = chosen.command
     arguments = [str(cli.path), command]
     if command == "bootstrap":
         arguments.append(environment)
-        if not _app_given(values):
+        if not chosen.app_given:
             # Given an app, the CLI synthesizes it to look for environments; the pipe names the one.
             arguments.append("--app=")
-    elif values["CDK_STACKS"]:
-        arguments += values["CDK_STACKS"]
+    elif chosen.stacks:
+        arguments += chosen.stacks
     elif command == "deploy":
         arguments.append("--all")  # diff and synth take every stack when none is named
-    for key, value in values["CDK_CONTEXT"]:
+    for key, value in chosen.context:
         arguments += ["--context", f"{key}={value}"]
     if command == "deploy":
         arguments += [
             "--require-approval",
-            values["CDK_REQUIRE_APPROVAL"],
+            chosen.require_approval,
             "--outputs-file",
             str(outputs_file),
         ]
-    if command == "diff" and values["CDK_DIFF_FAIL"]:
+    if command == "diff" and chosen.diff_fail:
         arguments.append("--fail")
     arguments.append("--no-notices")
     if logger.isEnabledFor(logging.DEBUG):
         arguments.append("--verbose")
-    return arguments + list(values["CDK_ARGS"])
+    return arguments + chosen.arguments
 
 
-def _cli_environment(context: Context, added: dict[str, str]) -> dict[str, str]:
+def _cli_environment(context: SignedIn[settings.Settings], added: dict[str, str]) -> dict[str, str]:
     identity = context.identity
-    assert identity is not None
     env = identity.environment(context.env) | added
     env["CDK_DISABLE_VERSION_CHECK"] = "1"
     # A CI step makes no calls the user did not ask for; setting the variable to false turns it back on.
@@ -159,7 +128,9 @@ def _cli_environment(context: Context, added: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _deployed(context: Context, outputs_file: Path, environment: str, seconds: float) -> str:
+def _deployed(
+    context: SignedIn[settings.Settings], outputs_file: Path, environment: str, seconds: float
+) -> str:
     outputs = cdk_outputs.read(outputs_file)
     emit(*cdk_outputs.lines(outputs))
     shared = cdk_outputs.share(context.env, outputs)
@@ -169,10 +140,10 @@ def _deployed(context: Context, outputs_file: Path, environment: str, seconds: f
     return f"Deployed {names} to {environment} in {seconds:.0f} s."
 
 
-def _diffed(values: Mapping[str, Any], status: int, tail: list[str]) -> str:
+def _diffed(diff_fail: bool, status: int, tail: list[str]) -> str:
     count = cdk_messages.differences(tail)
     if status != 0:
-        if values["CDK_DIFF_FAIL"] and count:
+        if diff_fail and count:
             raise PipeError(f"{count} stack(s) differ from what is deployed, and CDK_DIFF_FAIL is true.")
         raise PipeError(cdk_messages.failure("diff", status, tail))
     if count is None:
@@ -182,39 +153,35 @@ def _diffed(values: Mapping[str, Any], status: int, tail: list[str]) -> str:
     return f"{count} stack(s) differ from what is deployed (CDK_DIFF_FAIL is false, so the step passes)."
 
 
-def run(context: Context) -> str:
+def run(context: SignedIn[settings.Settings]) -> str:
     started = time.monotonic()
-    identity = context.identity
-    assert identity is not None
-    values = dict(context.values)
-    command = values["CDK_COMMAND"]
-    app_dir = _app_dir(values["CDK_APP_PATH"], context.env)
-    _check(values, app_dir, context.env)
+    identity, chosen = context.identity, context.settings
+    command, app_dir = chosen.command, chosen.app_dir
     private = private_dir.create(context.env)
     environment = f"aws://{identity.account}/{identity.region}"
 
     added = {}
     if command != "bootstrap":
-        cache = _cache_dir(values["CDK_CACHE_DIR"], context.env)
+        cache = _cache_dir(chosen.cache_dir, context.env)
         added = cdk_dependencies.prepare(app_dir, context.env, private, cache)
     env = _cli_environment(context, added)
     cli = cdk_cli.find(app_dir, env.get("PATH", ""), private_dir.clone_dir(env))
     logger.info("CDK CLI: %s.", cli.describe())
 
-    qualifier = cdk_bootstrap.qualifier(app_dir, values["CDK_CONTEXT"])
+    qualifier = cdk_bootstrap.qualifier(app_dir, chosen.context)
     if command == "deploy":
         cdk_bootstrap.check(identity.client("ssm"), qualifier, environment)
 
     outputs_file = private / OUTPUTS_FILE
-    status, tail = process.run(_arguments(cli, values, environment, outputs_file), env, app_dir)
+    status, tail = process.run(_arguments(cli, chosen, environment, outputs_file), env, app_dir)
     seconds = time.monotonic() - started
     if command in ("deploy", "diff"):
-        assembly = cdk_stacks.assembly_dir(app_dir, values["CDK_ARGS"])
-        explanation = cdk_stacks.explanation(command, values["CDK_STACKS"], values["CDK_ARGS"], assembly)
+        assembly = cdk_stacks.assembly_dir(app_dir, chosen.arguments)
+        explanation = cdk_stacks.explanation(command, chosen.stacks, chosen.arguments, assembly)
         if explanation:
             logger.warning("%s", explanation)
     if command == "diff":
-        return _diffed(values, status, tail)
+        return _diffed(chosen.diff_fail, status, tail)
     if status != 0:
         raise PipeError(cdk_messages.failure(command, status, tail))
     if command == "deploy":

@@ -13,17 +13,18 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pipe.common import private_dir, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
-from pipe.jobs import Context
-from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, labels, manifests
+from pipe.jobs import SignedIn
+from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, labels, manifests, settings
 from pipe.jobs.kubectl.doctor import Doctor
+from pipe.jobs.kubectl.settings import APPLY_MODES
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 DEFAULT_WAIT_TIMEOUT_SECONDS = 300
 # A shell would act on these; kubectl never needs them, so they mean the value expects a shell.
 _SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
@@ -33,7 +34,6 @@ _RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexp
 MAX_RESUMES = 20
 # A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
 RESUME_PAUSE_SECONDS = 1.0
-_APPLY_MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
 
 
 def _command_line(raw: str) -> list[str]:
@@ -63,9 +63,9 @@ def _extra_argument(raw: str) -> str:
 
 def _apply_arguments(raw: str) -> list[str]:
     words = _command_line(f"apply {raw}")[1:]
-    if not words or words[-1] not in _APPLY_MODES:
+    if not words or words[-1] not in APPLY_MODES:
         raise ValueError("must end with -f or -k, which RESOURCE_PATH follows")
-    return [*words[:-1], _APPLY_MODES[words[-1]]]
+    return [*words[:-1], APPLY_MODES[words[-1]]]
 
 
 VARIABLES = (
@@ -96,17 +96,6 @@ VARIABLES = (
 )
 
 
-def _resource_path(raw: str | None, env: Mapping[str, str], command: str) -> Path:
-    if raw is None or not raw.strip():  # blank is not the whole clone
-        raise PipeError(
-            f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
-        )
-    path = private_dir.in_clone("RESOURCE_PATH", raw, env)
-    if not path.exists():
-        raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
-    return path
-
-
 def _kubectl() -> str:
     found = shutil.which("kubectl")
     if found is None:
@@ -127,31 +116,25 @@ def _forbidden_hint(tail: list[str]) -> str:
     return ""
 
 
-def uses_resource_path(command: list[str]) -> bool:
-    """`apply` or `delete`, maybe with flags, but naming no files or objects: RESOURCE_PATH says what."""
-    if command[0] not in ("apply", "delete"):
-        return False
-    flags = command[1:]
-    names_files = any(word.split("=")[0] in _APPLY_MODES for word in flags)
-    return not names_files and all(word.startswith("-") for word in flags)
+read_settings = settings.read
 
 
-def _arguments(values: Mapping[str, Any], path: Path | None) -> list[str]:
+def _arguments(chosen: settings.Settings, path: Path | None) -> list[str]:
     """kubectl's arguments after the global flags: the command, its path, and the pipe's options."""
-    command = values["KUBECTL_COMMAND"]
+    command = chosen.command
     if path is None:
         args = list(command)
     elif command[0] == "apply":
-        args = ["apply", "-f", str(path), *values["KUBECTL_APPLY_ARGS"][:-1], *command[1:]]
+        args = ["apply", "-f", str(path), *chosen.apply_arguments, *command[1:]]
     else:
         args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else []), *command[1:]]
-    if values["DRY_RUN"] and command[0] in ("apply", "delete"):
+    if chosen.dry_run and command[0] in ("apply", "delete"):
         args.append("--dry-run=server")
-    if values["DISABLE_VALIDATION"] and command[0] == "apply":
+    if chosen.disable_validation and command[0] == "apply":
         args.append("--validate=false")
-    if values["NAMESPACE"]:
-        args += ["--namespace", values["NAMESPACE"]]
-    return args + list(values["KUBECTL_ARGS"])
+    if chosen.namespace:
+        args += ["--namespace", chosen.namespace]
+    return args + chosen.extra_arguments
 
 
 def _check_authorization(
@@ -230,25 +213,23 @@ def _wait_for_rollouts(
             )
 
 
-def run(context: Context) -> str:
-    values, env, identity = context.values, context.env, context.identity
-    assert identity is not None
-    command = values["KUBECTL_COMMAND"]
+def run(context: SignedIn[settings.Settings]) -> str:
+    chosen, env, identity = context.settings, context.env, context.identity
+    command = chosen.command
     clone = private_dir.clone_dir(env)
-    needs_path = uses_resource_path(command)
-    is_apply = needs_path and command[0] == "apply"
-    path = _resource_path(values["RESOURCE_PATH"], env, command[0]) if needs_path else None
-    command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
+    path = chosen.resource_path
+    # What apply applies (RESOURCE_PATH); None for any other command.
+    to_apply = path if command[0] == "apply" else None
+    command_rules.check_ends(command, chosen.extra_arguments, "KUBECTL_ARGS")
     command_rules.check_files(command, clone, "KUBECTL_COMMAND")
-    command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
+    command_rules.check_files(chosen.extra_arguments, clone, "KUBECTL_ARGS")
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
-    from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
-    objects: list[dict[str, Any]] = []
-    if from_files and path is not None:  # apply always has a RESOURCE_PATH; the type says so here
-        objects = _prepared_objects(values, env, path, clone, kubectl, env)
+    objects: list[dict] = []
+    if to_apply is not None and chosen.apply_mode == "-f":
+        objects = _prepared_objects(to_apply, chosen.apply_mode, chosen.labels, clone, kubectl, env)
 
-    cluster = eks.describe(identity, values["CLUSTER_NAME"])
+    cluster = eks.describe(identity, chosen.cluster)
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
     workdir = private_dir.create(env)
     config = kubeconfig.write(
@@ -256,14 +237,15 @@ def run(context: Context) -> str:
     )
     kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
 
-    if is_apply:
-        assert path is not None
-        if not from_files:
-            objects = _prepared_objects(values, env, path, clone, kubectl, kubectl_env)
+    if to_apply is not None:
+        if chosen.apply_mode == "-k":
+            objects = _prepared_objects(
+                to_apply, chosen.apply_mode, chosen.labels, clone, kubectl, kubectl_env
+            )
         path = manifests.write(objects, workdir / "manifests.yaml")
-    args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(values, path)]
+    args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(chosen, path)]
 
-    _check_authorization(cluster, identity, workdir, kubectl_env, objects, values["NAMESPACE"])
+    _check_authorization(cluster, identity, workdir, kubectl_env, objects, chosen.namespace)
 
     status, tail = process.run(args, kubectl_env, clone)
     if status != 0:
@@ -271,29 +253,24 @@ def run(context: Context) -> str:
             f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
         )
 
-    wait = values["WAIT"] if values["WAIT"] is not None else is_apply
     targets = (
-        manifests.rollout_targets(objects, values["NAMESPACE"]) if wait and not values["DRY_RUN"] else []
+        manifests.rollout_targets(objects, chosen.namespace) if chosen.wait and not chosen.dry_run else []
     )
-    _wait_for_rollouts(args[:3], targets, values["WAIT_TIMEOUT"], kubectl_env, clone)
-    if is_apply:
-        dry = " (server-side dry run)" if values["DRY_RUN"] else ""
+    _wait_for_rollouts(args[:3], targets, chosen.wait_timeout, kubectl_env, clone)
+    if to_apply is not None:
+        dry = " (server-side dry run)" if chosen.dry_run else ""
         waited = f"; {len(targets)} rollout(s) finished" if targets else ""
         return f"kubectl apply{dry}: {len(objects)} object(s) applied to EKS cluster {cluster.name}{waited}."
     return f"kubectl {shlex.join(command)} succeeded on EKS cluster {cluster.name}."
 
 
 def _prepared_objects(
-    values: Mapping[str, Any],
-    env: Mapping[str, str],
-    path: Path,
-    clone: Path,
-    kubectl: str,
-    kubectl_env: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    """The objects to apply, with the default and LABELS labels added to each one's metadata."""
+    path: Path, apply_mode: str, added: dict[str, str], clone: Path, kubectl: str, kubectl_env
+) -> list[dict]:
+    """The objects to apply (manifest files with -f, a kustomization's output with -k), with the
+    `added` labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."
-    if values["KUBECTL_APPLY_ARGS"][-1] == "-k":
+    if apply_mode == "-k":
         completed = subprocess.run(
             [kubectl, "kustomize", str(path)],
             env=kubectl_env,
@@ -307,7 +284,5 @@ def _prepared_objects(
         objects = manifests.parse(completed.stdout, source)
     else:
         objects = manifests.load(manifests.find(path), clone)
-    added = labels.defaults(env) if values["WITH_DEFAULT_LABELS"] else {}
-    added |= dict(values["LABELS"])
     manifests.add_labels(objects, added)
     return objects

@@ -51,11 +51,12 @@ class TemplateSerializer(BotocoreCRTRequestSerializer):
         if template is None:
             template = self._templates[shape] = self._template(call.bucket, settings, metadata, per_file)
         path, headers = template
-        values = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
+        by_header = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
         if "ChecksumCRC32" in per_file:
-            values["x-amz-checksum-crc32"] = per_file["ChecksumCRC32"]
+            by_header["x-amz-checksum-crc32"] = per_file["ChecksumCRC32"]
         filled = [
-            (name, values[name.lower()] if value == _VALUE_PLACEHOLDER else value) for name, value in headers
+            (name, by_header[name.lower()] if value == _VALUE_PLACEHOLDER else value)
+            for name, value in headers
         ]
         if "ContentLength" in per_file:
             filled.append(("Content-Length", str(per_file["ContentLength"])))

@@ -13,15 +13,15 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Literal
 
 from pipe.aws import cloudfront, errors
 from pipe.common import shared_storage
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice, integer, matching
-from pipe.jobs import Context
-from pipe.jobs.s3_sync import cache_rules, pages, plan, uploads
+from pipe.jobs import SignedIn
+from pipe.jobs.s3_sync import cache_rules, pages, plan, settings, uploads
 from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import size
 from pipe.jobs.s3_sync.uploads import describe
@@ -84,7 +84,7 @@ def _rule_list(name: str, combine: Callable[[list[str]], cache_rules.Rules]) -> 
     )
 
 
-SIGNS_IN = True
+SIGNS_IN: Literal[True] = True
 VARIABLES = (
     Variable("S3_BUCKET", parse=_location, required=True, fix="set it to the bucket, or bucket/prefix."),
     Variable("LOCAL_PATH", required=True, fix="set it to the directory (or file) to upload, such as build."),
@@ -111,13 +111,7 @@ VARIABLES = (
 )
 
 
-def _check(values: Mapping[str, Any]) -> None:
-    if values["SSE_KMS_KEY_ID"] and values["SSE"] not in ("aws:kms", "aws:kms:dsse"):
-        raise PipeError("SSE_KMS_KEY_ID needs SSE: 'aws:kms' (or 'aws:kms:dsse').")
-    if values["CLOUDFRONT_PATHS"] and not values["CLOUDFRONT_DISTRIBUTION_ID"]:
-        raise PipeError("CLOUDFRONT_PATHS needs CLOUDFRONT_DISTRIBUTION_ID.")
-    if values["CLOUDFRONT_WAIT"] and not values["CLOUDFRONT_DISTRIBUTION_ID"]:
-        raise PipeError("CLOUDFRONT_WAIT needs CLOUDFRONT_DISTRIBUTION_ID.")
+read_settings = settings.read
 
 
 def _client_error(error: Exception, bucket: str) -> PipeError:
@@ -135,28 +129,30 @@ def _write_summary(env: Mapping[str, str], summary: plan.Summary) -> None:
     shared_storage.write_json(env, SUMMARY_FILE, asdict(summary))
 
 
-def _local_files(
-    values: Mapping[str, Any], env: Mapping[str, str], prefix: str, summary: plan.Summary
-) -> tuple[Callable[..., Any], bool]:
+def _local_files(chosen: settings.Settings, env, summary: plan.Summary) -> tuple[Callable, bool]:
     """A function giving a fresh stream of (key, file) in key order, and whether LOCAL_PATH is a
     directory."""
-    root, is_dir = plan.local_root(values, env)
-    if values["DELETE_FLAG"] and not is_dir:
+    root, is_dir = plan.local_root(chosen.local_path, env)
+    if chosen.delete and not is_dir:
         raise PipeError("DELETE_FLAG needs LOCAL_PATH to be a directory; it is a single file.")
-    if not is_dir and next(plan.scan(values, root, is_dir, prefix, summary), None) is None:
-        raise PipeError(f"LOCAL_PATH {values['LOCAL_PATH']!r} has a file name that cannot be an S3 key.")
-    return (lambda: plan.scan(values, root, is_dir, prefix, summary)), is_dir
+
+    def scan():
+        return plan.scan(chosen.filters, chosen.follow_symlinks, root, is_dir, chosen.prefix, summary)
+
+    if not is_dir and next(scan(), None) is None:
+        raise PipeError(f"LOCAL_PATH {chosen.local_path!r} has a file name that cannot be an S3 key.")
+    return scan, is_dir
 
 
-def _refuse_empty_delete(values: Mapping[str, Any], summary: plan.Summary) -> None:
-    if values["DELETE_FLAG"] and summary.scanned == 0:
+def _refuse_empty_delete(chosen: settings.Settings, summary: plan.Summary) -> None:
+    if chosen.delete and summary.scanned == 0:
         # An empty build directory is far more often a failed build than a wish to empty the site.
         raise PipeError(
-            f"LOCAL_PATH {values['LOCAL_PATH']!r} holds no files to sync; refusing to delete everything."
+            f"LOCAL_PATH {chosen.local_path!r} holds no files to sync; refusing to delete everything."
         )
 
 
-def _s3_client(identity: Any, values: Mapping[str, Any]) -> Any:
+def _s3_client(identity, concurrency: int):
     # Checksums only where S3 requires them: TLS already protects the content in transit, and a
     # per-request checksum is CPU spent on every small file.
     # Dates left as text: the pipe never reads LastModified, and parsing it was a quarter of the CPU
@@ -164,34 +160,34 @@ def _s3_client(identity: Any, values: Mapping[str, Any]) -> Any:
     s3 = identity.client(
         "s3",
         parse_timestamps=False,
-        max_pool_connections=values["MAX_CONCURRENCY"] + 2,
+        max_pool_connections=concurrency + 2,
         request_checksum_calculation="when_required",
     )
     pages.read_lean(s3)
     return s3
 
 
-def _show_plan(
-    where: str, to_upload: list[Any], changes: plan.Plan, paths: list[str], values: Mapping[str, Any]
-) -> None:
+def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str], distribution: str) -> None:
     lines = [f"Plan for {where} (dry run, nothing changed):"]
     changed = {id(item) for item in changes.changed}
     lines += [f"  upload ({'changed' if id(i) in changed else 'new'}): {k}" for k, i in to_upload]
     lines += [f"  delete: {key}" for key in changes.deletions]
     if paths:
-        lines.append(f"  invalidate on {values['CLOUDFRONT_DISTRIBUTION_ID']}: {' '.join(paths)}")
+        lines.append(f"  invalidate on {distribution}: {' '.join(paths)}")
     emit(*lines)
 
 
-def _invalidate(identity: Any, values: Mapping[str, Any], paths: list[str], summary: plan.Summary) -> str:
+def _invalidate(
+    identity, invalidation: settings.Invalidation | None, paths: list[str], summary: plan.Summary
+) -> str:
     """Returns the note on waiting for the invalidation for the summary line ('' without a wait)."""
-    if not paths:
+    if invalidation is None or not paths:
         return ""
-    distribution = values["CLOUDFRONT_DISTRIBUTION_ID"]
+    distribution = invalidation.distribution
     cdn = identity.client("cloudfront")
     summary.invalidation_id = cloudfront.invalidate(cdn, distribution, paths, after=SYNCED)
     logger.info("Invalidation %s created for %d path(s).", summary.invalidation_id, len(paths))
-    if not values["CLOUDFRONT_WAIT"]:
+    if not invalidation.wait:
         return ""
     waited = cloudfront.wait(cdn, distribution, summary.invalidation_id, after=SYNCED)
     return f" (completed in {waited:.0f} s)"
@@ -212,42 +208,47 @@ def _show_summary(summary: plan.Summary, wait_note: str) -> None:
     )
 
 
-def run(context: Context) -> str:
+def run(context: SignedIn[settings.Settings]) -> str:
     started = time.monotonic()
-    values = dict(context.values)
-    _check(values)
-    bucket, prefix = values["S3_BUCKET"]
-    summary = plan.Summary(dry_run=values["DRY_RUN"])
-    scan_local, is_dir = _local_files(values, context.env, prefix, summary)
+    chosen = context.settings
+    bucket, prefix = chosen.bucket, chosen.prefix
+    summary = plan.Summary(dry_run=chosen.dry_run)
+    scan_local, is_dir = _local_files(chosen, context.env, summary)
 
     identity = context.identity
-    assert identity is not None
-    s3 = _s3_client(identity, values)
+    s3 = _s3_client(identity, chosen.concurrency)
     digests = plan.Digests()
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        changes = plan.compare(s3, bucket, scan_local, digests, values, prefix, is_dir, summary)
+        changes = plan.compare(
+            s3, bucket, scan_local, digests, chosen.filters, chosen.concurrency, prefix, is_dir, summary
+        )
     except (ClientError, BotoCoreError) as error:
         raise _client_error(error, bucket) from None
-    _refuse_empty_delete(values, summary)
-    if not values["DELETE_FLAG"]:
+    _refuse_empty_delete(chosen, summary)
+    if not chosen.delete:
         changes.deletions = []
     # Both lists are in key order already; keys sort as the relative paths under one prefix do.
     # Files, not (key, file) pairs: a key is made when it is needed, not held for every file.
     to_upload = list(heapq.merge(changes.new, changes.changed, key=lambda item: item.relative))
+    invalidation = chosen.invalidation
     paths = (
         plan.invalidation_paths(
-            values, changes, prefix, [s3_keys.key_for(prefix, i.relative) for i in to_upload]
+            invalidation.paths, changes, prefix, [s3_keys.key_for(prefix, i.relative) for i in to_upload]
         )
-        if values["CLOUDFRONT_DISTRIBUTION_ID"]
+        if invalidation is not None
         else []
     )
     where = f"s3://{bucket}/{s3_keys.listing_prefix(prefix)}"
 
-    if values["DRY_RUN"]:
+    if chosen.dry_run:
         _show_plan(
-            where, [(s3_keys.key_for(prefix, i.relative), i) for i in to_upload], changes, paths, values
+            where,
+            [(s3_keys.key_for(prefix, i.relative), i) for i in to_upload],
+            changes,
+            paths,
+            invalidation.distribution if invalidation is not None else "",
         )
         summary.seconds = round(time.monotonic() - started, 2)
         _write_summary(context.env, summary)
@@ -260,11 +261,22 @@ def run(context: Context) -> str:
         "%d of %d files to upload, %d to delete.", len(to_upload), summary.scanned, len(changes.deletions)
     )
     try:
-        uploads.upload(s3, (bucket, prefix), to_upload, digests, values, summary, identity, context.env)
+        uploads.upload(
+            s3,
+            (bucket, prefix),
+            to_upload,
+            digests,
+            chosen.metadata,
+            chosen.transfer_client,
+            chosen.concurrency,
+            summary,
+            identity,
+            context.env,
+        )
         uploads.delete(s3, bucket, changes.deletions, summary)
     except (ClientError, BotoCoreError) as error:
         raise _client_error(error, bucket) from None
-    wait_note = _invalidate(identity, values, paths, summary)
+    wait_note = _invalidate(identity, invalidation, paths, summary)
     summary.seconds = round(time.monotonic() - started, 2)
     _show_summary(summary, wait_note)
     _write_summary(context.env, summary)

@@ -6,7 +6,7 @@ ignored: a fresh clone touches every file.
 """
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +43,9 @@ class Plan:
     deletions: list[str] = field(default_factory=list)
 
 
-def local_root(values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[Path, bool]:
+def local_root(local_path: str, env) -> tuple[Path, bool]:
     clone = clone_dir(env)
-    raw = values["LOCAL_PATH"].strip()
+    raw = local_path.strip()
     path = in_clone("LOCAL_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"LOCAL_PATH {raw!r} does not exist in {clone}; build the site before this step.")
@@ -55,13 +55,12 @@ def local_root(values: Mapping[str, Any], env: Mapping[str, str]) -> tuple[Path,
 
 
 def scan(
-    values: Mapping[str, Any], root: Path, is_dir: bool, prefix: str, summary: Summary
+    filters: Filters, follow_symlinks: bool, root: Path, is_dir: bool, prefix: str, summary: Summary
 ) -> Iterator[tuple[str, LocalFile]]:
     """(key, file) for each local file, in key order, as the walk finds them: never the whole tree."""
-    filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
     skipped = Skipped()
     if is_dir:
-        files = walk(root, values["FOLLOW_SYMLINKS"], filters, skipped)
+        files = walk(root, follow_symlinks, filters, skipped)
     else:
         files = iter([LocalFile(relative=root.name, root=str(root.parent), size=root.stat().st_size)])
     summary.scanned = 0
@@ -94,14 +93,7 @@ class _Unordered(Exception):
 
 
 def compare(
-    s3: Any,
-    bucket: str,
-    scan_local: Callable[[], Iterator[tuple[str, LocalFile]]],
-    digests: Any,
-    values: Mapping[str, Any],
-    prefix: str,
-    is_dir: bool,
-    summary: "Summary",
+    s3, bucket, scan_local, digests, filters: Filters, concurrency: int, prefix, is_dir, summary
 ) -> Plan:
     """Two sorted streams side by side: the local walk and the bucket's listing (fetched ahead, page
     by page). Neither side is held in memory, only what is to be uploaded or deleted.
@@ -110,7 +102,6 @@ def compare(
     compared again against a map of the local tree.
     """
     listing = s3_keys.listing_prefix(prefix) if is_dir else next(scan_local(), ("", None))[0]
-    filters = Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"]))
     judge = _Judge(digests, filters, prefix, is_dir, summary)
     try:
         _merge(scan_local(), pages.listed(s3, bucket, listing), judge)
@@ -119,7 +110,7 @@ def compare(
         judge = _Judge(digests, filters, prefix, is_dir, summary)
         _by_map(dict(scan_local()), pages.listed(s3, bucket, listing), judge)
     if judge.undecided:
-        decide_by_metadata(s3, bucket, digests, judge.undecided, values, judge.plan, summary)
+        decide_by_metadata(s3, bucket, digests, judge.undecided, concurrency, judge.plan, summary)
     # In key order, as `new` is: the uploads merge the two.
     judge.plan.changed.sort(key=lambda item: item.relative)
     return judge.plan
@@ -188,15 +179,7 @@ def _by_map(local: dict[str, LocalFile], listed: Iterator[dict[str, Any]], judge
     judge.plan.new = list(local.values())
 
 
-def decide_by_metadata(
-    s3: Any,
-    bucket: str,
-    digests: Any,
-    undecided: list[tuple[str, LocalFile]],
-    values: Mapping[str, Any],
-    plan: Plan,
-    summary: "Summary",
-) -> None:
+def decide_by_metadata(s3, bucket, digests, undecided, concurrency: int, plan, summary) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.exceptions import ClientError
@@ -211,7 +194,7 @@ def decide_by_metadata(
         return key, answer.get("Metadata", {}).get(etag.METADATA_MD5)
 
     summary.head_requests += len(undecided)
-    with ThreadPoolExecutor(max_workers=values["MAX_CONCURRENCY"]) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for (key, stored), (_, item) in zip(
             pool.map(head, [k for k, _ in undecided]), undecided, strict=True
         ):
@@ -221,10 +204,9 @@ def decide_by_metadata(
                 plan.changed.append(item)
 
 
-def invalidation_paths(
-    values: Mapping[str, Any], plan: Plan, prefix: str, uploaded_keys: list[str]
-) -> list[str]:
-    if values["CLOUDFRONT_PATHS"]:
-        return cloudfront.given_paths(values["CLOUDFRONT_PATHS"])
+def invalidation_paths(given: list[str], plan: Plan, prefix: str, uploaded_keys: list[str]) -> list[str]:
+    """The user's own paths when given, else those of what was uploaded or deleted."""
+    if given:
+        return cloudfront.given_paths(given)
     relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]
     return cloudfront.paths_for(relatives) if relatives else []

@@ -7,7 +7,7 @@ import functools
 import mimetypes
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from pipe.common.log import logger
 from pipe.jobs.s3_sync import cache_rules
 from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import Progress
+from pipe.jobs.s3_sync.settings import ObjectMetadata
 
 # DeleteObjects takes at most this many keys per request.
 DELETE_BATCH = 1000
@@ -51,49 +52,39 @@ def content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.M
     return guessed or FALLBACK_CONTENT_TYPE
 
 
-def _extra_args(
-    item: LocalFile, digest: etag.Digest, values: Mapping[str, Any], table: mimetypes.MimeTypes
-) -> dict[str, Any]:
+def _extra_args(item: LocalFile, digest: etag.Digest, metadata: ObjectMetadata, table) -> dict:
     args = {
-        "ContentType": content_type(item.relative, values["CONTENT_TYPE"], table),
+        "ContentType": content_type(item.relative, metadata.content_type, table),
         "Metadata": {etag.METADATA_MD5: digest.md5},
     }
-    cache = values["CACHE_CONTROL"].value_for(item.relative)
+    cache = metadata.cache_control.value_for(item.relative)
     if cache:
         args["CacheControl"] = cache
-    optional = {
-        "ACL": "ACL",
-        "CONTENT_ENCODING": "ContentEncoding",
-        "STORAGE_CLASS": "StorageClass",
-        "EXPIRES": "Expires",
-        "SSE": "ServerSideEncryption",
-        "SSE_KMS_KEY_ID": "SSEKMSKeyId",
-    }
-    for name, argument in optional.items():
-        if values[name] is not None:
-            args[argument] = values[name]
-    return args
+    return args | metadata.common
 
 
 def upload(
-    s3: Any,
+    s3,
     where: tuple[str, str],
     files: list[LocalFile],
-    digests: Any,
-    values: Mapping[str, Any],
-    summary: Any,
-    identity: Any,
-    env: Mapping[str, str],
+    digests,
+    metadata: ObjectMetadata,
+    transfer_client: str,
+    concurrency: int,
+    summary,
+    identity,
+    env,
 ) -> None:
-    """`files` in key order, to `where` (bucket, prefix)."""
+    """`files` in key order, to `where` (bucket, prefix), with `concurrency` connections through the
+    `transfer_client` (auto, crt or classic)."""
     bucket, prefix = where
     if not files:
         return  # no transfer manager, no CRT: a run with nothing to send pays for neither
     # Imported here: the transfer engine loads the CRT, which a run with nothing to send never needs.
     from pipe.jobs.s3_sync import engine, stall
 
-    client_kind = engine.engine_for(values["S3_TRANSFER_CLIENT"], env)
-    if client_kind == "classic" and values["S3_TRANSFER_CLIENT"] == "auto":
+    client_kind = engine.engine_for(transfer_client, env)
+    if client_kind == "classic" and transfer_client == "auto":
         logger.info("A proxy is configured: uploading with the classic transfer client, which honours it.")
     table = mimetypes.MimeTypes()
     html = [item for item in files if item.relative.lower().endswith(HTML_SUFFIXES)]
@@ -101,8 +92,8 @@ def upload(
     total = sum(item.size for item in files)
     # A future and its request per file in flight: bounded so that memory does not grow with the
     # number of files, and deep enough that the connections never wait for the next request.
-    in_flight_limit = values["MAX_CONCURRENCY"] * IN_FLIGHT_PER_CONNECTION
-    manager = engine.transfer_manager(client_kind, s3, identity, values["MAX_CONCURRENCY"], env)
+    in_flight_limit = concurrency * IN_FLIGHT_PER_CONNECTION
+    manager = engine.transfer_manager(client_kind, s3, identity, concurrency, env)
     watch = stall.Watch()
     with Progress(len(files), total) as progress, _closed_in_time(manager, s3) as uploader:
         # HTML last: a page goes live only once every asset it may point at is there.
@@ -113,7 +104,7 @@ def upload(
                 if len(in_flight) >= in_flight_limit:
                     _finish(in_flight, watch, progress, summary)
                 digest = digests.of(key, item)
-                extra = _extra_args(item, digest, values, table) | engine.checksum_args(digest, item.size)
+                extra = _extra_args(item, digest, metadata, table) | engine.checksum_args(digest, item.size)
                 done = watch.subscriber()
                 with _explained(item):
                     future = uploader.upload(item.location, bucket, key, extra_args=extra, subscribers=[done])

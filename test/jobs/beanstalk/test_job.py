@@ -816,6 +816,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from pipe.common.errors import PipeError  # noqa: E402
 from pipe.jobs.beanstalk import job as beanstalk_job  # noqa: E402
+from pipe.jobs.beanstalk import settings as beanstalk_settings  # noqa: E402
 
 _PARSERS = {variable.name: variable.parse for variable in beanstalk_job.VARIABLES}
 _APPLICATION = st.from_regex(beanstalk_job._NAME, fullmatch=True).filter(lambda name: name.strip() == name)
@@ -829,13 +830,13 @@ _APPLICATION = st.from_regex(beanstalk_job._NAME, fullmatch=True).filter(lambda 
 )
 def test_the_default_label_and_key_pass_the_checks_a_users_own_would(application, build, commit):
     application = _PARSERS["APPLICATION_NAME"](application)
-    label = beanstalk_job.default_label(
+    label = beanstalk_settings.default_label(
         application, {"BITBUCKET_BUILD_NUMBER": build, "BITBUCKET_COMMIT": commit}
     )
     assert _PARSERS["VERSION_LABEL"](label) == label
-    assert len(label) <= beanstalk_job.MAX_LABEL and label.endswith(f"-{build}-{commit[:7]}")
+    assert len(label) <= beanstalk_settings.MAX_LABEL and label.endswith(f"-{build}-{commit[:7]}")
     try:
-        key = beanstalk_job.default_key(application, label)
+        key = beanstalk_settings.default_key(application, label)
     except PipeError as refused:
         assert "set S3_KEY" in str(refused) and ".." in application.split("/")
         return

@@ -330,7 +330,7 @@ def test_a_cluster_that_is_not_active_is_one_line(run, env, cluster):
     ],
 )
 def test_which_commands_take_resource_path(command, expected):
-    from pipe.jobs.kubectl.job import uses_resource_path
+    from pipe.jobs.kubectl.settings import uses_resource_path
 
     assert uses_resource_path(command) is expected
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipe.common import etag
-from pipe.common.local_tree import LocalFile
+from pipe.common.local_tree import Filters, LocalFile
 from pipe.jobs.s3_sync import plan as s3_plan
 
 PAGE = 1000
@@ -34,10 +34,10 @@ class FakeS3:
 
 
 def peak_bytes(count: int) -> int:
-    values = {"INCLUDE": [], "EXCLUDE": ["other/*"], "MAX_CONCURRENCY": 1}
+    filters = Filters(exclude=("other/*",))
     tracemalloc.start()
     plan = s3_plan.compare(
-        FakeS3(count), "b", lambda: iter(()), s3_plan.Digests(), values, "www", True, s3_plan.Summary()
+        FakeS3(count), "b", lambda: iter(()), s3_plan.Digests(), filters, 1, "www", True, s3_plan.Summary()
     )
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -82,11 +82,10 @@ def test_memory_stays_flat_as_both_sides_grow():
         listing = Listing(
             [{"Key": key, "Size": 10, "ETag": f'"{i.relative}"'} for key, i in map(_one, range(count))]
         )
-        values = {"INCLUDE": [], "EXCLUDE": [], "MAX_CONCURRENCY": 1}
         summary = s3_plan.Summary()
         scan = lambda: map(_one, range(count))  # noqa: E731
         tracemalloc.start()
-        plan = s3_plan.compare(listing, "b", scan, SameContent(), values, "www", True, summary)
+        plan = s3_plan.compare(listing, "b", scan, SameContent(), Filters(), 1, "www", True, summary)
         found = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert (plan.new, plan.changed, plan.deletions) == ([], [], [])
@@ -130,10 +129,9 @@ def test_the_streams_decide_as_a_full_map_would(local, remote_only, shuffle, see
         random.Random(seed).shuffle(objects)
     present = {o["Key"] for o in objects}
     in_bucket = [r for r in relatives if f"www/{r}" in present]
-    values = {"INCLUDE": [], "EXCLUDE": [], "MAX_CONCURRENCY": 2}
     summary = s3_plan.Summary()
     plan = s3_plan.compare(
-        HeadAnswers(objects), "b", _local(relatives), SameContent(), values, "www", True, summary
+        HeadAnswers(objects), "b", _local(relatives), SameContent(), Filters(), 2, "www", True, summary
     )
     assert [i.relative for i in plan.new] == [r for r in relatives if f"www/{r}" not in present]
     assert [i.relative for i in plan.changed] == [r for r in in_bucket if local[r] != "same"]

@@ -1,0 +1,86 @@
+"""kubectl's settings: the checked variables (pipe.jobs.kubectl.job.VARIABLES) as the job uses them,
+read once before the sign-in, so that a RESOURCE_PATH that is not there fails before any AWS call."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from pipe.common import private_dir
+from pipe.common.errors import PipeError
+from pipe.jobs.kubectl import labels
+
+# How KUBECTL_APPLY_ARGS may end, and the mode each spelling means: RESOURCE_PATH follows it.
+APPLY_MODES: dict[str, Literal["-f", "-k"]] = {
+    "-f": "-f",
+    "--filename": "-f",
+    "-k": "-k",
+    "--kustomize": "-k",
+}
+
+
+class Settings(NamedTuple):
+    cluster: str
+    command: list[str]  # KUBECTL_COMMAND's words, without a leading "kubectl"
+    # Inside the clone and there; None when the command does not use it (see uses_resource_path).
+    resource_path: Path | None
+    extra_arguments: list[str]  # KUBECTL_ARGS
+    # How apply reads RESOURCE_PATH: -f (manifest files) or -k (a kustomization).
+    apply_mode: Literal["-f", "-k"]
+    apply_arguments: list[str]  # the rest of KUBECTL_APPLY_ARGS, before the mode
+    namespace: str | None
+    # What every applied object gets: the default labels (unless WITH_DEFAULT_LABELS is false) and LABELS.
+    labels: dict[str, str]
+    disable_validation: bool
+    wait: bool  # WAIT, or by default: whether the command applies RESOURCE_PATH
+    wait_timeout: int  # seconds
+    dry_run: bool
+
+
+def uses_resource_path(command: list[str]) -> bool:
+    """`apply` or `delete`, maybe with flags, but naming no files or objects: RESOURCE_PATH says what."""
+    if command[0] not in ("apply", "delete"):
+        return False
+    flags = command[1:]
+    names_files = any(word.split("=")[0] in APPLY_MODES for word in flags)
+    return not names_files and all(word.startswith("-") for word in flags)
+
+
+def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
+    if not raw:
+        raise PipeError(
+            f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
+        )
+    path = private_dir.resolved(clone / raw, "RESOURCE_PATH")
+    if not private_dir.inside(path, clone):
+        raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
+    if not path.exists():
+        raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
+    return path
+
+
+def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    command = values["KUBECTL_COMMAND"]
+    needs_path = uses_resource_path(command)
+    resource_path = (
+        _resource_path(values["RESOURCE_PATH"], private_dir.clone_dir(env), command[0])
+        if needs_path
+        else None
+    )
+    # The parser leaves the mode last, in its short spelling (pipe.jobs.kubectl.job._apply_arguments).
+    *apply_arguments, apply_mode = values["KUBECTL_APPLY_ARGS"]
+    added = labels.defaults(env) if values["WITH_DEFAULT_LABELS"] else {}
+    added |= dict(values["LABELS"])
+    return Settings(
+        cluster=values["CLUSTER_NAME"],
+        command=command,
+        resource_path=resource_path,
+        extra_arguments=list(values["KUBECTL_ARGS"]),
+        apply_mode=apply_mode,
+        apply_arguments=apply_arguments,
+        namespace=values["NAMESPACE"],
+        labels=added,
+        disable_validation=values["DISABLE_VALIDATION"],
+        wait=values["WAIT"] if values["WAIT"] is not None else needs_path and command[0] == "apply",
+        wait_timeout=values["WAIT_TIMEOUT"],
+        dry_run=values["DRY_RUN"],
+    )
