@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from pipe import __version__, jobs, signin
 from pipe.common import crt, log, signals
@@ -87,6 +88,28 @@ def main() -> None:
 
 def _last_resort(kind: type[BaseException], value: BaseException, _traceback: TracebackType | None) -> None:
     print(log.final_line(f"✖ Unexpected error ({kind.__name__}: {value})."), file=sys.stderr)
+
+
+if TYPE_CHECKING:
+    # Each front module in jobs.JOBS, held to the job protocol by the type checker (never imported at
+    # run time). Here, in the entry, the one layer above every job: the dispatch table may not import one.
+    from pipe.jobs import cloudfront_invalidate, trust_policy, whoami
+    from pipe.jobs.beanstalk import job as beanstalk
+    from pipe.jobs.beanstalk import settings as beanstalk_settings
+    from pipe.jobs.cdk import job as cdk
+    from pipe.jobs.cdk import settings as cdk_settings
+    from pipe.jobs.kubectl import job as kubectl
+    from pipe.jobs.kubectl import settings as kubectl_settings
+    from pipe.jobs.s3_sync import job as s3_sync
+    from pipe.jobs.s3_sync import settings as s3_sync_settings
+
+    _whoami: jobs.SigningInJob[None] = whoami
+    _trust_policy: jobs.TokenJob[trust_policy.Settings] = trust_policy
+    _kubectl: jobs.SigningInJob[kubectl_settings.Settings] = kubectl
+    _s3_sync: jobs.SigningInJob[s3_sync_settings.Settings] = s3_sync
+    _beanstalk: jobs.SigningInJob[beanstalk_settings.Settings] = beanstalk
+    _cdk: jobs.SigningInJob[cdk_settings.Settings] = cdk
+    _cloudfront_invalidate: jobs.SigningInJob[cloudfront_invalidate.Settings] = cloudfront_invalidate
 
 
 if __name__ == "__main__":

@@ -106,24 +106,3 @@ def parse_command(raw: str) -> str:
 def load(command: str) -> SigningInJob[Any] | TokenJob[Any]:
     # Imported on demand: a job's heavy libraries load only when that job runs.
     return cast("SigningInJob[Any] | TokenJob[Any]", importlib.import_module(JOBS[command]))
-
-
-if TYPE_CHECKING:
-    # Each front module in JOBS, held to the protocol by the type checker (never imported at run time).
-    from pipe.jobs import cloudfront_invalidate, trust_policy, whoami
-    from pipe.jobs.beanstalk import job as beanstalk
-    from pipe.jobs.beanstalk import settings as beanstalk_settings
-    from pipe.jobs.cdk import job as cdk
-    from pipe.jobs.cdk import settings as cdk_settings
-    from pipe.jobs.kubectl import job as kubectl
-    from pipe.jobs.kubectl import settings as kubectl_settings
-    from pipe.jobs.s3_sync import job as s3_sync
-    from pipe.jobs.s3_sync import settings as s3_sync_settings
-
-    _whoami: SigningInJob[None] = whoami
-    _trust_policy: TokenJob[trust_policy.Settings] = trust_policy
-    _kubectl: SigningInJob[kubectl_settings.Settings] = kubectl
-    _s3_sync: SigningInJob[s3_sync_settings.Settings] = s3_sync
-    _beanstalk: SigningInJob[beanstalk_settings.Settings] = beanstalk
-    _cdk: SigningInJob[cdk_settings.Settings] = cdk
-    _cloudfront_invalidate: SigningInJob[cloudfront_invalidate.Settings] = cloudfront_invalidate
