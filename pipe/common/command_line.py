@@ -6,10 +6,16 @@ change which target is used. Every spelling a CLI accepts is recognised: `--opt`
 `--opt value`, and for a short form `-o`, `-o value` and `-ovalue`.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipe.common.errors import PipeError
+
+# Every C0 control (tab and line breaks too), DEL, every C1 control (NEL), the line and paragraph
+# separators and the bidirectional controls: none belongs in a program's argument, and a program that
+# echoes its arguments (an error message, verbose output) would print them as lines of its own.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,14 @@ def values_of(words: list[str], spellings: tuple[str, ...]) -> list[str]:
             elif not spelling.startswith("--") and not word.startswith("--") and word.startswith(spelling):
                 found.append(word[len(spelling) :].removeprefix("="))
     return found
+
+
+def check_argument(text: str, variable: str) -> str:
+    """`text`, one item of `variable` that becomes a program's argument, refused if it holds a control
+    character. The value is not echoed: an argument may be a credential (`--token=...`)."""
+    if _CONTROL.search(text):
+        raise PipeError(
+            f"{variable} holds a control character (a line break, tab or other control) in an argument; "
+            "a program would get it in its arguments and could print it as a line of its own: remove it."
+        )
+    return text

@@ -13,12 +13,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from pipe.common import private_dir, process
+from pipe.common import command_line, private_dir, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import Context
-from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, labels, manifests
+from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, kustomization, labels, manifests
 from pipe.jobs.kubectl.doctor import Doctor
 
 SIGNS_IN = True
@@ -32,9 +32,14 @@ MAX_RESUMES = 20
 # A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
 RESUME_PAUSE_SECONDS = 1.0
 _APPLY_MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
+# Deadlines of the kubectl processes the pipe starts (README: limits). A command line gets an hour,
+# or WAIT_TIMEOUT when that is longer; a rollout wait its share of WAIT_TIMEOUT and this grace.
+COMMAND_LIMIT_SECONDS = 3600
+ROLLOUT_GRACE_SECONDS = 30
+KUSTOMIZE_LIMIT_SECONDS = 120
 
 
-def _command_line(raw: str) -> list[str]:
+def _words(raw: str) -> list[str]:
     if _SHELL_CHARACTERS.search(raw):
         raise ValueError(
             "must be a kubectl command line without shell syntax (; & | ` $ < > \\); it is not run by a shell"
@@ -49,20 +54,25 @@ def _command_line(raw: str) -> list[str]:
         raise ValueError(
             "must start with a kubectl command such as apply, get pods or rollout restart deployment/web"
         )
-    command_rules.check_options(words, "KUBECTL_COMMAND")
-    command_rules.check_ends(words, [], "KUBECTL_COMMAND")
     return words
 
 
+def _command_line(raw: str) -> list[str]:
+    return command_rules.check(_words(raw), "KUBECTL_COMMAND")
+
+
 def _extra_argument(raw: str) -> str:
-    command_rules.check_options([raw.strip()], "KUBECTL_ARGS")
-    return raw.strip()
+    # Checked as a whole with the command in run(); a refused option is refused here already.
+    return command_rules.check_refused(
+        command_line.check_argument(raw.strip(), "KUBECTL_ARGS"), "KUBECTL_ARGS"
+    )
 
 
 def _apply_arguments(raw: str) -> list[str]:
-    words = _command_line(f"apply {raw}")[1:]
+    words = _words(f"apply {raw}")[1:]
     if not words or words[-1] not in _APPLY_MODES:
         raise ValueError("must end with -f or -k, which RESOURCE_PATH follows")
+    command_rules.check(["apply", *words[:-1]], "KUBECTL_APPLY_ARGS")
     return [*words[:-1], _APPLY_MODES[words[-1]]]
 
 
@@ -151,6 +161,9 @@ def _arguments(values, path: Path | None) -> list[str]:
         args.append("--validate=false")
     if values["NAMESPACE"]:
         args += ["--namespace", values["NAMESPACE"]]
+    if "--" in args:  # exec ... -- its command: the options go before the command run in the container
+        at = args.index("--")
+        return [*args[:at], *args[len(command) :], *values["KUBECTL_ARGS"], *command[at:]]
     return args + list(values["KUBECTL_ARGS"])
 
 
@@ -203,7 +216,9 @@ def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clon
                 target.namespace,
                 f"--timeout={remaining}s",
             ]
-            status, tail = process.run(args, kubectl_env, clone)
+            status, tail = process.run(
+                args, kubectl_env, clone, remaining + ROLLOUT_GRACE_SECONDS, "WAIT_TIMEOUT, and a grace"
+            )
             if status == 0:
                 break
             if _resumable(tail) and resumed < MAX_RESUMES and deadline - time.monotonic() > 1:
@@ -227,9 +242,10 @@ def run(context: Context) -> str:
     needs_path = uses_resource_path(command)
     is_apply = needs_path and command[0] == "apply"
     path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
-    command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
-    command_rules.check_files(command, clone, "KUBECTL_COMMAND")
-    command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
+    apply_words = values["KUBECTL_APPLY_ARGS"][:-1] if is_apply else []
+    command_rules.check_all(command, values["KUBECTL_ARGS"], apply_words, clone)
+    if needs_path and not is_apply:
+        command_rules.check_named(str(path), clone, "RESOURCE_PATH")
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
@@ -252,7 +268,8 @@ def run(context: Context) -> str:
 
     _check_authorization(cluster, identity, workdir, kubectl_env, objects, values["NAMESPACE"])
 
-    status, tail = process.run(args, kubectl_env, clone)
+    limit = max(COMMAND_LIMIT_SECONDS, values["WAIT_TIMEOUT"])
+    status, tail = process.run(args, kubectl_env, clone, limit, "the kubectl command line's limit")
     if status != 0:
         raise PipeError(
             f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
@@ -274,14 +291,22 @@ def _prepared_objects(values, env, path: Path, clone: Path, kubectl: str, kubect
     """The objects to apply, with the default and LABELS labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."
     if values["KUBECTL_APPLY_ARGS"][-1] == "-k":
-        completed = subprocess.run(
-            [kubectl, "kustomize", str(path)],
-            env=kubectl_env,
-            cwd=clone,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        kustomization.check(path, clone, "RESOURCE_PATH")
+        try:
+            completed = subprocess.run(
+                [kubectl, "kustomize", str(path)],
+                env=kubectl_env,
+                cwd=clone,
+                capture_output=True,
+                text=True,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                timeout=KUSTOMIZE_LIMIT_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise PipeError(
+                f"kubectl kustomize {source} did not finish within {KUSTOMIZE_LIMIT_SECONDS} s; the pipe stopped it."
+            ) from None
         if completed.returncode != 0:
             raise PipeError(f"kubectl kustomize {source} failed: {completed.stderr.strip()}")
         objects = manifests.parse(completed.stdout, source)
