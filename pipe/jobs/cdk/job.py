@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from pipe.common import command_line, private_dir, process
-from pipe.common.command_line import Refused
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice
 from pipe.jobs import Context
+from pipe.jobs.cdk import arguments as cdk_arguments
 from pipe.jobs.cdk import bootstrap as cdk_bootstrap
 from pipe.jobs.cdk import cli as cdk_cli
 from pipe.jobs.cdk import context as cdk_context
@@ -30,17 +30,11 @@ SIGNS_IN = True
 COMMANDS = ("deploy", "diff", "synth", "bootstrap")
 APPROVALS = ("never", "any-change", "broadening", "destructive")
 OUTPUTS_FILE = "cdk-outputs.json"
-# Options that would take the session away from the environment the pipe gives the CLI.
-_SESSION = "the CDK CLI gets the pipe's session through its environment, and it would replace it"
-REFUSED_OPTIONS = (
-    Refused(("--profile",), _SESSION),
-    Refused(("--ec2creds", "-i"), _SESSION),
-)
 _APP_OPTIONS = ("--app", "-a")
 
 
 def _stack(raw: str) -> str:
-    text = raw.strip()
+    text = command_line.check_argument(raw.strip(), "CDK_STACKS")
     # A leading '-' would make the CLI read a stack name as an option.
     if text.startswith("-") or any(character.isspace() for character in text):
         raise ValueError(
@@ -50,9 +44,8 @@ def _stack(raw: str) -> str:
 
 
 def _argument(raw: str) -> str:
-    text = raw.strip()
-    command_line.check([text], REFUSED_OPTIONS, "CDK_ARGS")
-    return text
+    # The whole list is checked with CDK_COMMAND in run() (pipe.jobs.cdk.arguments).
+    return cdk_arguments.check_refused(raw.strip())
 
 
 VARIABLES = (
@@ -185,6 +178,7 @@ def run(context: Context) -> str:
     values = dict(context.values)
     command = values["CDK_COMMAND"]
     app_dir = _app_dir(values["CDK_APP_PATH"], context.env)
+    cdk_arguments.check(values["CDK_ARGS"], command, app_dir, private_dir.clone_dir(context.env))
     _check(values, app_dir, context.env)
     private = private_dir.create(context.env)
     environment = f"aws://{identity.account}/{identity.region}"
