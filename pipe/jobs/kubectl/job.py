@@ -246,6 +246,8 @@ def run(context: Context) -> str:
     command_rules.check_all(command, values["KUBECTL_ARGS"], apply_words, clone)
     if needs_path and not is_apply:
         command_rules.check_named(str(path), clone, "RESOURCE_PATH")
+    if is_apply and values["KUBECTL_APPLY_ARGS"][-1] == "-k":
+        kustomization.check(path, clone, "RESOURCE_PATH")  # before any AWS call: kustomize runs after
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
@@ -291,7 +293,6 @@ def _prepared_objects(values, env, path: Path, clone: Path, kubectl: str, kubect
     """The objects to apply, with the default and LABELS labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."
     if values["KUBECTL_APPLY_ARGS"][-1] == "-k":
-        kustomization.check(path, clone, "RESOURCE_PATH")
         try:
             completed = subprocess.run(
                 [kubectl, "kustomize", str(path)],

@@ -75,8 +75,9 @@ class _Walk:
         file = private_dir.inside_clone(files[0], self.clone, self.what)
         shown = str(file.relative_to(self.clone))
         try:
-            text = bounded_read.read_text(file, bounded_read.SETTINGS_FILE_BYTES, shown)
-            documents = bounded_read.load_yaml_documents(text, shown)
+            named = f"{self.what}: the kustomization {shown}"
+            text = bounded_read.read_text(file, bounded_read.SETTINGS_FILE_BYTES, named)
+            documents = bounded_read.load_yaml_documents(text, named)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise PipeError(f"{self.what}: {shown} cannot be read as YAML: {type(error).__name__}.") from None
         document = documents[0] if documents else None
