@@ -30,6 +30,16 @@ _RAW_QUERY = {"labelSelector", "fieldSelector", "limit", "continue", "resourceVe
 # Entries a directory named with -f or --from-file may hold before the check gives up.
 MAX_DIRECTORY_ENTRIES = 10_000
 _URL_PREFIXES = ("http://", "https://")  # what kubectl's -f fetches; any other text is a path
+# Commands that take no argument: cobra would read the first one as a subcommand the table does not
+# hold (`create token` prints a token, `apply edit-last-applied` waits for an editor, `cluster-info dump`).
+NO_ARGUMENTS = {
+    ("apply",),
+    ("create",),
+    ("cluster-info",),
+    ("api-versions",),
+    ("version",),
+    ("api-resources",),
+}
 
 
 def command_of(words: list[str], variable: str) -> tuple[tuple[str, ...], list[str]]:
@@ -43,11 +53,14 @@ def command_of(words: list[str], variable: str) -> tuple[tuple[str, ...], list[s
         )
         if len(named) == length and named in allowed.COMMANDS:
             return named, words[length:]
-    commands = ", ".join(sorted({" ".join(command) for command in allowed.COMMANDS}))
     raise PipeError(
-        f"{variable} must start with a kubectl command the pipe allows ({commands}); "
+        f"{variable} must start with a kubectl command the pipe allows ({_commands()}); "
         f"{first!r} is not one of them (README: kubectl command lines)."
     )
+
+
+def _commands() -> str:
+    return ", ".join(sorted({" ".join(command) for command in allowed.COMMANDS}))
 
 
 def _allowed_options(command: tuple[str, ...]) -> str:
@@ -78,6 +91,11 @@ def parse(command: tuple[str, ...], words: list[str], variable: str, complete: b
                 f"{variable} must not hold {given.spelling} for kubectl {name}: {given.option.refused}."
             )
         _check_value(given.option, given.value or "", given.spelling, variable)
+    if line.arguments and command in NO_ARGUMENTS:
+        raise PipeError(
+            f"{variable} must not give kubectl {name} the argument {line.arguments[0]!r}: kubectl would take it "
+            f"for a command the pipe does not allow; allowed: {_commands()}."
+        )
     if line.needs_value and complete:
         raise PipeError(f"{variable} ends with {line.needs_value}, which needs a value; give it one.")
     if line.after_dashes is not None and (command != ("exec",) or not complete):
