@@ -60,7 +60,7 @@ def test_a_program_that_ignores_sigterm_is_killed(tmp_path):
 
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('on', flush=True); time.sleep(600)"
     started = time.monotonic()
-    with pytest.raises(PipeError, match="did not finish within 0.5 s"):
+    with pytest.raises(PipeError, match=r"did not finish within 0.5 s"):
         process.run([sys.executable, "-c", code], {}, tmp_path, 0.5, "L")
     assert time.monotonic() - started < 0.5 + process.STOP_GRACE_SECONDS + 5
 

@@ -205,10 +205,10 @@ def test_a_path_out_of_the_clone_is_refused_in_every_spelling(tmp_path_factory, 
 
 def test_a_fifo_named_or_inside_a_directory_is_refused(clone):
     os.mkfifo(clone / "pipe.yaml")
-    with pytest.raises(PipeError, match="'pipe.yaml', which is not a regular file"):
+    with pytest.raises(PipeError, match=r"'pipe.yaml', which is not a regular file"):
         _files(clone, "apply", "-f", "pipe.yaml")
     os.mkfifo(clone / "k8s" / "later.yaml")
-    with pytest.raises(PipeError, match="'k8s/later.yaml', which is not a regular file"):
+    with pytest.raises(PipeError, match=r"'k8s/later.yaml', which is not a regular file"):
         _files(clone, "apply", "-R", "-f", "k8s")
     with pytest.raises(PipeError, match="which is not a regular file"):
         _files(clone, "create", "secret", "generic", "s", "--from-env-file=pipe.yaml")

@@ -84,7 +84,7 @@ def test_a_base_that_escapes_is_found_through_the_overlay(clone):
 
 def test_a_fifo_kustomization_or_patch_is_refused_without_blocking(clone):
     os.mkfifo(clone / "overlay" / "patch.yaml")
-    with pytest.raises(PipeError, match="'patch.yaml' in patches, which is not a regular file"):
+    with pytest.raises(PipeError, match=r"'patch.yaml' in patches, which is not a regular file"):
         _overlay(clone, "resources: [../base]\npatches: [{path: patch.yaml}]\n")
     (clone / "fifo").mkdir()
     os.mkfifo(clone / "fifo" / "kustomization.yaml")
@@ -99,7 +99,9 @@ def test_a_cycle_is_read_once_and_depth_is_bounded(clone):
     for level in range(kustomization.MAX_DEPTH + 1):
         directory = clone / f"level{level}"
         directory.mkdir()
-        (directory / "kustomization.yaml").write_text(f"resources: [{'../' + previous if previous else ''}]\n")
+        (directory / "kustomization.yaml").write_text(
+            f"resources: [{'../' + previous if previous else ''}]\n"
+        )
         previous = directory.name
     with pytest.raises(PipeError, match="nests over"):
         kustomization.check(clone / previous, clone, "RESOURCE_PATH")
