@@ -194,7 +194,9 @@ def _not_regular(variable: str, value: str) -> PipeError:
 def _check_tree(root: Path, clone: Path, variable: str, value: str) -> None:
     """Every entry below a directory kubectl reads is inside the clone and a file or directory."""
     count = 0
-    for directory, _subdirectories, files in os.walk(root):
+    for directory, subdirectories, files in os.walk(root):
+        for name in subdirectories:  # a link kubectl would open as a file: held to the clone too
+            private_dir.inside_clone(Path(directory) / name, clone, variable)
         for name in files:
             count += 1
             if count > MAX_DIRECTORY_ENTRIES:

@@ -228,3 +228,56 @@ def test_a_link_out_of_the_clone_is_refused(clone):
         _files(clone, "apply", "-f", "k8s")
     with pytest.raises(PipeError, match="leads outside the clone"):
         _files(clone, "create", "configmap", "c", "--from-file", "k=k8s/linked.yaml")
+
+
+def test_the_pipes_options_go_before_the_command_exec_runs():
+    """After `--` kubectl passes every word to the container: NAMESPACE and KUBECTL_ARGS go before it."""
+    from pipe.jobs.kubectl.job import _arguments
+
+    values = {
+        "KUBECTL_COMMAND": ["exec", "web-0", "--", "sh", "-c", "echo"],
+        "DRY_RUN": False,
+        "DISABLE_VALIDATION": False,
+        "NAMESPACE": "shop",
+        "KUBECTL_ARGS": ["-c", "app"],
+        "KUBECTL_APPLY_ARGS": ["-f"],
+    }
+    assert _arguments(values, None) == [
+        "exec",
+        "web-0",
+        "--namespace",
+        "shop",
+        "-c",
+        "app",
+        "--",
+        "sh",
+        "-c",
+        "echo",
+    ]
+
+
+def _percent_encoded(draw, text: str) -> str:
+    return "".join(f"%{ord(c):02X}" if draw(st.booleans()) else c for c in text)
+
+
+@given(st.data(), st.sampled_from(["watch", "follow", "sendInitialEvents", "allowWatchBookmarks"]))
+def test_a_raw_query_that_streams_is_refused_in_every_encoding(data, key):
+    query_key = _percent_encoded(data.draw, key)
+    value = data.draw(st.sampled_from(["true", "1", "", "True", "yes"]))
+    before = data.draw(st.sampled_from(["", "limit=5&", "labelSelector=app%3Dweb&"]))
+    raw = f"/api/v1/namespaces/shop/pods?{before}{query_key}={value}"
+    with pytest.raises(PipeError, match="must give --raw an API path"):
+        command_rules.check(["get", "--raw", raw], "KUBECTL_COMMAND")
+
+
+@given(st.data())
+def test_a_raw_watch_path_is_refused_in_every_encoding(data):
+    segment = _percent_encoded(data.draw, data.draw(st.sampled_from(["watch", "WATCH", "Watch"])))
+    with pytest.raises(PipeError, match="must give --raw an API path"):
+        command_rules.check(["get", f"--raw=/api/v1/{segment}/pods"], "KUBECTL_COMMAND")
+
+
+def test_a_linked_directory_out_of_the_clone_inside_a_named_one_is_refused(clone):
+    (clone / "k8s" / "more").symlink_to(clone.parent / "outside", target_is_directory=True)
+    with pytest.raises(PipeError, match="leads outside the clone"):
+        _files(clone, "apply", "-R", "-f", "k8s")
