@@ -217,7 +217,11 @@ def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clon
                 f"--timeout={remaining}s",
             ]
             status, tail = process.run(
-                args, kubectl_env, clone, remaining + ROLLOUT_GRACE_SECONDS, "WAIT_TIMEOUT, and a grace"
+                args,
+                kubectl_env,
+                clone,
+                remaining + ROLLOUT_GRACE_SECONDS,
+                f"WAIT_TIMEOUT's share and a {ROLLOUT_GRACE_SECONDS} s grace",
             )
             if status == 0:
                 break
@@ -271,7 +275,9 @@ def run(context: Context) -> str:
     _check_authorization(cluster, identity, workdir, kubectl_env, objects, values["NAMESPACE"])
 
     limit = max(COMMAND_LIMIT_SECONDS, values["WAIT_TIMEOUT"])
-    status, tail = process.run(args, kubectl_env, clone, limit, "the kubectl command line's limit")
+    status, tail = process.run(
+        args, kubectl_env, clone, limit, "a kubectl command line's limit; a longer WAIT_TIMEOUT raises it"
+    )
     if status != 0:
         raise PipeError(
             f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
