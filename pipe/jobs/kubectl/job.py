@@ -263,7 +263,8 @@ def run(context: Context) -> str:
     config = kubeconfig.write(
         workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
     )
-    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
+    # KUBERC=off: a kuberc file's default options would reach kubectl without the allow-list.
+    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config), "KUBERC": "off"}
 
     if is_apply:
         assert path is not None
