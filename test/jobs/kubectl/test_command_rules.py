@@ -281,3 +281,12 @@ def test_a_linked_directory_out_of_the_clone_inside_a_named_one_is_refused(clone
     (clone / "k8s" / "more").symlink_to(clone.parent / "outside", target_is_directory=True)
     with pytest.raises(PipeError, match="leads outside the clone"):
         _files(clone, "apply", "-R", "-f", "k8s")
+
+
+@given(st.data(), st.sampled_from([option.name for option in allowed.GLOBAL_REFUSED]))
+def test_a_refused_option_in_another_case_is_still_refused(data, name):
+    """pflag is case-sensitive: `--SERVER` is no option kubectl knows, and none the table allows."""
+    spelled = "".join(c.upper() if data.draw(st.booleans()) else c for c in name)
+    value = data.draw(st.sampled_from(["", "=x"]))
+    with pytest.raises(PipeError):
+        command_rules.check(["get", "pods", f"--{spelled}{value}"], "KUBECTL_COMMAND")
