@@ -72,6 +72,24 @@ def _kubectl(env: dict, clone: Path) -> dict:
     (clone / "huge").mkdir()
     with (clone / "huge" / "big.yaml").open("wb") as big:
         big.truncate(9 * 1024 * 1024)  # over MANIFEST_FILE_BYTES, sparse: cheap to make
+    # Files kubectl would wait on for ever, and kustomizations that load from outside the clone.
+    os.mkfifo(clone / "fifo.yaml")
+    (clone / "fifo-dir").mkdir()
+    os.mkfifo(clone / "fifo-dir" / "cm.yaml")
+    (clone / "kust-fifo").mkdir()
+    os.mkfifo(clone / "kust-fifo" / "kustomization.yaml")
+    write_files(
+        clone,
+        {
+            "kust-up/kustomization.yaml": "resources: [../../outside-manifests]\n",
+            "kust-url/kustomization.yaml": "resources: ['https://example.invalid/x.yaml']\n",
+            "kust-git/kustomization.yaml": "resources: ['github.com/org/repo//deploy?ref=main']\n",
+            "kust-env/kustomization.yaml": "configMapGenerator: [{name: c, envs: [/etc/passwd]}]\n",
+            "kust-patch/kustomization.yaml": "resources: [cm.yaml]\npatches: [{path: fifo.yaml}]\n",
+            "kust-patch/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        },
+    )
+    os.mkfifo(clone / "kust-patch" / "fifo.yaml")
     return job_env.environment("kubectl", env, clone)
 
 
@@ -477,6 +495,67 @@ ROWS = [
         {"KUBECTL_COMMAND": "get pods", "KUBECTL_ARGS": "--watch"},
         "KUBECTL_ARGS must not hold --watch",
     ),
+    # Read as kubectl's flag parser reads them, held to an allow-list (issue 29, classes 4 and 5).
+    *(
+        Bad("kubectl", {"KUBECTL_COMMAND": command}, expected)
+        for command, expected in (
+            ("get pods -As http://127.0.0.1:9", "KUBECTL_COMMAND must not hold -s for kubectl get"),
+            ("get pods -Aw", "KUBECTL_COMMAND must not hold -w for kubectl get"),
+            ("get --raw /api/v1/pods?watch=true", "KUBECTL_COMMAND must give --raw an API path"),
+            ("get --raw /api/v1/pods?watch=1", "KUBECTL_COMMAND must give --raw an API path"),
+            ("get --raw /api/v1/watch/pods", "KUBECTL_COMMAND must give --raw an API path"),
+            ("get pods -v=9", "KUBECTL_COMMAND holds -v, which the pipe does not allow for kubectl get"),
+            ("cp web-0:/etc/passwd x", "KUBECTL_COMMAND must start with a kubectl command the pipe allows"),
+            ("get pods -o jsonpath-file=/etc/x", "KUBECTL_COMMAND must not hold -o jsonpath-file"),
+            ("delete -- --dry-run=server", "KUBECTL_COMMAND must not hold `--` for kubectl delete"),
+            ("apply --server-side --field-manager", "KUBECTL_COMMAND ends with --field-manager"),
+            ("apply -f fifo.yaml", "KUBECTL_COMMAND names 'fifo.yaml', which is not a regular file"),
+            ("apply -R -f fifo-dir", "KUBECTL_COMMAND names 'fifo-dir/cm.yaml', which is not a regular"),
+            ("apply -f k8s,/etc/hosts", "KUBECTL_COMMAND names '/etc/hosts', which leads outside"),
+            ("apply -f x://../../etc", "KUBECTL_COMMAND names 'x:/../../etc', which leads outside"),
+            ("create configmap c --from-file=k=/etc/passwd", "KUBECTL_COMMAND names '/etc/passwd', which"),
+            (
+                "create secret generic s --from-env-file=fifo.yaml",
+                "names 'fifo.yaml', which is not a regular",
+            ),
+            ("kustomize ..", "KUBECTL_COMMAND names '..', which leads outside"),
+            ("apply -k kust-up", "KUBECTL_COMMAND names 'kust-up/../../outside-manifests', which leads"),
+            (
+                "diff -k kust-url",
+                "KUBECTL_COMMAND: the kustomization 'kust-url' names 'https://example.invalid",
+            ),
+            ("diff -k kust-git", "KUBECTL_COMMAND: the kustomization 'kust-git' names 'github.com/org"),
+            ("apply -k kust-env", "KUBECTL_COMMAND names '/etc/passwd', which leads outside"),
+            (
+                "apply -k kust-patch",
+                "the kustomization 'kust-patch' names 'fifo.yaml' in patches, which is not",
+            ),
+        )
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_APPLY_ARGS": "-k", "RESOURCE_PATH": "kust-fifo"},
+        "RESOURCE_PATH: the kustomization kust-fifo/kustomization.yaml is not a regular file",
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_APPLY_ARGS": "-k", "RESOURCE_PATH": "kust-up"},
+        "RESOURCE_PATH names 'kust-up/../../outside-manifests', which leads outside",
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "delete", "RESOURCE_PATH": "fifo-dir"},
+        "RESOURCE_PATH names 'fifo-dir/cm",
+    ),
+    Bad(
+        "kubectl",
+        {"KUBECTL_COMMAND": "get pods", **_list("KUBECTL_ARGS", "-A", "-s", "http://127.0.0.1:9")},
+        "KUBECTL_ARGS must not hold -s for kubectl get",
+    ),
+    Bad(
+        "kubectl", _list("KUBECTL_ARGS", "--selector=a\n✔ Deployed"), "KUBECTL_ARGS holds a control character"
+    ),
+    Bad("kubectl", _list("KUBECTL_ARGS", "--selector=a\tb"), "KUBECTL_ARGS holds a control character"),
     Bad(
         "kubectl",
         {"RESOURCE_PATH": "bomb"},
@@ -703,6 +782,23 @@ ROWS = [
     Bad("cdk", _list("CDK_ARGS", "--profile", "prod"), "CDK_ARGS must not hold --profile"),
     Bad("cdk", {"CDK_ARGS": "--ec2creds"}, "CDK_ARGS must not hold --ec2creds"),
     Bad("cdk", {"CDK_ARGS": "-i"}, "CDK_ARGS must not hold -i"),
+    # Read as yargs-parser reads them, held to an allow-list (issue 29, class 4).
+    Bad("cdk", {"CDK_ARGS": "-vi"}, "CDK_ARGS must not hold -i"),
+    Bad("cdk", {"CDK_ARGS": "--no-ec2creds"}, "CDK_ARGS must not hold --no-ec2creds"),
+    Bad("cdk", _list("CDK_ARGS", "--app", "/etc"), "CDK_ARGS --app names '/etc', which leads outside"),
+    Bad("cdk", {"CDK_ARGS": "-a/etc"}, "CDK_ARGS --app names '/etc', which leads outside"),
+    Bad(
+        "cdk",
+        {"CDK_ARGS": "--ca-bundle-path=/etc/ssl/x.pem"},
+        "CDK_ARGS --ca-bundle-path names '/etc/ssl/x.pem'",
+    ),
+    Bad("cdk", {"CDK_ARGS": "--outputsFile=/tmp/x"}, "CDK_ARGS must not hold --outputsFile"),
+    Bad("cdk", {"CDK_ARGS": "--plugin=x"}, "CDK_ARGS must not hold --plugin"),
+    Bad("cdk", {"CDK_ARGS": "--telemetry-file=/tmp/x"}, "CDK_ARGS must not hold --telemetry-file"),
+    Bad("cdk", {"CDK_ARGS": "--watch"}, "CDK_ARGS must not hold --watch"),
+    Bad("cdk", {"CDK_ARGS": "--role-arn-x"}, "CDK_ARGS holds --role-arn-x, which the pipe does not allow"),
+    Bad("cdk", _list("CDK_ARGS", "--context", "a=b\n✔ Deployed"), "CDK_ARGS holds a control character"),
+    Bad("cdk", _list("CDK_CONTEXT", "stage=a\tb"), "CDK_CONTEXT holds a control character"),
     Bad(
         "cdk",
         {"CDK_APP_PATH": "linked-cli"},

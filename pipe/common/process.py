@@ -12,11 +12,13 @@ import io
 import shlex
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pipe.common import line_safe, log, secret_forms
+from pipe.common.errors import PipeError
 from pipe.common.log import logger
 
 # Enough of a failing program's output to explain the failure afterwards.
@@ -36,9 +38,22 @@ MAX_HELD_CHARACTERS = 1024 * 1024
 _READ_BYTES = 64 * 1024
 
 
-def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[str]]:
+class Overran(PipeError):
+    """A program ran past its deadline and was stopped."""
+
+
+def run(
+    args: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    limit_seconds: float | None = None,
+    limit_name: str = "",
+) -> tuple[int, list[str]]:
     """Run `args`, print its output (stdout and stderr merged, in order) redacted and framed; return
-    the status and the last lines, redacted (never cut before redaction)."""
+    the status and the last lines, redacted (never cut before redaction).
+
+    With `limit_seconds`, a program still running then is stopped (SIGTERM, then SIGKILL after
+    STOP_GRACE_SECONDS) and Overran names the limit (`limit_name`, as the README's limits table does)."""
     logger.debug("Running: %s", shlex.join(args))
     process = subprocess.Popen(
         args,
@@ -50,12 +65,27 @@ def run(args: list[str], env: Mapping[str, str], cwd: Path) -> tuple[int, list[s
     )
     assert isinstance(process.stdout, io.BufferedReader)  # stdout=PIPE, buffered: read1 is there
     relay = Relay(print_framed)
+    overran = threading.Event()
+    timer = None
+    if limit_seconds is not None:
+        timer = threading.Timer(limit_seconds, _stop, (process, overran))
+        timer.daemon = True
+        timer.start()
     try:
         while chunk := process.stdout.read1(_READ_BYTES):
             relay.feed(chunk)
         relay.close()
-        return process.wait(), list(relay.tail)
+        status = process.wait()
+        if overran.is_set():
+            program = Path(args[0]).name
+            raise Overran(
+                f"{program} did not finish within {limit_seconds:g} s ({limit_name}); the pipe stopped it. "
+                "See its output above."
+            )
+        return status, list(relay.tail)
     finally:
+        if timer is not None:
+            timer.cancel()
         if process.poll() is None:  # interrupted: do not leave the child running
             process.terminate()
             try:
@@ -152,3 +182,12 @@ class Relay:
     @staticmethod
     def _line_start(window: str, position: int, floor: int) -> int:
         return max(window.rfind("\n", floor, position) + 1, floor)
+
+
+def _stop(process: subprocess.Popen, overran: threading.Event) -> None:
+    overran.set()
+    process.terminate()
+    try:
+        process.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -159,3 +159,37 @@ def test_a_real_program_echoing_anything_prints_only_framed_lines(tmp_path_facto
         shown = stream.read().decode()
     for line in shown.splitlines():
         assert line.startswith(process.PROGRAM_FRAME) and log.pipe_mark(line) is None, line
+
+
+def test_a_program_past_its_limit_is_stopped_and_the_limit_named(tmp_path):
+    """A child that never ends (kubectl reading a FIFO, a watch) is stopped at its deadline."""
+    import time
+
+    import pytest
+
+    from pipe.common.errors import PipeError
+
+    started = time.monotonic()
+    code = "import time; print('waiting', flush=True); time.sleep(600)"
+    with pytest.raises(PipeError) as raised:
+        process.run([sys.executable, "-c", code], {}, tmp_path, 1.5, "THE_LIMIT")
+    assert time.monotonic() - started < 1.5 + process.STOP_GRACE_SECONDS
+    assert "did not finish within 1.5 s (THE_LIMIT); the pipe stopped it" in raised.value.message
+
+
+def test_a_program_that_ignores_sigterm_is_killed(tmp_path):
+    import time
+
+    import pytest
+
+    from pipe.common.errors import PipeError
+
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('on', flush=True); time.sleep(600)"
+    started = time.monotonic()
+    with pytest.raises(PipeError, match=r"did not finish within 0.5 s"):
+        process.run([sys.executable, "-c", code], {}, tmp_path, 0.5, "L")
+    assert time.monotonic() - started < 0.5 + process.STOP_GRACE_SECONDS + 5
+
+
+def test_a_program_within_its_limit_returns_its_status(tmp_path):
+    assert process.run([sys.executable, "-c", "print('done')"], {}, tmp_path, 30, "L") == (0, ["done"])

@@ -8,7 +8,7 @@ commas and spaces; one that looks like a JSON or YAML list would be split into i
 
 import re
 
-from pipe.common import bounded_read
+from pipe.common import bounded_read, command_line
 from pipe.common.errors import PipeError
 
 VARIABLE = "CDK_CONTEXT"
@@ -50,6 +50,7 @@ def _yaml_form(text: str) -> str:
 
 def pair(raw: str) -> tuple[str, str]:
     """One item: ('key', 'value')."""
+    command_line.check_argument(raw.strip(), VARIABLE)
     key, separator, value = raw.strip().partition("=")
     key = key.strip()
     if not separator or not key:

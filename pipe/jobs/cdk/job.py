@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 from pipe.common import command_line, private_dir, process
-from pipe.common.command_line import Refused
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice
 from pipe.jobs import SignedIn
+from pipe.jobs.cdk import arguments as cdk_arguments
 from pipe.jobs.cdk import bootstrap as cdk_bootstrap
 from pipe.jobs.cdk import cli as cdk_cli
 from pipe.jobs.cdk import context as cdk_context
@@ -32,16 +32,10 @@ SIGNS_IN: Literal[True] = True
 COMMANDS = ("deploy", "diff", "synth", "bootstrap")
 APPROVALS = ("never", "any-change", "broadening", "destructive")
 OUTPUTS_FILE = "cdk-outputs.json"
-# Options that would take the session away from the environment the pipe gives the CLI.
-_SESSION = "the CDK CLI gets the pipe's session through its environment, and it would replace it"
-REFUSED_OPTIONS = (
-    Refused(("--profile",), _SESSION),
-    Refused(("--ec2creds", "-i"), _SESSION),
-)
 
 
 def _stack(raw: str) -> str:
-    text = raw.strip()
+    text = command_line.check_argument(raw.strip(), "CDK_STACKS")
     # A leading '-' would make the CLI read a stack name as an option.
     if text.startswith("-") or any(character.isspace() for character in text):
         raise ValueError(
@@ -51,9 +45,8 @@ def _stack(raw: str) -> str:
 
 
 def _argument(raw: str) -> str:
-    text = raw.strip()
-    command_line.check([text], REFUSED_OPTIONS, "CDK_ARGS")
-    return text
+    # The whole list is checked with CDK_COMMAND in settings.read (pipe.jobs.cdk.arguments).
+    return cdk_arguments.check_refused(raw.strip())
 
 
 VARIABLES = (

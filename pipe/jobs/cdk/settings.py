@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
+from pipe.jobs.cdk import arguments as cdk_arguments
 from pipe.jobs.cdk import context as cdk_context
 
 _APP_OPTIONS = ("--app", "-a")
@@ -41,6 +42,7 @@ def _app_dir(raw: str | None, env: Mapping[str, str]) -> Path:
 def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     command = values["CDK_COMMAND"]
     app_dir = _app_dir(values["CDK_APP_PATH"], env)
+    cdk_arguments.check(values["CDK_ARGS"], command, app_dir, private_dir.clone_dir(env))
     if command == "bootstrap" and values["CDK_STACKS"]:
         raise PipeError(
             "CDK_STACKS does not apply to CDK_COMMAND bootstrap: it bootstraps the signed-in account and region."

@@ -15,12 +15,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pipe.common import private_dir, process
+from pipe.common import command_line, private_dir, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import SignedIn
-from pipe.jobs.kubectl import command_rules, eks, eks_token, kubeconfig, labels, manifests, settings
+from pipe.jobs.kubectl import (
+    command_rules,
+    eks,
+    eks_token,
+    kubeconfig,
+    labels,
+    manifests,
+    settings,
+)
 from pipe.jobs.kubectl.doctor import Doctor
 from pipe.jobs.kubectl.settings import APPLY_MODES
 
@@ -34,9 +42,14 @@ _RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexp
 MAX_RESUMES = 20
 # A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
 RESUME_PAUSE_SECONDS = 1.0
+# Deadlines of the kubectl processes the pipe starts (README: limits). A command line gets an hour,
+# or WAIT_TIMEOUT when that is longer; a rollout wait its share of WAIT_TIMEOUT and this grace.
+COMMAND_LIMIT_SECONDS = 3600
+ROLLOUT_GRACE_SECONDS = 30
+KUSTOMIZE_LIMIT_SECONDS = 120
 
 
-def _command_line(raw: str) -> list[str]:
+def _words(raw: str) -> list[str]:
     if _SHELL_CHARACTERS.search(raw):
         raise ValueError(
             "must be a kubectl command line without shell syntax (; & | ` $ < > \\); it is not run by a shell"
@@ -51,20 +64,25 @@ def _command_line(raw: str) -> list[str]:
         raise ValueError(
             "must start with a kubectl command such as apply, get pods or rollout restart deployment/web"
         )
-    command_rules.check_options(words, "KUBECTL_COMMAND")
-    command_rules.check_ends(words, [], "KUBECTL_COMMAND")
     return words
 
 
+def _command_line(raw: str) -> list[str]:
+    return command_rules.check(_words(raw), "KUBECTL_COMMAND")
+
+
 def _extra_argument(raw: str) -> str:
-    command_rules.check_options([raw.strip()], "KUBECTL_ARGS")
-    return raw.strip()
+    # Checked as a whole with the command in run(); a refused option is refused here already.
+    return command_rules.check_refused(
+        command_line.check_argument(raw.strip(), "KUBECTL_ARGS"), "KUBECTL_ARGS"
+    )
 
 
 def _apply_arguments(raw: str) -> list[str]:
-    words = _command_line(f"apply {raw}")[1:]
+    words = _words(f"apply {raw}")[1:]
     if not words or words[-1] not in APPLY_MODES:
         raise ValueError("must end with -f or -k, which RESOURCE_PATH follows")
+    command_rules.check(["apply", *words[:-1]], "KUBECTL_APPLY_ARGS")
     return [*words[:-1], APPLY_MODES[words[-1]]]
 
 
@@ -134,6 +152,9 @@ def _arguments(chosen: settings.Settings, path: Path | None) -> list[str]:
         args.append("--validate=false")
     if chosen.namespace:
         args += ["--namespace", chosen.namespace]
+    if "--" in args:  # exec ... -- its command: the options go before the command run in the container
+        at = args.index("--")
+        return [*args[:at], *args[len(command) :], *chosen.extra_arguments, *command[at:]]
     return args + chosen.extra_arguments
 
 
@@ -197,7 +218,13 @@ def _wait_for_rollouts(
                 target.namespace,
                 f"--timeout={remaining}s",
             ]
-            status, tail = process.run(args, kubectl_env, clone)
+            status, tail = process.run(
+                args,
+                kubectl_env,
+                clone,
+                remaining + ROLLOUT_GRACE_SECONDS,
+                f"WAIT_TIMEOUT's share and a {ROLLOUT_GRACE_SECONDS} s grace",
+            )
             if status == 0:
                 break
             if _resumable(tail) and resumed < MAX_RESUMES and deadline - time.monotonic() > 1:
@@ -218,11 +245,9 @@ def run(context: SignedIn[settings.Settings]) -> str:
     command = chosen.command
     clone = private_dir.clone_dir(env)
     path = chosen.resource_path
-    # What apply applies (RESOURCE_PATH); None for any other command.
+    # What apply applies (RESOURCE_PATH); None for any other command. The command line, its files
+    # and a kustomization were checked with the settings, before the sign-in.
     to_apply = path if command[0] == "apply" else None
-    command_rules.check_ends(command, chosen.extra_arguments, "KUBECTL_ARGS")
-    command_rules.check_files(command, clone, "KUBECTL_COMMAND")
-    command_rules.check_files(chosen.extra_arguments, clone, "KUBECTL_ARGS")
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     objects: list[dict] = []
@@ -235,7 +260,8 @@ def run(context: SignedIn[settings.Settings]) -> str:
     config = kubeconfig.write(
         workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
     )
-    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config)}
+    # KUBERC=off: a kuberc file's default options would reach kubectl without the allow-list.
+    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config), "KUBERC": "off"}
 
     if to_apply is not None:
         if chosen.apply_mode == "-k":
@@ -247,7 +273,10 @@ def run(context: SignedIn[settings.Settings]) -> str:
 
     _check_authorization(cluster, identity, workdir, kubectl_env, objects, chosen.namespace)
 
-    status, tail = process.run(args, kubectl_env, clone)
+    limit = max(COMMAND_LIMIT_SECONDS, chosen.wait_timeout)
+    status, tail = process.run(
+        args, kubectl_env, clone, limit, "a kubectl command line's limit; a longer WAIT_TIMEOUT raises it"
+    )
     if status != 0:
         raise PipeError(
             f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
@@ -271,14 +300,21 @@ def _prepared_objects(
     `added` labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."
     if apply_mode == "-k":
-        completed = subprocess.run(
-            [kubectl, "kustomize", str(path)],
-            env=kubectl_env,
-            cwd=clone,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            completed = subprocess.run(
+                [kubectl, "kustomize", str(path)],
+                env=kubectl_env,
+                cwd=clone,
+                capture_output=True,
+                text=True,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                timeout=KUSTOMIZE_LIMIT_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise PipeError(
+                f"kubectl kustomize {source} did not finish within {KUSTOMIZE_LIMIT_SECONDS} s; the pipe stopped it."
+            ) from None
         if completed.returncode != 0:
             raise PipeError(f"kubectl kustomize {source} failed: {completed.stderr.strip()}")
         objects = manifests.parse(completed.stdout, source)

@@ -7,7 +7,7 @@ from typing import Any, Literal, NamedTuple
 
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
-from pipe.jobs.kubectl import labels
+from pipe.jobs.kubectl import command_rules, kustomization, labels
 
 # How KUBECTL_APPLY_ARGS may end, and the mode each spelling means: RESOURCE_PATH follows it.
 APPLY_MODES: dict[str, Literal["-f", "-k"]] = {
@@ -45,14 +45,12 @@ def uses_resource_path(command: list[str]) -> bool:
     return not names_files and all(word.startswith("-") for word in flags)
 
 
-def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
-    if not raw:
+def _resource_path(raw: str | None, env: Mapping[str, str], command: str) -> Path:
+    if raw is None or not raw.strip():  # blank is not the whole clone
         raise PipeError(
             f"RESOURCE_PATH is required for KUBECTL_COMMAND {command}: set it to a manifest file or directory."
         )
-    path = private_dir.resolved(clone / raw, "RESOURCE_PATH")
-    if not private_dir.inside(path, clone):
-        raise PipeError("RESOURCE_PATH must be inside the repository (the clone directory).")
+    path = private_dir.in_clone("RESOURCE_PATH", raw, env)
     if not path.exists():
         raise PipeError(f"RESOURCE_PATH {raw!r} does not exist in the repository.")
     return path
@@ -60,14 +58,18 @@ def _resource_path(raw: str | None, clone: Path, command: str) -> Path:
 
 def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     command = values["KUBECTL_COMMAND"]
+    clone = private_dir.clone_dir(env)
     needs_path = uses_resource_path(command)
-    resource_path = (
-        _resource_path(values["RESOURCE_PATH"], private_dir.clone_dir(env), command[0])
-        if needs_path
-        else None
-    )
+    resource_path = _resource_path(values["RESOURCE_PATH"], env, command[0]) if needs_path else None
     # The parser leaves the mode last, in its short spelling (pipe.jobs.kubectl.job._apply_arguments).
     *apply_arguments, apply_mode = values["KUBECTL_APPLY_ARGS"]
+    # The command line as kubectl will get it, and every file it names, before any AWS call.
+    applies = resource_path is not None and command[0] == "apply"
+    command_rules.check_all(command, values["KUBECTL_ARGS"], apply_arguments if applies else [], clone)
+    if resource_path is not None and not applies:
+        command_rules.check_named(str(resource_path), clone, "RESOURCE_PATH")
+    if resource_path is not None and applies and apply_mode == "-k":
+        kustomization.check(resource_path, clone, "RESOURCE_PATH")  # kubectl kustomize runs after the sign-in
     added = labels.defaults(env) if values["WITH_DEFAULT_LABELS"] else {}
     added |= dict(values["LABELS"])
     return Settings(

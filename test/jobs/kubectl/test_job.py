@@ -361,3 +361,21 @@ def test_with_default_labels_false_adds_only_the_users_labels(run, env, cluster)
         added = {key for key in stored["metadata"].get("labels", {}) if key.startswith("bitbucket.org/")}
         assert added == set(), (resource, stored["metadata"]["labels"])
         assert stored["metadata"]["labels"]["team"] == "payments"
+
+
+def test_a_kuberc_cannot_add_options_the_allow_list_would_refuse(run, env, cluster, clone_dir):
+    """kubectl reads default options from a kuberc file (KUBERC): the pipe turns it off, so that what
+    kubectl is told is only what the allow-list let through."""
+    (clone_dir / "kuberc.yaml").write_text(
+        "apiVersion: kubectl.config.k8s.io/v1beta1\nkind: Preference\n"
+        "defaults:\n- command: get\n  options:\n  - name: output\n    default: json\n"
+    )
+    assert run(env).returncode == 0
+    changes = {
+        "KUBECTL_COMMAND": "get deployment web",
+        "RESOURCE_PATH": "",
+        "KUBERC": str(clone_dir / "kuberc.yaml"),
+    }
+    result = run(env | changes)
+    assert result.returncode == 0, result.output
+    assert '"apiVersion"' not in result.stdout and "web" in result.stdout
