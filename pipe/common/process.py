@@ -184,7 +184,7 @@ class Relay:
         return max(window.rfind("\n", floor, position) + 1, floor)
 
 
-def _stop(process: subprocess.Popen, overran: threading.Event) -> None:
+def _stop(process: "subprocess.Popen[bytes]", overran: threading.Event) -> None:
     overran.set()
     process.terminate()
     try:

@@ -78,7 +78,7 @@ def _in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
     return path
 
 
-def prepare(source: BundleSource, env) -> Bundle:
+def prepare(source: BundleSource, env: Mapping[str, str]) -> Bundle:
     """The bundle to upload: ZIP_FILE as it is, or SOURCE_PATH zipped outside the clone."""
     if source.is_zip:
         path = _in_clone("ZIP_FILE", source.path, env)

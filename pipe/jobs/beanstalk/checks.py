@@ -37,7 +37,7 @@ def before_creating(
     environment_name: str | None,
     label: str,
     bucket: str | None,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Everything that can refuse the deploy, asked before anything is uploaded or created. `s3` is
     None when nothing is uploaded (deploy-only): then the version must exist. Returns the version
     `label` if it exists."""

@@ -105,7 +105,7 @@ def _abort(eb: Any, watcher: Watcher, failed: WaitFailed) -> bool:
 
 
 def _rollback(
-    eb, watcher: Watcher, deployment: Deployment, previous: str, failed: WaitFailed
+    eb: Any, watcher: Watcher, deployment: Deployment, previous: str, failed: WaitFailed
 ) -> EnvironmentState:
     application, environment = deployment.application, deployment.environment
     deadline = Deadline(deployment.timeout)
@@ -120,7 +120,7 @@ def _rollback(
 
 
 def _deploy_failed(
-    eb, watcher, deployment: Deployment, label: str, previous: str | None, failed: WaitFailed
+    eb: Any, watcher: Watcher, deployment: Deployment, label: str, previous: str | None, failed: WaitFailed
 ) -> PipeError:
     environment = deployment.environment
     if failed.timed_out:
@@ -146,7 +146,9 @@ def _deploy_failed(
     return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
 
 
-def _abort_only(eb, watcher, timeout: int, head: str, details: str, failed: WaitFailed) -> PipeError:
+def _abort_only(
+    eb: Any, watcher: Watcher, timeout: int, head: str, details: str, failed: WaitFailed
+) -> PipeError:
     """ROLLBACK_ON_FAILURE with no other version to go back to: a timed-out update is aborted rather
     than left running; anything else is left as it is."""
     from botocore.exceptions import BotoCoreError, ClientError
@@ -168,7 +170,13 @@ def write_result(env: Mapping[str, str], result: dict[str, Any]) -> None:
 
 
 def deploy(
-    eb, deployment: Deployment, label: str, result: dict, env, started: float, version_status: str
+    eb: Any,
+    deployment: Deployment,
+    label: str,
+    result: dict[str, Any],
+    env: Mapping[str, str],
+    started: float,
+    version_status: str,
 ) -> str:
     application, environment = deployment.application, deployment.environment
     watcher = Watcher(eb, application, environment, deployment.wait_interval, deployment.health_grace)

@@ -10,6 +10,7 @@ asset manifests, no credentials. `bootstrap` needs no app: it installs nothing a
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -61,7 +62,7 @@ VARIABLES = (
 )
 
 
-def _cache_dir(raw: str | None, env) -> Path | None:
+def _cache_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     """CDK_CACHE_DIR in the clone (the only directory Bitbucket shares with a pipe), created if missing."""
     if not raw:
         return None

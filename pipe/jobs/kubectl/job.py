@@ -250,7 +250,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
     to_apply = path if command[0] == "apply" else None
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
-    objects: list[dict] = []
+    objects: list[dict[str, Any]] = []
     if to_apply is not None and chosen.apply_mode == "-f":
         objects = _prepared_objects(to_apply, chosen.apply_mode, chosen.labels, clone, kubectl, env)
 
@@ -294,8 +294,13 @@ def run(context: SignedIn[settings.Settings]) -> str:
 
 
 def _prepared_objects(
-    path: Path, apply_mode: str, added: dict[str, str], clone: Path, kubectl: str, kubectl_env
-) -> list[dict]:
+    path: Path,
+    apply_mode: str,
+    added: dict[str, str],
+    clone: Path,
+    kubectl: str,
+    kubectl_env: Mapping[str, str],
+) -> list[dict[str, Any]]:
     """The objects to apply (manifest files with -f, a kustomization's output with -k), with the
     `added` labels added to each one's metadata."""
     source = str(path.relative_to(clone)) or "."

@@ -9,6 +9,7 @@ a regular file (a FIFO would block kustomize for ever), and the walk is bounded 
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -85,7 +86,7 @@ class _Walk:
             raise PipeError(f"{self.what}: {shown} is not a kustomization (a YAML mapping).")
         self.fields(document, real, depth)
 
-    def fields(self, document: dict, directory: Path, depth: int) -> None:
+    def fields(self, document: dict[str, Any], directory: Path, depth: int) -> None:
         for field, reason in _REFUSED_FIELDS.items():
             if field in document:
                 raise self._fail(directory, f"holds {field}: {reason}; render it before the pipe runs.")
@@ -130,7 +131,7 @@ class _Walk:
             )
 
 
-def _items(document: dict, field: str) -> list:
+def _items(document: dict[str, Any], field: str) -> list[Any]:
     value = document.get(field)
     return value if isinstance(value, list) else []
 

@@ -11,13 +11,14 @@ import email.utils
 import heapq
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
-from typing import Literal
+from typing import Any, Literal
 
 from pipe.aws import cloudfront, errors
 from pipe.common import shared_storage
 from pipe.common.errors import PipeError
+from pipe.common.local_tree import LocalFile
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import SignedIn
@@ -129,14 +130,16 @@ def _write_summary(env: Mapping[str, str], summary: plan.Summary) -> None:
     shared_storage.write_json(env, SUMMARY_FILE, asdict(summary))
 
 
-def _local_files(chosen: settings.Settings, env, summary: plan.Summary) -> tuple[Callable, bool]:
+def _local_files(
+    chosen: settings.Settings, env: Mapping[str, str], summary: plan.Summary
+) -> tuple[Callable[[], Iterator[tuple[str, LocalFile]]], bool]:
     """A function giving a fresh stream of (key, file) in key order, and whether LOCAL_PATH is a
     directory."""
     root, is_dir = plan.local_root(chosen.local_path, env)
     if chosen.delete and not is_dir:
         raise PipeError("DELETE_FLAG needs LOCAL_PATH to be a directory; it is a single file.")
 
-    def scan():
+    def scan() -> Iterator[tuple[str, LocalFile]]:
         return plan.scan(chosen.filters, chosen.follow_symlinks, root, is_dir, chosen.prefix, summary)
 
     if not is_dir and next(scan(), None) is None:
@@ -152,7 +155,7 @@ def _refuse_empty_delete(chosen: settings.Settings, summary: plan.Summary) -> No
         )
 
 
-def _s3_client(identity, concurrency: int):
+def _s3_client(identity: Any, concurrency: int) -> Any:
     # Checksums only where S3 requires them: TLS already protects the content in transit, and a
     # per-request checksum is CPU spent on every small file.
     # Dates left as text: the pipe never reads LastModified, and parsing it was a quarter of the CPU
@@ -167,7 +170,13 @@ def _s3_client(identity, concurrency: int):
     return s3
 
 
-def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str], distribution: str) -> None:
+def _show_plan(
+    where: str,
+    to_upload: list[tuple[str, LocalFile]],
+    changes: plan.Plan,
+    paths: list[str],
+    distribution: str,
+) -> None:
     lines = [f"Plan for {where} (dry run, nothing changed):"]
     changed = {id(item) for item in changes.changed}
     lines += [f"  upload ({'changed' if id(i) in changed else 'new'}): {k}" for k, i in to_upload]
@@ -178,7 +187,7 @@ def _show_plan(where: str, to_upload: list, changes: plan.Plan, paths: list[str]
 
 
 def _invalidate(
-    identity, invalidation: settings.Invalidation | None, paths: list[str], summary: plan.Summary
+    identity: Any, invalidation: settings.Invalidation | None, paths: list[str], summary: plan.Summary
 ) -> str:
     """Returns the note on waiting for the invalidation for the summary line ('' without a wait)."""
     if invalidation is None or not paths:

@@ -6,7 +6,7 @@ ignored: a fresh clone touches every file.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class Plan:
     deletions: list[str] = field(default_factory=list)
 
 
-def local_root(local_path: str, env) -> tuple[Path, bool]:
+def local_root(local_path: str, env: Mapping[str, str]) -> tuple[Path, bool]:
     clone = clone_dir(env)
     raw = local_path.strip()
     path = in_clone("LOCAL_PATH", raw, env)
@@ -93,7 +93,15 @@ class _Unordered(Exception):
 
 
 def compare(
-    s3, bucket, scan_local, digests, filters: Filters, concurrency: int, prefix, is_dir, summary
+    s3: Any,
+    bucket: str,
+    scan_local: Callable[[], Iterator[tuple[str, LocalFile]]],
+    digests: Any,
+    filters: Filters,
+    concurrency: int,
+    prefix: str,
+    is_dir: bool,
+    summary: "Summary",
 ) -> Plan:
     """Two sorted streams side by side: the local walk and the bucket's listing (fetched ahead, page
     by page). Neither side is held in memory, only what is to be uploaded or deleted.
@@ -179,7 +187,15 @@ def _by_map(local: dict[str, LocalFile], listed: Iterator[dict[str, Any]], judge
     judge.plan.new = list(local.values())
 
 
-def decide_by_metadata(s3, bucket, digests, undecided, concurrency: int, plan, summary) -> None:
+def decide_by_metadata(
+    s3: Any,
+    bucket: str,
+    digests: Any,
+    undecided: list[tuple[str, LocalFile]],
+    concurrency: int,
+    plan: Plan,
+    summary: "Summary",
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from botocore.exceptions import ClientError

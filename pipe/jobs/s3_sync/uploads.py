@@ -7,7 +7,7 @@ import functools
 import mimetypes
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,7 +52,9 @@ def content_type(relative: str, overrides: cache_rules.Rules, table: mimetypes.M
     return guessed or FALLBACK_CONTENT_TYPE
 
 
-def _extra_args(item: LocalFile, digest: etag.Digest, metadata: ObjectMetadata, table) -> dict:
+def _extra_args(
+    item: LocalFile, digest: etag.Digest, metadata: ObjectMetadata, table: mimetypes.MimeTypes
+) -> dict[str, Any]:
     args = {
         "ContentType": content_type(item.relative, metadata.content_type, table),
         "Metadata": {etag.METADATA_MD5: digest.md5},
@@ -64,16 +66,16 @@ def _extra_args(item: LocalFile, digest: etag.Digest, metadata: ObjectMetadata, 
 
 
 def upload(
-    s3,
+    s3: Any,
     where: tuple[str, str],
     files: list[LocalFile],
-    digests,
+    digests: Any,
     metadata: ObjectMetadata,
     transfer_client: str,
     concurrency: int,
-    summary,
-    identity,
-    env,
+    summary: Any,
+    identity: Any,
+    env: Mapping[str, str],
 ) -> None:
     """`files` in key order, to `where` (bucket, prefix), with `concurrency` connections through the
     `transfer_client` (auto, crt or classic)."""

@@ -15,6 +15,8 @@ _MODES = {"-f": "-f", "--filename": "-f", "-k": "-k", "--kustomize": "-k"}
 
 def _read(tmp_path, **variables: str) -> kubectl_settings.Settings:
     (tmp_path / "k8s").mkdir(exist_ok=True)
+    # -k is checked with the settings: the directory must hold a kustomization (an empty one does).
+    (tmp_path / "k8s" / "kustomization.yaml").write_text("resources: []\n")
     env = {"BITBUCKET_CLONE_DIR": str(tmp_path), "CLUSTER_NAME": "web", "RESOURCE_PATH": "k8s"} | variables
     return kubectl_settings.read(read_all(kubectl_job.VARIABLES, env), env)
 
@@ -58,7 +60,7 @@ def test_a_command_that_names_its_objects_has_no_resource_path(tmp_path):
 def test_resource_path_outside_the_clone_is_refused(tmp_path):
     (tmp_path / "clone").mkdir()
     (tmp_path / "elsewhere").mkdir()
-    with pytest.raises(PipeError, match="RESOURCE_PATH must be inside the repository"):
+    with pytest.raises(PipeError, match="RESOURCE_PATH .* leads outside the clone directory"):
         _read(tmp_path / "clone", KUBECTL_COMMAND="apply", RESOURCE_PATH="../elsewhere")
 
 
