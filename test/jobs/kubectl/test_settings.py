@@ -60,7 +60,7 @@ def test_a_command_that_names_its_objects_has_no_resource_path(tmp_path):
 def test_resource_path_outside_the_clone_is_refused(tmp_path):
     (tmp_path / "clone").mkdir()
     (tmp_path / "elsewhere").mkdir()
-    with pytest.raises(PipeError, match="RESOURCE_PATH .* leads outside the clone directory"):
+    with pytest.raises(PipeError, match=r"RESOURCE_PATH .* leads outside the clone directory"):
         _read(tmp_path / "clone", KUBECTL_COMMAND="apply", RESOURCE_PATH="../elsewhere")
 
 
