@@ -27,8 +27,10 @@ settings.load_profile("repeatable")
 
 
 # A test that uses the Kubernetes control plane (directly or through cluster_access/eks_cluster) is
-# marked `controlplane`, so that `make check` can leave them out by marker.
+# marked `controlplane`, one that uses the AWS stand-in (moto server, through pipe_env, s3, ...)
+# `standin`: `make check` leaves both out by marker.
 CONTROL_PLANE_FIXTURE = "control_plane"
+STAND_IN_FIXTURE = "moto_server"
 _WORKER_TMP_PREFIX = "pytest-worker-tmp-"
 
 
@@ -60,6 +62,8 @@ def pytest_collection_modifyitems(items):
         uses_control_plane = CONTROL_PLANE_FIXTURE in item.fixturenames
         if uses_control_plane:
             item.add_marker(pytest.mark.controlplane)
+        if STAND_IN_FIXTURE in item.fixturenames:
+            item.add_marker(pytest.mark.standin)
         limit = _time_limit(item)
         # Its setup may wait for a cold control-plane build (15-30 minutes): the limit counts the test's
         # body only (each start-up step of the control plane has a deadline of its own).
