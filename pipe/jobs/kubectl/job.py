@@ -145,8 +145,8 @@ def _arguments(values, path: Path | None) -> list[str]:
         args = ["apply", "-f", str(path), *values["KUBECTL_APPLY_ARGS"][:-1], *command[1:]]
     else:
         args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else []), *command[1:]]
-    if values["DRY_RUN"] and command[0] in ("apply", "delete"):
-        args.append("--dry-run=server")
+    if values["DRY_RUN"]:
+        args += command_rules.dry_run_arguments(command)
     if values["DISABLE_VALIDATION"] and command[0] == "apply":
         args.append("--validate=false")
     if values["NAMESPACE"]:
@@ -230,6 +230,7 @@ def run(context: Context) -> str:
     command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
     command_rules.check_files(command, clone, "KUBECTL_COMMAND")
     command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
+    dry_run = values["DRY_RUN"] and bool(command_rules.dry_run_arguments(command))
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
@@ -263,11 +264,11 @@ def run(context: Context) -> str:
         manifests.rollout_targets(objects, values["NAMESPACE"]) if wait and not values["DRY_RUN"] else []
     )
     _wait_for_rollouts(args[:3], targets, values["WAIT_TIMEOUT"], kubectl_env, clone)
+    dry = " (server-side dry run)" if dry_run else ""
     if is_apply:
-        dry = " (server-side dry run)" if values["DRY_RUN"] else ""
         waited = f"; {len(targets)} rollout(s) finished" if targets else ""
         return f"kubectl apply{dry}: {len(objects)} object(s) applied to EKS cluster {cluster.name}{waited}."
-    return f"kubectl {shlex.join(command)} succeeded on EKS cluster {cluster.name}."
+    return f"kubectl {shlex.join(command)}{dry} succeeded on EKS cluster {cluster.name}."
 
 
 def _prepared_objects(values, env, path: Path, clone: Path, kubectl: str, kubectl_env) -> list[dict]:
