@@ -4,7 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test unit lint demo bench sample-token image lock clean controlplane mutate
+.PHONY: test unit check lint demo bench sample-token image lock clean controlplane mutate
+
+# Tests run side by side (pytest-xdist): those that wait for a real time-out overlap. More workers than
+# cores, since many of them wait rather than compute; `make test WORKERS=2` on a smaller machine.
+WORKERS ?= 4
+SIDE_BY_SIDE := -n $(WORKERS) --dist load
+# make check's tests compute rather than wait: one worker per core.
+CHECK_WORKERS ?= auto
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +25,18 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 ## A cold control-plane build goes on in the background meanwhile; the kubectl tests wait for it.
 test: $(STAMP) lint
 	test/support/controlplane/build.sh --background
-	test/container/with-docker.sh $(PY) -m pytest
+	test/container/with-docker.sh $(PY) -m pytest $(SIDE_BY_SIDE)
 
-## The quick loop while developing: everything but the container tests, no Docker needed.
-unit: $(STAMP) controlplane
-	$(PY) -m pytest -m "not container"
+## Everything but the container tests, no Docker needed. A cold control-plane build goes on in the
+## background, as in make test: the tests that do not need it run meanwhile, the kubectl tests wait for it.
+unit: $(STAMP)
+	test/support/controlplane/build.sh --background
+	$(PY) -m pytest $(SIDE_BY_SIDE) -m "not container"
+
+## The two-minute loop: lint, then every test that needs no server (no Docker, no Kubernetes control
+## plane, no AWS stand-in); the markers are set in test/conftest.py.
+check: lint
+	$(PY) -m pytest -n $(CHECK_WORKERS) -q -m "not container and not controlplane and not standin"
 
 ## The Kubernetes control plane the kubectl tests run against (kube-apiserver, controller-manager,
 ## scheduler, etcd, kwok), built from the Go module proxy once per version into

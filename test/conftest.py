@@ -1,3 +1,8 @@
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -21,11 +26,97 @@ settings.register_profile(
 settings.load_profile("repeatable")
 
 
-def pytest_terminal_summary(terminalreporter):
-    """How many pipe runs the leak scan covered (test/support/run.py scans each), and what the fault
-    proxy injected in each job's run through it."""
+# A test that uses the Kubernetes control plane (directly or through cluster_access/eks_cluster) is
+# marked `controlplane`, one that uses the AWS stand-in (moto server, through pipe_env, s3, ...)
+# `standin`: `make check` leaves both out by marker.
+CONTROL_PLANE_FIXTURE = "control_plane"
+STAND_IN_FIXTURE = "moto_server"
+_WORKER_TMP_PREFIX = "pytest-worker-tmp-"
+
+
+def _worker(config) -> str | None:
+    """This process's xdist worker id (gw0, gw1, ...), or None in the controller or without xdist."""
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def pytest_configure(config):
+    worker = _worker(config)
+    if worker:
+        # Each worker's pipe runs get a temporary directory of their own: the leak scan looks for the
+        # pipe's private directories there (new since the run started), and a killed run's test removes
+        # the ones it finds, which must never be another worker's running pipe.
+        own = Path(tempfile.mkdtemp(prefix=f"{_WORKER_TMP_PREFIX}{worker}-"))
+        config._worker_tmp = own
+        os.environ["TMPDIR"] = str(own)
+        tempfile.tempdir = str(own)
+
+
+def pytest_unconfigure(config):
+    own = getattr(config, "_worker_tmp", None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        uses_control_plane = CONTROL_PLANE_FIXTURE in item.fixturenames
+        if uses_control_plane:
+            item.add_marker(pytest.mark.controlplane)
+        if STAND_IN_FIXTURE in item.fixturenames:
+            item.add_marker(pytest.mark.standin)
+        limit = _time_limit(item)
+        # Its setup may wait for a cold control-plane build (15-30 minutes): the limit counts the test's
+        # body only (each start-up step of the control plane has a deadline of its own).
+        if uses_control_plane:
+            limit["func_only"] = True
+        # pytest-timeout's signal fails the example running, and hypothesis then shrinks by running
+        # it again, with no signal left to come: a property test's limit ends the process (with xdist,
+        # the worker: the test is reported failed and a new worker goes on).
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            limit["method"] = "thread"
+        if limit != _time_limit(item):
+            item.add_marker(pytest.mark.timeout(**limit), append=False)
+
+
+def _time_limit(item) -> dict:
+    """The test's own timeout mark as keyword arguments (timeout=None: pyproject.toml's default)."""
+    marker = item.get_closest_marker("timeout")
+    if marker is None:
+        return {"timeout": None}
+    return ({"timeout": marker.args[0]} if marker.args else {}) | marker.kwargs
+
+
+def pytest_sessionfinish(session):
+    """A worker hands its tally and figures to the controller (xdist's workeroutput). The controller,
+    or a run without xdist, fails the session on any leak the scan found, even one a test swallowed."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["leak_tally"] = leaks.TALLY.as_dict()
+        output["fault_figures"] = list(faults.FIGURES)
+        output["controlplane_figures"] = list(controlplane.FIGURES)
+    elif leaks.TALLY.hits and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In the xdist controller: add up what each worker's leak scan looked at."""
+    output = getattr(node, "workeroutput", {})
+    if "leak_tally" in output:
+        leaks.TALLY.add(output["leak_tally"])
+    faults.FIGURES.extend(output.get("fault_figures", []))
+    controlplane.FIGURES.extend(output.get("controlplane_figures", []))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """How many pipe runs the leak scan covered (test/support/run.py scans each; with xdist, every
+    worker's runs), and what the fault proxy injected in each job's run through it."""
+    if _worker(config):
+        return
     if leaks.TALLY.runs:
         terminalreporter.write_line(leaks.TALLY.line())
+    for hit in leaks.TALLY.hits:  # named by secret and place, never by value
+        terminalreporter.write_line(f"leak scan hit (fails the session): {hit}", red=True)
     for line in faults.FIGURES:
         terminalreporter.write_line(f"fault proxy: {line}")
     for line in controlplane.FIGURES:

@@ -82,7 +82,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def test_lint_and_unit_installs_the_go_that_the_control_plane_build_needs():
-    """`make unit` runs `make controlplane` (build.sh), which needs Go; python:3.13-slim has none."""
+    """`make unit` runs build.sh (in the background), which needs Go; python:3.13-slim has none."""
     [step] = steps(PIPELINES["default"])
     script = step["script"]
     [install] = [line for line in script if "go-toolchain.txt" in line]

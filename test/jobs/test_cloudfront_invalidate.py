@@ -14,7 +14,7 @@ from moto.cloudfront.models import CloudFrontBackend
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
-from test.support.faults import FaultProxy, Rates, report
+from test.support.faults import FaultProxy, Rates, first, report
 
 
 @pytest.fixture
@@ -195,3 +195,43 @@ def test_invalidates_through_faults(run, invalidate_env, cdn, distribution_id, m
             assert aws.invalidated_paths(cdn, distribution_id, summary["invalidation_id"]) == ["/*"]
     report(f"cloudfront-invalidate ({FAULT_RUNS} runs)", proxy)
     assert sum(count for kind, count in proxy.faults.items() if kind != "latency") > 0, proxy.faults
+
+
+@pytest.fixture
+def caller_references():
+    """The CallerReference of every CreateInvalidation that reached CloudFront, in order."""
+    original = CloudFrontBackend.create_invalidation
+    seen: list[str] = []
+
+    def create_invalidation(self, dist_id, paths, caller_ref):
+        seen.append(caller_ref)
+        return original(self, dist_id, paths, caller_ref)
+
+    CloudFrontBackend.create_invalidation = create_invalidation
+    try:
+        yield seen
+    finally:
+        CloudFrontBackend.create_invalidation = original
+
+
+def test_each_invalidation_has_a_caller_reference_of_its_own(run, invalidate_env, caller_references):
+    # CloudFront takes a known reference for the invalidation it already made: a fixed one would
+    # make every later run report the first run's invalidation and invalidate nothing new.
+    invalidate(run, invalidate_env)
+    invalidate(run, invalidate_env)
+    assert len(caller_references) == 2 and len(set(caller_references)) == 2, caller_references
+    assert all(caller_references), caller_references
+
+
+def test_a_retried_invalidation_keeps_its_caller_reference(
+    run, invalidate_env, caller_references, moto_server
+):
+    # The first CreateInvalidation is carried out and its answer lost: the retry must carry the same
+    # reference, so that CloudFront takes it for the invalidation it already made.
+    def create_invalidation(request) -> bool:
+        return request.service == "cloudfront" and request.method == "POST"
+
+    with FaultProxy(moto_server.url, script=first("lost", create_invalidation)) as proxy:
+        invalidate(run, invalidate_env | {"AWS_ENDPOINT_URL": proxy.url})
+    assert [kind for _method, _path, kind in proxy.injected] == ["lost"]
+    assert len(caller_references) == 2 and caller_references[0] == caller_references[1], caller_references

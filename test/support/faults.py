@@ -479,18 +479,22 @@ class FaultProxy:
                         for k, v in response.getheaders()
                         if k.lower() not in _HOP_BY_HOP | _SET_BY_THE_PROXY
                     ]
-                    if response.getheader("Content-Length") is not None or self.command == "HEAD":
+                    if self.command == "HEAD":  # no body, and the length is the object's
+                        self._answer(
+                            response.status, passed, response.read(), response.getheader("Content-Length")
+                        )
+                    elif response.getheader("Content-Length") is not None:
                         self._answer(response.status, passed, response.read())
                     else:  # a stream (a Kubernetes watch): pass each piece on as it comes
                         self._stream(response, passed)
                 finally:
                     upstream.close()
 
-            def _answer(self, status: int, headers, data: bytes) -> None:
+            def _answer(self, status: int, headers, data: bytes, length: str | None = None) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", length if length is not None else str(len(data)))
                 self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":

@@ -249,6 +249,26 @@ class Tally:
             f"{len(self.hits)} hits"
         )
 
+    def as_dict(self) -> dict:
+        """The counts and hits (a hit names a secret and where, never its value), for another process."""
+        with self.lock:
+            return {
+                "runs": self.runs,
+                "debug_runs": self.debug_runs,
+                "files": self.files,
+                "secrets": self.secrets,
+                "hits": list(self.hits),
+            }
+
+    def add(self, other: Mapping) -> None:
+        """Add another process's tally (an xdist worker's, from as_dict) to this one."""
+        with self.lock:
+            self.runs += other["runs"]
+            self.debug_runs += other["debug_runs"]
+            self.files += other["files"]
+            self.secrets += other["secrets"]
+            self.hits += other["hits"]
+
 
 TALLY = Tally()
 

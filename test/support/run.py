@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def base_environment(home: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": str(home / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
+        # Where the pipe makes its private directories, and where the leak scan looks for them (each
+        # xdist worker has its own: test/conftest.py).
+        "TMPDIR": tempfile.gettempdir(),
     }
 
 

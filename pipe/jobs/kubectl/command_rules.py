@@ -238,3 +238,34 @@ def check_all(command_words: list[str], extra: list[str], apply_words: list[str]
 def check_named(path: str, clone: Path, variable: str) -> None:
     """A file or directory the pipe names with -f itself (RESOURCE_PATH for delete)."""
     _check_path(pflag.PATHS, path, clone, variable)
+
+
+# DRY_RUN fails closed: a command that changes the cluster gets kubectl's server-side dry run, one that
+# only reads runs as it is, and any other (a change kubectl cannot dry-run, or a command the pipe does
+# not know) is refused rather than run for real. A (command, subcommand) pair names one subcommand.
+DRY_RUNNABLE = {
+    *("apply", "delete", "create", "replace", "patch", "label", "annotate", "scale", "set", "expose"),
+    *("autoscale", "run", "taint", "drain", "cordon", "uncordon", ("rollout", "undo"), ("auth", "reconcile")),
+}
+READ_ONLY = {
+    *("get", "describe", "logs", "top", "explain", "version", "api-resources", "api-versions"),
+    *("cluster-info", "diff", "wait", "events", ("rollout", "status"), ("rollout", "history")),
+    *(("auth", "can-i"), ("auth", "whoami")),
+}
+DRY_RUN_FLAG = "--dry-run=server"
+
+
+def dry_run_arguments(command: list[str]) -> list[str]:
+    """What DRY_RUN adds to `command` (kubectl's server-side dry run, or nothing for a command that
+    only reads); a PipeError for a command that would change the cluster for real."""
+    name = command[0]
+    sub = next((word for word in command[1:] if not word.startswith("-")), "")
+    if name in READ_ONLY or (name, sub) in READ_ONLY:
+        return []
+    if name in DRY_RUNNABLE or (name, sub) in DRY_RUNNABLE:
+        return [DRY_RUN_FLAG]
+    shown = f"{name} {sub}".strip()
+    raise PipeError(
+        f"DRY_RUN is true, but kubectl {shown} has no server-side dry run, so it would run for real: "
+        "leave DRY_RUN false to run it, or use a command kubectl can dry-run (apply, delete, patch, scale, ...)."
+    )

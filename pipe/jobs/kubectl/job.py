@@ -146,8 +146,8 @@ def _arguments(chosen: settings.Settings, path: Path | None) -> list[str]:
         args = ["apply", "-f", str(path), *chosen.apply_arguments, *command[1:]]
     else:
         args = ["delete", "-f", str(path), *(["--recursive"] if path.is_dir() else []), *command[1:]]
-    if chosen.dry_run and command[0] in ("apply", "delete"):
-        args.append("--dry-run=server")
+    if chosen.dry_run:
+        args += command_rules.dry_run_arguments(command)
     if chosen.disable_validation and command[0] == "apply":
         args.append("--validate=false")
     if chosen.namespace:
@@ -248,6 +248,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
     # What apply applies (RESOURCE_PATH); None for any other command. The command line, its files
     # and a kustomization were checked with the settings, before the sign-in.
     to_apply = path if command[0] == "apply" else None
+    dry_run = chosen.dry_run and bool(command_rules.dry_run_arguments(command))
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     objects: list[dict[str, Any]] = []
@@ -286,11 +287,11 @@ def run(context: SignedIn[settings.Settings]) -> str:
         manifests.rollout_targets(objects, chosen.namespace) if chosen.wait and not chosen.dry_run else []
     )
     _wait_for_rollouts(args[:3], targets, chosen.wait_timeout, kubectl_env, clone)
+    dry = " (server-side dry run)" if dry_run else ""
     if to_apply is not None:
-        dry = " (server-side dry run)" if chosen.dry_run else ""
         waited = f"; {len(targets)} rollout(s) finished" if targets else ""
         return f"kubectl apply{dry}: {len(objects)} object(s) applied to EKS cluster {cluster.name}{waited}."
-    return f"kubectl {shlex.join(command)} succeeded on EKS cluster {cluster.name}."
+    return f"kubectl {shlex.join(command)}{dry} succeeded on EKS cluster {cluster.name}."
 
 
 def _prepared_objects(

@@ -68,6 +68,8 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     command_rules.check_all(command, values["KUBECTL_ARGS"], apply_arguments if applies else [], clone)
     if resource_path is not None and not applies:
         command_rules.check_named(str(resource_path), clone, "RESOURCE_PATH")
+    if values["DRY_RUN"]:
+        command_rules.dry_run_arguments(command)  # a change kubectl cannot dry-run is refused now
     if resource_path is not None and applies and apply_mode == "-k":
         kustomization.check(resource_path, clone, "RESOURCE_PATH")  # kubectl kustomize runs after the sign-in
     added = labels.defaults(env) if values["WITH_DEFAULT_LABELS"] else {}

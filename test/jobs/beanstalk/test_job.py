@@ -514,6 +514,83 @@ def test_a_fixed_key_holding_this_very_bundle_is_reused_for_a_new_label(
     assert environment.version_label == "L1-again"
 
 
+def _bundle_of(app_dir, tmp_path) -> bytes:
+    """The bytes the pipe zips from `app_dir` (the zip is reproducible: bundle.make_zip)."""
+    from pipe.jobs.beanstalk.bundle import make_zip
+
+    target = tmp_path / "expected-bundle.zip"
+    make_zip(app_dir, target)
+    return target.read_bytes()
+
+
+def _put_in_one_part(s3, bucket: str, key: str, body: bytes) -> str:
+    """The object as a multipart upload of one part, without the pipe's MD5 metadata: its ETag is
+    MD5-of-MD5s-1, which no single-part bundle's digest can be compared with."""
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=body)
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    return s3.head_object(Bucket=bucket, Key=key)["ETag"]
+
+
+@pytest.mark.parametrize("content", ["other-bytes", "same-bytes"])
+def test_a_key_holding_an_object_that_cannot_be_compared_is_never_deployed(
+    run, eb_env, eb, s3, environment, old_version, app_dir, tmp_path, content
+):
+    # Same size, a multipart ETag, no MD5 metadata: nothing proves it is this bundle, so it is not
+    # deployed as this bundle, whatever its bytes happen to be.
+    bundle = _bundle_of(app_dir, tmp_path)
+    there = bundle if content == "same-bytes" else bytes(reversed(bundle))
+    assert len(there) == len(bundle)
+    bucket = fresh_bucket(s3)
+    assert _put_in_one_part(s3, bucket, "shared/app.zip", there).strip('"').endswith("-1")
+    result = run(eb_env | {"S3_BUCKET": bucket, "S3_KEY": "shared/app.zip"})
+    assert_one_clear_failure(
+        result,
+        f"s3://{bucket}/shared/app.zip already holds an object the pipe cannot compare with this bundle",
+    )
+    assert s3.get_object(Bucket=bucket, Key="shared/app.zip")["Body"].read() == there
+    assert eb.actions("CreateApplicationVersion") == [] and updates(eb) == []
+    assert environment.version_label == "v-old"
+
+
+@pytest.mark.parametrize("writer", ["someone-else", "a-parallel-run"])
+def test_an_object_written_between_the_check_and_the_upload_is_not_overwritten(
+    run, eb_env, eb, s3, environment, old_version, app_dir, tmp_path, moto_server, writer
+):
+    """The race the conditional write (If-None-Match) closes: the key is free when the pipe looks,
+    and taken when its PutObject arrives. The fault proxy writes the object straight to moto just
+    before it forwards the pipe's PUT."""
+    from test.support.faults import FaultProxy
+
+    bucket, key = fresh_bucket(s3, versioned=True), "releases/web.zip"
+    bundle = _bundle_of(app_dir, tmp_path)
+    there = b"another writer's object" if writer == "someone-else" else bundle
+    written = []
+
+    def write_first(request) -> None:
+        if request.method == "PUT" and request.path.split("?", 1)[0] == f"/{bucket}/{key}" and not written:
+            written.append(s3.put_object(Bucket=bucket, Key=key, Body=there)["VersionId"])
+        return None  # then forwarded as it came
+
+    with FaultProxy(moto_server.url, script=write_first) as proxy:
+        result = run(eb_env | {"AWS_ENDPOINT_URL": proxy.url, "S3_BUCKET": bucket, "S3_KEY": key})
+    assert written, "the pipe never sent its PUT"
+    stored = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+    assert [item["VersionId"] for item in stored] == written, "the object written in between was replaced"
+    if writer == "someone-else":
+        assert_one_clear_failure(result, f"s3://{bucket}/{key} already holds a different object")
+        assert eb.actions("CreateApplicationVersion") == [] and updates(eb) == []
+    else:  # the same bundle, put there by a run in parallel: this run deploys it without uploading it
+        succeeded(result)
+        assert result_of(eb_env)["uploaded"] is False
+        assert updates(eb) == [label_of(eb_env)] and environment.bundle == bundle
+
+
 @pytest.mark.parametrize("starts_red", [False, True], ids=["after-an-update", "fix-into-a-red-environment"])
 def test_health_that_lags_then_recovers_is_a_success_without_rollback(
     run, eb_env, eb, environment, old_version, app_dir, starts_red

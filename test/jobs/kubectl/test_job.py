@@ -212,6 +212,61 @@ def test_dry_run_changes_nothing(run, env, cluster):
     assert cluster.object("apps", "v1", "deployments", "web") is None
 
 
+def _state(cluster) -> tuple:
+    """What a change to the applied objects would move: their resource versions, and the config maps."""
+    deployment = cluster.object("apps", "v1", "deployments", "web")
+    config_maps = sorted(item["metadata"]["name"] for item in cluster.list("", "v1", "configmaps"))
+    return deployment["metadata"]["resourceVersion"], deployment["spec"]["replicas"], config_maps
+
+
+# Every kind of change a KUBECTL_COMMAND can make (command_rules.DRY_RUNNABLE), on what `apply` made.
+DRY_RUN_CHANGES = {
+    "delete": {"KUBECTL_COMMAND": "delete"},
+    "delete-named": {"KUBECTL_COMMAND": "delete deployment web", "RESOURCE_PATH": ""},
+    "scale": {"KUBECTL_COMMAND": "scale deployment web --replicas=5", "RESOURCE_PATH": ""},
+    "label": {"KUBECTL_COMMAND": "label deployment web tier=front", "RESOURCE_PATH": ""},
+    "annotate": {"KUBECTL_COMMAND": "annotate deployment web note=x", "RESOURCE_PATH": ""},
+    "patch": {
+        "KUBECTL_COMMAND": """patch deployment web -p '{"spec":{"replicas":3}}'""",
+        "RESOURCE_PATH": "",
+    },
+    "set-image": {"KUBECTL_COMMAND": "set image deployment/web web=nginx:1.28", "RESOURCE_PATH": ""},
+    "create": {"KUBECTL_COMMAND": "create configmap extra --from-literal=a=b", "RESOURCE_PATH": ""},
+    "apply-again": {"KUBECTL_COMMAND": "apply", "LABELS_0": "team=checkout"},
+}
+
+
+@pytest.mark.parametrize("change", DRY_RUN_CHANGES.values(), ids=DRY_RUN_CHANGES.keys())
+def test_dry_run_of_any_change_changes_nothing_and_says_so(run, env, cluster, change):
+    assert run(env).returncode == 0
+    before = _state(cluster)
+    result = run(env | change | {"DRY_RUN": "true"})
+    assert result.returncode == 0, result.output
+    assert "(server-side dry run)" in result.last_line, result.last_line
+    assert _state(cluster) == before
+
+
+def test_dry_run_refuses_a_change_kubectl_cannot_dry_run(run, env, cluster):
+    assert run(env).returncode == 0
+    before = cluster.object("apps", "v1", "deployments", "web")["spec"]["template"]["metadata"]
+    result = run(
+        env | {"KUBECTL_COMMAND": "rollout restart deployment/web", "RESOURCE_PATH": "", "DRY_RUN": "true"}
+    )
+    assert_one_clear_failure(
+        result, "DRY_RUN is true, but kubectl rollout restart has no server-side dry run"
+    )
+    assert cluster.object("apps", "v1", "deployments", "web")["spec"]["template"]["metadata"] == before
+
+
+def test_dry_run_leaves_a_command_that_only_reads_as_it_is(run, env, cluster):
+    assert run(env).returncode == 0
+    result = run(
+        env | {"KUBECTL_COMMAND": "get deployment web -o name", "RESOURCE_PATH": "", "DRY_RUN": "true"}
+    )
+    assert result.returncode == 0, result.output
+    assert "deployment.apps/web" in result.stdout and "dry run" not in result.last_line
+
+
 def test_no_credential_reaches_the_clone_or_the_debug_output(run, env, cluster, clone_dir):
     before = sorted(p.relative_to(clone_dir) for p in clone_dir.rglob("*"))
     result = run(env | {"DEBUG": "true"})

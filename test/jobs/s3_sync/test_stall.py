@@ -19,6 +19,10 @@ from test.support.run import write_files
 
 # Start-up, sign-in, listing and the bounded close, on a loaded 2-core machine.
 SLACK_SECONDS = 30
+# A bound that never fires must fail its test, not hang the suite: the clock-driven tests end in
+# moments; the end-to-end ones within the bound, the slack and the run's own start (their marks).
+pytestmark = pytest.mark.timeout(60)
+END_TO_END_LIMIT = stall.STALL_SECONDS + SLACK_SECONDS + 60
 
 
 class Clock:
@@ -160,6 +164,7 @@ def _run_through(run, env, moto_server, rates: Rates):
 STALLED = f"stalled: no byte was sent and no upload finished for {stall.STALL_SECONDS:.0f} s"
 
 
+@pytest.mark.timeout(END_TO_END_LIMIT)
 @pytest.mark.parametrize("client", ["crt", "classic"])
 def test_an_endpoint_that_never_answers_a_put_ends_the_sync_in_bounded_time(
     run, pipe_env, clone_dir, s3, moto_server, client
@@ -174,6 +179,7 @@ def test_an_endpoint_that_never_answers_a_put_ends_the_sync_in_bounded_time(
         assert STALLED in line or f"{call_budget.CALL_BUDGET_SECONDS:.0f} s budget for one AWS call" in line
 
 
+@pytest.mark.timeout(END_TO_END_LIMIT)
 def test_an_upload_stopped_mid_body_ends_the_crt_sync_in_bounded_time(
     run, pipe_env, clone_dir, s3, moto_server
 ):

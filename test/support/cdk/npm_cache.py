@@ -6,6 +6,8 @@ wheel, into a cache directory outside the repository keyed by the lockfile's has
 installs nothing and a changed lockfile gets a fresh install.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -44,7 +46,8 @@ def node_bin() -> Path:
     for name, target in links.items():
         link = directory / name
         if not link.exists():
-            link.symlink_to(target)
+            with contextlib.suppress(FileExistsError):  # another xdist worker made it meanwhile
+                link.symlink_to(target)
     return directory
 
 
@@ -78,6 +81,17 @@ def installed(package: Path) -> Path:
     modules = target / "node_modules"
     if (target / ".complete").exists():
         return modules
+    # One install at a time (xdist workers, or another test session): the others wait, then use it.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if (target / ".complete").exists():
+            return modules
+        return _install(package, target)
+
+
+def _install(package: Path, target: Path) -> Path:
+    modules = target / "node_modules"
     staging = target.with_name(target.name + f".staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
