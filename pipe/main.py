@@ -53,6 +53,7 @@ def run(env: Mapping[str, str]) -> str:
 
 def main() -> None:
     crt.hold_back()
+    signin.sdk_settings.drop_empty(os.environ)
     env = dict(os.environ)
     for name in signin.SECRET_ENVIRONMENT:
         log.register_secret(env.get(name))
