@@ -5,7 +5,6 @@ passes the redacting filter, and no traceback is shown unless DEBUG is on (and t
 """
 
 import os
-import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -42,6 +41,10 @@ def run(env: Mapping[str, str]) -> str:
     values = read_all(_unique(job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))), env)
 
     context = jobs.Context(values=values, env=env)
+    # Everything knowable before the first AWS call is checked before it (the sign-in is one).
+    check_before_sign_in = getattr(job, "check_before_sign_in", None)
+    if check_before_sign_in is not None:
+        context.checked = check_before_sign_in(values, env)
     if job.SIGNS_IN:
         started = time.monotonic()
         context.identity = signin.sign_in(values, env)
@@ -60,7 +63,7 @@ def main() -> None:
     log.register_url_passwords(env)
     log.setup(debug=False)
     sys.excepthook = _last_resort
-    signal.signal(signal.SIGTERM, signals.stop)
+    signals.install()
     try:
         message = run(env)
     except PipeError as error:

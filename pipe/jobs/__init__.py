@@ -1,4 +1,5 @@
-"""The dispatch table: COMMAND names a job's front module; each has VARIABLES, SIGNS_IN and run(context).
+"""The dispatch table: COMMAND names a job's front module; each has VARIABLES, SIGNS_IN and run(context),
+and may have check_before_sign_in(values, env): every check that needs no AWS, run before the sign-in.
 
 Kept light: `python -m pipe.jobs.kubectl.eks_token` (kubectl's credential plugin, run for every
 fresh token) imports this package, and must not load the sign-in or the SDK with it.
@@ -48,6 +49,8 @@ class Context:
         self.env = env
         self.identity = identity
         self.claims = claims
+        # What the job's check_before_sign_in(values, env) returned, if it has one (pipe.main).
+        self.checked: Any = None
 
 
 def parse_command(raw: str) -> str:

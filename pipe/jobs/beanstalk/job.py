@@ -7,6 +7,7 @@ events or Red health, and optionally roll back to the version that ran before.
 
 import re
 import time
+from typing import NamedTuple
 
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
@@ -192,16 +193,29 @@ def _aws_error(error: Exception) -> PipeError:
     return PipeError(f"{operation} failed: {text}.{hint}".replace("..", "."))
 
 
-def run(context: Context) -> str:
-    started = time.monotonic()
-    values, env, identity = context.values, context.env, context.identity
-    assert identity is not None
+class Prepared(NamedTuple):
+    label: str
+    key: str | None
+    made: bundle.Bundle | None
+
+
+def check_before_sign_in(values, env) -> Prepared:
+    """The variables together, the version label and key, and the bundle (ZIP_FILE checked, or
+    SOURCE_PATH zipped): all before the sign-in, so that a wrong path costs no AWS call."""
     _check(values)
     application, command = values["APPLICATION_NAME"], values["BEANSTALK_COMMAND"]
     label = values["VERSION_LABEL"] or default_label(application, env)
     uploads = command != "deploy-only"
     key = (values["S3_KEY"] or default_key(application, label)) if uploads else None
-    made = bundle.prepare(values, env) if uploads else None
+    return Prepared(label, key, bundle.prepare(values, env) if uploads else None)
+
+
+def run(context: Context) -> str:
+    started = time.monotonic()
+    values, env, identity = context.values, context.env, context.identity
+    assert identity is not None
+    label, key, made = context.checked or check_before_sign_in(values, env)
+    application, command = values["APPLICATION_NAME"], values["BEANSTALK_COMMAND"]
 
     from botocore.exceptions import BotoCoreError, ClientError
 

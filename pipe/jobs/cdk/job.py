@@ -9,6 +9,7 @@ asset manifests, no credentials. `bootstrap` needs no app: it installs nothing a
 """
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -178,14 +179,28 @@ def _diffed(values, status: int, tail: list[str]) -> str:
     return f"{count} stack(s) differ from what is deployed (CDK_DIFF_FAIL is false, so the step passes)."
 
 
+def check_before_sign_in(values, env) -> Path:
+    """The app's directory, its cdk.json (read with its limits), the cache directory and the app's
+    own CLI (inside the clone): all before the sign-in, so that a wrong path costs no AWS call."""
+    app_dir = _app_dir(values["CDK_APP_PATH"], env)
+    _check(values, app_dir, env)
+    private_dir.base(env)
+    if values["CDK_COMMAND"] != "bootstrap":
+        _cache_dir(values["CDK_CACHE_DIR"], env)
+        cdk_dependencies.app_command(app_dir)
+    own = app_dir / cdk_cli.OWN_CLI
+    if os.path.lexists(own):
+        private_dir.inside_clone(own, private_dir.clone_dir(env), "The CDK app's node_modules/.bin/cdk")
+    return app_dir
+
+
 def run(context: Context) -> str:
     started = time.monotonic()
     identity = context.identity
     assert identity is not None
     values = dict(context.values)
     command = values["CDK_COMMAND"]
-    app_dir = _app_dir(values["CDK_APP_PATH"], context.env)
-    _check(values, app_dir, context.env)
+    app_dir = context.checked or check_before_sign_in(values, context.env)
     private = private_dir.create(context.env)
     environment = f"aws://{identity.account}/{identity.region}"
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from pipe.common import private_dir, process
 from pipe.common.errors import PipeError
@@ -219,21 +220,37 @@ def _wait_for_rollouts(base: list[str], targets, timeout: int, kubectl_env, clon
             )
 
 
-def run(context: Context) -> str:
-    values, env, identity = context.values, context.env, context.identity
-    assert identity is not None
+class Prepared(NamedTuple):
+    path: Path | None
+    kubectl: str
+    objects: list[dict]
+
+
+def check_before_sign_in(values, env) -> Prepared:
+    """RESOURCE_PATH, the files the command line names, kubectl itself and the manifest files (read,
+    checked and labelled): all before the sign-in (kustomize's output only after it)."""
     command = values["KUBECTL_COMMAND"]
     clone = private_dir.clone_dir(env)
+    private_dir.base(env)
     needs_path = uses_resource_path(command)
-    is_apply = needs_path and command[0] == "apply"
     path = _resource_path(values["RESOURCE_PATH"], clone, command[0]) if needs_path else None
     command_rules.check_ends(command, values["KUBECTL_ARGS"], "KUBECTL_ARGS")
     command_rules.check_files(command, clone, "KUBECTL_COMMAND")
     command_rules.check_files(values["KUBECTL_ARGS"], clone, "KUBECTL_ARGS")
     kubectl = _kubectl()
-    # Manifest files are read and checked before any AWS call (kustomize output only after).
-    from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
+    from_files = needs_path and command[0] == "apply" and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
     objects: list[dict] = _prepared_objects(values, env, path, clone, kubectl, env) if from_files else []
+    return Prepared(path, kubectl, objects)
+
+
+def run(context: Context) -> str:
+    values, env, identity = context.values, context.env, context.identity
+    assert identity is not None
+    command = values["KUBECTL_COMMAND"]
+    clone = private_dir.clone_dir(env)
+    is_apply = uses_resource_path(command) and command[0] == "apply"
+    path, kubectl, objects = context.checked or check_before_sign_in(values, env)
+    from_files = is_apply and values["KUBECTL_APPLY_ARGS"][-1] != "-k"
 
     cluster = eks.describe(identity, values["CLUSTER_NAME"])
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)

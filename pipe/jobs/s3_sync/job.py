@@ -208,6 +208,12 @@ def _show_summary(summary: plan.Summary, wait_note: str) -> None:
     )
 
 
+def check_before_sign_in(values, env) -> None:
+    """The variables together and LOCAL_PATH (inside the clone, what it is): before the sign-in."""
+    _check(values)
+    _local_files(values, env, values["S3_BUCKET"][1], plan.Summary(dry_run=values["DRY_RUN"]))
+
+
 def run(context: Context) -> str:
     started = time.monotonic()
     values = dict(context.values)
