@@ -24,9 +24,16 @@ _UNDECODABLE = re.compile("[\ud800-\udfff]")
 Parser = Callable[[str], Any]
 
 
+# The user-info of anything URL-shaped, up to the last @ before the host (a password may hold "/",
+# which hides it from urlsplit and so from the log's own URL masking).
+_USER_INFO = re.compile(r"(?<=://)\S*@")
+
+
 def shown(value: str) -> str:
-    """A value as it may appear in an error line: quoted, escaped, and cut short."""
-    text = value if len(value) <= _ECHO_LIMIT else value[:_ECHO_LIMIT] + "..."
+    """A value as it may appear in an error line: its URL user-info masked, quoted, escaped, and cut
+    short."""
+    masked = _USER_INFO.sub("****@", value)
+    text = masked if len(masked) <= _ECHO_LIMIT else masked[:_ECHO_LIMIT] + "..."
     return repr(text)
 
 

@@ -90,7 +90,8 @@ _JSON_SIMPLE = {
 
 def forms(secret: Secret) -> dict[str, bytes]:
     """The needles: the value as it is, as hex, and each base64 core."""
-    raw = secret.value.encode()
+    # As the process got it: bytes that are not UTF-8 reach os.environ as lone surrogates.
+    raw = secret.value.encode("utf-8", "surrogateescape")
     return {"as is": raw, "hex": raw.hex().encode(), "HEX": raw.hex().upper().encode()} | base64_cores(raw)
 
 
