@@ -7,15 +7,14 @@ toolkit, ...) imported, inside their reach.
 """
 
 import importlib
-import signal
 import sys
 
-from pipe.common.signals import EXIT_INTERRUPTED, Stopped, stop, stopped_line
+from pipe.common.signals import EXIT_INTERRUPTED, Stopped, install, stopped_line
 
 
 def entry() -> None:
     try:
-        signal.signal(signal.SIGTERM, stop)
+        install()
         main = importlib.import_module("pipe.main").main
     except KeyboardInterrupt:
         _early_exit("Interrupted.", EXIT_INTERRUPTED)

@@ -5,7 +5,7 @@ passes the redacting filter, and no traceback is shown unless DEBUG is on (and t
 """
 
 import os
-import signal
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -55,13 +55,17 @@ def run(env: Mapping[str, str]) -> str:
 
 def main() -> None:
     crt.hold_back()
+    signin.sdk_settings.drop_empty(os.environ)
     env = dict(os.environ)
     for name in signin.SECRET_ENVIRONMENT:
-        log.register_secret(env.get(name))
+        # Bytes that are not UTF-8 (lone surrogates in os.environ) have no printed form; the text
+        # around them does. The value itself is refused later without being echoed.
+        for part in re.split("[\ud800-\udfff]", env.get(name) or ""):
+            log.register_secret(part)
     log.register_url_passwords(env)
     log.setup(debug=False)
     sys.excepthook = _last_resort
-    signal.signal(signal.SIGTERM, signals.stop)
+    signals.install()
     try:
         message = run(env)
     except PipeError as error:

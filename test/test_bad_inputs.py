@@ -33,8 +33,6 @@ _BILLION_LAUGHS = (
         for level in range(11)
     )
 )
-# The sign-in's first line, logged before its first call to STS.
-SIGN_IN_STARTS = "Credential source:"
 HUGE = "x" * 70_000  # past pipe.common.variables.MAX_VALUE_LENGTH (64 KiB)
 # A value that must never be echoed, used where a row puts something secret-looking in a variable.
 PLANTED = "planted-Secret/Value+9876543210abcdef"
@@ -61,6 +59,8 @@ def _kubectl(env: dict, clone: Path) -> dict:
         {
             "bomb/laughs.yaml": _BILLION_LAUGHS,
             "deep/deep.yaml": "kind: ConfigMap\napiVersion: v1\ndata: " + "[" * 5000 + "]" * 5000 + "\n",
+            "malformed/labels.yaml": "kind: ConfigMap\napiVersion: v1\nmetadata: {name: x, labels: [a]}\n",
+            "malformed-list/list.yaml": "kind: List\napiVersion: v1\nitems: {a: 1}\n",
         },
     )
     outside = clone.parent / "outside-manifests"
@@ -95,6 +95,8 @@ def _kubectl(env: dict, clone: Path) -> dict:
 
 def _beanstalk(env: dict, clone: Path) -> dict:
     (clone / "empty").mkdir(exist_ok=True)
+    (clone / "badnames").mkdir(exist_ok=True)
+    (clone / "badnames" / os.fsdecode(b"page-\xff.html")).write_text("x")
     # Links that lead out of the clone: to its parent directory, and to a file outside it.
     outside = clone.parent / "outside"
     outside.mkdir(exist_ok=True)
@@ -146,6 +148,9 @@ class Bad:
     secrets: tuple[str, ...] = field(default=())  # values that must not appear in the output
     # What the ✖ line names when it is not one of the changed variables (a file, the token's claim).
     names: str | None = None
+    # Only AWS can tell (STS refuses the role, the account is not allowed): every other row is refused
+    # before the first AWS call, the sign-in included (pipe.main's check_before_sign_in step).
+    needs_aws: bool = False
 
 
 def _declared_secrets() -> set[str]:
@@ -285,7 +290,12 @@ ROWS = [
         {"AWS_ALLOWED_ACCOUNT_IDS_COUNT": "2", "AWS_ALLOWED_ACCOUNT_IDS_0": "123456789012"},
         "AWS_ALLOWED_ACCOUNT_IDS_1 is missing",
     ),
-    Bad("whoami", {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"}, "not in AWS_ALLOWED_ACCOUNT_IDS"),
+    Bad(
+        "whoami",
+        {"AWS_ALLOWED_ACCOUNT_IDS": "210987654321"},
+        "not in AWS_ALLOWED_ACCOUNT_IDS",
+        needs_aws=True,
+    ),
     # Standard SDK variables, checked up front like the pipe's own (issue 13, class 6).
     Bad("whoami", {"AWS_ENDPOINT_URL": "not a url"}, "AWS_ENDPOINT_URL must be an http:// or https:// URL"),
     Bad(
@@ -864,6 +874,63 @@ ROWS = [
     ),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "!!bool true"}, "CLOUDFRONT_WAIT must be true or false"),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "[true]"}, "CLOUDFRONT_WAIT must be true or false"),
+    # --- issue 29: SDK variables as botocore reads them, limits in every form, checks before sign-in ----
+    Bad("whoami", {"AWS_RETRY_MODE": " standard"}, "AWS_RETRY_MODE must not start or end with spaces"),
+    Bad(
+        "whoami",
+        {"AWS_DEFAULT_REGION": "eu-west-1\t"},
+        "AWS_DEFAULT_REGION must not start or end with spaces",
+    ),
+    Bad("whoami", {"AWS_REGION": " eu-west-1"}, "AWS_REGION must not start or end with spaces"),
+    Bad("whoami", {"AWS_MAX_ATTEMPTS": "abc"}, "AWS_MAX_ATTEMPTS must be a whole number"),
+    Bad("whoami", {"AWS_USE_FIPS_ENDPOINT": "maybe"}, "AWS_USE_FIPS_ENDPOINT must be true or false"),
+    Bad("whoami", {"AWS_STS_REGIONAL_ENDPOINTS": "Regional"}, "AWS_STS_REGIONAL_ENDPOINTS must be one of"),
+    Bad("whoami", {"HTTPS_PROXY": "http://proxy:port"}, "HTTPS_PROXY must be a proxy URL"),
+    Bad("whoami", {"AWS_CA_BUNDLE": "/no/such/ca.pem"}, "AWS_CA_BUNDLE '/no/such/ca.pem' cannot be read"),
+    Bad(
+        "whoami", {"BOTOCORE_EXPERIMENTAL__PLUGINS": "x=os"}, "BOTOCORE_EXPERIMENTAL__PLUGINS must not be set"
+    ),
+    Bad(
+        "whoami", {"AWS_ENDPOINT_URL_EKS": " http://localhost"}, "AWS_ENDPOINT_URL_EKS must not start or end"
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_PATHS": " ".join(f"/p{index}" for index in range(1500))},
+        "CLOUDFRONT_PATHS holds 1500 items; the limit is 1000",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_PATHS": "/a\u00a0b.html"},
+        "CLOUDFRONT_PATHS must be paths that start with /",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"CLOUDFRONT_PATHS": os.fsdecode(b"/caf\xe9.html")},
+        "CLOUDFRONT_PATHS holds bytes that are not UTF-8 text",
+    ),
+    Bad("s3-sync", {"INCLUDE": ",".join(["*.html"] * 1001)}, "INCLUDE holds 1001 items; the limit is 1000"),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "malformed"},
+        "malformed/labels.yaml holds a ConfigMap whose shape Kubernetes would refuse: its metadata.labels",
+        names="malformed/labels.yaml",
+    ),
+    Bad(
+        "kubectl",
+        {"RESOURCE_PATH": "malformed-list"},
+        "malformed-list/list.yaml holds a List whose shape Kubernetes would refuse: its items are not a list",
+        names="malformed-list/list.yaml",
+    ),
+    Bad(
+        "kubectl",
+        {"BITBUCKET_CLONE_DIR": "/"},
+        "The clone directory / (BITBUCKET_CLONE_DIR, or the working directory) covers every temporary",
+    ),
+    Bad(
+        "beanstalk",
+        {"SOURCE_PATH": "badnames"},
+        "SOURCE_PATH 'badnames' holds 1 file name(s) that are not UTF-8",
+    ),
     # --- a step moved over from Atlassian's Elastic Beanstalk pipe (MIGRATING.md) -----------------------
     Bad(
         "beanstalk",
@@ -890,9 +957,9 @@ def test_a_bad_input_is_one_clear_line(row, run, pipe_env, clone_dir):
     line = assert_one_clear_failure(result, row.expected)
     assert any(subject in line for subject in _subjects(row)), (sorted(_subjects(row)), line)
     assert_no_secret(result.output, pipe_env["BITBUCKET_STEP_OIDC_TOKEN"], *_secrets_of(row))
-    if SIGN_IN_STARTS not in result.output:
+    if not row.needs_aws:
         assert aws_calls.requests == 0, (
-            f"refused before sign-in, yet {aws_calls.requests} AWS call(s) were made"
+            f"knowable before sign-in, yet {aws_calls.requests} AWS call(s) were made"
         )
 
 

@@ -15,6 +15,7 @@ MAX_MODULE_LINES = 350
 CROSS_CUTTING = {
     "test_bad_inputs",
     "test_contract",
+    "test_contract_fuzz",
     "test_controlplane",
     "test_beanstalk_standin",
     "test_faults",

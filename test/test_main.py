@@ -174,9 +174,11 @@ SIGNALS = [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Stopped 
 REACH_SECONDS = 60
 
 
-def _signal_ends_in_one_line(env: dict, cwd: Path, signum: int, status: int, said: str, reached) -> None:
+def _signal_ends_in_one_line(
+    env: dict, cwd: Path, signum: int, status: int, said: str, reached, then: int | None = None
+) -> None:
     """Start the pipe, wait until `reached(process)` returns (a bounded wait of its own), send
-    `signum`: the run ends with `status`, no traceback and the one ✖ line `said`."""
+    `signum` (and at once `then`): the run ends with `status`, no traceback and the one ✖ line `said`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pipe"],
         env=env,
@@ -188,6 +190,8 @@ def _signal_ends_in_one_line(env: dict, cwd: Path, signum: int, status: int, sai
     try:
         reached(process)
         process.send_signal(signum)
+        if then is not None:
+            process.send_signal(then)
         output, _ = process.communicate(timeout=REACH_SECONDS)
     finally:
         if process.poll() is None:
@@ -210,6 +214,30 @@ def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said)
         connections = []
         _signal_ends_in_one_line(
             env, tmp_path, signum, status, said, lambda _process: connections.append(silent.accept()[0])
+        )
+        for connection in connections:
+            connection.close()
+
+
+def test_sigterm_right_after_sigint_keeps_the_first_signals_line_and_status(pipe_env, tmp_path):
+    """Ctrl-C, then the step's SIGTERM at once: `✖ Interrupted.` and 130, the first signal's (before
+    1.1: `✖ Interrupted.` and 143). Sent together the other way round, both are pending when Python
+    looks, and it runs SIGINT's handler first: that order is Python's, not the pipe's."""
+    signum, status, said, second = signal.SIGINT, 130, "Interrupted.", signal.SIGTERM
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(REACH_SECONDS)
+        env = pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
+        connections = []
+        _signal_ends_in_one_line(
+            env,
+            tmp_path,
+            signum,
+            status,
+            said,
+            lambda _p: connections.append(silent.accept()[0]),
+            then=second,
         )
         for connection in connections:
             connection.close()

@@ -46,7 +46,9 @@ def paths_for(relatives: list[str]) -> list[str]:
 
 def parse_path(raw: str) -> str:
     text = raw.strip()
-    if not text.startswith("/") or any(ord(c) < 33 for c in text):
+    # Every space (U+00A0, U+3000, ...), control, format or unassigned character is refused, not
+    # only ASCII's: CloudFront takes the path as it is sent and would invalidate nothing.
+    if not text.startswith("/") or any(c == " " or not c.isprintable() for c in text):
         raise ValueError("must be paths that start with / (such as /index.html or /assets/*)")
     return text
 

@@ -69,14 +69,31 @@ def inside_clone(path: Path, clone: Path, what: str) -> Path:
     return real
 
 
-def create(env: Mapping[str, str]) -> Path:
-    base = Path(tempfile.gettempdir()).resolve()
+def base(env: Mapping[str, str]) -> Path:
+    """Where private directories are made: the system's temporary directory, or /tmp when that lies
+    inside the clone. Known before the sign-in, so a job's settings reader calls it."""
+    try:
+        system = Path(tempfile.gettempdir()).resolve()
+    except FileNotFoundError:  # no writable temporary directory at all
+        system = FALLBACK_BASE.resolve()
     clone = clone_dir(env)
-    if inside(base, clone):
-        base = FALLBACK_BASE
-    if inside(base.resolve(), clone):
-        raise OSError(f"no temporary directory outside the clone directory {clone}")
-    path = Path(tempfile.mkdtemp(prefix="aws-oidc-deploy-", dir=base))
+    for candidate in (system, FALLBACK_BASE.resolve()):
+        if not inside(candidate, clone):
+            return candidate
+    raise PipeError(
+        f"The clone directory {clone} (BITBUCKET_CLONE_DIR, or the working directory) covers every temporary "
+        f"directory ({system} and {FALLBACK_BASE}): the pipe keeps files that hold credentials outside the "
+        "clone. Set BITBUCKET_CLONE_DIR to the clone itself, or TMPDIR to a directory outside it."
+    )
+
+
+def create(env: Mapping[str, str]) -> Path:
+    try:
+        path = Path(tempfile.mkdtemp(prefix="aws-oidc-deploy-", dir=base(env)))
+    except OSError as error:
+        raise PipeError(
+            f"No private temporary directory can be made: {error.strerror or error}; set TMPDIR."
+        ) from None
     path.chmod(PRIVATE_MODE)
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path

@@ -17,14 +17,23 @@ from pipe.common.errors import PipeError
 _ECHO_LIMIT = 60
 # Bitbucket caps a variable's size well below this; anything longer is a mistake, not a value.
 MAX_VALUE_LENGTH = 64 * 1024
-_MAX_LIST_ITEMS = 1000
+MAX_LIST_ITEMS = 1000
+# os.environ turns bytes that are not UTF-8 into lone surrogates (surrogateescape); no value holds them.
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 Parser = Callable[[str], Any]
 
 
+# The user-info of anything URL-shaped, up to the last @ before the host (a password may hold "/",
+# which hides it from urlsplit and so from the log's own URL masking).
+_USER_INFO = re.compile(r"(?<=://)\S*@")
+
+
 def shown(value: str) -> str:
-    """A value as it may appear in an error line: quoted, escaped, and cut short."""
-    text = value if len(value) <= _ECHO_LIMIT else value[:_ECHO_LIMIT] + "..."
+    """A value as it may appear in an error line: its URL user-info masked, quoted, escaped, and cut
+    short."""
+    masked = _USER_INFO.sub("****@", value)
+    text = masked if len(masked) <= _ECHO_LIMIT else masked[:_ECHO_LIMIT] + "..."
     return repr(text)
 
 
@@ -62,6 +71,9 @@ class Variable(NamedTuple):
             if self.required:
                 raise PipeError(f"{self.name} is required{': ' + self.fix if self.fix else '.'}")
             return self.default if self.default is not None else []
+        # The limit holds for the value as read, whichever form (NAME_COUNT or one plain NAME) it came in.
+        if len(items) > MAX_LIST_ITEMS:
+            raise PipeError(f"{self.name} holds {len(items)} items; the limit is {MAX_LIST_ITEMS}.")
         values = []
         for item in items:
             self._check_text(item)
@@ -77,17 +89,25 @@ class Variable(NamedTuple):
             raise PipeError(f"{self.name} {error}.") from None
 
     def _check_text(self, raw: str) -> None:
-        if len(raw) > MAX_VALUE_LENGTH:
-            raise PipeError(f"{self.name} is {len(raw)} characters long; the limit is {MAX_VALUE_LENGTH}.")
-        # Line breaks stay allowed (a plain list may be one item a line); every other character
-        # that could repaint or reorder a log line (DEL, C1, U+2028, bidi controls) is refused.
-        if not line_safe.is_safe(raw.replace("\n", "").replace("\r", "")):
-            raise PipeError(f"{self.name} contains control characters; remove them from the value.")
+        check_text(self.name, raw)
 
     def _complaint(self, problem: str, raw: str) -> str:
         if self.secret:
             return f"{self.name} {problem}."
         return f"{self.name} {problem}, got {shown(raw)}."
+
+
+def check_text(name: str, raw: str) -> None:
+    """The rules every value meets as read, in whatever form it came: its length, text that is UTF-8,
+    and no character that could repaint or reorder a log line."""
+    if len(raw) > MAX_VALUE_LENGTH:
+        raise PipeError(f"{name} is {len(raw)} characters long; the limit is {MAX_VALUE_LENGTH}.")
+    if _UNDECODABLE.search(raw):
+        raise PipeError(f"{name} holds bytes that are not UTF-8 text; set it to text.")
+    # Line breaks stay allowed (a plain list may be one item a line); every other character that
+    # could repaint or reorder a log line (DEL, C1, U+2028, bidi controls) is refused.
+    if not line_safe.is_safe(raw.replace("\n", "").replace("\r", "")):
+        raise PipeError(f"{name} contains control characters; remove them from the value.")
 
 
 # Parsers: each returns the value or raises ValueError with "must ..." wording.
@@ -150,13 +170,14 @@ def _list_items(name: str, env: Mapping[str, str], split: Callable[[str], list[s
     a set value that holds no item (" , ,"), or both forms disagreeing is refused, never read as
     "no list" (for a guard rail such as AWS_ALLOWED_ACCOUNT_IDS that would be "no guard")."""
     plain = env.get(name, "")
+    check_text(name, plain)
     from_plain = (split or _words)(plain) if plain.strip() else []
     if plain.strip() and not from_plain:
         raise PipeError(f"{name} is set but holds no items; give at least one item or unset it.")
     count_text = env.get(f"{name}_COUNT")
     if count_text is None or count_text.strip() == "":
         return from_plain
-    if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > _MAX_LIST_ITEMS:
+    if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) > MAX_LIST_ITEMS:
         raise PipeError(f"{name}_COUNT must be the number of items in {name}, got {shown(count_text)}.")
     found = [env.get(f"{name}_{index}") for index in range(int(count_text))]
     if None in found:

@@ -59,8 +59,14 @@ TOKEN = Variable("BITBUCKET_STEP_OIDC_TOKEN", secret=True)
 VARIABLES = (
     Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),
     TOKEN,
-    Variable("AWS_DEFAULT_REGION", parse=matching(_REGION, "an AWS region name such as eu-west-1")),
-    Variable("AWS_REGION", parse=matching(_REGION, "an AWS region name such as eu-west-1")),
+    # As botocore reads them: a space around a region is part of it there, not stripped.
+    Variable(
+        "AWS_DEFAULT_REGION",
+        parse=sdk_settings.as_read(matching(_REGION, "an AWS region name such as eu-west-1")),
+    ),
+    Variable(
+        "AWS_REGION", parse=sdk_settings.as_read(matching(_REGION, "an AWS region name such as eu-west-1"))
+    ),
     Variable("AWS_ROLE_SESSION_NAME", parse=session_name.validate),
     Variable(
         "AWS_ROLE_DURATION_SECONDS",
@@ -142,6 +148,7 @@ def _check_partition(role: RoleArn, region_name: str, variable: str) -> None:
 
 def sign_in(values: Mapping[str, Any], env: Mapping[str, str]) -> Identity:
     """Everything that can be checked without AWS is checked first; then STS is called."""
+    sdk_settings.check(env)
     region_name = region(values)
     name = _session_name(values, env)
     duration = values.get("AWS_ROLE_DURATION_SECONDS") or DEFAULT_DURATION_SECONDS

@@ -4,6 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
@@ -60,3 +62,34 @@ def test_in_clone_resolves_a_path_and_refuses_one_that_leaves_the_clone(tmp_path
         with pytest.raises(PipeError) as refused:
             private_dir.in_clone("LOCAL_PATH", raw, env)
         assert str(refused.value).startswith(expected)
+
+
+# Spellings of a clone directory that covers /tmp (the fallback) and, with TMPDIR below it, the
+# system's temporary directory too.
+_covering = st.sampled_from(["/", "//", "/.", "/tmp/..", "/tmp", "/tmp/", "/tmp/.", "/tmp//", "/usr/../tmp"])
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(clone=_covering, below=st.sampled_from(["", "sub", "a/b"]))
+def test_a_clone_directory_that_covers_every_temporary_directory_is_one_line(
+    clone, below, monkeypatch_tmpdir
+):
+    monkeypatch_tmpdir(str(Path(clone, below)) if below else None)
+    env = {"BITBUCKET_CLONE_DIR": clone}
+    expected = r"^The clone directory .* \(BITBUCKET_CLONE_DIR, or the working directory\) covers every"
+    with pytest.raises(PipeError, match=expected):
+        private_dir.create(env)
+
+
+@pytest.fixture
+def monkeypatch_tmpdir(monkeypatch):
+    """Set TMPDIR (None: the system's default) for tempfile, which caches what it found."""
+
+    def set_to(value):
+        if value is None:
+            monkeypatch.delenv("TMPDIR", raising=False)
+        else:
+            monkeypatch.setenv("TMPDIR", value)
+        monkeypatch.setattr(private_dir.tempfile, "tempdir", None)
+
+    return set_to

@@ -1,11 +1,12 @@
 """pipe.common.variables: the parsers, Variable.read's checks and messages, and read_all through the toolkit."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipe.common.errors import PipeError
 from pipe.common.variables import (
+    MAX_LIST_ITEMS,
     MAX_VALUE_LENGTH,
     Variable,
     boolean,
@@ -324,3 +325,43 @@ def test_a_combine_that_refuses_the_items_is_one_line():
 
     with pytest.raises(PipeError, match=r"^RULES has two defaults\.$"):
         read_all((Variable("RULES", is_list=True, combine=refuse),), {"RULES": "a b"})
+
+
+# --- one rule per limit, whatever form the value came in (issue 29, class 7) ---------------------------
+
+
+@settings(max_examples=20)
+@given(extra=st.integers(min_value=1, max_value=600), separator=st.sampled_from([",", " ", "\n", ", "]))
+def test_the_list_limit_holds_for_one_plain_value_as_for_the_count_form(extra, separator):
+    items = [f"i{index}" for index in range(MAX_LIST_ITEMS + extra)]
+    listed = Variable("PATHS", is_list=True)
+    with pytest.raises(PipeError, match=rf"^PATHS holds {len(items)} items; the limit is {MAX_LIST_ITEMS}\."):
+        read_all((listed,), {"PATHS": separator.join(items)})
+    with pytest.raises(PipeError, match=r"^PATHS_COUNT must be the number of items"):
+        read_all((listed,), {"PATHS_COUNT": str(len(items))} | {f"PATHS_{i}": v for i, v in enumerate(items)})
+    assert (
+        len(read_all((listed,), {"PATHS": separator.join(items[:MAX_LIST_ITEMS])})["PATHS"]) == MAX_LIST_ITEMS
+    )
+
+
+undecodable = st.binary(min_size=1, max_size=8).filter(lambda b: not _is_utf8(b))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@given(
+    prefix=st.text(alphabet="abc/", max_size=5), raw=undecodable, listed=st.booleans(), counted=st.booleans()
+)
+def test_bytes_that_are_not_utf8_are_refused_in_every_form(prefix, raw, listed, counted):
+    # os.environ hands such bytes over as lone surrogates (surrogateescape).
+    value = prefix + raw.decode("utf-8", "surrogateescape")
+    variable = Variable("NAME", is_list=listed)
+    env = {"NAME_COUNT": "1", "NAME_0": value} if listed and counted else {"NAME": value}
+    with pytest.raises(PipeError, match=r"^NAME holds bytes that are not UTF-8 text"):
+        read_all((variable,), env)

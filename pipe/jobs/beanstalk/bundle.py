@@ -51,6 +51,13 @@ def make_zip(source: Path, target: Path) -> int:
         logger.warning("%d symbolic link(s) point outside SOURCE_PATH and were left out.", skipped.outside)
     if not files:
         raise PipeError(f"SOURCE_PATH {source.name!r} holds no files to deploy; build the application first.")
+    undecodable = [item.relative for item in files if not _is_utf8(item.relative)]
+    if undecodable:
+        # A zip names its entries in UTF-8 (or the old code page, which Elastic Beanstalk misreads).
+        raise PipeError(
+            f"SOURCE_PATH {source.name!r} holds {len(undecodable)} file name(s) that are not UTF-8 text, such as "
+            f"{undecodable[0].encode('utf-8', 'surrogateescape')!r}; rename them."
+        )
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
         for item in files:
             entry = zipfile.ZipInfo(item.relative, date_time=FIXED_TIME)
@@ -67,6 +74,15 @@ def make_zip(source: Path, target: Path) -> int:
                     out.write(block)
     target.chmod(0o600)
     return len(files)
+
+
+def _is_utf8(name: str) -> bool:
+    # os.fsdecode turned the bytes that are not UTF-8 into lone surrogates.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:

@@ -7,9 +7,11 @@ events or Red health, and optionally roll back to the version that ran before.
 
 import re
 import time
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pipe.aws import errors
+from pipe.common import private_dir
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import SignedIn
@@ -116,14 +118,21 @@ def _aws_error(error: Exception) -> PipeError:
     return PipeError(f"{operation} failed: {text}.{hint}")
 
 
-read_settings = settings.read
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
+    """The settings (pipe.jobs.beanstalk.settings), then the bundle (ZIP_FILE checked, or SOURCE_PATH
+    zipped outside the clone): all before the sign-in, so that a wrong path costs no AWS call."""
+    chosen = settings.read(values, env)
+    private_dir.base(env)
+    if chosen.upload is None:
+        return chosen
+    return chosen._replace(bundle=bundle.prepare(chosen.upload.source, env))
 
 
 def run(context: SignedIn[settings.Settings]) -> str:
     started = time.monotonic()
     chosen, env, identity = context.settings, context.env, context.identity
     application, label, upload = chosen.application, chosen.label, chosen.upload
-    made = bundle.prepare(upload.source, env) if upload is not None else None
+    made = chosen.bundle
 
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -4,9 +4,12 @@ deployment, deploy-only no upload; the default label, key and description are fi
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pipe.common.errors import PipeError
+
+if TYPE_CHECKING:
+    from pipe.jobs.beanstalk.bundle import Bundle
 
 # Elastic Beanstalk's limits.
 MAX_DESCRIPTION = 200
@@ -48,6 +51,8 @@ class Settings(NamedTuple):
     bucket: str | None  # S3_BUCKET; None: Elastic Beanstalk's own storage bucket
     upload: Upload | None  # None: deploy-only
     deployment: Deployment | None  # None: upload-only
+    # The bundle to upload, checked or zipped before the sign-in (pipe.jobs.beanstalk.job.read_settings).
+    bundle: "Bundle | None" = None
 
 
 def s3_key(raw: str) -> str:

@@ -9,10 +9,11 @@ asset manifests, no credentials. `bootstrap` needs no app: it installs nothing a
 """
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pipe.common import command_line, private_dir, process
 from pipe.common.errors import PipeError
@@ -76,7 +77,19 @@ def _cache_dir(raw: str | None, env: Mapping[str, str]) -> Path | None:
     return path
 
 
-read_settings = settings.read
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
+    """The settings (pipe.jobs.cdk.settings), then what else needs no AWS call: the private
+    directory's place, the cache directory, the app's command (cdk.json read with its limits) and the
+    app's own CLI (inside the clone)."""
+    chosen = settings.read(values, env)
+    private_dir.base(env)
+    if chosen.command != "bootstrap":
+        _cache_dir(chosen.cache_dir, env)
+        cdk_dependencies.app_command(chosen.app_dir)
+    own = chosen.app_dir / cdk_cli.OWN_CLI
+    if os.path.lexists(own):
+        private_dir.inside_clone(own, private_dir.clone_dir(env), "The CDK app's node_modules/.bin/cdk")
+    return chosen
 
 
 def _arguments(

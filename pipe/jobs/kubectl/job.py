@@ -134,7 +134,18 @@ def _forbidden_hint(tail: list[str]) -> str:
     return ""
 
 
-read_settings = settings.read
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
+    """The settings (pipe.jobs.kubectl.settings), then what else needs no AWS call: the private
+    directory's place, kubectl itself, and the manifest files read, checked and labelled (-f; a
+    kustomization's output only after the sign-in, since kubectl renders it)."""
+    chosen = settings.read(values, env)
+    private_dir.base(env)
+    kubectl = _kubectl()
+    if chosen.resource_path is not None and chosen.command[0] == "apply" and chosen.apply_mode == "-f":
+        clone = private_dir.clone_dir(env)
+        objects = _prepared_objects(chosen.resource_path, "-f", chosen.labels, clone, kubectl, env)
+        chosen = chosen._replace(manifest_objects=tuple(objects))
+    return chosen
 
 
 def _arguments(chosen: settings.Settings, path: Path | None) -> list[str]:
@@ -251,9 +262,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
     dry_run = chosen.dry_run and bool(command_rules.dry_run_arguments(command))
     kubectl = _kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
-    objects: list[dict[str, Any]] = []
-    if to_apply is not None and chosen.apply_mode == "-f":
-        objects = _prepared_objects(to_apply, chosen.apply_mode, chosen.labels, clone, kubectl, env)
+    objects = list(chosen.manifest_objects)
 
     cluster = eks.describe(identity, chosen.cluster)
     logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)

@@ -39,8 +39,35 @@ def _objects(document: object, source: str) -> list[dict[str, Any]]:
     if not isinstance(document, dict) or "kind" not in document:
         raise PipeError(f"{source} holds a document that is not a Kubernetes object (no kind).")
     if document["kind"] == "List" or (str(document["kind"]).endswith("List") and "items" in document):
-        return [item for entry in document.get("items") or [] for item in _objects(entry, source)]
+        items = document.get("items") or []
+        if not isinstance(items, list):
+            raise _malformed(source, document, "its items are not a list")
+        return [item for entry in items for item in _objects(entry, source)]
+    _check_shape(document, source)
     return [document]
+
+
+def _check_shape(obj: dict[str, Any], source: str) -> None:
+    """The parts of an object the pipe reads or writes (labels, rollouts, the authorization doctor)
+    have the shape Kubernetes gives them, so that a malformed one is one line, not a crash."""
+    if not isinstance(obj["kind"], str):
+        raise _malformed(source, obj, "its kind is not text")
+    metadata = obj.get("metadata")
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise _malformed(source, obj, "its metadata is not a mapping")
+    if not isinstance(metadata.get("labels") or {}, dict):
+        raise _malformed(source, obj, "its metadata.labels is not a mapping")
+    for field in ("name", "namespace"):
+        if not isinstance(metadata.get(field) or "", str):
+            raise _malformed(source, obj, f"its metadata.{field} is not text")
+
+
+def _malformed(source: str, obj: dict[str, Any], problem: str) -> PipeError:
+    kind = obj.get("kind")
+    shown = f"a {kind}" if isinstance(kind, str) and kind.isprintable() and len(kind) <= 60 else "an object"
+    return PipeError(f"{source} holds {shown} whose shape Kubernetes would refuse: {problem}.")
 
 
 def parse(text: str, source: str) -> list[dict[str, Any]]:

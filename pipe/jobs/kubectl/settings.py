@@ -34,6 +34,8 @@ class Settings(NamedTuple):
     wait: bool  # WAIT, or by default: whether the command applies RESOURCE_PATH
     wait_timeout: int  # seconds
     dry_run: bool
+    # apply -f: RESOURCE_PATH's objects, read, checked and labelled before the sign-in (pipe.jobs.kubectl.job).
+    manifest_objects: tuple[dict[str, Any], ...] = ()
 
 
 def uses_resource_path(command: list[str]) -> bool:

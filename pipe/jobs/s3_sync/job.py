@@ -112,7 +112,12 @@ VARIABLES = (
 )
 
 
-read_settings = settings.read
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
+    """The settings (pipe.jobs.s3_sync.settings), then LOCAL_PATH (inside the clone, what it is):
+    before the sign-in, so that a wrong path costs no AWS call."""
+    chosen = settings.read(values, env)
+    _local_files(chosen, env, plan.Summary(dry_run=chosen.dry_run))
+    return chosen
 
 
 def _client_error(error: Exception, bucket: str) -> PipeError:

@@ -131,3 +131,31 @@ def test_any_tree_zips_to_the_same_bytes_with_exactly_its_files_and_no_git(tree,
             assert all(not name.startswith("/") and ".." not in name.split("/") for name in names)
     finally:
         shutil.rmtree(work)
+
+
+@given(
+    good=st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=6), max_size=3, unique=True),
+    bad=st.binary(min_size=1, max_size=6).filter(
+        lambda b: b"/" not in b and b"\0" not in b and not _decodes(b)
+    ),
+)
+def test_a_file_name_that_is_not_utf8_is_one_line_naming_it(good, bad):
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "app"
+        source.mkdir()
+        for name in good:
+            (source / name).write_text("x")
+        with open(os.path.join(os.fsencode(source), b"bad-" + bad), "wb") as stream:
+            stream.write(b"x")
+        with pytest.raises(
+            PipeError, match=r"^SOURCE_PATH 'app' holds 1 file name\(s\) that are not UTF-8 text"
+        ):
+            bundle.make_zip(source, Path(scratch) / "bundle.zip")
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

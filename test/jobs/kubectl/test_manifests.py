@@ -1,4 +1,7 @@
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipe.common.errors import PipeError
 from pipe.jobs.kubectl import manifests
@@ -98,3 +101,43 @@ def test_written_manifests_read_back_the_same(tree, tmp_path):
     objects = manifests.load(manifests.find(tree / "k8s"), tree)
     written = manifests.write(objects, tmp_path / "out.yaml")
     assert manifests.parse(written.read_text(), "out.yaml") == objects
+
+
+# --- a malformed object is one line, never a crash (issue 29, class 9) ----------------------------------
+
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
+_any = st.recursive(
+    _scalar,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+_metadata = st.one_of(
+    _any,
+    st.fixed_dictionaries({}, optional={"name": _any, "namespace": _any, "labels": _any}),
+)
+_object = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["Deployment", "ConfigMap"]) | _any,
+        "apiVersion": st.sampled_from(["apps/v1", "v1"]),
+    },
+    optional={"metadata": _metadata},
+)
+_document = st.one_of(
+    _object,
+    st.fixed_dictionaries({"kind": st.just("List"), "items": st.lists(_object, max_size=3) | _any}),
+)
+
+
+@given(documents=st.lists(_document, min_size=1, max_size=3))
+def test_a_malformed_manifest_is_one_line_and_a_parsed_one_can_be_labelled(documents):
+    text = yaml.safe_dump_all(documents)
+    try:
+        objects = manifests.parse(text, "k8s/app.yaml")
+    except PipeError as refused:
+        assert refused.message.startswith("k8s/app.yaml holds "), refused.message
+        return
+    manifests.add_labels(objects, {"app.kubernetes.io/managed-by": "aws-oidc-deploy"})
+    manifests.rollout_targets(objects, None)
+    assert all(
+        obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aws-oidc-deploy" for obj in objects
+    )
