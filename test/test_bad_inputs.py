@@ -149,7 +149,7 @@ class Bad:
     # What the ✖ line names when it is not one of the changed variables (a file, the token's claim).
     names: str | None = None
     # Only AWS can tell (STS refuses the role, the account is not allowed): every other row is refused
-    # before the first AWS call, the sign-in included (pipe.main's check_before_sign_in step).
+    # before the first AWS call, the sign-in included (each job's settings reader runs before it).
     needs_aws: bool = False
 
 
