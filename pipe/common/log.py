@@ -94,11 +94,15 @@ def register_url_passwords(env: Mapping[str, str]) -> None:
         for url in [f"http://{value.strip()}"] if scheme_left_out else value.split():
             if "://" not in url:
                 continue
-            authority = re.split("[/?#]", url.partition("://")[2])[0]
-            user_info = authority.rpartition("@")[0]
-            for secret in (user_info, user_info.partition(":")[2]):
-                register_secret(secret)
-                register_secret(unquote(secret))
+            after_scheme = url.partition("://")[2]
+            authority = re.split("[/?#]", after_scheme)[0]
+            # A password written with a raw '/' or '?' (not percent-encoded) ends the authority early
+            # for a URL parser, but a person meant it as the password: mask that reading too.
+            meant = after_scheme.rpartition("@")[0]
+            for user_info in dict.fromkeys((authority.rpartition("@")[0], meant if ":" in meant else "")):
+                for secret in (user_info, user_info.partition(":")[2]):
+                    register_secret(secret)
+                    register_secret(unquote(secret))
 
 
 def redact(text: str) -> str:

@@ -497,3 +497,21 @@ def test_a_password_in_a_url_the_environment_holds_is_masked_without_its_url(pas
     finally:
         log._table = registered
     assert password not in shown and header not in shown and quote(password, safe="") not in shown
+
+
+@given(
+    st.text(alphabet="abcXYZ019-._~!$&'()*+,;=:/?", min_size=4, max_size=12),
+    st.text(alphabet="abcXYZ019-._~", min_size=4, max_size=12),
+)
+def test_a_url_password_written_with_a_raw_slash_or_question_mark_is_masked(head, tail):
+    """`http://user:pa/ss@host`: a URL parser ends the authority at the '/', but the person who wrote
+    it meant a password; both readings are masked."""
+    password = f"{head}/{tail}"
+    assume(password.strip() == password and "@" not in password)
+    registered = log._table
+    try:
+        log.register_url_passwords({"LOCAL_PATH": f"http://user:{password}@example.com/site"})
+        shown = redact(f"LOCAL_PATH 'http://user:{password}@example.com/site' does not exist; {password}")
+    finally:
+        log._table = registered
+    assert password not in shown
