@@ -46,14 +46,15 @@ def run(
     args: list[str],
     env: Mapping[str, str],
     cwd: Path,
-    limit_seconds: float | None = None,
-    limit_name: str = "",
+    limit_seconds: float,
+    limit_name: str,
 ) -> tuple[int, list[str]]:
     """Run `args`, print its output (stdout and stderr merged, in order) redacted and framed; return
     the status and the last lines, redacted (never cut before redaction).
 
-    With `limit_seconds`, a program still running then is stopped (SIGTERM, then SIGKILL after
-    STOP_GRACE_SECONDS) and Overran names the limit (`limit_name`, as the README's limits table does)."""
+    Every program has a deadline (no default: a caller names it, as the README's limits table does):
+    one still running after `limit_seconds` is stopped (SIGTERM, then SIGKILL after
+    STOP_GRACE_SECONDS) and Overran names the limit (`limit_name`)."""
     logger.debug("Running: %s", shlex.join(args))
     process = subprocess.Popen(
         args,
@@ -66,11 +67,9 @@ def run(
     assert isinstance(process.stdout, io.BufferedReader)  # stdout=PIPE, buffered: read1 is there
     relay = Relay(print_framed)
     overran = threading.Event()
-    timer = None
-    if limit_seconds is not None:
-        timer = threading.Timer(limit_seconds, _stop, (process, overran))
-        timer.daemon = True
-        timer.start()
+    timer = threading.Timer(limit_seconds, _stop, (process, overran))
+    timer.daemon = True
+    timer.start()
     try:
         while chunk := process.stdout.read1(_READ_BYTES):
             relay.feed(chunk)
@@ -84,8 +83,7 @@ def run(
             )
         return status, list(relay.tail)
     finally:
-        if timer is not None:
-            timer.cancel()
+        timer.cancel()
         if process.poll() is None:  # interrupted: do not leave the child running
             process.terminate()
             try:

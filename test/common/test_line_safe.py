@@ -104,6 +104,8 @@ def test_the_output_of_a_program_the_pipe_runs_is_one_line_per_line_it_printed(v
         [sys.executable, "-c", "import sys; sys.stdout.write(sys.argv[1] + '\\nsecond\\n')", value],
         env={"PATH": "/usr/bin:/bin"},
         cwd=Path(tmp_path),
+        limit_seconds=60,
+        limit_name="a test's limit",
     )
     assert status == 0
     printed = capsys.readouterr().out

@@ -33,7 +33,7 @@ def _relayed(chunks: list[bytes]) -> tuple[list[str], process.Relay]:
 
 def test_output_is_streamed_redacted_framed_and_the_status_returned(tmp_path, capfd):
     code = f"import sys; print('one', flush=True); print('{SECRET}', file=sys.stderr); print('three'); sys.exit(3)"
-    status, tail = process.run([sys.executable, "-c", code], {}, tmp_path)
+    status, tail = process.run([sys.executable, "-c", code], {}, tmp_path, 60, "a test's limit")
     out = capfd.readouterr().out
     assert status == 3
     assert out.splitlines() == ["│ one", "│ ****", "│ three"]
@@ -49,7 +49,11 @@ def test_a_crlf_line_end_is_a_line_end_and_a_lone_carriage_return_is_shown_escap
 
 def test_arguments_are_not_interpreted_by_a_shell(tmp_path):
     status, tail = process.run(
-        [sys.executable, "-c", "import sys; print(sys.argv[1:])", "$(id)", ";", "|"], {}, tmp_path
+        [sys.executable, "-c", "import sys; print(sys.argv[1:])", "$(id)", ";", "|"],
+        {},
+        tmp_path,
+        60,
+        "a test's limit",
     )
     assert status == 0 and tail == ["['$(id)', ';', '|']"]
 
@@ -58,7 +62,7 @@ def test_a_programs_line_quoting_a_url_with_a_password_is_relayed_masked(tmp_pat
     """kubectl and the CDK CLI quote proxy and endpoint URLs in their errors: the line relayed is
     masked like the pipe's own (pipe.common.log.redact), the tail kept for the ✖ line too."""
     line = "Error: proxyconnect tcp: dial http://deploy:Pr%40xy-pw@proxy.internal:3128: refused"
-    status, tail = process.run([sys.executable, "-c", f"print({line!r})"], {}, tmp_path)
+    status, tail = process.run([sys.executable, "-c", f"print({line!r})"], {}, tmp_path, 60, "a test's limit")
     assert status == 0
     assert (
         capfd.readouterr().out == "│ Error: proxyconnect tcp: dial http://****@proxy.internal:3128: refused\n"
@@ -69,14 +73,14 @@ def test_a_programs_line_quoting_a_url_with_a_password_is_relayed_masked(tmp_pat
 def test_a_long_line_holding_a_secret_is_masked_before_the_tail_keeps_it(tmp_path):
     """The ✖ line cuts a program's line to 300 characters: only after it is redacted."""
     code = f"print('x' * 290 + '{WRAPPED_SECRET}' + 'y' * 100)"
-    status, tail = process.run([sys.executable, "-c", code], {}, tmp_path)
+    status, tail = process.run([sys.executable, "-c", code], {}, tmp_path, 60, "a test's limit")
     assert status == 0 and tail == ["x" * 290 + "****" + "y" * 100]
 
 
 def test_a_secret_wrapped_over_lines_written_a_byte_at_a_time_is_masked(tmp_path, capfd):
     text = "".join(f"{WRAPPED_SECRET[i : i + 7]}\n" for i in range(0, len(WRAPPED_SECRET), 7))
     code = f"import sys, time\nfor c in {text!r}:\n    sys.stdout.write(c); sys.stdout.flush()"
-    assert process.run([sys.executable, "-c", code], {}, tmp_path)[0] == 0
+    assert process.run([sys.executable, "-c", code], {}, tmp_path, 60, "a test's limit")[0] == 0
     out = capfd.readouterr().out
     assert leaks.hits(text.encode(), SCANNED)
     assert leaks.hits(out.encode(), SCANNED) == [], out
@@ -149,7 +153,7 @@ def test_a_real_program_echoing_anything_prints_only_framed_lines(tmp_path_facto
     saved = os.dup(1)
     try:
         os.dup2(write, 1)
-        process.run([sys.executable, "-c", code], {}, directory)
+        process.run([sys.executable, "-c", code], {}, directory, 60, "a test's limit")
         sys.stdout.flush()
     finally:
         os.dup2(saved, 1)

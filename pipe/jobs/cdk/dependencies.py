@@ -36,6 +36,10 @@ COMPLETE_MARKER = ".aws-oidc-deploy-complete"
 _KEY_LENGTH = 16
 PIP_CACHE = "pip"
 NPM_CACHE = "npm"
+# npm ci, python -m venv and pip install: minutes at most; half an hour means a registry or a build
+# script that hangs.
+INSTALL_LIMIT_SECONDS = 30 * 60
+_INSTALL_LIMIT = "the CDK app's dependency installs' limit (INSTALL_LIMIT_SECONDS)"
 # `python`, `python3`, `python3.13`, with or without a directory in front.
 _PYTHON = re.compile(r"(?:.*/)?python(?:3(?:\.[0-9]+)?)?")
 
@@ -97,7 +101,9 @@ def _npm_ci(app_dir: Path, env: Mapping[str, str]) -> None:
     if npm is None:
         raise PipeError("The CDK app needs npm ci, but npm is not on PATH (the pipe's image ships it).")
     logger.info("Installing the CDK app's dependencies: npm ci (%s, no node_modules yet).", NPM_LOCKFILE)
-    status, _ = process.run([npm, "ci", "--no-audit", "--no-fund"], env, app_dir)
+    status, _ = process.run(
+        [npm, "ci", "--no-audit", "--no-fund"], env, app_dir, INSTALL_LIMIT_SECONDS, _INSTALL_LIMIT
+    )
     if status != 0:
         raise PipeError(f"npm ci failed (exit status {status}) in the CDK app; npm's output is above.")
 
@@ -157,14 +163,18 @@ def _forget_other_environments(cache: Path, keep: Path) -> None:
 
 def _install(app_dir: Path, env: Mapping[str, str], venv: Path, where: str) -> None:
     logger.info("Installing %s into %s.", PYTHON_REQUIREMENTS, where)
-    status, _ = process.run([sys.executable, "-m", "venv", str(venv)], env, app_dir)
+    status, _ = process.run(
+        [sys.executable, "-m", "venv", str(venv)], env, app_dir, INSTALL_LIMIT_SECONDS, _INSTALL_LIMIT
+    )
     if status != 0:
         raise PipeError(
             f"Could not create a Python virtual environment for the CDK app (exit status {status})."
         )
     python = venv / "bin" / "python"
     install = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-    status, _ = process.run([*install, "--requirement", PYTHON_REQUIREMENTS], env, app_dir)
+    status, _ = process.run(
+        [*install, "--requirement", PYTHON_REQUIREMENTS], env, app_dir, INSTALL_LIMIT_SECONDS, _INSTALL_LIMIT
+    )
     if status != 0:
         raise PipeError(
             f"pip could not install the CDK app's {PYTHON_REQUIREMENTS} (exit status {status}); pip's output "

@@ -34,6 +34,9 @@ SIGNS_IN: Literal[True] = True
 COMMANDS = ("deploy", "diff", "synth", "bootstrap")
 APPROVALS = ("never", "any-change", "broadening", "destructive")
 OUTPUTS_FILE = "cdk-outputs.json"
+# The CDK CLI's deadline: far past Bitbucket's 120-minute default step limit, so that only a CLI that
+# hangs reaches it, never a long CloudFormation deploy that the step allows.
+CLI_LIMIT_SECONDS = 6 * 3600
 
 
 def _stack(raw: str) -> str:
@@ -180,7 +183,13 @@ def run(context: SignedIn[settings.Settings]) -> str:
         cdk_bootstrap.check(identity.client("ssm"), qualifier, environment)
 
     outputs_file = private / OUTPUTS_FILE
-    status, tail = process.run(_arguments(cli, chosen, environment, outputs_file), env, app_dir)
+    status, tail = process.run(
+        _arguments(cli, chosen, environment, outputs_file),
+        env,
+        app_dir,
+        CLI_LIMIT_SECONDS,
+        "the CDK CLI's limit (CLI_LIMIT_SECONDS)",
+    )
     seconds = time.monotonic() - started
     if command in ("deploy", "diff"):
         assembly = cdk_stacks.assembly_dir(app_dir, chosen.arguments)
