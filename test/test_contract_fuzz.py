@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test.support.checks import assert_no_secret
+from test.support.encodings import not_utf8
 from test.support.faults import FaultProxy
 from test.support.run import REPO, run_pipe
 from test.test_bad_inputs import JOB_ENVIRONMENTS
@@ -47,15 +48,7 @@ def _job_of(entry: dict) -> str:
 _base = st.sampled_from(["x", "true", "300", "eu-west-1", "app", "/index.html", "a=b", "E2EXAMPLE", "web"])
 _controls = st.sampled_from(["\x07", "\x1b[31m", "\t", "\r", "\x7f", "\x85", "\u202e", "\u2028"])
 _spaces = st.sampled_from(["\u00a0", "\u2003", "\u3000", "\u200b", "\ufeff", " "])
-_undecodable = st.binary(min_size=1, max_size=4).filter(lambda b: not _decodes(b))
-
-
-def _decodes(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+_undecodable = not_utf8(max_size=4)
 
 
 def _inserted(base: str, odd: str, where: int) -> str:

@@ -16,6 +16,7 @@ from pipe.common.variables import (
     read_all,
     shown,
 )
+from test.support.encodings import not_utf8
 
 # --- parsers ----------------------------------------------------------------------------------------------------
 
@@ -344,15 +345,7 @@ def test_the_list_limit_holds_for_one_plain_value_as_for_the_count_form(extra, s
     )
 
 
-undecodable = st.binary(min_size=1, max_size=8).filter(lambda b: not _is_utf8(b))
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+undecodable = not_utf8()
 
 
 @given(

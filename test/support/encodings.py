@@ -136,3 +136,16 @@ def hostile_output(draw, secret: str) -> str:
     pieces = draw(st.lists(st.one_of(_NOISE, planted(secret).map(lambda piece: f"\n{piece}\n")), max_size=6))
     pieces.append(draw(planted(secret)).join(["\n", "\n"]))
     return "".join(draw(st.permutations(pieces)))
+
+
+def decodes_as_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def not_utf8(max_size: int = 8) -> st.SearchStrategy[bytes]:
+    """Bytes that are not UTF-8 text: what reaches os.environ or a file name as lone surrogates."""
+    return st.binary(min_size=1, max_size=max_size).filter(lambda data: not decodes_as_utf8(data))

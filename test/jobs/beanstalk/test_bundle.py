@@ -81,6 +81,8 @@ from pathlib import Path  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from test.support.encodings import decodes_as_utf8  # noqa: E402
+
 _SEGMENT = st.sampled_from(["a", "B", "é", "日本", "x y", ".git", "git", ".hidden", "..x", "-", "_"])
 _TREE = st.dictionaries(
     st.lists(_SEGMENT, min_size=1, max_size=3).map(tuple),
@@ -136,7 +138,7 @@ def test_any_tree_zips_to_the_same_bytes_with_exactly_its_files_and_no_git(tree,
 @given(
     good=st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=6), max_size=3, unique=True),
     bad=st.binary(min_size=1, max_size=6).filter(
-        lambda b: b"/" not in b and b"\0" not in b and not _decodes(b)
+        lambda b: b"/" not in b and b"\0" not in b and not decodes_as_utf8(b)
     ),
 )
 def test_a_file_name_that_is_not_utf8_is_one_line_naming_it(good, bad):
@@ -151,11 +153,3 @@ def test_a_file_name_that_is_not_utf8_is_one_line_naming_it(good, bad):
             PipeError, match=r"^SOURCE_PATH 'app' holds 1 file name\(s\) that are not UTF-8 text"
         ):
             bundle.make_zip(source, Path(scratch) / "bundle.zip")
-
-
-def _decodes(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
