@@ -1,5 +1,6 @@
 """End to end: every bad input ends in one clear line, exit status 1, no traceback, no secret."""
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -206,17 +207,8 @@ def _signal_ends_in_one_line(
 def test_a_signal_mid_run_ends_cleanly(pipe_env, tmp_path, signum, status, said):
     # An STS endpoint that accepts the connection and never answers holds the pipe mid-run; the
     # signal is sent once the pipe has connected (the token file, a FIFO before 0.7, is refused now).
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        silent.settimeout(REACH_SECONDS)
-        env = pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
-        connections = []
-        _signal_ends_in_one_line(
-            env, tmp_path, signum, status, said, lambda _process: connections.append(silent.accept()[0])
-        )
-        for connection in connections:
-            connection.close()
+    with _silent_sts(pipe_env) as (env, connected):
+        _signal_ends_in_one_line(env, tmp_path, signum, status, said, connected)
 
 
 def test_sigterm_right_after_sigint_keeps_the_first_signals_line_and_status(pipe_env, tmp_path):
@@ -224,23 +216,27 @@ def test_sigterm_right_after_sigint_keeps_the_first_signals_line_and_status(pipe
     1.1: `✖ Interrupted.` and 143). Sent together the other way round, both are pending when Python
     looks, and it runs SIGINT's handler first: that order is Python's, not the pipe's."""
     signum, status, said, second = signal.SIGINT, 130, "Interrupted.", signal.SIGTERM
+    with _silent_sts(pipe_env) as (env, connected):
+        _signal_ends_in_one_line(env, tmp_path, signum, status, said, connected, then=second)
+
+
+@contextlib.contextmanager
+def _silent_sts(pipe_env):
+    """An STS endpoint that accepts connections and never answers, and a callback that waits for the
+    pipe to connect to it (each connection closed at the end)."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         silent.settimeout(REACH_SECONDS)
-        env = pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"}
         connections = []
-        _signal_ends_in_one_line(
-            env,
-            tmp_path,
-            signum,
-            status,
-            said,
-            lambda _p: connections.append(silent.accept()[0]),
-            then=second,
-        )
-        for connection in connections:
-            connection.close()
+        try:
+            yield (
+                pipe_env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"},
+                lambda _process: connections.append(silent.accept()[0]),
+            )
+        finally:
+            for connection in connections:
+                connection.close()
 
 
 def _loading_libraries(pid: int) -> bool:
