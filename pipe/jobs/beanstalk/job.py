@@ -121,8 +121,8 @@ def _aws_error(error: Exception) -> PipeError:
 def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
     """The settings (pipe.jobs.beanstalk.settings), then the bundle (ZIP_FILE checked, or SOURCE_PATH
     zipped outside the clone): all before the sign-in, so that a wrong path costs no AWS call."""
+    private_dir.base(env)  # a clone that covers every temporary directory, said before any path in it
     chosen = settings.read(values, env)
-    private_dir.base(env)
     if chosen.upload is None:
         return chosen
     return chosen._replace(bundle=bundle.prepare(chosen.upload.source, env))

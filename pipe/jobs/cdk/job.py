@@ -84,8 +84,8 @@ def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings
     """The settings (pipe.jobs.cdk.settings), then what else needs no AWS call: the private
     directory's place, the cache directory, the app's command (cdk.json read with its limits) and the
     app's own CLI (inside the clone)."""
+    private_dir.base(env)  # a clone that covers every temporary directory, said before any path in it
     chosen = settings.read(values, env)
-    private_dir.base(env)
     if chosen.command != "bootstrap":
         _cache_dir(chosen.cache_dir, env)
         cdk_dependencies.app_command(chosen.app_dir)

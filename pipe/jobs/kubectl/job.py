@@ -138,8 +138,8 @@ def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings
     """The settings (pipe.jobs.kubectl.settings), then what else needs no AWS call: the private
     directory's place, kubectl itself, and the manifest files read, checked and labelled (-f; a
     kustomization's output only after the sign-in, since kubectl renders it)."""
+    private_dir.base(env)  # a clone that covers every temporary directory, said before any path in it
     chosen = settings.read(values, env)
-    private_dir.base(env)
     kubectl = _kubectl()
     if chosen.resource_path is not None and chosen.command[0] == "apply" and chosen.apply_mode == "-f":
         clone = private_dir.clone_dir(env)

@@ -17,6 +17,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from pipe import main, signin
+from pipe.common import process
 from pipe.jobs.cdk import bootstrap as cdk_bootstrap
 from pipe.jobs.cdk import job as cdk_job
 from pipe.jobs.cdk import outputs as cdk_outputs
@@ -377,7 +378,9 @@ def test_a_python_app_gets_its_requirements_in_a_virtual_environment_outside_the
     assert result.returncode == 0, result.output
     assert "Installing requirements.txt into a virtual environment outside the clone" in result.output
     [prefix] = [
-        line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("CDK app Python: ")
+        line.split(": ", 1)[1]
+        for line in result.output.splitlines()
+        if line.startswith(f"{process.PROGRAM_FRAME}CDK app Python: ")  # the app's line, framed
     ]
     assert prefix.endswith("/python-venv") and not Path(prefix).is_relative_to(clone_dir)
     assert not Path(prefix).exists()  # the private directory is removed at exit

@@ -234,16 +234,23 @@ def test_a_link_out_of_the_clone_is_refused(clone):
 def test_the_pipes_options_go_before_the_command_exec_runs():
     """After `--` kubectl passes every word to the container: NAMESPACE and KUBECTL_ARGS go before it."""
     from pipe.jobs.kubectl.job import _arguments
+    from pipe.jobs.kubectl.settings import Settings
 
-    values = {
-        "KUBECTL_COMMAND": ["exec", "web-0", "--", "sh", "-c", "echo"],
-        "DRY_RUN": False,
-        "DISABLE_VALIDATION": False,
-        "NAMESPACE": "shop",
-        "KUBECTL_ARGS": ["-c", "app"],
-        "KUBECTL_APPLY_ARGS": ["-f"],
-    }
-    assert _arguments(values, None) == [
+    chosen = Settings(
+        cluster="shop",
+        command=["exec", "web-0", "--", "sh", "-c", "echo"],
+        resource_path=None,
+        extra_arguments=["-c", "app"],
+        apply_mode="-f",
+        apply_arguments=[],
+        namespace="shop",
+        labels={},
+        disable_validation=False,
+        wait=False,
+        wait_timeout=300,
+        dry_run=False,
+    )
+    assert _arguments(chosen, None) == [
         "exec",
         "web-0",
         "--namespace",

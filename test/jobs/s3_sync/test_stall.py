@@ -7,7 +7,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipe.aws import call_budget
@@ -39,7 +39,9 @@ def _waiting_with(clock: Clock, events: list[tuple[float, str]]):
 
     def wait(event: threading.Event, timeout: float) -> bool:
         deadline = clock.now + timeout
-        while events and events[0][0] <= deadline:
+        # An event at the deadline itself comes too late: the wait has timed out by then, so a gap
+        # that reaches the limit exactly is a stall (the property below says "reaches").
+        while events and events[0][0] < deadline:
             at, what = events.pop(0)
             clock.now = max(clock.now, at)
             if what == "done":
@@ -90,6 +92,8 @@ QUARTERS = st.integers(min_value=1, max_value=int(8 * stall.STALL_SECONDS)).map(
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(QUARTERS, min_size=1, max_size=30))
+@example([stall.STALL_SECONDS])  # the transfer done exactly at the limit: too late
+@example([stall.STALL_SECONDS, stall.STALL_SECONDS + 0.25])
 def test_the_run_stops_exactly_when_some_silence_reaches_the_limit(gaps):
     """Progress after each gap, the transfer done after the last: stalled iff a gap reaches the limit."""
     moments, now = [], 0.0
