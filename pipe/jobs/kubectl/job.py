@@ -46,6 +46,8 @@ RESUME_PAUSE_SECONDS = 1.0
 # or WAIT_TIMEOUT when that is longer; a rollout wait its share of WAIT_TIMEOUT and this grace.
 COMMAND_LIMIT_SECONDS = 3600
 ROLLOUT_GRACE_SECONDS = 30
+# Prefixes of the variables kubectl reads from its environment (and of the pipe's own, which it ignores).
+_KUBECTL_OWN = ("KUBECTL_", "KUBE_", "KUBECONFIG", "KUBERC", "KUBECACHEDIR")
 KUSTOMIZE_LIMIT_SECONDS = 120
 
 
@@ -112,6 +114,15 @@ VARIABLES = (
     Variable("WAIT_TIMEOUT", parse=integer(1, 86400, "seconds"), default=DEFAULT_WAIT_TIMEOUT_SECONDS),
     Variable("DRY_RUN", parse=boolean, default=False),
 )
+
+
+def kubectl_environment(env: Mapping[str, str], config: Path) -> dict[str, str]:
+    """What kubectl gets: `env` without the variables kubectl itself reads to change what it runs or
+    where it connects (KUBECTL_EXTERNAL_DIFF names a program `kubectl diff` runs; KUBE_EDITOR, its
+    feature switches), the pipe's kubeconfig, and KUBERC=off: a kuberc file's default options would
+    reach kubectl without the allow-list."""
+    kept = {name: value for name, value in env.items() if not name.upper().startswith(_KUBECTL_OWN)}
+    return kept | {"KUBECONFIG": str(config), "KUBERC": "off"}
 
 
 def _kubectl() -> str:
@@ -270,8 +281,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
     config = kubeconfig.write(
         workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
     )
-    # KUBERC=off: a kuberc file's default options would reach kubectl without the allow-list.
-    kubectl_env = identity.environment(env) | {"KUBECONFIG": str(config), "KUBERC": "off"}
+    kubectl_env = kubectl_environment(identity.environment(env), config)
 
     if to_apply is not None:
         if chosen.apply_mode == "-k":

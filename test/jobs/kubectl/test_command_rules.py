@@ -368,3 +368,29 @@ def test_a_change_without_a_dry_run_is_refused(command):
     with pytest.raises(PipeError, match="has no server-side dry run, so it would run for real") as raised:
         dry_run_arguments(command.split())
     assert f"kubectl {name.split()[0]}" in str(raised.value)
+
+
+# --- What kubectl is told through its environment -------------------------------------------------------
+
+
+@given(
+    name=st.sampled_from(
+        [
+            "KUBECTL_EXTERNAL_DIFF",
+            "kubectl_external_diff",
+            "KUBE_EDITOR",
+            "KUBECONFIG",
+            "KUBERC",
+            "KUBECACHEDIR",
+        ]
+    ),
+    value=st.text(min_size=1, max_size=20),
+)
+def test_kubectl_gets_none_of_the_variables_that_change_what_it_runs(tmp_path_factory, name, value):
+    """A repository variable such as KUBECTL_EXTERNAL_DIFF (a program `kubectl diff` runs) or a
+    KUBECONFIG of its own would reach kubectl past the allow-list."""
+    from pipe.jobs.kubectl.job import kubectl_environment
+
+    config = tmp_path_factory.mktemp("kube") / "config"
+    told = kubectl_environment({name: value, "PATH": "/usr/bin", "AWS_REGION": "eu-west-1"}, config)
+    assert told == {"PATH": "/usr/bin", "AWS_REGION": "eu-west-1", "KUBECONFIG": str(config), "KUBERC": "off"}
