@@ -9,7 +9,6 @@ the cluster knows the role and allows what the manifests need.
 import re
 import shlex
 import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from pipe.jobs.kubectl import (
     eks,
     eks_token,
     kubeconfig,
+    kustomization,
     labels,
     manifests,
     settings,
@@ -48,7 +48,6 @@ COMMAND_LIMIT_SECONDS = 3600
 ROLLOUT_GRACE_SECONDS = 30
 # Prefixes of the variables kubectl reads from its environment (and of the pipe's own, which it ignores).
 _KUBECTL_OWN = ("KUBECTL_", "KUBE_", "KUBECONFIG", "KUBERC", "KUBECACHEDIR")
-KUSTOMIZE_LIMIT_SECONDS = 120
 
 
 def _words(raw: str) -> list[str]:
@@ -321,28 +320,11 @@ def _prepared_objects(
     kubectl: str,
     kubectl_env: Mapping[str, str],
 ) -> list[dict[str, Any]]:
-    """The objects to apply (manifest files with -f, a kustomization's output with -k), with the
-    `added` labels added to each one's metadata."""
-    source = str(path.relative_to(clone)) or "."
+    """The objects to apply (manifest files with -f, a kustomization's output with -k, rendered into
+    a private directory), with the `added` labels added to each one's metadata."""
     if apply_mode == "-k":
-        try:
-            completed = subprocess.run(
-                [kubectl, "kustomize", str(path)],
-                env=kubectl_env,
-                cwd=clone,
-                capture_output=True,
-                text=True,
-                check=False,
-                stdin=subprocess.DEVNULL,
-                timeout=KUSTOMIZE_LIMIT_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            raise PipeError(
-                f"kubectl kustomize {source} did not finish within {KUSTOMIZE_LIMIT_SECONDS} s; the pipe stopped it."
-            ) from None
-        if completed.returncode != 0:
-            raise PipeError(f"kubectl kustomize {source} failed: {completed.stderr.strip()}")
-        objects = manifests.parse(completed.stdout, source)
+        rendered = kustomization.render(path, clone, kubectl, kubectl_env, private_dir.create(kubectl_env))
+        objects = manifests.parse(rendered, str(path.relative_to(clone)) or ".")
     else:
         objects = manifests.load(manifests.find(path), clone)
     manifests.add_labels(objects, added)

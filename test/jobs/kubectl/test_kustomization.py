@@ -110,3 +110,39 @@ def test_a_cycle_is_read_once_and_depth_is_bounded(clone):
 def test_helm_charts_are_refused(clone):
     with pytest.raises(PipeError, match="helmCharts"):
         _overlay(clone, "helmCharts: [{name: x, repo: https://charts.example}]\n")
+
+
+# --- Rendering: kubectl kustomize's output read within a size cap, its failure one line --------------------
+
+
+def _fake_kubectl(tmp_path, body: str):
+    """A stand-in for the kubectl binary's `kustomize` sub-command: a real program the pipe runs."""
+    import stat
+    import sys
+
+    program = tmp_path / "kubectl"
+    program.write_text(f"#!{sys.executable}\nimport sys\n{body}\n")
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    return str(program)
+
+
+def test_rendered_output_over_the_cap_is_refused_not_held(tmp_path, monkeypatch):
+    monkeypatch.setattr(kustomization, "MAX_RENDERED_BYTES", 1024)
+    (tmp_path / "k8s").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    kubectl = _fake_kubectl(tmp_path, "sys.stdout.write('kind: ConfigMap\\n' * 200)")
+    with pytest.raises(PipeError, match="kubectl kustomize k8s's output"):
+        kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work)
+
+
+def test_rendered_output_within_the_cap_is_returned_and_a_failure_quotes_the_end_of_its_errors(tmp_path):
+    (tmp_path / "k8s").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    kubectl = _fake_kubectl(tmp_path, "print('kind: ConfigMap')")
+    assert kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work) == "kind: ConfigMap\n"
+    failing = _fake_kubectl(tmp_path, "sys.stderr.write('x' * 100000 + 'the real reason'); sys.exit(1)")
+    with pytest.raises(PipeError) as raised:
+        kustomization.render(tmp_path / "k8s", tmp_path, failing, {}, work)
+    assert raised.value.message.endswith("the real reason") and len(raised.value.message) < 5000
