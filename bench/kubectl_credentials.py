@@ -3,7 +3,7 @@
 kubectl runs a kubeconfig's exec plugin once per process, so every `kubectl` call a pipeline makes
 pays for one token. Three kubeconfigs differ only in how the user gets its token:
 
-- ours:      exec `python -P -m pipe.jobs.kubectl.eks_token` (standard library SigV4, no botocore);
+- ours:      exec `python -P -m pipe.kube.eks_token` (standard library SigV4, no botocore);
 - awscli:    exec `aws eks get-token` (awscli 1.46, what hand-written recipes and Atlassian's pipe use);
 - baseline:  a static token written into the kubeconfig (no plugin at all).
 
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import _child, _command_line  # noqa: E402
-from pipe.jobs.kubectl import eks_token  # noqa: E402
+from pipe.kube import eks_token  # noqa: E402
 from test.support.aws import ACCOUNT, REGION, ROLE_ARN, MotoServer  # noqa: E402
 from test.support.controlplane import ControlPlane, binaries  # noqa: E402
 from test.support.controlplane.access import ClusterAccess  # noqa: E402
@@ -107,7 +107,7 @@ def benchmark(rounds: int) -> dict:
             | credentials(moto.url)
             | {"AWS_ENDPOINT_URL": moto.url, "AWS_DEFAULT_REGION": REGION}
         )
-        ours_args = ["-P", "-m", "pipe.jobs.kubectl.eks_token", "--cluster", CLUSTER, "--region", REGION]
+        ours_args = ["-P", "-m", "pipe.kube.eks_token", "--cluster", CLUSTER, "--region", REGION]
         static = eks_token.make_token(CLUSTER, REGION, env)
         configs = {
             "ours": kubeconfig(

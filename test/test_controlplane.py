@@ -91,7 +91,7 @@ def test_the_role_not_the_session_is_mapped_and_rbac_decides(cluster, moto_serve
     configuration.host = cluster.plane.url
     configuration.ssl_ca_cert = str(ca_file)
     token = mint_token(credentials, "bench", moto_server.url)
-    # As pipe/jobs/kubectl/doctor.py: newer clients read "BearerToken", kubernetes 35 "authorization".
+    # As pipe/kube/doctor.py: newer clients read "BearerToken", kubernetes 35 "authorization".
     configuration.api_key = {"BearerToken": token, "authorization": token}
     configuration.api_key_prefix = {"BearerToken": "Bearer", "authorization": "Bearer"}
     with kube_client.ApiClient(configuration) as api:

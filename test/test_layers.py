@@ -1,7 +1,8 @@
 """The layers hold: each package imports only from the packages below it, lazy imports included.
 
-From the bottom: `pipe/common/` (the plumbing), `pipe/aws/` (AWS client plumbing and errors), the
-sign-in (`pipe/signin/`), the jobs (`pipe/jobs/`, one package or module per job, and the dispatch
+From the bottom: `pipe/common/` (the plumbing), `pipe/report/` (the plan and result a job reports),
+`pipe/aws/` (AWS client plumbing and errors), the sign-in (`pipe/signin/`), `pipe/kube/` (what the
+Kubernetes jobs share: cluster access, the EKS token, the authorization doctor), the jobs (`pipe/jobs/`, one package or module per job, and the dispatch
 table beside them), and the entry on top (`pipe/entry.py`, `pipe/main.py`, `pipe/__main__.py`). A job
 uses only what the sign-in offers every job, and no job imports another: a piece two jobs need moves
 down. Read from the source (every `import`, at the top, inside a function or under TYPE_CHECKING,
@@ -21,9 +22,11 @@ ENTRY = frozenset({"pipe.entry", "pipe.main", "pipe.__main__"})
 # What a layer may import, besides the package `pipe` itself (it holds the version and nothing else).
 MAY_IMPORT = {
     "common": {"common"},
+    "report": {"common", "report"},
     "aws": {"common", "aws"},
     "signin": {"common", "aws", "signin"},
-    "jobs": {"common", "aws", "signin public", "jobs"},
+    "kube": {"common", "report", "aws", "signin public", "kube"},
+    "jobs": {"common", "report", "aws", "signin public", "kube", "jobs"},
 }
 # What the sign-in offers every job: the identity a signed-in job gets, and the sign-in's own domain
 # (token claims, role ARNs, session names, trust policies) for whoami and trust-policy. Its clients,
@@ -110,7 +113,7 @@ def refused(importer: str, target: str, jobs: frozenset[str]) -> str | None:
         return None
     if theirs is None:
         return f"{target} is in no layer: add it to test/test_layers.py"
-    if theirs == "signin" and own == "jobs":
+    if theirs == "signin" and own in ("jobs", "kube"):
         if (
             any(target == m or target.startswith(m + ".") for m in SIGNIN_PUBLIC_MODULES)
             or target == "pipe.signin"

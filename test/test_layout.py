@@ -76,7 +76,7 @@ def test_every_test_module_sits_where_its_module_sits():
 
 
 def test_each_job_package_keeps_its_init_free_of_imports():
-    # kubectl runs `python -m pipe.jobs.kubectl.eks_token` per token: importing the package must be cheap.
+    # kubectl runs `python -m pipe.kube.eks_token` per token: importing the package must be cheap.
     for init in (PIPE / "jobs").glob("*/__init__.py"):
         code = [line for line in init.read_text().splitlines() if line.startswith(("import ", "from "))]
         assert code == [], init
@@ -85,7 +85,7 @@ def test_each_job_package_keeps_its_init_free_of_imports():
 def test_the_token_plugin_loads_neither_the_sign_in_nor_the_sdk():
     probe = (
         "import sys, runpy\n"
-        "import pipe.jobs.kubectl.eks_token\n"
+        "import pipe.kube.eks_token\n"
         "heavy = [m for m in ('pipe.signin', 'botocore', 'yaml', 'bitbucket_pipes_toolkit', 'colorlog') "
         "if m in sys.modules]\n"
         "print(','.join(heavy))\n"

@@ -1,6 +1,6 @@
 """The dispatch table: COMMAND names a job's front module, which follows the job protocol below.
 
-Kept light: `python -m pipe.jobs.kubectl.eks_token` (kubectl's credential plugin, run for every
+Kept light: `python -m pipe.kube.eks_token` (kubectl's credential plugin, run for every
 fresh token) imports this package, and must not load the sign-in or the SDK with it.
 """
 

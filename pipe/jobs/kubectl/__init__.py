@@ -1,6 +1,3 @@
-"""COMMAND: kubectl (front module: job.py) and its helpers: the EKS cluster and token, the
-kubeconfig, manifests, labels and the authorization doctor.
-
-Kept empty: kubectl runs `python -m pipe.jobs.kubectl.eks_token` for every token, which imports
-this package first.
-"""
+"""COMMAND: kubectl (front module: job.py) and its helpers: the command-line allow-list (parsed as
+kubectl's pflag parses it), kustomizations and the settings. What the helm job needs too (the cluster,
+its token, the kubeconfig, manifests, labels, the authorization doctor) lives in pipe/kube/."""

@@ -1,6 +1,6 @@
 """COMMAND: kubectl — run kubectl against an EKS cluster with the pipe's session.
 
-The kubeconfig holds no secret: its user is an exec plugin (pipe.jobs.kubectl.eks_token) that signs a fresh EKS
+The kubeconfig holds no secret: its user is an exec plugin (pipe.kube.eks_token) that signs a fresh EKS
 token from the credentials in kubectl's environment whenever kubectl needs one, so rollouts longer
 than a token's 15 minutes keep working. Before kubectl runs, the authorization doctor checks that
 the cluster knows the role and allows what the manifests need.
@@ -8,46 +8,26 @@ the cluster knows the role and allows what the manifests need.
 
 import re
 import shlex
-import shutil
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pipe.common import command_line, private_dir, process
 from pipe.common.errors import PipeError
-from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import SignedIn
-from pipe.jobs.kubectl import (
-    command_rules,
-    eks,
-    eks_token,
-    kubeconfig,
-    kustomization,
-    labels,
-    manifests,
-    settings,
-)
-from pipe.jobs.kubectl.doctor import Doctor
+from pipe.jobs.kubectl import command_rules, kustomization, settings
 from pipe.jobs.kubectl.settings import APPLY_MODES
+from pipe.kube import cluster as kube_cluster
+from pipe.kube import labels, manifests
 
 SIGNS_IN: Literal[True] = True
 DEFAULT_WAIT_TIMEOUT_SECONDS = 300
 # A shell would act on these; kubectl never needs them, so they mean the value expects a shell.
 _SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
-# kubectl's words for a wait cut short by credentials or the network rather than by the rollout.
-_RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexpected EOF|GOAWAY|i/o timeout"
-# Resumed waits per rollout: enough for token renewals in a long rollout, not a loop on a broken cluster.
-MAX_RESUMES = 20
-# A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
-RESUME_PAUSE_SECONDS = 1.0
-# Deadlines of the kubectl processes the pipe starts (README: limits). A command line gets an hour,
-# or WAIT_TIMEOUT when that is longer; a rollout wait its share of WAIT_TIMEOUT and this grace.
+# Deadline of the kubectl command line the job runs (README: limits): an hour, or WAIT_TIMEOUT when
+# that is longer.
 COMMAND_LIMIT_SECONDS = 3600
-ROLLOUT_GRACE_SECONDS = 30
-# Prefixes of the variables kubectl reads from its environment (and of the pipe's own, which it ignores).
-_KUBECTL_OWN = ("KUBECTL_", "KUBE_", "KUBECONFIG", "KUBERC", "KUBECACHEDIR")
 
 
 def _words(raw: str) -> list[str]:
@@ -115,42 +95,13 @@ VARIABLES = (
 )
 
 
-def kubectl_environment(env: Mapping[str, str], config: Path) -> dict[str, str]:
-    """What kubectl gets: `env` without the variables kubectl itself reads to change what it runs or
-    where it connects (KUBECTL_EXTERNAL_DIFF names a program `kubectl diff` runs; KUBE_EDITOR, its
-    feature switches), the pipe's kubeconfig, and KUBERC=off: a kuberc file's default options would
-    reach kubectl without the allow-list."""
-    kept = {name: value for name, value in env.items() if not name.upper().startswith(_KUBECTL_OWN)}
-    return kept | {"KUBECONFIG": str(config), "KUBERC": "off"}
-
-
-def _kubectl() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        raise PipeError("kubectl is not on PATH; the image ships it, so this runs outside the image.")
-    return found
-
-
-def _forbidden_hint(tail: list[str]) -> str:
-    for line in tail:
-        match = re.search(r'User "([^"]+)" cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?', line)
-        if match:
-            user, verb, resource, group = match.groups()
-            resource = f"{resource}.{group}" if group else resource
-            return (
-                f" Kubernetes refused user {user!r} to {verb} {resource}: grant it through an EKS access policy "
-                "(aws eks associate-access-policy) or RBAC."
-            )
-    return ""
-
-
 def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
     """The settings (pipe.jobs.kubectl.settings), then what else needs no AWS call: the private
     directory's place, kubectl itself, and the manifest files read, checked and labelled (-f; a
     kustomization's output only after the sign-in, since kubectl renders it)."""
     private_dir.base(env)  # a clone that covers every temporary directory, said before any path in it
     chosen = settings.read(values, env)
-    kubectl = _kubectl()
+    kubectl = kube_cluster.find_kubectl()
     if chosen.resource_path is not None and chosen.command[0] == "apply" and chosen.apply_mode == "-f":
         clone = private_dir.clone_dir(env)
         objects = _prepared_objects(chosen.resource_path, "-f", chosen.labels, clone, kubectl, env)
@@ -179,88 +130,6 @@ def _arguments(chosen: settings.Settings, path: Path | None) -> list[str]:
     return args + chosen.extra_arguments
 
 
-def _check_authorization(
-    cluster: Any,
-    identity: Any,
-    workdir: Path,
-    kubectl_env: Mapping[str, str],
-    objects: list[dict[str, Any]],
-    namespace: str | None,
-) -> None:
-    role = str(identity.role) if identity.role else str(identity.assumed_role_arn)
-    token = eks_token.make_token(cluster.name, identity.region, kubectl_env)
-    doctor = Doctor(cluster.endpoint, kubeconfig.write_ca(workdir, cluster.certificate_authority), token)
-    try:
-        doctor.whoami(cluster.name, identity.region, role)
-        refused = doctor.refused(doctor.needs_for_apply(objects, namespace)) if objects else []
-    finally:
-        doctor.close()
-    if refused:
-        raise PipeError(
-            f"The cluster would refuse this apply: the role may not {'; '.join(str(need) for need in refused)}. "
-            "Grant it through an EKS access policy (aws eks associate-access-policy) or RBAC."
-        )
-
-
-def _resumable(tail: list[str]) -> bool:
-    """kubectl stopped waiting because its token or connection went stale, not because the rollout failed."""
-    return any(re.search(_RESUMABLE, line, re.IGNORECASE) for line in tail)
-
-
-def _wait_for_rollouts(
-    base: list[str],
-    targets: list[manifests.RolloutTarget],
-    timeout: int,
-    kubectl_env: Mapping[str, str],
-    clone: Path,
-) -> None:
-    """`kubectl rollout status` for each target, all within one WAIT_TIMEOUT.
-
-    A wait that kubectl gives up on for a stale token or a dropped connection is resumed by a new
-    kubectl, which asks the exec plugin for a fresh token: waiting never depends on one token living
-    as long as the rollout."""
-    deadline = time.monotonic() + timeout
-    for target in targets:
-        resumed = 0
-        while True:
-            remaining = max(1, int(deadline - time.monotonic()))
-            logger.info(
-                "Waiting up to %d s for the rollout of %s in namespace %s.",
-                remaining,
-                target,
-                target.namespace,
-            )
-            args = [
-                *base,
-                "rollout",
-                "status",
-                str(target),
-                "--namespace",
-                target.namespace,
-                f"--timeout={remaining}s",
-            ]
-            status, tail = process.run(
-                args,
-                kubectl_env,
-                clone,
-                remaining + ROLLOUT_GRACE_SECONDS,
-                f"WAIT_TIMEOUT's share and a {ROLLOUT_GRACE_SECONDS} s grace",
-            )
-            if status == 0:
-                break
-            if _resumable(tail) and resumed < MAX_RESUMES and deadline - time.monotonic() > 1:
-                resumed += 1
-                logger.warning(
-                    "kubectl lost its token or connection while waiting; resuming with a fresh token."
-                )
-                continue
-            raise PipeError(
-                f"The rollout of {target} in namespace {target.namespace} did not finish within WAIT_TIMEOUT "
-                f"({timeout} s in all): see kubectl's message above.",
-                exit_status=status,
-            )
-
-
 def run(context: SignedIn[settings.Settings]) -> str:
     chosen, env, identity = context.settings, context.env, context.identity
     command = chosen.command
@@ -270,17 +139,12 @@ def run(context: SignedIn[settings.Settings]) -> str:
     # and a kustomization were checked with the settings, before the sign-in.
     to_apply = path if command[0] == "apply" else None
     dry_run = chosen.dry_run and bool(command_rules.dry_run_arguments(command))
-    kubectl = _kubectl()
+    kubectl = kube_cluster.find_kubectl()
     # Manifest files are read and checked before any AWS call (kustomize output only after).
     objects = list(chosen.manifest_objects)
 
-    cluster = eks.describe(identity, chosen.cluster)
-    logger.info("EKS cluster %s (Kubernetes %s) at %s.", cluster.name, cluster.version, cluster.endpoint)
-    workdir = private_dir.create(env)
-    config = kubeconfig.write(
-        workdir, cluster.name, identity.region, cluster.endpoint, cluster.certificate_authority
-    )
-    kubectl_env = kubectl_environment(identity.environment(env), config)
+    connection = kube_cluster.connect(identity, env, chosen.cluster)
+    cluster, workdir, kubectl_env = connection.cluster, connection.workdir, connection.environment
 
     if to_apply is not None:
         if chosen.apply_mode == "-k":
@@ -290,7 +154,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
         path = manifests.write(objects, workdir / "manifests.yaml")
     args = [kubectl, "--cache-dir", str(workdir / "cache"), *_arguments(chosen, path)]
 
-    _check_authorization(cluster, identity, workdir, kubectl_env, objects, chosen.namespace)
+    kube_cluster.check_authorization(cluster, identity, workdir, kubectl_env, objects, chosen.namespace)
 
     limit = max(COMMAND_LIMIT_SECONDS, chosen.wait_timeout)
     status, tail = process.run(
@@ -298,13 +162,14 @@ def run(context: SignedIn[settings.Settings]) -> str:
     )
     if status != 0:
         raise PipeError(
-            f"kubectl {command[0]} failed (exit status {status}).{_forbidden_hint(tail)}", exit_status=status
+            f"kubectl {command[0]} failed (exit status {status}).{kube_cluster.forbidden_hint(tail)}",
+            exit_status=status,
         )
 
     targets = (
         manifests.rollout_targets(objects, chosen.namespace) if chosen.wait and not chosen.dry_run else []
     )
-    _wait_for_rollouts(args[:3], targets, chosen.wait_timeout, kubectl_env, clone)
+    kube_cluster.wait_for_rollouts(args[:3], targets, chosen.wait_timeout, kubectl_env, clone)
     dry = " (server-side dry run)" if dry_run else ""
     if to_apply is not None:
         waited = f"; {len(targets)} rollout(s) finished" if targets else ""

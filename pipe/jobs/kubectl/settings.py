@@ -7,7 +7,8 @@ from typing import Any, Literal, NamedTuple
 
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
-from pipe.jobs.kubectl import command_rules, kustomization, labels
+from pipe.jobs.kubectl import command_rules, kustomization
+from pipe.kube import labels
 
 # How KUBECTL_APPLY_ARGS may end, and the mode each spelling means: RESOURCE_PATH follows it.
 APPLY_MODES: dict[str, Literal["-f", "-k"]] = {

@@ -389,7 +389,7 @@ def test_a_change_without_a_dry_run_is_refused(command):
 def test_kubectl_gets_none_of_the_variables_that_change_what_it_runs(tmp_path_factory, name, value):
     """A repository variable such as KUBECTL_EXTERNAL_DIFF (a program `kubectl diff` runs) or a
     KUBECONFIG of its own would reach kubectl past the allow-list."""
-    from pipe.jobs.kubectl.job import kubectl_environment
+    from pipe.kube.cluster import kubectl_environment
 
     config = tmp_path_factory.mktemp("kube") / "config"
     told = kubectl_environment({name: value, "PATH": "/usr/bin", "AWS_REGION": "eu-west-1"}, config)

@@ -4,7 +4,7 @@ import sys
 
 import yaml
 
-from pipe.jobs.kubectl import kubeconfig
+from pipe.kube import kubeconfig
 
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").decode()
 
@@ -23,7 +23,7 @@ def test_kubeconfig_is_private_and_holds_no_secret(tmp_path):
     assert user["exec"]["args"] == [
         "-P",
         "-m",
-        "pipe.jobs.kubectl.eks_token",
+        "pipe.kube.eks_token",
         "--cluster",
         "prod",
         "--region",

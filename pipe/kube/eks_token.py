@@ -4,7 +4,7 @@ A token is "k8s-aws-v1." + the unpadded base64url of a presigned STS GetCallerId
 signature covers the header `x-k8s-aws-id: <cluster>`. EKS (aws-iam-authenticator) calls that URL
 to learn who is asking, so the token proves the caller's identity for one cluster, briefly.
 
-Run as `python -P -m pipe.jobs.kubectl.eks_token --cluster NAME --region REGION`, this module is the kubeconfig's
+Run as `python -P -m pipe.kube.eks_token --cluster NAME --region REGION`, this module is the kubeconfig's
 exec credential plugin. It reads the credentials from its environment (kubectl passes its own, which
 the pipe set), prints an ExecCredential and exits: no botocore import, so kubectl pays only Python's
 start-up for each fresh token. `-P` keeps a `pipe/` folder in the user's repository off the path.
@@ -140,7 +140,7 @@ def requested_api_version(env: Mapping[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -P -m pipe.jobs.kubectl.eks_token", description=__doc__.splitlines()[0]
+        prog="python -P -m pipe.kube.eks_token", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--cluster", required=True)
     parser.add_argument("--region", required=True)

@@ -1,4 +1,4 @@
-"""pipe.jobs.kubectl.eks_token: the token EKS accepts, signed like botocore signs it, and the exec plugin's output."""
+"""pipe.kube.eks_token: the token EKS accepts, signed like botocore signs it, and the exec plugin's output."""
 
 import base64
 import datetime
@@ -13,7 +13,7 @@ from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from pipe.jobs.kubectl import eks_token
+from pipe.kube import eks_token
 from test.support.run import REPO
 
 NOW = datetime.datetime(2026, 11, 24, 9, 30, 5, tzinfo=datetime.UTC)
@@ -110,7 +110,7 @@ def run_plugin(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
         sys.executable,
         "-P",
         "-m",
-        "pipe.jobs.kubectl.eks_token",
+        "pipe.kube.eks_token",
         "--cluster",
         "my-cluster",
         "--region",
@@ -158,7 +158,7 @@ def test_plugin_is_not_shadowed_by_a_pipe_folder_in_the_working_directory(tmp_pa
             sys.executable,
             "-P",
             "-m",
-            "pipe.jobs.kubectl.eks_token",
+            "pipe.kube.eks_token",
             "--cluster",
             "c",
             "--region",
@@ -175,7 +175,7 @@ def test_plugin_is_not_shadowed_by_a_pipe_folder_in_the_working_directory(tmp_pa
 
 def test_plugin_does_not_import_botocore(tmp_path):
     code = "import sys, runpy; sys.argv=['x','--cluster','c','--region','eu-west-1']\n"
-    code += "try:\n    runpy.run_module('pipe.jobs.kubectl.eks_token', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+    code += "try:\n    runpy.run_module('pipe.kube.eks_token', run_name='__main__')\nexcept SystemExit:\n    pass\n"
     code += "print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'colorlog', 'yaml')))"
     env = {"AWS_ACCESS_KEY_ID": "a" * 16, "AWS_SECRET_ACCESS_KEY": "b" * 16, "PYTHONPATH": str(REPO)}
     completed = subprocess.run(

@@ -1,4 +1,4 @@
-"""The kubeconfig kubectl uses: no secret in it, tokens from the pipe's exec plugin (pipe.jobs.kubectl.eks_token)."""
+"""The kubeconfig kubectl uses: no secret in it, tokens from the pipe's exec plugin (pipe.kube.eks_token)."""
 
 import base64
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from pipe.jobs.kubectl.eks_token import EXEC_API_VERSIONS
+from pipe.kube.eks_token import EXEC_API_VERSIONS
 
 CONTEXT = "aws-oidc-deploy"
 FILE_MODE = 0o600
@@ -36,7 +36,7 @@ def write(directory: Path, cluster: str, region: str, endpoint: str, certificate
                         "args": [
                             "-P",
                             "-m",
-                            "pipe.jobs.kubectl.eks_token",
+                            "pipe.kube.eks_token",
                             "--cluster",
                             cluster,
                             "--region",

@@ -1,6 +1,6 @@
 import pytest
 
-from pipe.jobs.kubectl import labels
+from pipe.kube import labels
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pipe.common.errors import PipeError
-from pipe.jobs.kubectl.doctor import Doctor
+from pipe.kube.doctor import Doctor
 
 RESOURCES = {
     "kind": "APIResourceList",
@@ -57,7 +57,7 @@ def api_server():
 
 @pytest.fixture
 def doctor(api_server, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipe.jobs.kubectl.doctor.RETRY_ATTEMPTS", 1)  # a 500 is told, not retried here
+    monkeypatch.setattr("pipe.kube.doctor.RETRY_ATTEMPTS", 1)  # a 500 is told, not retried here
     made = Doctor(api_server, tmp_path / "unused-ca.pem", "token")
     yield made
     made.close()

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipe.common.errors import PipeError
-from pipe.jobs.kubectl import manifests
+from pipe.kube import manifests
 
 DEPLOYMENT = """
 apiVersion: apps/v1
