@@ -102,6 +102,8 @@ if TYPE_CHECKING:
     from pipe.jobs.beanstalk import settings as beanstalk_settings
     from pipe.jobs.cdk import job as cdk
     from pipe.jobs.cdk import settings as cdk_settings
+    from pipe.jobs.ecs import job as ecs
+    from pipe.jobs.ecs import settings as ecs_settings
     from pipe.jobs.kubectl import job as kubectl
     from pipe.jobs.kubectl import settings as kubectl_settings
     from pipe.jobs.s3_sync import job as s3_sync
@@ -114,6 +116,7 @@ if TYPE_CHECKING:
     _beanstalk: jobs.SigningInJob[beanstalk_settings.Settings] = beanstalk
     _cdk: jobs.SigningInJob[cdk_settings.Settings] = cdk
     _cloudfront_invalidate: jobs.SigningInJob[cloudfront_invalidate.Settings] = cloudfront_invalidate
+    _ecs: jobs.SigningInJob[ecs_settings.Settings] = ecs
 
 
 if __name__ == "__main__":
