@@ -115,6 +115,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     ecs = context.identity.client("ecs")
+    taskdef.guard(ecs)
     try:
         checks.cluster(ecs, chosen.cluster)
         state, events = checks.service(ecs, chosen.cluster, chosen.service)

@@ -6,6 +6,7 @@ are, sometimes the values themselves by mistake): no message here quotes a value
 path, and every such value is registered with the log's redaction before anything is printed.
 """
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -126,15 +127,39 @@ def ecs_problem(definition: Mapping[str, Any]) -> str | None:
     return None
 
 
-def protect(definition: Mapping[str, Any]) -> None:
-    """Register every environment value and secret reference with the log's redaction."""
-    for container in definition.get("containerDefinitions") or []:
-        for pair in container.get("environment") or []:
-            register_secret(pair.get("value"))
-        for secret in container.get("secrets") or []:
-            register_secret(secret.get("valueFrom"))
-        credentials = container.get("repositoryCredentials") or {}
-        register_secret(credentials.get("credentialsParameter"))
+def protect(document: Any) -> None:
+    """Register every environment value and secret reference anywhere in `document` (a task
+    definition, an ECS answer: container overrides of a task hold them too) with the log's redaction."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key in ("environment", "secrets") and isinstance(value, list):
+                for pair in value:
+                    if isinstance(pair, dict):
+                        register_secret(str(pair.get("value") or pair.get("valueFrom") or ""))
+            elif key == "credentialsParameter" and isinstance(value, str):
+                register_secret(value)
+            else:
+                stack.append(value)
+
+
+def guard(ecs: Any) -> None:
+    """Have every answer of `ecs` (a client) protected before botocore logs its body (DEBUG: true
+    logs each answer whole, before parsing it)."""
+
+    def before_parse(response_dict: dict[str, Any], **_: Any) -> None:
+        body = response_dict.get("body")
+        if isinstance(body, bytes) and b"ontainer" in body:
+            with contextlib.suppress(ValueError, PipeError):
+                protect(bounded_read.load_json(body, "an ECS answer"))
+
+    ecs.meta.events.register("before-parse.ecs", before_parse)
 
 
 def load(raw: str, env: Mapping[str, str]) -> dict[str, Any]:
