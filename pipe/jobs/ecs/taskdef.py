@@ -167,6 +167,8 @@ def load(raw: str, env: Mapping[str, str]) -> dict[str, Any]:
     --cli-input-json` takes it (or as describe-task-definition saved it), held to RegisterTaskDefinition."""
     path = private_dir.in_clone("TASK_DEFINITION", raw, env)
     what = f"TASK_DEFINITION {raw.strip()!r}"
+    if path.is_dir():
+        raise PipeError(f"{what} is a directory; point it at the task definition's JSON file.")
     try:
         text = bounded_read.read_bytes(path, TASK_DEFINITION_FILE_BYTES, what)
         document = bounded_read.load_json(text, what)
@@ -174,8 +176,6 @@ def load(raw: str, env: Mapping[str, str]) -> dict[str, Any]:
         raise PipeError(
             f"{what} does not exist in {private_dir.clone_dir(env)}; build it before this step."
         ) from None
-    except IsADirectoryError:
-        raise PipeError(f"{what} is a directory; point it at the task definition's JSON file.") from None
     except OSError as error:
         raise PipeError(f"{what} cannot be read: {error.strerror or error}.") from None
     except ValueError:  # JSON or UTF-8 decoding; the message would quote the file
