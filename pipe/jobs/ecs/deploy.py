@@ -8,14 +8,19 @@ The pipe ends within that time plus one WAIT_INTERVAL (and one API call).
 """
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
+from pipe.common import shared_storage
 from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.jobs.ecs import reports, tasks
 from pipe.jobs.ecs.settings import Settings
 from pipe.jobs.ecs.watch import ServiceState, WaitFailed, Watcher, revision
+
+# For later steps (README, "What the jobs print"): the last deployment's outcome.
+RESULT_FILE = "aws-oidc-deploy/ecs.json"
 
 
 def _started(state: ServiceState | None, identifier: str | None) -> int:
@@ -24,14 +29,14 @@ def _started(state: ServiceState | None, identifier: str | None) -> int:
 
 
 class Deploy:
-    def __init__(self, ecs: Any, chosen: Settings, target: str, started: float):
-        self.ecs, self.chosen, self.target, self.started = ecs, chosen, target, started
+    def __init__(self, ecs: Any, chosen: Settings, target: str, started: float, env: Mapping[str, str]):
+        self.ecs, self.chosen, self.target, self.started, self.env = ecs, chosen, target, started, env
         self.watcher = Watcher(ecs, chosen.cluster, chosen.service, chosen.wait_interval)
 
     def _result(self, identifier, rollout, state, rollback, stopped, passed, summary) -> None:
         seconds = time.monotonic() - self.started
         c = self.chosen
-        reports.result(
+        document = reports.result(
             c.cluster,
             c.service,
             self.target,
@@ -44,6 +49,7 @@ class Deploy:
             passed,
             summary,
         )
+        shared_storage.write_json(self.env, RESULT_FILE, document)
 
     def _start(self, state: ServiceState, deadline: Deadline) -> tuple[str | None, str]:
         """The deployment to follow and the revision that ran before; (None, …) when the service

@@ -136,6 +136,6 @@ def run(context: SignedIn[settings.Settings]) -> str:
             state.desired,
             chosen.force_new_deployment,
         )
-        return deploy.Deploy(ecs, chosen, target.arn, started).run(state, events)
+        return deploy.Deploy(ecs, chosen, target.arn, started, context.env).run(state, events)
     except (ClientError, BotoCoreError) as error:
         raise _aws_error(error) from None

@@ -77,7 +77,19 @@ def result(
     stopped: list[StoppedTask],
     passed: bool,
     summary: str,
-) -> None:
+) -> dict[str, object]:
+    """Records the result and returns its document (also the shared-storage result file)."""
+    document: dict[str, object] = {
+        "cluster": cluster,
+        "service": service,
+        "deploying": deploying,
+        "deployment_id": deployment_id,
+        "rollout_state": rollout,
+        "seconds": round(seconds, 1),
+        "tasks_started": started,
+        "rollback": rollback,
+        "passed": passed,
+    }
     record(
         Report(
             JOB,
@@ -94,15 +106,7 @@ def result(
                 Field("Rollback", rollback),
             ],
             items=[Item("failed", f"task {task.id}", task.line(), severity="HIGH") for task in stopped],
-            document={
-                "cluster": cluster,
-                "service": service,
-                "deploying": deploying,
-                "deployment_id": deployment_id,
-                "rollout_state": rollout,
-                "seconds": round(seconds, 1),
-                "tasks_started": started,
-                "rollback": rollback,
-            },
+            document=document,
         )
     )
+    return document

@@ -2,6 +2,7 @@
 (test/support/ecs), reached through AWS_ENDPOINT_URL_ECS."""
 
 import json
+import os
 import uuid
 
 import pytest
@@ -61,9 +62,12 @@ def service(ecs, names):
 
 
 @pytest.fixture
-def ecs_env(pipe_env, clone_dir, ecs, names):
+def ecs_env(pipe_env, clone_dir, ecs, names, tmp_path):
     cluster, name = names
+    shared = tmp_path / "shared"
+    shared.mkdir()
     return pipe_env | {
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
         "COMMAND": "ecs",
         "BITBUCKET_CLONE_DIR": str(clone_dir),
         "AWS_ENDPOINT_URL_ECS": ecs.url,
@@ -79,6 +83,12 @@ def registered(ecs) -> list[str]:
 
 def updates(ecs) -> list[str]:
     return [call.params.get("taskDefinition") for call in ecs.actions("UpdateService") if not call.error]
+
+
+def result_of(env) -> dict:
+    path = os.path.join(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"], "aws-oidc-deploy", "ecs.json")
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
 
 
 def no_value_printed(result) -> None:
@@ -105,6 +115,19 @@ def test_a_good_deploy_streams_events_and_ends_completed(run, ecs_env, ecs, serv
     assert "ECS deploy result:" in output
     assert result.last_line.startswith(f"✔ Deployed shop:2 to {service.name} on {service.cluster} in ")
     assert " s: rollout COMPLETED, 2 task(s) running." in result.last_line
+    written = result_of(ecs_env)
+    assert written | {"seconds": 0, "deployment_id": ""} == {
+        "cluster": service.cluster,
+        "service": service.name,
+        "deploying": service.task_definition.arn,
+        "deployment_id": "",
+        "rollout_state": "COMPLETED",
+        "seconds": 0,
+        "tasks_started": 2,
+        "rollback": "none",
+        "passed": True,
+    }
+    assert written["deployment_id"] == service.deployments[0].id
     no_value_printed(result)
 
 
@@ -144,6 +167,9 @@ def test_an_image_that_cannot_be_pulled_names_container_reason_and_rollback(run,
     assert "The deployment circuit breaker rolled the service back to shop:1 (rollout COMPLETED)." in line
     assert "TaskFailedToStart" in result.output  # the stopped tasks in the details
     assert service.task_definition.revision == 1 and service.deployments[0].rollout == "COMPLETED"
+    written = result_of(ecs_env)
+    assert written["rollback"] == "circuit breaker → shop:1" and written["passed"] is False
+    assert written["rollout_state"] == "FAILED" and written["tasks_started"] == 3
     assert "ECS deploy result: " in result.output
     no_value_printed(result)
 
