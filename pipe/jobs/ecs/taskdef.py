@@ -159,7 +159,9 @@ def guard(ecs: Any) -> None:
             with contextlib.suppress(ValueError, PipeError):
                 protect(bounded_read.load_json(body, "an ECS answer"))
 
-    ecs.meta.events.register("before-parse.ecs", before_parse)
+    from pipe.aws import sdk_private
+
+    sdk_private.before_answer_is_logged(ecs, "ecs", before_parse)
 
 
 def load(raw: str, env: Mapping[str, str]) -> dict[str, Any]:
