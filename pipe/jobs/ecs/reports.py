@@ -105,7 +105,7 @@ def result(
                 Field("Tasks started", started, "NUMBER"),
                 Field("Rollback", rollback),
             ],
-            items=[Item("failed", f"task {task.id}", task.line(), severity="HIGH") for task in stopped],
+            items=[Item("failed", f"task {task.id}", task.detail(), severity="HIGH") for task in stopped],
             document=document,
         )
     )

@@ -62,20 +62,20 @@ class StoppedTask(NamedTuple):
     stop_code: str
     containers: tuple[Container, ...]
 
-    def line(self) -> str:
-        parts = [
-            f"task {self.id}: {self.stopped_reason or 'stopped'}"
-            + (f" ({self.stop_code})" if self.stop_code else "")
-        ]
+    def detail(self) -> str:
+        """The reason and each container's exit code and reason (one said once), as one safe line."""
+        parts = [(self.stopped_reason or "stopped") + (f" ({self.stop_code})" if self.stop_code else "")]
         for container in self.containers:
+            reason = container.reason if container.reason != self.stopped_reason else ""
             if container.exit_code is None and not container.reason:
                 continue
             code = f"exit code {container.exit_code}" if container.exit_code is not None else "no exit code"
-            parts.append(
-                f"container {container.name}: {code}" + (f", {container.reason}" if container.reason else "")
-            )
+            parts.append(f"container {container.name}: {code}" + (f", {reason}" if reason else ""))
         # Reasons quote images and commands: one line whatever they hold.
         return escape("; ".join(parts))
+
+    def line(self) -> str:
+        return f"task {self.id}: {self.detail()}"
 
     def texts(self) -> list[str]:
         return [self.stopped_reason, *(container.reason for container in self.containers)]

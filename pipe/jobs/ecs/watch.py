@@ -190,7 +190,7 @@ class Watcher:
                 primary = state.primary()
                 now = revision(primary.task_definition) if primary else "none"
                 why = mine.reason if mine is not None and mine.reason else "another deployment replaced it"
-                raise WaitFailed(f"{why} (the service now deploys {now})", state)
+                raise WaitFailed(f"{why.rstrip('.')} (the service now deploys {now})", state)
             if mine.rollout == "FAILED":
                 raise WaitFailed(mine.reason or "its rollout failed", state)
             if mine.rollout == "COMPLETED" or (not mine.rollout and _steady(state, mine)):
