@@ -33,7 +33,16 @@ class Deploy:
         self.ecs, self.chosen, self.target, self.started, self.env = ecs, chosen, target, started, env
         self.watcher = Watcher(ecs, chosen.cluster, chosen.service, chosen.wait_interval)
 
-    def _result(self, identifier, rollout, state, rollback, stopped, passed, summary) -> None:
+    def _result(
+        self,
+        identifier: str | None,
+        rollout: str,
+        state: ServiceState | None,
+        rollback: str,
+        stopped: list[tasks.StoppedTask],
+        passed: bool,
+        summary: str,
+    ) -> None:
         seconds = time.monotonic() - self.started
         c = self.chosen
         document = reports.result(

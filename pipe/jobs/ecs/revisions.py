@@ -41,7 +41,7 @@ def _identical(
         described = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
         taskdef.protect(described)
         if taskdef.same(definition, taskdef.registerable(described)):
-            return arn
+            return str(arn)
     return None
 
 

@@ -40,7 +40,7 @@ DESCRIBED_ONLY = (
 )
 # Fields the pipe sets itself (TASK_DEFINITION_TAGS): tags are not part of a revision's content.
 NOT_CONTENT = ("tags",)
-_KINDS = {
+_KINDS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "structure": (dict, "an object"),
     "map": (dict, "an object"),
     "list": (list, "a list"),
@@ -63,12 +63,12 @@ def _input_shape() -> Any:
 def shape_problem(value: Any, shape: Any, path: str) -> str | None:
     """The first place where `value` does not fit botocore's model of `shape`, as '<path> must be …',
     never quoting a value (a loop over the document: no recursion on user input)."""
-    stack = [(value, shape, path)]
+    stack: list[tuple[Any, Any, str]] = [(value, shape, path)]
     while stack:
         item, kind, where = stack.pop()
         expected, described = _KINDS.get(kind.type_name, (object, "a value"))
         wrong_bool = isinstance(item, bool) and kind.type_name in ("integer", "long", "double", "float")
-        if not isinstance(item, expected) or wrong_bool:
+        if not _fits(item, expected) or wrong_bool:
             return f"{where} must be {described}"
         enum = getattr(kind, "enum", None)
         if enum and item not in enum:
@@ -91,6 +91,10 @@ def shape_problem(value: Any, shape: Any, path: str) -> str | None:
         elif kind.type_name == "map":
             stack.extend((child, kind.value, f"{where}.{_safe_key(key)}") for key, child in item.items())
     return None
+
+
+def _fits(item: object, expected: type | tuple[type, ...]) -> bool:
+    return isinstance(item, expected)
 
 
 def _safe_key(key: str) -> str:
@@ -257,7 +261,7 @@ def _normal(value: Any, defaults: Mapping[str, Any] | None = None) -> Any:
 def content(definition: Mapping[str, Any]) -> dict[str, Any]:
     """What makes two revisions the same: the register-able fields, without empty values and the
     defaults ECS fills in, containers' environment and secrets as sets (their order means nothing)."""
-    normal = _normal(
+    normal: dict[str, Any] = _normal(
         {k: v for k, v in definition.items() if k not in NOT_CONTENT and k not in DESCRIBED_ONLY}
     )
     normal.setdefault("networkMode", "bridge")
