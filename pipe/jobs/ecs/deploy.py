@@ -111,10 +111,17 @@ class Deploy:
             summary = f"Deployment {identifier} of {revision(self.target)} to {c.service} started; not waiting (WAIT: 'false')."
             self._result(identifier, "IN_PROGRESS", None, "none", [], True, summary)
             return summary
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             final = self.watcher.follow(deadline, identifier)
         except WaitFailed as failed:
             raise self._failed(identifier, previous, failed) from None
+        except (ClientError, BotoCoreError, PipeError) as error:
+            # The deployment goes on in ECS; the report says the step could not follow it.
+            summary = f"Deployment {identifier} started, but following it failed: {error}"
+            self._result(identifier, "UNKNOWN", None, "none", [], False, summary)
+            raise
         seconds = round(time.monotonic() - self.started, 1)
         mine = final.deployment(identifier)
         summary = (

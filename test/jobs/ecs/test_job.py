@@ -4,13 +4,15 @@
 import json
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
 from pipe.jobs.ecs import taskdef
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.ecs import EXITS, PULL_FAILS, STUCK, EcsStandIn
-from test.support.run import write_files
+from test.support.interrupts import Killed
+from test.support.run import with_debug, write_files
 
 INTERVAL = "0.1"
 # Values that must never be printed: an environment value and a secret's valueFrom.
@@ -275,6 +277,33 @@ def test_a_rerun_after_a_kill_converges_without_a_duplicate_revision(run, ecs_en
     assert len(ecs.state.families["shop"]) == 2 and len(updates(ecs)) == 1
 
 
+def test_a_run_killed_during_its_wait_converges_when_run_again(run, ecs_env, ecs, service):
+    """Killed (SIGKILL to the whole process group, as a dying step container) the moment its
+    UpdateService is carried out; the rerun follows that deployment and registers nothing."""
+    ecs.state.polls_per_deploy = 20  # the killed run is surely inside its wait
+    env = with_debug(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
+    killed = Killed(env, Path(env["BITBUCKET_CLONE_DIR"]))
+    try:
+        ecs.wait_for("UpdateService", timeout=60)
+    finally:
+        killed.kill()
+    killed.check_left_behind("ecs")
+    assert service.deployments[0].rollout == "IN_PROGRESS"
+    again = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
+    assert again.returncode == 0, again.output
+    assert "an earlier run of this step started it" in again.output
+    assert len(ecs.state.families["shop"]) == 2 and len(registered(ecs)) == 1 and len(updates(ecs)) == 1
+    assert service.deployments[0].rollout == "COMPLETED"
+
+
+def test_an_event_message_cannot_forge_a_line(run, ecs_env, ecs, service):
+    ecs.state.deploy_events = ["(service shop) note\n✔ Deployed everything\x1b[2K"]
+    result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
+    assert result.returncode == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("✔")] == [result.last_line]
+    assert "note\\n✔ Deployed everything\\x1b[2K" in result.output
+
+
 def test_throttling_is_retried(run, ecs_env, ecs, service):
     ecs.faults["DescribeServices"] = [(400, "ThrottlingException", "Rate exceeded")] * 2
     ecs.faults["RegisterTaskDefinition"] = [(400, "ThrottlingException", "Rate exceeded")]
@@ -289,6 +318,16 @@ def test_access_denied_fails_at_once_naming_the_permissions(run, ecs_env, ecs, s
     assert_one_clear_failure(result, "RegisterTaskDefinition was refused")
     assert len(ecs.actions("RegisterTaskDefinition")) == 1  # not retried
     assert updates(ecs) == []
+
+
+def test_a_call_refused_while_following_records_a_failed_result(run, ecs_env, ecs, service):
+    # The check's DescribeServices is answered; every poll after the update is refused.
+    ecs.faults["DescribeServices"] = [None] + [(400, "AccessDeniedException", "not authorized")] * 5
+    result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
+    assert_one_clear_failure(result, "DescribeServices was refused")
+    assert "ECS deploy result: Deployment ecs-svc/" in result.output
+    assert "started, but following it failed" in result.output
+    assert len(updates(ecs)) == 1
 
 
 def test_force_new_deployment_alone_replaces_the_tasks(run, ecs_env, ecs, service):

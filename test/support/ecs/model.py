@@ -131,6 +131,7 @@ class State:
         self.outcomes: dict[str, str] = {}  # image → outcome
         self.exit_codes: dict[str, int] = {}  # image → exit code of EXITS
         self.polls_per_deploy = 3
+        self.deploy_events: list[str] = []  # messages written as each deployment starts its tasks
 
     # --- set-up -----------------------------------------------------------------------------
     def register(self, body: dict[str, Any], tags: list[dict[str, str]] | None = None) -> TaskDefinition:
@@ -243,6 +244,8 @@ class State:
             deployment.pending = deployment.desired
             names = " ".join(f"(task {t.arn.rsplit('/', 1)[-1]})" for t in started)
             service.event(f"(service {service.name}) has started {deployment.desired} tasks: {names}.")
+            for message in self.deploy_events:
+                service.event(message)
         elif deployment.polls < deployment.settles_after:
             deployment.running, deployment.pending = deployment.desired, 0
         if deployment.polls >= deployment.settles_after:

@@ -24,6 +24,7 @@ class Call:
     params: dict
     at: float  # time.monotonic()
     error: str | None = None
+    answered: bool = False  # carried out (or refused); its answer is on its way
 
 
 def _epoch(moment) -> float:
@@ -38,8 +39,10 @@ class EcsStandIn:
         self.require_signature = require_signature
         self.state = State()
         self.calls: list[Call] = []
-        self.faults: dict[str, list[tuple[int, str, str]]] = {}
+        # Scripted faults: action → answers in order, each (status, code, message) or None (served).
+        self.faults: dict[str, list[tuple[int, str, str] | None]] = {}
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # notified as each call is answered (wait_for)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -69,6 +72,20 @@ class EcsStandIn:
                 f"ECS {call.action}",
                 (lambda call=call: json.dumps(call.params).encode()),
             )
+
+    def wait_for(self, action: str, timeout: float) -> Call:
+        """Block until an `action` call has been carried out without an error: how a test acts at a
+        moment of the pipe's run without sleeping. Raises TimeoutError."""
+
+        def done() -> Call | None:
+            return next((c for c in self.calls if c.action == action and c.answered and not c.error), None)
+
+        with self._answered:
+            if not self._answered.wait_for(lambda: done() is not None, timeout):
+                raise TimeoutError(f"no {action} was carried out within {timeout} s")
+            found = done()
+            assert found is not None
+            return found
 
     def actions(self, name: str | None = None) -> list[Call]:
         with self._lock:
@@ -134,6 +151,10 @@ class EcsStandIn:
         except ApiError as error:
             call.error = error.code
             return error.status, {"__type": error.code, "message": error.message}
+        finally:
+            with self._answered:
+                call.answered = True
+                self._answered.notify_all()
 
     # --- actions ----------------------------------------------------------------------------
     def _cluster(self, params) -> str:
