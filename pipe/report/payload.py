@@ -26,7 +26,7 @@ ANNOTATION_TYPES = {"failed": "BUG"}
 # What a reviewer must read first survives the cut first.
 _SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 _ID_UNSAFE = re.compile(r"[^a-z0-9]+")
-_MAX_ENVIRONMENT_SLUG = 40
+_MAX_SLUG = 40
 
 
 class Payload(NamedTuple):
@@ -48,7 +48,7 @@ def report_id(job: str, environment: str, phase: str) -> str:
     gets a digest of the name as well, so that 'Prod EU' and 'prod-eu' stay apart."""
     parts = ["aws-oidc-deploy", _slug(job)]
     if environment:
-        slug = _slug(environment)[:_MAX_ENVIRONMENT_SLUG].strip("-")
+        slug = _slug(environment)
         if slug != environment:
             slug = f"{slug}-{hashlib.sha256(environment.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
         parts.append(slug.strip("-"))
@@ -57,7 +57,7 @@ def report_id(job: str, environment: str, phase: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return _ID_UNSAFE.sub("-", text.lower()).strip("-")
+    return _ID_UNSAFE.sub("-", text.lower()).strip("-")[:_MAX_SLUG].strip("-")
 
 
 def safe(text: object, limit: int | None = None) -> str:
@@ -117,7 +117,7 @@ def _details(report: Report, left_out: int) -> str:
     if len(report.fields) > MAX_FIELDS:
         notes.append(f"{len(report.fields) - MAX_FIELDS} more figure(s)")
     suffix = f" [{'; '.join(notes)}: all in {shared_file(report)}]" if notes else ""
-    summary = safe(report.summary) or safe(report.title)
+    summary = safe(report.summary) or safe(report.title) or f"{report.job} {report.phase}".strip() or "-"
     return clip(summary, MAX_SUMMARY - length(suffix)) + suffix
 
 
