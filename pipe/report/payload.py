@@ -3,8 +3,8 @@ API's limits, every string redacted and escaped as the log's lines are.
 
 Limits (docs/report.md, test/support/codeinsights/README.md): at most 6 data fields, a summary
 (`details`) of at most 450 characters, annotation summaries of at most 450, at most 1,000 annotations
-per report. What does not fit is cut, and the summary says how much was left out and where the whole
-list is (the shared-storage file). Lengths are counted in UTF-16 code units, as Bitbucket's Java
+per report (one per change; one with a path and a line sits beside the diff). What does not fit is
+cut, and the summary says how much was left out and where the whole list is (the shared-storage file). Lengths are counted in UTF-16 code units, as Bitbucket's Java
 service counts a string: never more than Python's count, so a text within one is within both.
 """
 
@@ -33,7 +33,7 @@ class Payload(NamedTuple):
     report_id: str
     report: dict[str, Any]
     annotations: list[dict[str, Any]]
-    left_out: int  # items with a path that are not sent as annotations
+    left_out: int  # changes (items but 'unchanged' ones) not sent as annotations
 
 
 def shared_file(report: Report) -> str:
@@ -89,8 +89,9 @@ def clip(text: str, limit: int) -> str:
 
 def build(report: Report, environment: str) -> Payload:
     identifier = report_id(report.job, environment, report.phase)
+    # Every change is an annotation: with a path beside the diff, without one in the report's list.
     annotated = sorted(
-        (item for item in report.items if item.path),
+        (item for item in report.items if item.change != "unchanged"),
         key=lambda item: _SEVERITY_RANK.get(item.severity, len(_SEVERITY_RANK)),
     )
     sent = annotated[:MAX_ANNOTATIONS]
@@ -117,7 +118,9 @@ def _details(report: Report, left_out: int) -> str:
     if len(report.fields) > MAX_FIELDS:
         notes.append(f"{len(report.fields) - MAX_FIELDS} more figure(s)")
     suffix = f" [{'; '.join(notes)}: all in {shared_file(report)}]" if notes else ""
-    summary = safe(report.summary) or safe(report.title) or f"{report.job} {report.phase}".strip() or "-"
+    summary = (
+        safe(report.summary) or safe(report.title) or safe(f"{report.job} {report.phase}".strip()) or "-"
+    )
     return clip(summary, MAX_SUMMARY - length(suffix)) + suffix
 
 
@@ -144,9 +147,10 @@ def _annotation(item: Item, identifier: str) -> dict[str, Any]:
         "external_id": identifier,
         "annotation_type": ANNOTATION_TYPES.get(item.change, "CODE_SMELL"),
         "summary": summary,
-        "path": safe(str(item.path).lstrip("/"), 1000),
         "severity": item.severity if item.severity in _SEVERITY_RANK else "LOW",
     }
+    if item.path:
+        annotation["path"] = safe(str(item.path).lstrip("/"), 1000)
     if item.detail:
         annotation["details"] = safe(item.detail, MAX_ANNOTATION_DETAILS)
     if isinstance(item.line, int) and not isinstance(item.line, bool) and item.line >= 1:

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from pipe import report
 from pipe.common import log
 from pipe.report import Field, Item, Report, publish
 from pipe.report import settings as report_settings
+from test.support import aws
 from test.support.codeinsights import HANG, REFUSE, CodeInsightsStandIn
 from test.support.job_env import COMMIT
 
@@ -127,3 +129,97 @@ def test_a_report_that_cannot_be_posted_is_one_warning_within_the_limit(bitbucke
     assert "Traceback" not in output and "✖" not in capsys.readouterr().out
     # The toolkit's root handler is gone again: the pipe's redacting handler is the only one.
     assert logging.getLogger().handlers == [log._handler]
+
+
+# --- End to end: the pipe as a process (test/support/run.py: DEBUG=true, leak-scanned, the stand-in's
+# requests included), with cloudfront-invalidate, the simplest job that reports.
+
+
+@pytest.fixture
+def invalidate_env(pipe_env, clone_dir, tmp_path, moto_server, bitbucket):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _cdn, distribution_id = aws.new_distribution(moto_server.url)
+    return (
+        pipe_env
+        | pipelines(bitbucket, "production")
+        | {
+            "COMMAND": "cloudfront-invalidate",
+            "BITBUCKET_CLONE_DIR": str(clone_dir),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            "CLOUDFRONT_DISTRIBUTION_ID": distribution_id,
+            "CLOUDFRONT_PATHS": "/index.html /assets/*",
+        }
+    )
+
+
+PLAN_ID = "aws-oidc-deploy-cloudfront-invalidate-production-plan"
+RESULT_ID = "aws-oidc-deploy-cloudfront-invalidate-production-result"
+
+
+def test_the_pipe_posts_a_plan_and_a_result_the_stand_in_accepts(run, invalidate_env, bitbucket):
+    result = run(invalidate_env)
+    assert result.returncode == 0, result.output
+    # Each report: DELETE (none yet: 404), PUT, one POST of its annotations.
+    assert [request.status for request in bitbucket.requests] == [404, 200, 200] * 2, result.output
+    plan_report, result_report = (bitbucket.reports[(COMMIT, name)] for name in (PLAN_ID, RESULT_ID))
+    assert plan_report["result"] == "PENDING" and result_report["result"] == "PASSED"
+    assert "2 path(s)" in result_report["details"]
+    assert [a["summary"] for a in bitbucket.annotations(COMMIT, PLAN_ID)] == [
+        "changed /index.html",
+        "changed /assets/*",
+    ]
+    assert {"title": "Completed", "type": "BOOLEAN", "value": False} in result_report["data"]
+    shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
+    with open(
+        f"{shared}/aws-oidc-deploy/report-cloudfront-invalidate-result.json", encoding="utf-8"
+    ) as stream:
+        assert [item["name"] for item in json.load(stream)["items"]] == ["/index.html", "/assets/*"]
+    assert "Code Insights: " in result.output and "Traceback" not in result.output
+
+
+def test_a_job_that_fails_posts_a_failed_result_with_its_last_line(run, invalidate_env, bitbucket):
+    result = run(invalidate_env | {"CLOUDFRONT_DISTRIBUTION_ID": "E2NOSUCHDISTRIBUTION"})
+    assert result.returncode == 1, result.output
+    failed = bitbucket.reports[(COMMIT, RESULT_ID)]
+    assert failed["result"] == "FAILED"
+    assert failed["details"] in result.last_line
+
+
+def test_report_false_posts_nothing_and_still_writes_the_files(run, invalidate_env, bitbucket):
+    result = run(invalidate_env | {"REPORT": "false"})
+    assert result.returncode == 0, result.output
+    assert bitbucket.requests == []
+    shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
+    assert sorted(path.name for path in Path(shared, "aws-oidc-deploy").iterdir()) == [
+        "cloudfront-invalidation.json",
+        "report-cloudfront-invalidate-plan.json",
+        "report-cloudfront-invalidate-result.json",
+    ]
+
+
+def test_the_oidc_token_as_a_path_never_reaches_the_stand_in(run, invalidate_env, bitbucket):
+    """The leak scan (run_pipe) reads what the stand-in received: the token there fails the test."""
+    token = invalidate_env["BITBUCKET_STEP_OIDC_TOKEN"]
+    result = run(invalidate_env | {"CLOUDFRONT_PATHS": f"/{token}"})
+    assert result.returncode == 0, result.output
+    assert bitbucket.reports[(COMMIT, PLAN_ID)]
+    assert any(b"****" in request.body for request in bitbucket.requests)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_report_that_cannot_be_posted_never_changes_the_exit_status(run, invalidate_env, bitbucket, fault):
+    if fault == REFUSE:
+        bitbucket.refuse()
+    else:
+        bitbucket.fault = fault
+    started = time.monotonic()
+    result = run(invalidate_env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "not posted" in warnings[0], result.output
+    assert "Traceback" not in result.output and 'File "' not in result.output
+    assert result.last_line.startswith("✔ Invalidation ")
+    # Posting never takes longer than its limit; the rest is the job (a few seconds against moto).
+    assert elapsed < publish.REPORT_LIMIT_SECONDS + 20, elapsed
