@@ -185,7 +185,7 @@ class Bad:
 def _declared_secrets() -> set[str]:
     declared = main.COMMON_VARIABLES + signin.VARIABLES
     for command in jobs.JOBS:
-        declared += jobs.load(command).VARIABLES
+        declared += jobs.load(command).VARIABLES + main.report_variables(command)
     return {variable.name for variable in declared if variable.secret}
 
 
@@ -903,6 +903,40 @@ ROWS = [
     ),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "!!bool true"}, "CLOUDFRONT_WAIT must be true or false"),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "[true]"}, "CLOUDFRONT_WAIT must be true or false"),
+    # --- REPORT (issue 24): every job that changes something -------------------------------------------
+    Bad("cloudfront-invalidate", {"REPORT": "maybe"}, "REPORT must be true or false"),
+    Bad("s3-sync", {"REPORT": "!!bool yes"}, "REPORT must be true or false"),
+    Bad(
+        "cloudfront-invalidate",
+        {"REPORT": "true"},
+        "REPORT is true but BITBUCKET_WORKSPACE, BITBUCKET_COMMIT are not set",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {
+            "REPORT": "true",
+            "BITBUCKET_WORKSPACE": "ws",
+            "BITBUCKET_COMMIT": "abc",
+            "BITBUCKET_BUILD_NUMBER": "",
+        },
+        "REPORT is true outside Bitbucket Pipelines, where there is no auth proxy: set BITBUCKET_ACCESS_TOKEN",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"BITBUCKET_ACCESS_TOKEN": "planted-Secret\x07Value+9876543210abcdef"},
+        "BITBUCKET_ACCESS_TOKEN contains control characters",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {
+            "REPORT": "true",
+            "BITBUCKET_WORKSPACE": "ws",
+            "BITBUCKET_COMMIT": "abc",
+            "BITBUCKET_DOCKER_HOST_INTERNAL": "user@proxy/x",
+        },
+        "BITBUCKET_DOCKER_HOST_INTERNAL must be a host name or an IP address",
+        names="BITBUCKET_DOCKER_HOST_INTERNAL",
+    ),
     # --- issue 29: SDK variables as botocore reads them, limits in every form, checks before sign-in ----
     Bad("whoami", {"AWS_RETRY_MODE": " standard"}, "AWS_RETRY_MODE must not start or end with spaces"),
     Bad(

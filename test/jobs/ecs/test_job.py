@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from pipe.jobs.ecs import taskdef
+from test.report.test_publish import pipelines
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.ecs import EXITS, PULL_FAILS, STUCK, EcsStandIn
 from test.support.interrupts import Killed
+from test.support.job_env import COMMIT
 from test.support.run import with_debug, write_files
 
 INTERVAL = "0.1"
@@ -130,6 +132,27 @@ def test_a_good_deploy_streams_events_and_ends_completed(run, ecs_env, ecs, serv
         "passed": True,
     }
     assert written["deployment_id"] == service.deployments[0].id
+    no_value_printed(result)
+
+
+def test_the_plan_and_the_result_reach_code_insights_and_shared_storage(run, ecs_env, ecs, service):
+    from test.support.codeinsights import CodeInsightsStandIn
+
+    with CodeInsightsStandIn() as bitbucket:
+        result = run(ecs_env | pipelines(bitbucket, "production") | {"IMAGES": f"web={NEW_IMAGE}"})
+    assert result.returncode == 0, result.output
+    plan, done = (
+        bitbucket.reports[(COMMIT, f"aws-oidc-deploy-ecs-production-{phase}")] for phase in ("plan", "result")
+    )
+    assert plan["result"] == "PENDING" and done["result"] == "PASSED"
+    assert {"title": "To deploy", "type": "TEXT", "value": "shop:2"} in plan["data"]
+    assert {"title": "Rollout", "type": "TEXT", "value": "COMPLETED"} in done["data"]
+    summaries = [a["summary"] for a in bitbucket.annotations(COMMIT, "aws-oidc-deploy-ecs-production-plan")]
+    assert summaries == ["changed container web"], summaries  # unchanged ones are no annotation
+    shared = ecs_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
+    with open(f"{shared}/aws-oidc-deploy/report-ecs-plan.json", encoding="utf-8") as stream:
+        items = json.load(stream)["items"]
+    assert [item["name"] for item in items] == ["container web", "container log-router"]
     no_value_printed(result)
 
 
