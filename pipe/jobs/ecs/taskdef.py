@@ -242,6 +242,7 @@ def images_of(definition: Mapping[str, Any]) -> dict[str, str]:
 # Values ECS fills in when a revision is registered without them (DescribeTaskDefinition answers
 # them): equal to leaving them out.
 _CONTAINER_DEFAULTS: dict[str, Any] = {"essential": True, "cpu": 0}
+_TASK_DEFAULTS: dict[str, Any] = {"networkMode": "bridge", "enableFaultInjection": False}
 
 
 def _normal(value: Any, defaults: Mapping[str, Any] | None = None) -> Any:
@@ -262,9 +263,9 @@ def content(definition: Mapping[str, Any]) -> dict[str, Any]:
     """What makes two revisions the same: the register-able fields, without empty values and the
     defaults ECS fills in, containers' environment and secrets as sets (their order means nothing)."""
     normal: dict[str, Any] = _normal(
-        {k: v for k, v in definition.items() if k not in NOT_CONTENT and k not in DESCRIBED_ONLY}
+        {k: v for k, v in definition.items() if k not in NOT_CONTENT and k not in DESCRIBED_ONLY},
+        _TASK_DEFAULTS,
     )
-    normal.setdefault("networkMode", "bridge")
     containers = []
     for container in definition.get("containerDefinitions") or []:
         one = _normal(container, _CONTAINER_DEFAULTS)

@@ -74,6 +74,7 @@ def described(made: TaskDefinition) -> dict[str, Any]:
     body["containerDefinitions"] = [_CONTAINER_DEFAULTS | c for c in body["containerDefinitions"]]
     compatible = body.get("requiresCompatibilities") or []
     body.setdefault("networkMode", "bridge")
+    body.setdefault("enableFaultInjection", False)
     body.setdefault("volumes", [])
     body.setdefault("placementConstraints", [])
     return body | {
