@@ -129,6 +129,34 @@ def _cdk(env: dict, clone: Path) -> dict:
     return job_env.environment("cdk", env, clone) | {"PATH": "/usr/bin:/bin"}
 
 
+def _ecs(env: dict, clone: Path) -> dict:
+    base = '{"family": "shop", "containerDefinitions": [{"name": "web", "image": "repo/shop:1", "memory": 256%s}]%s}'
+    write_files(
+        clone,
+        {
+            "ecs/deep.json": "[" * 5000 + "]" * 5000,
+            "ecs/not-json.json": "family: shop\n",
+            "ecs/list.json": "[]",
+            "ecs/unknown-field.json": base % ("", ', "secretValue": "' + PLANTED + '"'),
+            "ecs/bad-type.json": base % (', "environment": [{"name": "K", "value": 42}]', ""),
+            "ecs/bad-env.json": base % (', "environment": "' + PLANTED + '"', ""),
+            "ecs/no-memory.json": '{"family": "shop", "containerDefinitions": [{"name": "web", "image": "r/s:1"}]}',
+            "ecs/bad-family.json": base.replace('"shop"', '"shop.prod"') % ("", ""),
+            "ecs/tags.json": base % ("", ', "tags": [{"key": "a", "value": "b"}]'),
+        },
+    )
+    (clone / "ecs" / "latin1.json").write_bytes(b'{"family": "caf\xe9"}')
+    os.mkfifo(clone / "ecs" / "fifo.json")
+    with (clone / "ecs" / "huge.json").open("wb") as huge:
+        huge.truncate(2 * 1024 * 1024)
+    outside = clone.parent / "outside-ecs"
+    outside.mkdir(exist_ok=True)
+    (outside / "task.json").write_text('{"family": "stolen"}')
+    (clone / "ecs" / "link.json").symlink_to(outside / "task.json")
+    # Nothing listens there: a row that got past the checks would not reach any stand-in.
+    return job_env.environment("ecs", env, clone) | {"AWS_ENDPOINT_URL_ECS": "http://127.0.0.1:9"}
+
+
 # job -> its environment for the rows (from the pipe_env fixture and the clone directory).
 JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     job: functools.partial(job_env.environment, job) for job in job_env.JOBS
@@ -137,6 +165,7 @@ JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
     "kubectl": _kubectl,
     "beanstalk": _beanstalk,
     "cdk": _cdk,
+    "ecs": _ecs,
 }
 
 
@@ -156,7 +185,7 @@ class Bad:
 def _declared_secrets() -> set[str]:
     declared = main.COMMON_VARIABLES + signin.VARIABLES
     for command in jobs.JOBS:
-        declared += jobs.load(command).VARIABLES
+        declared += jobs.load(command).VARIABLES + main.report_variables(command)
     return {variable.name for variable in declared if variable.secret}
 
 
@@ -874,6 +903,40 @@ ROWS = [
     ),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "!!bool true"}, "CLOUDFRONT_WAIT must be true or false"),
     Bad("cloudfront-invalidate", {"CLOUDFRONT_WAIT": "[true]"}, "CLOUDFRONT_WAIT must be true or false"),
+    # --- REPORT (issue 24): every job that changes something -------------------------------------------
+    Bad("cloudfront-invalidate", {"REPORT": "maybe"}, "REPORT must be true or false"),
+    Bad("s3-sync", {"REPORT": "!!bool yes"}, "REPORT must be true or false"),
+    Bad(
+        "cloudfront-invalidate",
+        {"REPORT": "true"},
+        "REPORT is true but BITBUCKET_WORKSPACE, BITBUCKET_COMMIT are not set",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {
+            "REPORT": "true",
+            "BITBUCKET_WORKSPACE": "ws",
+            "BITBUCKET_COMMIT": "abc",
+            "BITBUCKET_BUILD_NUMBER": "",
+        },
+        "REPORT is true outside Bitbucket Pipelines, where there is no auth proxy: set BITBUCKET_ACCESS_TOKEN",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {"BITBUCKET_ACCESS_TOKEN": "planted-Secret\x07Value+9876543210abcdef"},
+        "BITBUCKET_ACCESS_TOKEN contains control characters",
+    ),
+    Bad(
+        "cloudfront-invalidate",
+        {
+            "REPORT": "true",
+            "BITBUCKET_WORKSPACE": "ws",
+            "BITBUCKET_COMMIT": "abc",
+            "BITBUCKET_DOCKER_HOST_INTERNAL": "user@proxy/x",
+        },
+        "BITBUCKET_DOCKER_HOST_INTERNAL must be a host name or an IP address",
+        names="BITBUCKET_DOCKER_HOST_INTERNAL",
+    ),
     # --- issue 29: SDK variables as botocore reads them, limits in every form, checks before sign-in ----
     Bad("whoami", {"AWS_RETRY_MODE": " standard"}, "AWS_RETRY_MODE must not start or end with spaces"),
     Bad(
@@ -930,6 +993,91 @@ ROWS = [
         "beanstalk",
         {"SOURCE_PATH": "badnames"},
         "SOURCE_PATH 'badnames' holds 1 file name(s) that are not UTF-8",
+    ),
+    # --- ecs ------------------------------------------------------------------------------------------
+    Bad("ecs", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required: set it to the ECS cluster's name"),
+    Bad(
+        "ecs",
+        {"CLUSTER_NAME": "arn:aws:ecs:eu-west-1:1:cluster/prod"},
+        "CLUSTER_NAME must be 1 to 255 letters",
+    ),
+    Bad("ecs", {"CLUSTER_NAME": "prod\n✔ Deployed"}, "CLUSTER_NAME must be 1 to 255 letters"),
+    Bad("ecs", {"CLUSTER_NAME": "c" * 256}, "CLUSTER_NAME must be 1 to 255 letters"),
+    Bad("ecs", {"SERVICE_NAME": ""}, "SERVICE_NAME is required"),
+    Bad("ecs", {"SERVICE_NAME": "shop/prod"}, "SERVICE_NAME must be 1 to 255 letters"),
+    Bad("ecs", {"SERVICE_NAME": "shop\x1b[2J"}, "SERVICE_NAME contains control characters"),
+    Bad("ecs", {"TASK_DEFINITION": ""}, "Nothing to deploy: set TASK_DEFINITION"),
+    Bad("ecs", {"TASK_DEFINITION": "missing.json"}, "TASK_DEFINITION 'missing.json' does not exist"),
+    Bad("ecs", {"TASK_DEFINITION": "/etc/passwd"}, "TASK_DEFINITION must be relative to the clone directory"),
+    Bad("ecs", {"TASK_DEFINITION": "../task.json"}, "TASK_DEFINITION '../task.json' leads outside the clone"),
+    Bad(
+        "ecs", {"TASK_DEFINITION": "ecs/link.json"}, "TASK_DEFINITION 'ecs/link.json' leads outside the clone"
+    ),
+    Bad("ecs", {"TASK_DEFINITION": "ecs"}, "TASK_DEFINITION 'ecs' is a directory"),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/fifo.json"}, "TASK_DEFINITION 'ecs/fifo.json' is not a regular file"),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/huge.json"},
+        "TASK_DEFINITION 'ecs/huge.json' is 2097152 bytes; the limit",
+    ),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/deep.json"}, "TASK_DEFINITION 'ecs/deep.json' nests deeper than 64"),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/not-json.json"},
+        "TASK_DEFINITION 'ecs/not-json.json' is not JSON text",
+    ),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/latin1.json"}, "TASK_DEFINITION 'ecs/latin1.json' is not JSON text"),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/list.json"}, "must hold a JSON object (the task definition)"),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/unknown-field.json"},
+        "is not valid for RegisterTaskDefinition: secretValue is not a field RegisterTaskDefinition takes",
+        secrets=(PLANTED,),
+    ),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/bad-type.json"},
+        "containerDefinitions[0].environment[0].value must be a string",
+    ),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/bad-env.json"},
+        "containerDefinitions[0].environment must be a list",
+        secrets=(PLANTED,),
+    ),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "ecs/no-memory.json"},
+        "containerDefinitions[0] needs memory or memoryReservation",
+    ),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/bad-family.json"}, "family must be 1 to 255 letters, digits"),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/tags.json"}, "holds tags: set them with TASK_DEFINITION_TAGS"),
+    Bad("ecs", {"TASK_DEFINITION": "ecs/task.json\x07"}, "TASK_DEFINITION contains control characters"),
+    Bad("ecs", {"IMAGES": "web"}, "IMAGES must be container=image items"),
+    Bad("ecs", {"IMAGES": "web=repo/shop:1 with spaces"}, "IMAGES must be container=image items"),
+    Bad("ecs", _list("IMAGES", "web=repo/shop:1;rm -rf"), "IMAGES must be container=image items"),
+    Bad("ecs", _list("IMAGES", "web=a:1", "web=b:2"), "IMAGES names 'web' twice"),
+    Bad("ecs", _list("IMAGES", "api=repo/api:2"), "IMAGES names container 'api', which TASK_DEFINITION"),
+    Bad("ecs", _list("IMAGES", "web=" + "i" * 256), "IMAGES must be container=image items"),
+    Bad("ecs", {"IMAGES_COUNT": "x"}, "IMAGES_COUNT must be the number of items in IMAGES"),
+    Bad("ecs", {"FORCE_NEW_DEPLOYMENT": "[true]"}, "FORCE_NEW_DEPLOYMENT must be true or false"),
+    Bad("ecs", {"WAIT": "!!bool true"}, "WAIT must be true or false"),
+    Bad("ecs", {"WAIT_INTERVAL": "0"}, "WAIT_INTERVAL must be a number of seconds from 0.1 to 300"),
+    Bad("ecs", {"DEPLOY_TIMEOUT": "0"}, "DEPLOY_TIMEOUT must be a whole number of seconds from 1 to 86400"),
+    Bad("ecs", {"DEPLOY_TIMEOUT": "1e9"}, "DEPLOY_TIMEOUT must be a whole number"),
+    Bad("ecs", {"ROLLBACK_ON_FAILURE": "previous"}, "ROLLBACK_ON_FAILURE must be true or false"),
+    Bad("ecs", {"TASK_DEFINITION_TAGS": "team"}, "TASK_DEFINITION_TAGS must be key=value items"),
+    Bad("ecs", {"TASK_DEFINITION_TAGS": "aws:owner=me"}, "TASK_DEFINITION_TAGS must be key=value items"),
+    Bad("ecs", _list("TASK_DEFINITION_TAGS", "k=" + "v" * 257), "TASK_DEFINITION_TAGS must be key=value"),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION_TAGS": " ".join(f"k{i}=v" for i in range(51))},
+        "TASK_DEFINITION_TAGS holds 51 tags; ECS takes at most 50",
+    ),
+    Bad(
+        "ecs",
+        {"TASK_DEFINITION": "", "FORCE_NEW_DEPLOYMENT": "true", "TASK_DEFINITION_TAGS": "team=shop"},
+        "TASK_DEFINITION_TAGS tag a new revision",
     ),
     # --- a step moved over from Atlassian's Elastic Beanstalk pipe (MIGRATING.md) -----------------------
     Bad(

@@ -84,7 +84,7 @@ def declared(job_variables=None) -> dict[tuple[str, str], Terms]:
         job = jobs.load(command)
         own = job_variables(command, job.VARIABLES) if job_variables else job.VARIABLES
         extra = signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,)
-        for variable in main.COMMON_VARIABLES + own + extra:
+        for variable in main.COMMON_VARIABLES + own + extra + main.report_variables(command):
             found.setdefault((variable.name, command), _terms(variable))
     return found
 

@@ -18,6 +18,7 @@ CROSS_CUTTING = {
     "test_contract_fuzz",
     "test_controlplane",
     "test_beanstalk_standin",
+    "test_codeinsights_standin",
     "test_faults",
     "test_faults_e2e",
     "test_interrupts_e2e",

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from test.support import aws, leaks
 from test.support.beanstalk import BeanstalkStandIn
+from test.support.ecs import EcsStandIn
 from test.support.encodings import FORMS
 from test.support.run import run_pipe
 
@@ -181,6 +182,20 @@ def test_a_secret_sent_to_elastic_beanstalk_is_found(moto_server, clone, tmp_pat
         )
         env = _env(tmp_path) | {"PATH": os.environ["PATH"]}
         with pytest.raises(leaks.Leak, match=r"sent to Elastic Beanstalk CreateApplication: AWS_SECRET"):
+            run_pipe(env, cwd=clone, command=[sys.executable, "-c", program])
+
+
+def test_a_secret_sent_to_ecs_is_found(clone, tmp_path):
+    with EcsStandIn(require_signature=False) as ecs:
+        program = (
+            "import boto3, os\n"
+            f"ecs = boto3.client('ecs', endpoint_url={ecs.url!r}, region_name='eu-west-1',"
+            " aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+            "ecs.register_task_definition(family='shop', containerDefinitions=[{'name': 'web', 'image': 'a:1',"
+            f" 'memory': 8, 'environment': [{{'name': 'K', 'value': os.environ['{SECRET.name}']}}]}}])\n"
+        )
+        env = _env(tmp_path) | {"PATH": os.environ["PATH"]}
+        with pytest.raises(leaks.Leak, match=r"sent to ECS RegisterTaskDefinition: AWS_SECRET"):
             run_pipe(env, cwd=clone, command=[sys.executable, "-c", program])
 
 

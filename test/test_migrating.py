@@ -17,6 +17,7 @@ PEERS = (
     "atlassian/aws-s3-deploy",
     "atlassian/aws-cloudfront-invalidate",
     "atlassian/aws-elasticbeanstalk-deploy",
+    "atlassian/aws-ecs-deploy",
 )
 OURS = "org/aws-oidc-deploy"
 _NAME = re.compile(r"`([A-Z][A-Z0-9_]*)`")

@@ -16,7 +16,7 @@ README = (REPO / "README.md").read_text()
 def declared_variables() -> set[str]:
     names = {v.name for v in main.COMMON_VARIABLES + signin.VARIABLES}
     for module in jobs.JOBS:
-        names |= {v.name for v in jobs.load(module).VARIABLES}
+        names |= {v.name for v in jobs.load(module).VARIABLES + main.report_variables(module)}
     return names
 
 

@@ -15,6 +15,9 @@ measurements: docs/decisions.md.
    `._convert_to_crt_http_request`, used by the CRT request templates.
 5. Not a name but a behaviour, relied on in pipe.common.crt (below this package, so it stays there):
    botocore takes an `import awscrt` that fails as "no CRT" (`botocore.compat.HAS_CRT`).
+6. `before_answer_is_logged`: the event `before-parse.<service>` comes with the answer's body
+   before botocore's parser logs it ("Response body:" at DEBUG): the ecs job registers the
+   environment values in a task definition for redaction there.
 
 The transfer managers are closed through their public `shutdown(cancel=)`, not `__exit__` by hand.
 
@@ -77,3 +80,9 @@ def serializer_client(serializer: Any) -> Any:
 def crt_request(serializer: Any, request: Any) -> Any:
     """A botocore AWSPreparedRequest as the awscrt HttpRequest the serializer would hand the CRT."""
     return serializer._convert_to_crt_http_request(request)
+
+
+def before_answer_is_logged(client: Any, service: str, handler: Callable[..., None]) -> None:
+    """`handler(response_dict, **_)` sees every answer of `client` (`service` as botocore's event names
+    spell it, e.g. "ecs") with its raw body, before botocore's parser logs that body at DEBUG."""
+    client.meta.events.register(f"before-parse.{service}", handler)

@@ -26,6 +26,7 @@ JOBS = {
     "beanstalk": "pipe.jobs.beanstalk.job",
     "cdk": "pipe.jobs.cdk.job",
     "cloudfront-invalidate": "pipe.jobs.cloudfront_invalidate",
+    "ecs": "pipe.jobs.ecs.job",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()

@@ -202,6 +202,7 @@ JOBS = {
     "s3-sync": ("S3", "S3", "ListObjectsV2"),
     "kubectl": ("EKS", "EKS", "DescribeCluster"),
     "beanstalk": ("ELASTIC_BEANSTALK", "Elastic Beanstalk", "DescribeApplications"),
+    "ecs": ("ECS", "ECS", "DescribeClusters"),
 }
 
 

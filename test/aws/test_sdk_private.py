@@ -114,6 +114,25 @@ def test_what_a_listing_hook_puts_in_the_customized_answer_is_merged_over_botoco
     )
 
 
+def test_an_answer_reaches_the_hook_before_botocore_logs_its_body(s3_server, bucket, caplog):
+    s3 = _raw_client("s3", s3_server.url)
+    order: list[str] = []
+
+    def hook(response_dict, **_):
+        order.append("hook" if b"a.txt" in response_dict["body"] else "other")
+
+    sdk_private.before_answer_is_logged(s3, "s3", hook)
+    with caplog.at_level("DEBUG", logger="botocore.parsers"):
+        caplog.handler.emit = lambda record: order.append(  # type: ignore[method-assign]
+            "logged" if "Response body" in record.getMessage() else "other"
+        )
+        s3.list_objects_v2(Bucket=bucket)
+    mine = [step for step in order if step != "other"]
+    assert mine[:2] == ["hook", "logged"], moved(
+        "before_answer_is_logged", LookupError(f"the hook and the body's log line came as {mine}")
+    )
+
+
 def test_s3transfers_crt_serializer_still_has_the_client_and_conversion_the_templates_use():
     from pipe.common import crt
 

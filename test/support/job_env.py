@@ -32,6 +32,13 @@ JOBS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     ),
     "cdk": ({"infra/cdk.json": '{"app": "node bin/app.js"}'}, {"CDK_APP_PATH": "infra"}),
     "cloudfront-invalidate": ({}, {"CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE"}),
+    "ecs": (
+        {
+            "ecs/task.json": '{"family": "shop", "containerDefinitions": '
+            '[{"name": "web", "image": "repo/shop:1.1", "memory": 256}]}'
+        },
+        {"CLUSTER_NAME": "prod", "SERVICE_NAME": "shop", "TASK_DEFINITION": "ecs/task.json"},
+    ),
 }
 
 

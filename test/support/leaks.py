@@ -27,7 +27,12 @@ from pipe.common import secret_forms
 # The pipe masks values of at least this length (pipe.common.log); shorter ones are not secrets it knows.
 MIN_SECRET_LENGTH = 8
 # Variables whose values are secret when a run starts with them.
-SECRET_VARIABLES = ("BITBUCKET_STEP_OIDC_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+SECRET_VARIABLES = (
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "BITBUCKET_ACCESS_TOKEN",
+)
 # A variable that names a file whose content is a secret (the OIDC token of other CI systems).
 TOKEN_FILE_VARIABLE = "AWS_WEB_IDENTITY_TOKEN_FILE"
 # Directories a run may write to that a later step, an artifact, a cache or the next pipe can see.
@@ -139,7 +144,7 @@ def issued_since(marker: set[int]) -> list[Secret]:
 # --- What the pipe sent to the stand-ins and they kept ------------------------------------------------------------
 # Each item a stand-in holds: (a stamp that changes when the item does, where it is, its bytes when asked).
 Received = tuple[Hashable, str, Callable[[], bytes]]
-# Stand-ins add a function listing what they hold while they run (KubeStandIn, BeanstalkStandIn).
+# Stand-ins add a function listing what they hold while they run (KubeStandIn, BeanstalkStandIn, CodeInsightsStandIn).
 RECEIVERS: list[Callable[[], Iterable[Received]]] = []
 
 

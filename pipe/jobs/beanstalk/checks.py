@@ -6,10 +6,11 @@ counts against the account's quota of application versions).
 from typing import Any
 
 from pipe.aws import errors
+from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
 from pipe.jobs.beanstalk import versions as beanstalk_versions
-from pipe.jobs.beanstalk.watch import GONE, NOT_FOUND_OR_DENIED, Deadline, describe
+from pipe.jobs.beanstalk.watch import GONE, NOT_FOUND_OR_DENIED, describe
 
 # ApplicationVersionStatus values (botocore's elasticbeanstalk model): Unprocessed and Processed
 # deploy; these are waited for; Failed is refused by UpdateEnvironment.

@@ -12,11 +12,12 @@ from typing import Any
 
 from pipe.aws import errors
 from pipe.common import shared_storage
+from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.jobs.beanstalk import checks
 from pipe.jobs.beanstalk.settings import Deployment
-from pipe.jobs.beanstalk.watch import Deadline, EnvironmentState, WaitFailed, Watcher, event_line
+from pipe.jobs.beanstalk.watch import EnvironmentState, WaitFailed, Watcher, event_line
 
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
 _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)

@@ -6,13 +6,13 @@ Events are read from a watermark (the newest event before the wait) and de-dupli
 pipe's clock never needs to agree with AWS's.
 """
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
 from pipe.common.line_safe import escape
 from pipe.common.log import logger
@@ -53,33 +53,6 @@ class EnvironmentState:
 
     def healthy(self) -> bool:
         return self.health in HEALTHY and not self.unhealthy()
-
-
-class Deadline:
-    """`clock` and `sleep` are the process's own unless a test drives the wait with a clock it controls."""
-
-    def __init__(
-        self,
-        seconds: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.seconds = seconds
-        self._clock = clock
-        self._sleep = sleep
-        self._end = clock() + seconds
-
-    def remaining(self) -> float:
-        return self._end - self._clock()
-
-    def part(self, seconds: float) -> "Deadline":
-        """A wait of `seconds` inside this one: it ends with this one if that comes first."""
-        return Deadline(max(0.0, min(seconds, self.remaining())), clock=self._clock, sleep=self._sleep)
-
-    def sleep(self, interval: float) -> None:
-        """Sleep one interval, or until the deadline if that comes first."""
-        self._sleep(max(0.0, min(interval, self.remaining())))
 
 
 class WaitFailed(Exception):

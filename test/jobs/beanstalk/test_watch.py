@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipe.common.deadline import Deadline
 from pipe.common.line_safe import is_safe
-from pipe.jobs.beanstalk.watch import Deadline, EventStream, WaitFailed, Watcher, event_line
+from pipe.jobs.beanstalk.watch import EventStream, WaitFailed, Watcher, event_line
 from test.support import aws
 from test.support.beanstalk import RED, STUCK, BeanstalkStandIn
 

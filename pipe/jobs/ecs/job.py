@@ -1,0 +1,141 @@
+"""COMMAND: ecs — deploy a new revision to an Amazon ECS service and know, within the step, whether it
+came up and why not: check the cluster, the service and the task definition before changing
+anything, register the revision only when no identical one is registered, queue behind a deployment
+under way, follow this deployment by its id with the service's events, and on failure name the
+stopped tasks' reasons and exit codes; roll back when asked.
+"""
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pipe.aws import errors
+from pipe.common import private_dir
+from pipe.common.errors import PipeError
+from pipe.common.variables import Variable, boolean, integer, matching
+from pipe.jobs import SignedIn
+from pipe.jobs.ecs import checks, deploy, reports, revisions, settings, taskdef
+
+SIGNS_IN: Literal[True] = True
+DEFAULT_WAIT_INTERVAL_SECONDS = 10.0
+# Below this a poll loop is a busy loop; ECS throttles DescribeServices (botocore retries throttling).
+MIN_WAIT_INTERVAL_SECONDS = 0.1
+MAX_WAIT_INTERVAL_SECONDS = 300.0
+DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800
+# A day: the one cap, documented (`aws ecs wait services-stable` stops at 10 minutes, unsaid).
+MAX_DEPLOY_TIMEOUT_SECONDS = 86400
+# Cluster and service names (CreateCluster, CreateService): up to 255 letters, digits, hyphens, underscores.
+_ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
+_ECS_NAME_RULE = "1 to 255 letters, digits, hyphens and underscores (the name, not an ARN)"
+# What the role needs, said once when ECS refuses a call.
+PERMISSIONS = (
+    "ecs:DescribeClusters, ecs:DescribeServices, ecs:DescribeTaskDefinition, ecs:ListTaskDefinitions, "
+    "ecs:RegisterTaskDefinition (ecs:TagResource with TASK_DEFINITION_TAGS), ecs:UpdateService, "
+    "ecs:ListTasks, ecs:DescribeTasks, and iam:PassRole on the task and execution roles"
+)
+
+
+def _seconds(raw: str) -> float:
+    text = raw.strip()
+    low, high = MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not low <= float(text) <= high:
+        raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
+    return float(text)
+
+
+VARIABLES = (
+    Variable(
+        "CLUSTER_NAME",
+        required=True,
+        parse=matching(_ECS_NAME, _ECS_NAME_RULE),
+        fix="set it to the ECS cluster's name.",
+    ),
+    Variable(
+        "SERVICE_NAME",
+        required=True,
+        parse=matching(_ECS_NAME, _ECS_NAME_RULE),
+        fix="set it to the ECS service's name.",
+    ),
+    Variable("TASK_DEFINITION"),
+    Variable("IMAGES", is_list=True, parse=settings.image_pair, combine=settings.by_name),
+    Variable("FORCE_NEW_DEPLOYMENT", parse=boolean, default=False),
+    Variable("WAIT", parse=boolean, default=True),
+    Variable("WAIT_INTERVAL", parse=_seconds, default=DEFAULT_WAIT_INTERVAL_SECONDS),
+    Variable(
+        "DEPLOY_TIMEOUT",
+        parse=integer(1, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
+        default=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+    ),
+    Variable("ROLLBACK_ON_FAILURE", parse=boolean, default=False),
+    Variable("TASK_DEFINITION_TAGS", is_list=True, parse=settings.tag_pair, combine=settings.tags),
+)
+
+
+def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> settings.Settings:
+    """The settings with TASK_DEFINITION's file loaded and checked: a wrong file costs no AWS call."""
+    private_dir.base(env)  # a clone that covers every temporary directory, said before any path in it
+    return settings.read(values, env)
+
+
+def _aws_error(error: Exception) -> PipeError:
+    code = errors.code(error)
+    operation = getattr(error, "operation_name", "The call")
+    text = errors.summary(error)
+    if errors.is_access_denied(error):
+        return PipeError(f"{operation} was refused ({text}). The role needs {PERMISSIONS}.")
+    hint = {
+        "ClusterNotFoundException": " Check CLUSTER_NAME and AWS_DEFAULT_REGION.",
+        "ServiceNotFoundException": " Check SERVICE_NAME and CLUSTER_NAME.",
+        "ServiceNotActiveException": " The service is being deleted; check SERVICE_NAME.",
+        "PlatformTaskDefinitionIncompatibilityException": " The task definition does not fit the service's "
+        "launch type or platform version.",
+    }.get(code, "")
+    return PipeError(f"{operation} failed: {text}.{hint}")
+
+
+def _target(chosen: settings.Settings, running: dict[str, Any], running_arn: str) -> dict[str, Any] | None:
+    """The task definition to deploy: the file's, or the service's own with IMAGES applied; None when
+    only FORCE_NEW_DEPLOYMENT is asked (the running revision, its tasks replaced)."""
+    if chosen.task_definition is not None:
+        return taskdef.with_images(
+            chosen.task_definition, chosen.images, f"TASK_DEFINITION {chosen.task_definition_path!r}"
+        )
+    if chosen.images:
+        source = f"the service's task definition {running_arn.rsplit('/', 1)[-1]}"
+        checks.containers(chosen.images, running, source)
+        return taskdef.with_images(running, chosen.images, source)
+    return None
+
+
+def run(context: SignedIn[settings.Settings]) -> str:
+    started = time.monotonic()
+    chosen = context.settings
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    ecs = context.identity.client("ecs")
+    taskdef.guard(ecs)
+    try:
+        checks.cluster(ecs, chosen.cluster)
+        state, events = checks.service(ecs, chosen.cluster, chosen.service)
+        running = revisions.current(ecs, state.task_definition)
+        wanted = _target(chosen, running, state.task_definition)
+        if wanted is None:
+            target = revisions.Chosen(state.task_definition, registered=False)
+        else:
+            target = revisions.register_or_reuse(ecs, wanted, state.task_definition, running, chosen.tags)
+        reports.plan(
+            chosen.cluster,
+            chosen.service,
+            state.task_definition,
+            target.arn,
+            target.registered,
+            taskdef.images_of(running),
+            taskdef.images_of(wanted or running),
+            state.desired,
+            chosen.force_new_deployment,
+        )
+        return deploy.Deploy(ecs, chosen, target.arn, started, context.env).run(state, events)
+    except (ClientError, BotoCoreError) as error:
+        raise _aws_error(error) from None
