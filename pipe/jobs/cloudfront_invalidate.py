@@ -99,7 +99,7 @@ def _record_result(
     completed = waited is not None
     state = "completed" if completed else "created, not waited for" if invalidation_id else "not created"
     if failure is not None:
-        summary = f"Invalidation on {distribution} failed ({state}): {failure}"
+        summary = failure  # the run's last line, as a failed job's result says it (pipe.report.publish)
     else:
         timing = f" in {waited:.0f} s" if waited is not None else ""
         summary = f"Invalidation {invalidation_id} on {distribution} {state}{timing}, {len(paths)} path(s)."

@@ -158,9 +158,11 @@ def record_result(planned: Planned, summary: Summary, completed: bool, failure: 
     if failure is None:
         said = f"Synced in {summary.seconds} s: {_changes_line(figures, planned.unchanged)}"
     else:
+        # The failure first, as the run's last line says it: a summary cut at 450 characters keeps it.
         said = (
-            f"Failed after {summary.uploaded} of {figures.new.files + figures.changed.files} uploads and "
-            f"{summary.deleted} of {figures.deleted.files} deletions: {failure}"
+            f"{failure} Done before it stopped: {summary.uploaded} of "
+            f"{figures.new.files + figures.changed.files} uploads, {summary.deleted} of "
+            f"{figures.deleted.files} deletions."
         )
     document = _document(planned, figures, dry_run=False, refused=False)
     document |= {

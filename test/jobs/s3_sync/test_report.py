@@ -184,7 +184,8 @@ def test_a_sync_that_fails_records_a_failed_result(run, sync_env, site, s3, buck
     result = run(sync_env | {"CLOUDFRONT_DISTRIBUTION_ID": "E0DOESNOTEXIST"})
     assert_one_clear_failure(result, "The files are synced, but CloudFront distribution E0DOESNOTEXIST")
     [line] = [line for line in result.output.splitlines() if "s3-sync result for" in line]
-    assert "Failed after 3 of 3 uploads and 0 of 0 deletions: The files are synced, but CloudFront" in line
+    assert ": The files are synced, but CloudFront distribution E0DOESNOTEXIST" in line
+    assert line.endswith("Done before it stopped: 3 of 3 uploads, 0 of 0 deletions.")
 
 
 # --- the delete guard -----------------------------------------------------------------------------
