@@ -91,6 +91,7 @@ def test_s3_sync_publishes_through_faults(run, pipe_env, clone_dir, site, moto_s
         "S3_BUCKET": f"{bucket}/www",
         "LOCAL_PATH": "build",
         "DELETE_FLAG": "true",
+        "DELETE_GUARD_PERCENT": "100",  # both objects there are stale: past the delete guard's half
         "CLOUDFRONT_DISTRIBUTION_ID": _distribution(moto_server),
         "CLOUDFRONT_WAIT": "true",
     }

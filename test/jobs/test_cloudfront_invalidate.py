@@ -12,7 +12,7 @@ import pytest
 from moto.cloudfront.exceptions import CloudFrontException
 from moto.cloudfront.models import CloudFrontBackend
 
-from test.support import aws
+from test.support import aws, in_process
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.faults import FaultProxy, Rates, first, report
 
@@ -235,3 +235,43 @@ def test_a_retried_invalidation_keeps_its_caller_reference(
         invalidate(run, invalidate_env | {"AWS_ENDPOINT_URL": proxy.url})
     assert [kind for _method, _path, kind in proxy.injected] == ["lost"]
     assert len(caller_references) == 2 and caller_references[0] == caller_references[1], caller_references
+
+
+# The result report (pipe.report): its lines in the log, and what the publisher gets.
+def test_the_result_report_names_the_paths_the_id_and_whether_it_completed(
+    run, invalidate_env, distribution_id, monkeypatch, clone_dir
+):
+    paths = listed("CLOUDFRONT_PATHS", ["/index.html", "/assets/*"])
+    result, summary = invalidate(run, invalidate_env | paths)
+    invalidation_id = summary["invalidation_id"]
+    assert (
+        f"INFO: CloudFront invalidation on {distribution_id}: Invalidation {invalidation_id} on "
+        f"{distribution_id} created, not waited for, 2 path(s)."
+    ) in result.output
+    assert "INFO:   done /index.html (created, not waited for)" in result.output
+
+    _, reports = in_process.run(invalidate_env | paths | {"CLOUDFRONT_WAIT": "true"}, clone_dir, monkeypatch)
+    [recorded] = [recorded for recorded in reports if recorded.phase == "result"]
+    assert (recorded.job, recorded.outcome) == ("cloudfront-invalidate", "PASSED")
+    fields = {field.title: field.value for field in recorded.fields}
+    assert fields["Completed"] is True and fields["Paths"] == 2 and fields["Distribution"] == distribution_id
+    assert [(item.change, item.name) for item in recorded.items] == [
+        ("done", "/index.html"),
+        ("done", "/assets/*"),
+    ]
+    assert (
+        recorded.document["completed"] is True
+        and recorded.document["invalidation_id"] == fields["Invalidation"]
+    )
+    assert len(recorded.fields) <= 6
+
+
+def test_a_refused_invalidation_records_a_failed_result(run, invalidate_env, invalidation_denied):
+    result = run(invalidate_env)
+    assert_one_clear_failure(result, "AccessDenied")
+    [line] = [
+        line for line in result.output.splitlines() if line.startswith("INFO: CloudFront invalidation on")
+    ]
+    # The summary is the run's last line (what pipe.report.publish gives a failed job's result).
+    assert line.endswith(f": {result.last_line.removeprefix('✖ ')}") and "AccessDenied" in line
+    assert "INFO:   failed /* (not created)" in result.output

@@ -22,7 +22,7 @@ from pipe.common.local_tree import LocalFile
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import SignedIn
-from pipe.jobs.s3_sync import cache_rules, pages, plan, settings, uploads
+from pipe.jobs.s3_sync import cache_rules, delete_guard, pages, plan, report, settings, uploads
 from pipe.jobs.s3_sync import keys as s3_keys
 from pipe.jobs.s3_sync.progress import size
 from pipe.jobs.s3_sync.uploads import describe
@@ -90,6 +90,7 @@ VARIABLES = (
     Variable("S3_BUCKET", parse=_location, required=True, fix="set it to the bucket, or bucket/prefix."),
     Variable("LOCAL_PATH", required=True, fix="set it to the directory (or file) to upload, such as build."),
     Variable("DELETE_FLAG", parse=boolean, default=False),
+    Variable("DELETE_GUARD_PERCENT", parse=integer(0, 100), default=delete_guard.DEFAULT_PERCENT),
     Variable("INCLUDE", is_list=True),
     Variable("EXCLUDE", is_list=True),
     Variable("ACL", parse=choice(ACLS)),
@@ -175,22 +176,6 @@ def _s3_client(identity: Any, concurrency: int) -> Any:
     return s3
 
 
-def _show_plan(
-    where: str,
-    to_upload: list[tuple[str, LocalFile]],
-    changes: plan.Plan,
-    paths: list[str],
-    distribution: str,
-) -> None:
-    lines = [f"Plan for {where} (dry run, nothing changed):"]
-    changed = {id(item) for item in changes.changed}
-    lines += [f"  upload ({'changed' if id(i) in changed else 'new'}): {k}" for k, i in to_upload]
-    lines += [f"  delete: {key}" for key in changes.deletions]
-    if paths:
-        lines.append(f"  invalidate on {distribution}: {' '.join(paths)}")
-    emit(*lines)
-
-
 def _invalidate(
     identity: Any, invalidation: settings.Invalidation | None, paths: list[str], summary: plan.Summary
 ) -> str:
@@ -254,16 +239,27 @@ def run(context: SignedIn[settings.Settings]) -> str:
         if invalidation is not None
         else []
     )
-    where = f"s3://{bucket}/{s3_keys.listing_prefix(prefix)}"
+    planned = report.Planned(
+        bucket,
+        prefix,
+        changes,
+        summary.skipped_unchanged,
+        summary.scanned,
+        paths,
+        invalidation.distribution if invalidation is not None else "",
+        chosen.delete_guard_percent,
+    )
+    where = planned.where
+    # Before anything is uploaded: a half-built site must not replace the whole one.
+    refusal = delete_guard.refusal(
+        len(changes.deletions), changes.present, chosen.delete_guard_percent, where, chosen.dry_run
+    )
+    if chosen.dry_run or refusal:
+        report.record_plan(planned, chosen.dry_run, refusal)
+    if refusal:
+        raise PipeError(refusal)
 
     if chosen.dry_run:
-        _show_plan(
-            where,
-            [(s3_keys.key_for(prefix, i.relative), i) for i in to_upload],
-            changes,
-            paths,
-            invalidation.distribution if invalidation is not None else "",
-        )
         summary.seconds = round(time.monotonic() - started, 2)
         _write_summary(context.env, summary)
         return (
@@ -275,26 +271,48 @@ def run(context: SignedIn[settings.Settings]) -> str:
         "%d of %d files to upload, %d to delete.", len(to_upload), summary.scanned, len(changes.deletions)
     )
     try:
-        uploads.upload(
-            s3,
-            (bucket, prefix),
-            to_upload,
-            digests,
-            chosen.metadata,
-            chosen.transfer_client,
-            chosen.concurrency,
-            summary,
-            identity,
-            context.env,
-        )
-        uploads.delete(s3, bucket, changes.deletions, summary)
-    except (ClientError, BotoCoreError) as error:
-        raise _client_error(error, bucket) from None
-    wait_note = _invalidate(identity, invalidation, paths, summary)
+        wait_note = _sync(context, s3, to_upload, digests, changes, paths, summary)
+    except PipeError as error:
+        summary.seconds = round(time.monotonic() - started, 2)
+        report.record_result(planned, summary, completed=False, failure=error.message)
+        raise
     summary.seconds = round(time.monotonic() - started, 2)
+    report.record_result(planned, summary, completed=bool(wait_note))
     _show_summary(summary, wait_note)
     _write_summary(context.env, summary)
     return (
         f"Synced {where}: {summary.uploaded} uploaded, {summary.skipped_unchanged} unchanged, "
         f"{summary.deleted} deleted in {summary.seconds} s."
     )
+
+
+def _sync(
+    context: SignedIn[settings.Settings],
+    s3: Any,
+    to_upload: list[LocalFile],
+    digests: plan.Digests,
+    changes: plan.Plan,
+    paths: list[str],
+    summary: plan.Summary,
+) -> str:
+    """Uploads, deletions, invalidation; the note on waiting for the invalidation ('' without)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    chosen = context.settings
+    try:
+        uploads.upload(
+            s3,
+            (chosen.bucket, chosen.prefix),
+            to_upload,
+            digests,
+            chosen.metadata,
+            chosen.transfer_client,
+            chosen.concurrency,
+            summary,
+            context.identity,
+            context.env,
+        )
+        uploads.delete(s3, chosen.bucket, [gone.key for gone in changes.deletions], summary)
+    except (ClientError, BotoCoreError) as error:
+        raise _client_error(error, chosen.bucket) from None
+    return _invalidate(context.identity, chosen.invalidation, paths, summary)

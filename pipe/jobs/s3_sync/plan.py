@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipe.aws import cloudfront, errors
 from pipe.common import etag
@@ -36,11 +36,21 @@ class Summary:
     skipped_links: int = 0
 
 
+class Remote(NamedTuple):
+    """An object to delete: its size is what the plan reports."""
+
+    key: str
+    size: int
+
+
 @dataclass
 class Plan:
     new: list[LocalFile] = field(default_factory=list)
     changed: list[LocalFile] = field(default_factory=list)
-    deletions: list[str] = field(default_factory=list)
+    deletions: list[Remote] = field(default_factory=list)
+    # The objects under the prefix that the sync manages (the filters select them): what DELETE_FLAG
+    # may delete from, and what the delete guard measures a deletion against.
+    present: int = 0
 
 
 def local_root(local_path: str, env: Mapping[str, str]) -> tuple[Path, bool]:
@@ -150,8 +160,11 @@ class _Judge:
             relative = s3_keys.relative_of(self.prefix, key)
             # Only keys under the prefix, and not those the filters leave out (as aws s3 sync).
             if self.is_dir and relative is not None and self.filters.selects(relative):
-                self.plan.deletions.append(key)
-        elif remote["Size"] != item.size:
+                self.plan.present += 1
+                self.plan.deletions.append(Remote(key, remote["Size"]))
+            return
+        self.plan.present += 1
+        if remote["Size"] != item.size:
             self.plan.changed.append(item)
         elif etag.same_content(remote.get("ETag", ""), self.digests.of(key, item)):
             self.summary.skipped_unchanged += 1
@@ -224,5 +237,6 @@ def invalidation_paths(given: list[str], plan: Plan, prefix: str, uploaded_keys:
     """The user's own paths when given, else those of what was uploaded or deleted."""
     if given:
         return cloudfront.given_paths(given)
-    relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + plan.deletions]
+    deleted_keys = [remote.key for remote in plan.deletions]
+    relatives = [s3_keys.relative_of(prefix, key) or key for key in uploaded_keys + deleted_keys]
     return cloudfront.paths_for(relatives) if relatives else []

@@ -42,6 +42,8 @@ class Settings(NamedTuple):
     # As given: resolved inside the clone (and its existence checked) by plan.local_root.
     local_path: str
     delete: bool
+    # DELETE_GUARD_PERCENT: the share of the managed objects DELETE_FLAG may delete (delete_guard.py).
+    delete_guard_percent: int
     filters: Filters
     follow_symlinks: bool
     metadata: ObjectMetadata
@@ -65,6 +67,7 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         prefix=prefix,
         local_path=values["LOCAL_PATH"],
         delete=values["DELETE_FLAG"],
+        delete_guard_percent=values["DELETE_GUARD_PERCENT"],
         filters=Filters(tuple(values["INCLUDE"]), tuple(values["EXCLUDE"])),
         follow_symlinks=values["FOLLOW_SYMLINKS"],
         metadata=ObjectMetadata(

@@ -173,7 +173,10 @@ def test_delete_flag_removes_only_extra_keys_under_the_prefix(run, sync_env, sit
     outside = ["www-old/index.html", "other/www/stale.html", "root.txt", "www"]
     for key in [*outside, "www/stale.html", "www/old/deep/file.css"]:
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-    result, summary = sync(run, sync_env, DELETE_FLAG="true", CLOUDFRONT_DISTRIBUTION_ID="")
+    # Both objects under the prefix go: past the delete guard's default half.
+    result, summary = sync(
+        run, sync_env, DELETE_FLAG="true", DELETE_GUARD_PERCENT="100", CLOUDFRONT_DISTRIBUTION_ID=""
+    )
     assert summary["deleted"] == 2, result.output
     assert keys(s3, bucket) == sorted([*outside, *(f"www/{relative}" for relative in SITE)])
 
@@ -187,10 +190,12 @@ def test_excluded_files_are_neither_uploaded_nor_deleted(run, sync_env, site, s3
 
 def test_dry_run_prints_the_plan_and_changes_nothing(run, sync_env, site, s3, bucket):
     s3.put_object(Bucket=bucket, Key="www/stale.html", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="www/index.html", Body=b"old")  # 1 of the 2 there goes: exactly half
     result, summary = sync(run, sync_env, DRY_RUN="true", DELETE_FLAG="true")
-    assert "  upload (new): www/index.html" in result.stdout
-    assert "  delete: www/stale.html" in result.stdout
-    assert keys(s3, bucket) == ["www/stale.html"]
+    assert "  added www/about/index.html (18 B)" in result.output
+    assert "  changed www/index.html (17 B)" in result.output
+    assert "  removed www/stale.html (1 B)" in result.output
+    assert keys(s3, bucket) == ["www/index.html", "www/stale.html"]
     assert summary["dry_run"] and summary["uploaded"] == 0
     assert "Dry run: 7 to upload, 0 unchanged, 1 to delete" in result.last_line
 
@@ -344,7 +349,12 @@ def test_sync_completes_through_slow_down_and_resets(run, sync_env, site, s3, bu
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
     with FaultyProxy(moto_server.url, bucket, rate=0.1) as proxy:
         result, summary = sync(
-            run, sync_env, AWS_ENDPOINT_URL=proxy.url, DELETE_FLAG="true", S3_TRANSFER_CLIENT=client
+            run,
+            sync_env,
+            AWS_ENDPOINT_URL=proxy.url,
+            DELETE_FLAG="true",
+            DELETE_GUARD_PERCENT="100",  # every object there is stale
+            S3_TRANSFER_CLIENT=client,
         )
     assert proxy.faults["slow_down"] > 0 and proxy.faults["reset"] > 0, proxy.faults
     assert summary["uploaded"] == len(SITE) + 150 and summary["deleted"] == 2, result.output
@@ -388,7 +398,7 @@ def test_publish_order_assets_then_html_then_deletions(run, sync_env, site, s3, 
     many_files(site, 60)
     s3.put_object(Bucket=bucket, Key="www/stale.css", Body=b"x")
     with FaultyProxy(moto_server.url, bucket, rate=0.0) as proxy:
-        sync(run, sync_env, AWS_ENDPOINT_URL=proxy.url, DELETE_FLAG="true")
+        sync(run, sync_env, AWS_ENDPOINT_URL=proxy.url, DELETE_FLAG="true", DELETE_GUARD_PERCENT="100")
     writes = [(method, path.split("?")[0]) for method, path in proxy.log if method in ("PUT", "POST")]
     kinds = [
         "delete" if method == "POST" else "html" if path.endswith(".html") else "asset"

@@ -135,7 +135,9 @@ def test_the_streams_decide_as_a_full_map_would(local, remote_only, shuffle, see
     )
     assert [i.relative for i in plan.new] == [r for r in relatives if f"www/{r}" not in present]
     assert [i.relative for i in plan.changed] == [r for r in in_bucket if local[r] != "same"]
-    assert sorted(plan.deletions) == sorted(f"www/{r}" for r in remote_only)
+    assert sorted(plan.deletions) == sorted(s3_plan.Remote(f"www/{r}", 10) for r in remote_only)
+    # What DELETE_FLAG may delete from: every listed object the sync manages, deletions included.
+    assert plan.present == len(in_bucket) + len(remote_only)
     assert summary.skipped_unchanged == sum(1 for r in in_bucket if local[r] == "same")
 
 
