@@ -98,11 +98,7 @@ def _aws_error(error: Exception) -> PipeError:
     operation = getattr(error, "operation_name", "The call")
     text = errors.summary(error)
     if errors.is_access_denied(error):
-        return PipeError(
-            f"{operation} was refused ({text}). The role needs elasticbeanstalk:* on the application and "
-            "environment, s3:GetObject/PutObject on the bundle bucket, and what Elastic Beanstalk does for it "
-            "(see the README's list)."
-        )
+        return PipeError(errors.access_denied_line(error, service="elasticbeanstalk"))
     if code == "TooManyApplicationVersionsException":
         return PipeError(
             f"{operation} failed: {text}. Delete versions you no longer need, or set a version lifecycle "

@@ -186,6 +186,8 @@ def s3_error_types() -> tuple[Any, ...]:
 
 
 def describe(error: Exception) -> str:
+    if errors.is_access_denied(error):
+        return errors.access_denied_line(error)
     return errors.sentence(error)
 
 
