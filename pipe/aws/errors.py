@@ -177,9 +177,15 @@ def denied_action(error: BaseException, service: str = "") -> str:
 def access_denied_line(error: BaseException, resource: str = "", service: str = "") -> str:
     """The one line every job says when IAM refused a call: the action, where, and where the policy is."""
     action = denied_action(error, service)
-    on = f" on {resource}" if resource else ""
     if not action:
+        on = f" on {resource}" if resource else ""
         return f"AccessDenied{on}: the role's IAM policy does not allow this call ({summary(error)}); {WHERE_POLICIES_ARE}."
+    return refusal(action, resource)
+
+
+def refusal(action: str, resource: str = "") -> str:
+    """`access_denied_line` for a refusal that is no exception (an item of a batch's answer)."""
+    on = f" on {resource}" if resource else ""
     return f"AccessDenied: the role may not call {action}{on}. Allow {action} in its IAM policy ({WHERE_POLICIES_ARE})."
 
 

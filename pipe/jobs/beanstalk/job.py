@@ -97,6 +97,12 @@ def _aws_error(error: Exception) -> PipeError:
     code = errors.code(error)
     operation = getattr(error, "operation_name", "The call")
     text = errors.summary(error)
+    if code == "InsufficientPrivilegesException":
+        return PipeError(
+            f"{operation} was refused ({text}): Elastic Beanstalk acts with the role's own permissions in the "
+            "services behind the environment; grant the statement BeanstalkUpdateOnYourBehalf "
+            f"({errors.WHERE_POLICIES_ARE})."
+        )
     if errors.is_access_denied(error):
         return PipeError(errors.access_denied_line(error, service="elasticbeanstalk"))
     if code == "TooManyApplicationVersionsException":
