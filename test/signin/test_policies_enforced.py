@@ -94,7 +94,9 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # Statements no test here runs under enforcement: the job's calls go to a stand-in of the tests' own
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
-NOT_RUN = {"trust-policy": "no AWS call", "kubectl": "", "beanstalk": "", "cdk": ""}
+NOT_RUN = {"trust-policy": "no AWS call", "beanstalk": "", "cdk": ""}
+# Run by test_kubectl_needs_exactly_its_policy, on the real control plane.
+ON_THE_CONTROL_PLANE = {"kubectl"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -110,7 +112,28 @@ CASES = _cases()
 
 
 def test_every_job_is_run_under_its_policy_or_said_not_to_be():
-    assert set(ARRANGE) | set(NOT_RUN) == set(policies.POLICIES)
+    assert set(ARRANGE) | set(NOT_RUN) | ON_THE_CONTROL_PLANE == set(policies.POLICIES)
+
+
+def _run_enforced(run, env, job, sid, action):
+    """Run the job with the role's policy lacking `action` (None: exactly the policy); it passes, or
+    fails with the one line naming the action (an advisory action: passes, with a warning naming it)."""
+    with iam.enforced():
+        result = run(env)
+    if action is None:
+        assert result.returncode == 0, result.output
+        return
+    statement = next(s for s in policies.POLICIES[job] if s.sid == sid)
+    if statement.advisory:
+        assert result.returncode == 0 and action in result.output, result.output
+        return
+    line = assert_one_clear_failure(result, f"AccessDenied: the role may not call {action}")
+    assert f"Allow {action} in its IAM policy" in line
+
+
+def _policy_for(job, values, sid, action):
+    policy = policies.policy_with(policies.statements([job]), values, aws.ACCOUNT, "aws", aws.REGION)
+    return policy if action is None else iam.without_action(policy, sid, action)
 
 
 @pytest.mark.parametrize(
@@ -120,11 +143,7 @@ def test_every_job_is_run_under_its_policy_or_said_not_to_be():
 )
 def test_the_job_needs_exactly_its_policy(job, sid, action, moto_server, run, pipe_env, clone_dir):
     arranged = ARRANGE[job](moto_server.url, clone_dir)
-    chosen = policies.statements([job])
-    policy = policies.policy_with(chosen, arranged.values, aws.ACCOUNT, "aws", aws.REGION)
-    if action is not None:
-        policy = iam.without_action(policy, sid, action)
-    role = iam.give_role(moto_server.url, policy)
+    role = iam.give_role(moto_server.url, _policy_for(job, arranged.values, sid, action))
     shared = clone_dir.parent / "shared"
     shared.mkdir(exist_ok=True)
     env = (
@@ -137,14 +156,33 @@ def test_the_job_needs_exactly_its_policy(job, sid, action, moto_server, run, pi
             "DEBUG": "false",
         }
     )
-    with iam.enforced():
-        result = run(env)
-    if action is None:
-        assert result.returncode == 0, result.output
-        return
-    statement = next(s for s in chosen if s.sid == sid)
-    if statement.advisory:
-        assert result.returncode == 0 and action in result.output, result.output
-        return
-    line = assert_one_clear_failure(result, f"AccessDenied: the role may not call {action}")
-    assert f"Allow {action} in its IAM policy" in line
+    _run_enforced(run, env, job, sid, action)
+
+
+KUBECTL_CASES = [(None, None)] + [(s.sid, a) for s in policies.POLICIES["kubectl"] for a in s.actions]
+CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: enforced\n"
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    KUBECTL_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in KUBECTL_CASES],
+)
+def test_kubectl_needs_exactly_its_policy(sid, action, eks_cluster, moto_server, run, pipe_env, clone_dir):
+    """The IAM side only: inside the cluster the role is mapped by an access entry with rights to the
+    namespace (Kubernetes RBAC, not IAM)."""
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant_edit()
+    role = iam.give_role(moto_server.url, _policy_for("kubectl", {"ClusterName": "prod"}, sid, action))
+    write_files(clone_dir, {"k8s/settings.yaml": CONFIG_MAP})
+    env = pipe_env | {
+        "COMMAND": "kubectl",
+        "CLUSTER_NAME": "prod",
+        "KUBECTL_COMMAND": "apply",
+        "RESOURCE_PATH": "k8s",
+        "NAMESPACE": eks_cluster.namespace,
+        "AWS_OIDC_ROLE_ARN": role,
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "DEBUG": "false",
+    }
+    _run_enforced(run, env, "kubectl", sid, action)
