@@ -1,6 +1,6 @@
 """The least-privilege IAM permissions policy of each job: the one table docs/iam.md, `COMMAND:
 trust-policy` (POLICY_FOR_JOBS) and its CloudFormation template are made from, and which the IAM tests
-(test/signin/test_policies_enforced.py) run every job under.
+(test/signin/test_policies.py) run every job under.
 
 A job's entry is a tuple of statements; a job that calls no AWS API but STS (which every role may call
 for itself) has an empty one. Resources are written in CloudFormation's Fn::Sub syntax: `${AWS::...}`
@@ -266,7 +266,7 @@ def policy(
 
 def policy_with(
     chosen: list[Statement], values: dict[str, str], account: str, partition: str, region: str
-) -> dict:
+) -> dict[str, Any]:
     """The policy with every parameter given (the IAM tests make their roles with it)."""
     known = {"AWS::Partition": partition, "AWS::AccountId": account, "AWS::Region": region} | values
     return _document(chosen, lambda text: _PSEUDO.sub(lambda m: known[m.group(1)], text))

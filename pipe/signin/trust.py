@@ -79,7 +79,7 @@ def cloudformation_template(
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": _conditions(claims),
     }
-    template = {
+    template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"Bitbucket Pipelines deploy role for {scope_description(claims)} (aws-oidc-deploy)",
         "Parameters": {
