@@ -99,14 +99,24 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
                 "elasticbeanstalk:DescribeApplications",
                 "elasticbeanstalk:DescribeApplicationVersions",
                 "elasticbeanstalk:DescribeEnvironments",
-                "elasticbeanstalk:DescribeEvents",
             ),
             (
                 f"{_BEANSTALK}:application/${{ApplicationName}}",
                 f"{_BEANSTALK}:applicationversion/${{ApplicationName}}/*",
                 f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
             ),
-            "Check the application, the version and the environment, and watch the deployment's events.",
+            "Check the application, the version and the environment, and watch the environment's status.",
+        ),
+        Statement(
+            "BeanstalkWatchEvents",
+            ("elasticbeanstalk:DescribeEvents",),
+            (
+                f"{_BEANSTALK}:application/${{ApplicationName}}",
+                f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
+            ),
+            "Stream the deployment's events and fail at its first ERROR. Elastic Beanstalk answers an "
+            "empty list without it: the deploy goes on, and the pipe warns that it saw no event.",
+            advisory=True,
         ),
         Statement(
             "BeanstalkDeploy",
@@ -191,13 +201,14 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
         Statement(
             "CdkAssumeBootstrapRoles",
-            ("sts:AssumeRole", "sts:TagSession"),
+            ("sts:AssumeRole",),
             (
                 f"{_ARN}:iam::${{AWS::AccountId}}:role/cdk-${{CdkQualifier}}-*-role-${{AWS::AccountId}}-${{AWS::Region}}",
             ),
             "The CDK CLI deploys through the bootstrap stack's roles (deploy, file- and image-publishing, "
             "lookup), which hold the CloudFormation, S3 and ECR permissions. CDK_COMMAND: bootstrap needs "
-            "far more (it creates those roles): run it once with an administrator's role.",
+            "far more (it creates those roles): run it once with an administrator's role. Add sts:TagSession "
+            "if your app's synthesizer passes session tags (deployRoleAdditionalOptions).",
         ),
     ),
     "cloudfront-invalidate": (_CLOUDFRONT,),

@@ -245,9 +245,10 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # Statements no test here runs under enforcement: the job's calls go to a stand-in of the tests' own
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
-NOT_RUN = {"trust-policy": "no AWS call", "beanstalk": "", "cdk": ""}
-# Run by test_kubectl_needs_exactly_its_policy, on the real control plane.
-ON_THE_CONTROL_PLANE = {"kubectl"}
+NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
+# Run by test_kubectl_needs_exactly_its_policy, on the real control plane, and
+# test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in.
+RUN_BESIDE = {"kubectl", "beanstalk"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -263,7 +264,7 @@ CASES = _cases()
 
 
 def test_every_job_is_run_under_its_policy_or_said_not_to_be():
-    assert set(ARRANGE) | set(NOT_RUN) | ON_THE_CONTROL_PLANE == set(policies.POLICIES)
+    assert set(ARRANGE) | set(NOT_RUN) | RUN_BESIDE == set(policies.POLICIES)
 
 
 def _run_enforced(run, env, job, sid, action):
@@ -278,8 +279,12 @@ def _run_enforced(run, env, job, sid, action):
     if statement.advisory:
         assert result.returncode == 0 and action in result.output, result.output
         return
-    line = assert_one_clear_failure(result, f"AccessDenied: the role may not call {action}")
-    assert f"Allow {action} in its IAM policy" in line
+    line = assert_one_clear_failure(result, f"may not call {action}")
+    # Elastic Beanstalk's Describe calls answer an empty list to a role that may not call them: the
+    # pipe's line then says what is missing and names the permission as a possible cause.
+    if not action.startswith("elasticbeanstalk:Describe"):
+        assert f"AccessDenied: the role may not call {action}" in line
+        assert f"Allow {action} in its IAM policy" in line
 
 
 def _policy_for(job, values, sid, action):
@@ -337,3 +342,72 @@ def test_kubectl_needs_exactly_its_policy(sid, action, eks_cluster, moto_server,
         "DEBUG": "false",
     }
     _run_enforced(run, env, "kubectl", sid, action)
+
+
+# What a deploy to a healthy environment never calls: AbortEnvironmentUpdate (a deploy that times
+# out), s3:DeleteObject (a bundle left by a refused CreateApplicationVersion), and what Elastic
+# Beanstalk itself does with the role's permissions during the update (the stand-in does not).
+BEANSTALK_NOT_CALLED = {
+    "elasticbeanstalk:AbortEnvironmentUpdate",
+    "s3:DeleteObject",
+    "BeanstalkUpdateOnYourBehalf",
+    "BeanstalkOwnBucket",
+}
+BEANSTALK_CASES = [(None, None)] + [
+    (s.sid, a)
+    for s in policies.POLICIES["beanstalk"]
+    if s.sid not in BEANSTALK_NOT_CALLED
+    for a in s.actions
+    if a not in BEANSTALK_NOT_CALLED
+]
+# Called when the version exists already (a re-run): tested on the second run of the same build.
+BEANSTALK_RERUN = {"elasticbeanstalk:DescribeApplicationVersions", "s3:GetObject"}
+BEANSTALK_APP = {"application.py": "def application(environ, start):\n    return [b'v1']\n"}
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    BEANSTALK_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in BEANSTALK_CASES],
+)
+def test_beanstalk_needs_exactly_its_policy(sid, action, moto_server, run, pipe_env, clone_dir):
+    from test.support.beanstalk import BeanstalkStandIn
+
+    suffix = uuid.uuid4().hex[:8]
+    application, environment = f"web-{suffix}", f"web-prod-{suffix}"
+    # A bucket of the team's own, so that no statement but BeanstalkBundle grants on it (Elastic
+    # Beanstalk's own bucket is also in BeanstalkOwnBucket); Elastic Beanstalk's own bucket when the
+    # run is to find it (CreateStorageLocation).
+    own_bucket = action == "elasticbeanstalk:CreateStorageLocation"
+    bucket = f"elasticbeanstalk-{aws.REGION}-{aws.ACCOUNT}" if own_bucket else f"bundles-{suffix}"
+    if not own_bucket:
+        aws.client("s3", moto_server.url).create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION}
+        )
+    values = {"ApplicationName": application, "EnvironmentName": environment, "BundleBucket": bucket}
+    role = iam.give_role(moto_server.url, _policy_for("beanstalk", values, None, None))
+    write_files(clone_dir / "app", BEANSTALK_APP)
+    shared = clone_dir.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    with BeanstalkStandIn(moto_server.url) as eb:
+        eb.state.create_environment(application, environment)
+        iam.beanstalk_policies(eb)
+        env = pipe_env | {
+            "COMMAND": "beanstalk",
+            "AWS_OIDC_ROLE_ARN": role,
+            "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": eb.url,
+            "APPLICATION_NAME": application,
+            "ENVIRONMENT_NAME": environment,
+            "SOURCE_PATH": "app",
+            "WAIT_INTERVAL": "0.1",
+            **({} if own_bucket else {"S3_BUCKET": bucket}),
+            "BITBUCKET_CLONE_DIR": str(clone_dir),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
+            "DEBUG": "false",
+        }
+        if action in BEANSTALK_RERUN:
+            # The version exists already: the re-run checks it (and its bundle) instead of uploading.
+            _run_enforced(run, env, "beanstalk", None, None)
+        iam.give_role(moto_server.url, _policy_for("beanstalk", values, sid, action))
+        _run_enforced(run, env, "beanstalk", sid, action)

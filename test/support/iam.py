@@ -120,7 +120,17 @@ def _resources() -> Iterator[None]:
             return
         authorize(self, bucket_name=bucket_name, key_name=key_name)
 
+    checked = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    own_key = f"Credential={aws.TEST_KEYS['aws_access_key_id']}/"
+
+    def not_the_benchs_own(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        # The stand-ins' own calls (the Elastic Beanstalk stand-in reading a bundle from S3) are the
+        # test bench's, signed with its keys: only the pipe's are checked.
+        if own_key not in self.headers.get("Authorization", ""):
+            checked(self, iam_request_cls, resource)
+
     patches = [
+        (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", not_the_benchs_own),
         (CloudFrontResponse, "_determine_resource", _cloudfront_resource),
         (EKSResponse, "_determine_resource", _eks_resource),
         (S3Response, "_authenticate_and_authorize_s3_action", per_key),
@@ -141,7 +151,10 @@ def _resources() -> Iterator[None]:
         yield
     finally:
         for owner, name, _ in patches:
-            delattr(owner, name)
+            if owner is ActionAuthenticatorMixin:
+                setattr(owner, name, checked)
+            else:
+                delattr(owner, name)
 
 
 @contextlib.contextmanager
@@ -156,3 +169,46 @@ def enforced() -> Iterator[None]:
             yield
     finally:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
+
+
+def _beanstalk_resource(state: Any, action: str, params: dict[str, str], caller: Any) -> str:
+    """The resource IAM checks for an Elastic Beanstalk call (Service Authorization Reference)."""
+    base = f"arn:aws:elasticbeanstalk:{caller.region}:{caller.account}"
+    environment = params.get("EnvironmentName")
+    application = params.get("ApplicationName") or (
+        state.environments[environment].application if environment in state.environments else ""
+    )
+    if action == "CreateStorageLocation":
+        return "*"
+    if action == "DescribePlatformVersion":
+        return params.get("PlatformArn", "*")
+    if action == "DescribeApplications":
+        return f"{base}:application/{params.get('ApplicationNames.member.1', '*')}"
+    if action in ("CreateApplicationVersion", "DescribeApplicationVersions"):
+        label = params.get("VersionLabel") or params.get("VersionLabels.member.1", "*")
+        return f"{base}:applicationversion/{application}/{label}"
+    if environment or params.get("EnvironmentNames.member.1"):
+        return f"{base}:environment/{application}/{environment or params['EnvironmentNames.member.1']}"
+    return f"{base}:application/{application}"
+
+
+def beanstalk_policies(standin: Any) -> None:
+    """The Elastic Beanstalk stand-in checks each call against the caller's role's policies, as
+    moto checks its own services (moto has no Elastic Beanstalk API to check)."""
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, PermissionResult
+
+    def authorize(action: str, params: dict[str, str], caller: Any, headers: dict[str, str]) -> str | None:
+        wanted = f"elasticbeanstalk:{action}"
+        resource = _beanstalk_resource(standin.state, action, params, caller)
+        token = {"X-Amz-Security-Token": headers.get("x-amz-security-token", "")}
+        key = AssumedRoleAccessKey(caller.account, "aws", caller.access_key_id, token)
+        results = [
+            IAMPolicy(policy).is_action_permitted(wanted, resource) for policy in key.collect_policies()
+        ]
+        if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
+            return None
+        return (
+            f"User: {caller.assumed_role_arn} is not authorized to perform: {wanted} on resource: {resource}"
+        )
+
+    standin.authorize = authorize
