@@ -27,7 +27,8 @@ def _job(job: str) -> list[str]:
         ]
         return lines
     for statement in chosen:
-        lines.append(f"- `{statement.sid}`: {statement.why}")
+        advisory = " *(advisory)*" if statement.advisory else ""
+        lines.append(f"- `{statement.sid}`{advisory}: {statement.why}")
     used = policies.parameters_used(chosen)
     if used:
         lines += [

@@ -143,7 +143,7 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
             "BeanstalkPlatformCheck",
             ("elasticbeanstalk:DescribePlatformVersion",),
             (f"{_ARN}:elasticbeanstalk:${{AWS::Region}}::platform/*",),
-            "Advisory: refuse a deploy to a failed or retired platform before the upload; without it the "
+            "Refuse a deploy to a failed or retired platform before the upload; without it the "
             "pipe warns and deploys.",
             advisory=True,
         ),
@@ -195,7 +195,7 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
             (
                 f"{_ARN}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/cdk-bootstrap/${{CdkQualifier}}/version",
             ),
-            "Advisory: the pipe's own check that the environment is bootstrapped, for a clearer line when "
+            "The pipe's own check that the environment is bootstrapped, for a clearer line when "
             "it is not; without it the pipe warns and the CLI checks.",
             advisory=True,
         ),
