@@ -137,40 +137,43 @@ def test_without_policy_for_jobs_no_permissions_policy_is_printed(tmp_path):
     assert "permissions policy for" not in output and "PolicyName:" not in output
 
 
-def _cfn_lint(path) -> subprocess.CompletedProcess:
+def _cfn_lint(*paths) -> subprocess.CompletedProcess:
     executable = shutil.which("cfn-lint", path=str(REPO / ".venv" / "bin")) or shutil.which("cfn-lint")
     command = [executable] if executable else [sys.executable, "-m", "cfnlint"]
-    return subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*command, *map(str, paths)], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
-@pytest.mark.parametrize(
-    "jobs", [[], ["s3-sync"], list(policies.POLICIES)], ids=["no-jobs", "s3-sync", "every-job"]
-)
-def test_the_template_passes_cfn_lint_and_holds_the_policy(tmp_path, jobs):
-    listed = {f"POLICY_FOR_JOBS_{i}": job for i, job in enumerate(jobs)}
-    output = _trust_policy(tmp_path, POLICY_FOR_JOBS_COUNT=str(len(jobs)), **listed)
-    template = tmp_path / "template.yaml"
-    template.write_text(_template(output), encoding="utf-8")
-    linted = _cfn_lint(template)
-    assert linted.returncode == 0, linted.stdout + linted.stderr
+# One cfn-lint run for every template (it takes seconds to start): none, one job, every job.
+TEMPLATE_JOBS = {"no-jobs": [], "s3-sync": ["s3-sync"], "every-job": list(policies.POLICIES)}
+
+
+def test_the_template_passes_cfn_lint_and_holds_the_policy(tmp_path):
     import yaml
 
-    loaded = yaml.safe_load(template.read_text(encoding="utf-8"))
-    role = loaded["Resources"]["DeployRole"]["Properties"]
-    chosen = policies.statements(jobs)
-    if chosen:
-        assert role["Policies"][0]["PolicyDocument"] == policies.cloudformation_policy(chosen)
-        assert set(policies.parameters_used(chosen)) <= set(loaded["Parameters"])
-    else:
-        assert "Policies" not in role
-
-
-def test_cfn_lint_catches_a_broken_template(tmp_path):
-    """The lint can fail: a policy statement with no Effect is refused."""
-    output = _trust_policy(tmp_path, POLICY_FOR_JOBS="kubectl")
-    template = tmp_path / "template.yaml"
-    template.write_text(_template(output).replace("Effect: Allow", "Effect: Permit", 1), encoding="utf-8")
-    assert _cfn_lint(template).returncode != 0
+    templates = []
+    for name, jobs in TEMPLATE_JOBS.items():
+        listed = {f"POLICY_FOR_JOBS_{i}": job for i, job in enumerate(jobs)}
+        output = _trust_policy(tmp_path, POLICY_FOR_JOBS_COUNT=str(len(jobs)), **listed)
+        template = tmp_path / f"{name}.yaml"
+        template.write_text(_template(output), encoding="utf-8")
+        templates.append(template)
+        role = yaml.safe_load(template.read_text(encoding="utf-8"))["Resources"]["DeployRole"]["Properties"]
+        chosen = policies.statements(jobs)
+        if chosen:
+            assert role["Policies"][0]["PolicyDocument"] == policies.cloudformation_policy(chosen)
+            parameters = yaml.safe_load(template.read_text(encoding="utf-8"))["Parameters"]
+            assert set(policies.parameters_used(chosen)) <= set(parameters)
+        else:
+            assert "Policies" not in role
+    # The lint can fail: a statement whose Effect is neither Allow nor Deny is refused, and named.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(templates[1].read_text(encoding="utf-8").replace("Effect: Allow", "Effect: Permit", 1))
+    linted = _cfn_lint(*templates, broken)
+    found = linted.stdout + linted.stderr
+    assert linted.returncode != 0 and str(broken) in found, found
+    assert not any(str(template) in found for template in templates), found
 
 
 # --- Under IAM enforcement ---------------------------------------------------------------------
