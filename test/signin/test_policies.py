@@ -414,3 +414,22 @@ def test_beanstalk_needs_exactly_its_policy(sid, action, moto_server, run, pipe_
             _run_enforced(run, env, "beanstalk", None, None)
         iam.give_role(moto_server.url, _policy_for("beanstalk", values, sid, action))
         _run_enforced(run, env, "beanstalk", sid, action)
+
+
+def test_enforcement_is_undone_when_the_run_is_over(moto_server):
+    """The moto server is the session's: after a run under enforcement, moto is as it was."""
+    from moto import settings
+    from moto.iam.access_control import IAMRequestBase
+    from moto.s3.responses import S3Response
+
+    free_requests = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    before = (free_requests, IAMRequestBase.check_signature, dict(vars(S3Response)))
+    with iam.enforced():
+        now_free = settings.INITIAL_NO_AUTH_ACTION_COUNT
+        assert now_free < free_requests
+    assert (
+        settings.INITIAL_NO_AUTH_ACTION_COUNT,
+        IAMRequestBase.check_signature,
+        dict(vars(S3Response)),
+    ) == before
+    assert aws.client("s3", moto_server.url).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200

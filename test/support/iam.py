@@ -145,16 +145,19 @@ def _resources() -> Iterator[None]:
         # botocore signed): the signature is the SDK's business, not what these tests prove.
         (IAMRequestBase, "check_signature", lambda self: None),
     ]
+    # What each class held itself (a method it only inherits is deleted again, not copied down).
+    missing = object()
+    saved = [(owner, name, owner.__dict__.get(name, missing)) for owner, name, _ in patches]
     for owner, name, value in patches:
         setattr(owner, name, value)
     try:
         yield
     finally:
-        for owner, name, _ in patches:
-            if owner is ActionAuthenticatorMixin:
-                setattr(owner, name, checked)
-            else:
+        for owner, name, original in reversed(saved):
+            if original is missing:
                 delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 @contextlib.contextmanager
