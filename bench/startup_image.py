@@ -12,12 +12,14 @@ file, nothing to send) against a moto server in this process, interleaved, after
 
 Needs the engine and image test/container/with-docker.sh prepares (DOCKER, PIPE_IMAGE):
 `test/container/with-docker.sh .venv/bin/python bench/startup_image.py [--rounds N] [--json]`
-(`make bench` runs it so). A benchmark, not a timed test: it fails only when a sample does not
+(`make bench` runs it so). `--against IMAGE` measures another image (say the last release, kept under
+a tag) in the same run, the two alternating in blocks, and prints the differences. A benchmark, not a timed test: it fails only when a sample does not
 succeed.
 """
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,9 +62,11 @@ for round_number in range(rounds + 1):  # round 0 warms the page cache and uploa
         if round_number:
             samples[name]["cpu"].append(usage.ru_utime + usage.ru_stime)
             samples[name]["wall"].append(wall)
-print(json.dumps({name: {"median_cpu_s": statistics.median(s["cpu"]), "median_wall_s": statistics.median(s["wall"]),
-                         "min_wall_s": min(s["wall"])} for name, s in samples.items()}))
+print(json.dumps(samples))
 """
+# Rounds are split into this many blocks per image, the images alternating, so that a change in the
+# machine's load during the run falls on both.
+BLOCKS = 4
 
 
 def environments(endpoint: str, bucket: str) -> dict[str, dict[str, str]]:
@@ -88,48 +92,98 @@ def environments(endpoint: str, bucket: str) -> dict[str, dict[str, str]]:
     }
 
 
-def benchmark(rounds: int) -> dict:
+def _summary(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    return {
+        name: {
+            "median_cpu_s": statistics.median(kinds["cpu"]),
+            "median_wall_s": statistics.median(kinds["wall"]),
+            "min_wall_s": min(kinds["wall"]),
+        }
+        for name, kinds in samples.items()
+    }
+
+
+def _block(docker: str, image: str, rounds: int, clone: str, commands: dict[str, dict[str, str]]) -> dict:
+    command = [docker, "container", "run", "--rm", "--network", "host", "--env", "BENCH_COMMANDS"]
+    command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD, "--entrypoint", "python", image]
+    completed = subprocess.run(
+        [*command, "-c", DRIVER, str(rounds)],
+        env=os.environ | {"BENCH_COMMANDS": json.dumps(commands)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SampleFailed(completed.stderr[-4000:])
+    return json.loads(completed.stdout)
+
+
+def benchmark(rounds: int, against: str | None) -> dict:
     docker, image = os.environ.get("DOCKER"), os.environ.get("PIPE_IMAGE")
     if not (docker and image):
         sys.exit("run under test/container/with-docker.sh, which starts the engine and builds the image")
+    images = [image, *([against] if against else [])]
+    blocks = BLOCKS if against else 1
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {}
     load_before = os.getloadavg()
     with MotoServer() as server, tempfile.TemporaryDirectory(prefix="bench-startup-image-") as clone:
         (Path(clone) / "tiny").mkdir()
         (Path(clone) / "tiny" / "index.html").write_text("<p>hello</p>\n")
-        bucket = "startup-image"
-        client("s3", server.url).create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        command = [docker, "container", "run", "--rm", "--network", "host", "--env", "BENCH_COMMANDS"]
-        command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD, "--entrypoint", "python", image]
-        completed = subprocess.run(
-            [*command, "-c", DRIVER, str(rounds)],
-            env=os.environ | {"BENCH_COMMANDS": json.dumps(environments(server.url, bucket))},
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-    if completed.returncode != 0:
-        raise SampleFailed(completed.stderr[-4000:])
+        for block in range(blocks):
+            share = rounds // blocks + (1 if block < rounds % blocks else 0)
+            for number, name in enumerate(images):
+                # A bucket per image and block: each block's warm-up round uploads the one file.
+                bucket = f"startup-image-{number}-{block}"
+                client("s3", server.url).create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+                )
+                measured = _block(docker, name, max(1, share), clone, environments(server.url, bucket))
+                into = samples.setdefault(name, {})
+                for command, kinds in measured.items():
+                    for kind, values in kinds.items():
+                        into.setdefault(command, {}).setdefault(kind, []).extend(values)
     return {
         "image": image,
+        "against": against,
         "rounds": rounds,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "results": json.loads(completed.stdout),
+        "results": _summary(samples[image]),
+        "against_results": _summary(samples[against]) if against else None,
     }
 
 
 def report(figures: dict) -> str:
     title = f"start-up in the image {figures['image']}, {figures['rounds']} rounds (interleaved, after one warm-up)"
-    lines = startup.table_lines(title, figures, figures["results"])
-    return "\n".join([*lines, "", *startup.goal_lines(figures["results"], "(in the image)")])
+    rows = {f"{figures['image']} {name}": row for name, row in figures["results"].items()}
+    against = figures.get("against_results")
+    if against:
+        title += f", against {figures['against']} in the same run ({BLOCKS} alternating blocks each)"
+        rows |= {f"{figures['against']} {name}": row for name, row in against.items()}
+    lines = startup.table_lines(title, figures, rows)
+    lines += ["", *startup.goal_lines(figures["results"], "(in the image)")]
+    if against:
+        for name, row in figures["results"].items():
+            before = against[name]
+            lines.append(
+                f"{name}: median wall {row['median_wall_s'] * 1000:.1f} ms vs {before['median_wall_s'] * 1000:.1f} ms "
+                f"({(row['median_wall_s'] - before['median_wall_s']) * 1000:+.1f} ms), median cpu "
+                f"{row['median_cpu_s'] * 1000:.1f} ms vs {before['median_cpu_s'] * 1000:.1f} ms "
+                f"({(row['median_cpu_s'] - before['median_cpu_s']) * 1000:+.1f} ms)"
+            )
+    return "\n".join(lines)
 
 
 def main() -> None:
-    arguments = _command_line.parse(_command_line.parser(__doc__, rounds=15))
-    _command_line.finish(arguments, lambda: benchmark(arguments.rounds), report)
+    made = _command_line.parser(__doc__, rounds=15)
+    made.add_argument(
+        "--against",
+        metavar="IMAGE",
+        help="another image (e.g. the last release's) measured in the same run, in alternating blocks",
+    )
+    arguments = _command_line.parse(made)
+    _command_line.finish(arguments, lambda: benchmark(arguments.rounds, arguments.against), report)
 
 
 if __name__ == "__main__":
