@@ -470,6 +470,12 @@ ROWS = [
         )
     ),
     Bad("trust-policy", {"BITBUCKET_STEP_OIDC_TOKEN": "[x"}, "is not an OIDC token"),
+    Bad(
+        "trust-policy",
+        _list("POLICY_FOR_JOBS", "s3-sync", "deploy"),
+        "POLICY_FOR_JOBS must name jobs among: whoami",
+    ),
+    Bad("trust-policy", {"POLICY_FOR_JOBS": "kubectl,[x"}, "POLICY_FOR_JOBS must name jobs among"),
     # --- kubectl --------------------------------------------------------------------------------------
     Bad("kubectl", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
     # Files and links out of the clone, and loops (issue 13, class 3).

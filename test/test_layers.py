@@ -29,11 +29,17 @@ MAY_IMPORT = {
     "jobs": {"common", "report", "aws", "signin public", "kube", "jobs"},
 }
 # What the sign-in offers every job: the identity a signed-in job gets, and the sign-in's own domain
-# (token claims, role ARNs, session names, trust policies) for whoami and trust-policy. Its clients,
+# (token claims, role ARNs, session names, trust and permissions policies) for whoami and trust-policy. Its clients,
 # retries, time budgets and error decoding are its own; shared AWS plumbing lives in pipe/aws/.
 SIGNIN_PUBLIC_NAMES = frozenset({"Identity"})
 SIGNIN_PUBLIC_MODULES = frozenset(
-    {"pipe.signin.claims", "pipe.signin.arns", "pipe.signin.session_name", "pipe.signin.trust"}
+    {
+        "pipe.signin.claims",
+        "pipe.signin.arns",
+        "pipe.signin.session_name",
+        "pipe.signin.trust",
+        "pipe.signin.policies",
+    }
 )
 
 

@@ -80,8 +80,7 @@ def invalidate(client: Any, distribution_id: str, paths: list[str], after: str =
     except client.exceptions.ClientError as error:
         if errors.is_access_denied(error):
             raise PipeError(
-                f"{after}CloudFront refused the invalidation of {distribution_id}: {errors.name(error)}. Grant the role "
-                f"cloudfront:CreateInvalidation on arn:aws:cloudfront::<account>:distribution/{distribution_id}."
+                f"{after}{errors.access_denied_line(error, f'distribution {distribution_id}', 'cloudfront')}"
             ) from None
         raise PipeError(
             f"{after}CloudFront refused the invalidation of {distribution_id}: {errors.summary(error)}"
@@ -103,11 +102,13 @@ def wait(
         try:
             status = client.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
         except client.exceptions.ClientError as error:
-            hint = (
-                " Grant the role cloudfront:GetInvalidation, or leave CLOUDFRONT_WAIT false."
-                if errors.is_access_denied(error)
-                else f" {errors.message(error)}".rstrip()
-            )
+            if errors.is_access_denied(error):
+                raise PipeError(
+                    f"{after}CloudFront made invalidation {invalidation_id} but its status cannot be read. "
+                    f"{errors.access_denied_line(error, f'distribution {distribution_id}', 'cloudfront')} "
+                    "Or leave CLOUDFRONT_WAIT false."
+                ) from None
+            hint = f" {errors.message(error)}".rstrip()
             raise PipeError(
                 f"{after}CloudFront made invalidation {invalidation_id} but its status cannot be read: "
                 f"{errors.name(error)}.{hint}"

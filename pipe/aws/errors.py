@@ -65,6 +65,27 @@ TRANSIENT = frozenset(
         "PriorRequestNotComplete",
     }
 )
+# The IAM action behind an S3 operation, for S3's AccessDenied, which names none ("Access Denied"; a
+# HEAD's has no body at all). Other services name it: "... is not authorized to perform: eks:DescribeCluster".
+_S3_ACTIONS = {
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+    "HeadObject": "s3:GetObject",
+    "GetObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CopyObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "DeleteObject": "s3:DeleteObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "PutObjectAcl": "s3:PutObjectAcl",
+    "GetBucketLocation": "s3:GetBucketLocation",
+}
+_PERFORM = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
+WHERE_POLICIES_ARE = "docs/iam.md has each job's policy; COMMAND: trust-policy with POLICY_FOR_JOBS prints it"
 # Closes a message; stripped once here, so that a caller's own full stop never doubles one.
 _CLOSING = re.compile(r"[\s.]+$")
 
@@ -139,6 +160,33 @@ def sentence(error: BaseException) -> str:
 
 def is_access_denied(error: BaseException) -> bool:
     return code(error) in ACCESS_DENIED
+
+
+def denied_action(error: BaseException, service: str = "") -> str:
+    """The IAM action a refused call needed: as AWS named it, else from the S3 operation, else
+    `service:Operation` (the action most APIs check is named after the operation); "" if unknown."""
+    found = _PERFORM.search(message(error))
+    if found:
+        return found.group(1)
+    operation = str(getattr(error, "operation_name", "") or "")
+    if operation in _S3_ACTIONS:
+        return _S3_ACTIONS[operation]
+    return f"{service}:{operation}" if service and operation else ""
+
+
+def access_denied_line(error: BaseException, resource: str = "", service: str = "") -> str:
+    """The one line every job says when IAM refused a call: the action, where, and where the policy is."""
+    action = denied_action(error, service)
+    if not action:
+        on = f" on {resource}" if resource else ""
+        return f"AccessDenied{on}: the role's IAM policy does not allow this call ({summary(error)}); {WHERE_POLICIES_ARE}."
+    return refusal(action, resource)
+
+
+def refusal(action: str, resource: str = "") -> str:
+    """`access_denied_line` for a refusal that is no exception (an item of a batch's answer)."""
+    on = f" on {resource}" if resource else ""
+    return f"AccessDenied: the role may not call {action}{on}. Allow {action} in its IAM policy ({WHERE_POLICIES_ARE})."
 
 
 def is_not_found(error: BaseException) -> bool:

@@ -3,6 +3,7 @@
 Needs only the token and makes no AWS call, so it works before any role exists.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
@@ -10,7 +11,7 @@ from pipe.common.errors import PipeError
 from pipe.common.log import emit
 from pipe.common.variables import Variable
 from pipe.jobs import WithClaims
-from pipe.signin import session_name
+from pipe.signin import policies, session_name
 from pipe.signin.arns import RoleArn, parse_role_arn
 from pipe.signin.claims import Claims
 from pipe.signin.trust import (
@@ -21,16 +22,30 @@ from pipe.signin.trust import (
 )
 
 SIGNS_IN: Literal[False] = False
-VARIABLES = (Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),)
+
+
+def _job_name(raw: str) -> str:
+    name = raw.strip().lower()
+    if name not in policies.POLICIES:
+        raise ValueError(f"must name jobs among: {', '.join(policies.POLICIES)}")
+    return name
+
+
+VARIABLES = (
+    Variable("AWS_OIDC_ROLE_ARN", parse=parse_role_arn),
+    Variable("POLICY_FOR_JOBS", is_list=True, parse=_job_name),
+)
 
 
 class Settings(NamedTuple):
     # The role the policy is for, if known: it fills in the account, partition and role name.
     role: RoleArn | None
+    # The jobs whose permissions policy is printed and put in the template (each once, in order).
+    jobs: list[str]
 
 
 def read_settings(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
-    return Settings(role=values["AWS_OIDC_ROLE_ARN"])
+    return Settings(role=values["AWS_OIDC_ROLE_ARN"], jobs=list(dict.fromkeys(values["POLICY_FOR_JOBS"])))
 
 
 def _check_claims(token_claims: Claims) -> None:
@@ -63,7 +78,25 @@ def run(context: WithClaims[Settings]) -> str:
     if account is None:
         emit(f"# Replace {ACCOUNT_PLACEHOLDER}, or set AWS_OIDC_ROLE_ARN to fill it in.")
     emit(*trust_policy_json(token_claims, account, partition).split("\n"))
+    chosen = policies.statements(context.settings.jobs)
+    if context.settings.jobs:
+        emit(
+            "", f"# IAM permissions policy for {', '.join(context.settings.jobs)} (docs/iam.md says why each"
+        )
+        emit("# statement is there). Replace each <...> with your own value.")
+        document = policies.policy(chosen, account, partition, None)
+        emit(*json.dumps(document, indent=2).split("\n"))
     emit("", "# CloudFormation template: the IAM OIDC provider (set CreateOIDCProvider=false if the account")
-    emit("# already has one for this issuer) and a role with the trust policy above.")
-    emit(*cloudformation_template(token_claims, role_name).split("\n"))
-    return "Trust policy and CloudFormation template printed; no AWS call was made."
+    with_policy = (
+        "and the permissions policy above." if chosen else "(POLICY_FOR_JOBS adds a permissions policy)."
+    )
+    emit(f"# already has one for this issuer) and a role with the trust policy above {with_policy}")
+    template = cloudformation_template(
+        token_claims,
+        role_name,
+        policies.cloudformation_policy(chosen) if chosen else None,
+        {name: policies.PARAMETERS[name] for name in policies.parameters_used(chosen)},
+    )
+    emit(*template.split("\n"))
+    printed = "Trust policy, permissions policy" if chosen else "Trust policy"
+    return f"{printed} and CloudFormation template printed; no AWS call was made."

@@ -37,10 +37,7 @@ def describe(identity: Identity, name: str) -> Cluster:
                 "Check CLUSTER_NAME and AWS_DEFAULT_REGION."
             ) from None
         if errors.is_access_denied(error):
-            raise PipeError(
-                f"{identity.assumed_role_arn or 'The signed-in role'} may not call eks:DescribeCluster on {name!r}: "
-                "allow eks:DescribeCluster on the cluster in the role's IAM policy."
-            ) from None
+            raise PipeError(errors.access_denied_line(error, f"cluster {name!r}", "eks")) from None
         raise PipeError(f"EKS DescribeCluster {name!r} failed: {errors.summary(error)}") from None
     except BotoCoreError as error:
         raise PipeError(f"Could not reach EKS in {identity.region}: {error}.") from None

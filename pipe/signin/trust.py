@@ -59,8 +59,15 @@ def trust_policy_json(claims: Claims, account: str | None, partition: str = "aws
     return json.dumps(trust_policy(claims, account, partition), indent=2)
 
 
-def cloudformation_template(claims: Claims, role_name: str) -> str:
-    """A stack with the OIDC provider (optional: an account has at most one per issuer) and the role."""
+def cloudformation_template(
+    claims: Claims,
+    role_name: str,
+    permissions: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> str:
+    """A stack with the OIDC provider (optional: an account has at most one per issuer) and the role,
+    with the jobs' permissions policy inline when given (its `${Name}`s are `parameters`: name →
+    (description, default))."""
     provider_url = f"https://{claims.provider_path}"
     existing_provider = {
         "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{claims.provider_path}"
@@ -72,7 +79,7 @@ def cloudformation_template(claims: Claims, role_name: str) -> str:
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": _conditions(claims),
     }
-    template = {
+    template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"Bitbucket Pipelines deploy role for {scope_description(claims)} (aws-oidc-deploy)",
         "Parameters": {
@@ -128,4 +135,11 @@ def cloudformation_template(claims: Claims, role_name: str) -> str:
             "OIDCProviderArn": {"Value": provider},
         },
     }
+    for name, (description, default) in (parameters or {}).items():
+        template["Parameters"][name] = {"Type": "String", "Description": description} | (
+            {"Default": default} if default is not None else {}
+        )
+    if permissions:
+        role = template["Resources"]["DeployRole"]["Properties"]
+        role["Policies"] = [{"PolicyName": "aws-oidc-deploy-jobs", "PolicyDocument": permissions}]
     return block_yaml(template)

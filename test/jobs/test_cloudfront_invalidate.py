@@ -160,7 +160,9 @@ def invalidation_denied():
 
 def test_access_denied_fails_at_once_and_names_the_permission(run, invalidate_env, invalidation_denied):
     result = run(invalidate_env)
-    line = assert_one_clear_failure(result, "AccessDenied. Grant the role cloudfront:CreateInvalidation")
+    line = assert_one_clear_failure(
+        result, "AccessDenied: the role may not call cloudfront:CreateInvalidation"
+    )
     assert invalidate_env["CLOUDFRONT_DISTRIBUTION_ID"] in line
     assert invalidation_denied == [invalidate_env["CLOUDFRONT_DISTRIBUTION_ID"]]  # not retried
 

@@ -128,3 +128,35 @@ def test_loads_no_aws_sdk_no_yaml_and_no_toolkit(run, pipe_env):
     }
     assert "pipe.signin" in imported  # the probe sees imports at all
     assert not {name.split(".")[0] for name in imported} & HEAVY
+
+
+# --- POLICY_FOR_JOBS (hypothesis; repeatable profile in test/conftest.py) ------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipe.common.errors import PipeError  # noqa: E402
+from pipe.jobs import trust_policy  # noqa: E402
+from pipe.signin import policies  # noqa: E402
+
+_POLICY_FOR_JOBS = next(v for v in trust_policy.VARIABLES if v.name == "POLICY_FOR_JOBS")
+
+
+_JOB_NAMES = st.tuples(
+    st.sampled_from(list(policies.POLICIES)), st.booleans(), st.sampled_from(["", " ", "\t"])
+).map(lambda chosen: f"{chosen[2]}{chosen[0].upper() if chosen[1] else chosen[0]}{chosen[2]}")
+
+
+@given(st.lists(st.one_of(_JOB_NAMES, st.text(max_size=40)), min_size=1, max_size=5))
+def test_policy_for_jobs_takes_job_names_only_and_refuses_anything_else_in_one_line(items):
+    """Each item is a job's name (any case, spaces around), or the one line names the choices; a value
+    is shown escaped, never as raw control characters (no forged line)."""
+    known = [item.strip().lower() in policies.POLICIES for item in items]
+    try:
+        read = _POLICY_FOR_JOBS.read(items)
+    except PipeError as error:
+        assert not all(known)
+        assert error.message.startswith("POLICY_FOR_JOBS ")
+        assert all(character.isprintable() for character in error.message), error.message
+        return
+    assert all(known) and read == [item.strip().lower() for item in items]

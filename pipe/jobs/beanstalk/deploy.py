@@ -17,7 +17,7 @@ from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.jobs.beanstalk import checks
 from pipe.jobs.beanstalk.settings import Deployment
-from pipe.jobs.beanstalk.watch import EnvironmentState, WaitFailed, Watcher, event_line
+from pipe.jobs.beanstalk.watch import NOT_FOUND_OR_DENIED, EnvironmentState, WaitFailed, Watcher, event_line
 
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
 _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
@@ -213,6 +213,11 @@ def deploy(
         state = watcher.until_deployed(deadline, request_id, label)
     except WaitFailed as failed:
         raise _deploy_failed(eb, watcher, deployment, label, previous, failed) from None
+    if not watcher.events.seen_any:  # an update always writes some: they were hidden from the role
+        logger.warning(
+            "No event of the environment could be read, so an ERROR event would have gone unseen. "
+            + NOT_FOUND_OR_DENIED.format(action="DescribeEvents")
+        )
 
     url = f"http://{state.cname}" if state.cname else None
     seconds = round(time.monotonic() - started, 1)

@@ -18,6 +18,7 @@ from pipe.jobs import SignedIn
 from pipe.jobs.beanstalk import bundle, checks, deploy, settings
 from pipe.jobs.beanstalk import versions as beanstalk_versions
 from pipe.jobs.beanstalk.settings import MAX_DESCRIPTION
+from pipe.jobs.beanstalk.watch import NOT_FOUND_OR_DENIED
 
 SIGNS_IN: Literal[True] = True
 COMMANDS = ("all", "upload-only", "deploy-only")
@@ -97,12 +98,19 @@ def _aws_error(error: Exception) -> PipeError:
     code = errors.code(error)
     operation = getattr(error, "operation_name", "The call")
     text = errors.summary(error)
-    if errors.is_access_denied(error):
+    if operation == "CreateApplicationVersion" and "already exists" in errors.message(error):
+        # The pipe looked for the version first and was told there is none.
         return PipeError(
-            f"{operation} was refused ({text}). The role needs elasticbeanstalk:* on the application and "
-            "environment, s3:GetObject/PutObject on the bundle bucket, and what Elastic Beanstalk does for it "
-            "(see the README's list)."
+            f"{operation} failed: {text}. " + NOT_FOUND_OR_DENIED.format(action="DescribeApplicationVersions")
         )
+    if code == "InsufficientPrivilegesException":
+        return PipeError(
+            f"{operation} was refused ({text}): Elastic Beanstalk acts with the role's own permissions in the "
+            "services behind the environment; grant the statement BeanstalkUpdateOnYourBehalf "
+            f"({errors.WHERE_POLICIES_ARE})."
+        )
+    if errors.is_access_denied(error):
+        return PipeError(errors.access_denied_line(error, service="elasticbeanstalk"))
     if code == "TooManyApplicationVersionsException":
         return PipeError(
             f"{operation} failed: {text}. Delete versions you no longer need, or set a version lifecycle "

@@ -68,10 +68,7 @@ def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
         if errors.is_not_found(error):
             return None
         if errors.is_access_denied(error):
-            raise PipeError(
-                f"The role may not read s3://{bucket}/{key} (AccessDenied): grant s3:GetObject on the "
-                "bundle bucket."
-            ) from None
+            raise PipeError(errors.access_denied_line(error, f"s3://{bucket}/{key}")) from None
         raise
 
 

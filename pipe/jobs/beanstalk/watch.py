@@ -125,6 +125,10 @@ class EventStream:
         self._start: datetime | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
 
+    @property
+    def seen_any(self) -> bool:
+        return bool(self._seen)
+
     @staticmethod
     def _key(event: dict[str, Any]) -> tuple[Any, ...]:
         return (event["EventDate"], event.get("Severity"), event.get("Message"), event.get("RequestId"))

@@ -125,10 +125,7 @@ def _client_error(error: Exception, bucket: str) -> PipeError:
     if errors.is_not_found(error):
         return PipeError(f"Bucket {bucket} does not exist (or is in another account); check S3_BUCKET.")
     if errors.is_access_denied(error):
-        return PipeError(
-            f"The role may not list or write s3://{bucket}: AccessDenied. Grant s3:ListBucket, "
-            "s3:PutObject (and s3:DeleteObject with DELETE_FLAG) on it."
-        )
+        return PipeError(errors.access_denied_line(error, f"s3://{bucket}"))
     return PipeError(f"S3 call on bucket {bucket} failed: {describe(error)}")
 
 

@@ -186,6 +186,8 @@ def s3_error_types() -> tuple[Any, ...]:
 
 
 def describe(error: Exception) -> str:
+    if errors.is_access_denied(error):
+        return errors.access_denied_line(error)
     return errors.sentence(error)
 
 
@@ -195,11 +197,13 @@ def delete(s3: Any, bucket: str, keys: list[str], summary: Any) -> None:
         answer = s3.delete_objects(
             Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
         )
-        errors = answer.get("Errors", [])
-        if errors:
-            first = errors[0]
-            raise PipeError(
-                f"Could not delete {len(errors)} key(s), e.g. {first.get('Key')!r}: "
-                f"{first.get('Code')}: {first.get('Message', '')}"
-            )
+        failed = answer.get("Errors", [])
+        if failed:
+            first = failed[0]
+            head = f"Could not delete {len(failed)} key(s), e.g. {first.get('Key')!r}"
+            if first.get("Code") in errors.ACCESS_DENIED:
+                raise PipeError(
+                    f"{head}. {errors.refusal('s3:DeleteObject', f'the keys under s3://{bucket}')}"
+                )
+            raise PipeError(f"{head}: {first.get('Code')}: {first.get('Message', '')}")
         summary.deleted += len(batch)

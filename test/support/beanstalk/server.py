@@ -28,6 +28,9 @@ NAMESPACE = "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/"
 # Elastic Beanstalk's limits (service-2.json says the same; botocore checks only minimums).
 MAX_LENGTHS = {"ApplicationName": 100, "VersionLabel": 100, "Description": 200, "EnvironmentName": 40}
 DEFAULT_MAX_EVENTS = 1000
+EMPTY_WHEN_DENIED = frozenset(
+    {"DescribeApplications", "DescribeApplicationVersions", "DescribeEnvironments", "DescribeEvents"}
+)
 
 
 @dataclass
@@ -81,6 +84,9 @@ class BeanstalkStandIn:
         self.calls: list[Call] = []
         # Scripted faults: action → [(status, code, message)], answered before the action runs.
         self.faults: dict[str, list[tuple[int, str, str]]] = {}
+        # IAM, when a test asks for it (test/support/iam.py): (action, params, caller, headers) → why the
+        # caller's policies refuse the call, or None.
+        self.authorize = None
         self._calls_lock = threading.Lock()
         # Notified each time a call is answered (wait_for).
         self._answered = threading.Condition(self._calls_lock)
@@ -183,6 +189,12 @@ class BeanstalkStandIn:
                     raise ApiError(rejected.code, rejected.message, 403) from None
             if params.get("Version") != API_VERSION:
                 raise ApiError("InvalidParameterValue", f"Version must be {API_VERSION}.")
+            refused = self.authorize(action, params, caller, headers) if self.authorize and caller else None
+            # Elastic Beanstalk's Describe calls answer an empty list, not AccessDenied, to a role
+            # that may not call them.
+            hidden = refused is not None and action in EMPTY_WHEN_DENIED
+            if refused is not None and not hidden:
+                raise ApiError("AccessDenied", refused, 403)
             fault = self._fault(action)
             if fault:
                 raise ApiError(fault[1], fault[2], fault[0])
@@ -193,7 +205,13 @@ class BeanstalkStandIn:
                 )
             self._check_lengths(params)
             with self.state.lock:
-                result = handler(params, caller, request_id)
+                if hidden:
+                    self.state.describe_denied.add(action)
+                try:
+                    result = handler(params, caller, request_id)
+                finally:
+                    if hidden:
+                        self.state.describe_denied.discard(action)
         except ApiError as error:
             call.error = error.code
             kind = "Receiver" if error.status >= 500 else "Sender"
@@ -516,6 +534,8 @@ class BeanstalkStandIn:
             and (start is None or event.date >= start)
             and (end is None or event.date < end)
         ]
+        if "DescribeEvents" in self.state.describe_denied:
+            matching = []
         newest_first = list(reversed(matching))
         page = newest_first[offset : offset + limit]
         members = "".join(

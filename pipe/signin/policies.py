@@ -1,0 +1,292 @@
+"""The least-privilege IAM permissions policy of each job: the one table docs/iam.md, `COMMAND:
+trust-policy` (POLICY_FOR_JOBS) and its CloudFormation template are made from, and which the IAM tests
+(test/signin/test_policies.py) run every job under.
+
+A job's entry is a tuple of statements; a job that calls no AWS API but STS (which every role may call
+for itself) has an empty one. Resources are written in CloudFormation's Fn::Sub syntax: `${AWS::...}`
+pseudo parameters and `${Name}` for a parameter in PARAMETERS, so that the template uses them as they
+are and the JSON is filled in from the role's ARN, the region and the parameters' defaults or
+placeholders. A job added to pipe/jobs/__init__.py JOBS adds its entry here (test_policies fails until
+it does), with a new parameter in PARAMETERS if its resources need one.
+"""
+
+import json
+import re
+from typing import Any, NamedTuple
+
+
+class Statement(NamedTuple):
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    # Why the job needs it, and when (a variable that turns the calls on), for docs/iam.md.
+    why: str
+    condition: dict[str, dict[str, str]] | None = None
+    # True: the job goes on without it, with a warning naming the action (a check of its own, before
+    # the call that needs it).
+    advisory: bool = False
+
+
+class Parameter(NamedTuple):
+    description: str
+    # The value printed when the template's parameter has a default (the JSON uses it too); without
+    # one, the JSON shows `<NAME>` for the user to replace.
+    default: str | None = None
+
+
+PARAMETERS = {
+    "ClusterName": Parameter("kubectl: the EKS cluster (CLUSTER_NAME)."),
+    "BucketName": Parameter("s3-sync: the bucket (S3_BUCKET)."),
+    "KeyPrefix": Parameter(
+        "s3-sync: the key prefix the job writes under, with its trailing slash (the path part of "
+        "S3_BUCKET, e.g. site/); empty for the whole bucket.",
+    ),
+    "DistributionId": Parameter("s3-sync, cloudfront-invalidate: the CloudFront distribution ID."),
+    "ApplicationName": Parameter("beanstalk: the Elastic Beanstalk application (APPLICATION_NAME)."),
+    "EnvironmentName": Parameter("beanstalk: the environment (ENVIRONMENT_NAME)."),
+    "BundleBucket": Parameter(
+        "beanstalk: the bucket of the source bundles (S3_BUCKET, or Elastic Beanstalk's own "
+        "elasticbeanstalk-<region>-<account>).",
+    ),
+    "CdkQualifier": Parameter("cdk: the bootstrap qualifier.", "hnb659fds"),
+}
+
+_ARN = "arn:${AWS::Partition}"
+_DISTRIBUTION = f"{_ARN}:cloudfront::${{AWS::AccountId}}:distribution/${{DistributionId}}"
+_CLOUDFRONT = Statement(
+    "CloudFrontInvalidation",
+    ("cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"),
+    (_DISTRIBUTION,),
+    "Create the invalidation (s3-sync: only with CLOUDFRONT_DISTRIBUTION_ID); read its status "
+    "(GetInvalidation: only with CLOUDFRONT_WAIT: 'true').",
+)
+_BEANSTALK = f"{_ARN}:elasticbeanstalk:${{AWS::Region}}:${{AWS::AccountId}}"
+
+POLICIES: dict[str, tuple[Statement, ...]] = {
+    "whoami": (),
+    "trust-policy": (),
+    "kubectl": (
+        Statement(
+            "EksDescribeCluster",
+            ("eks:DescribeCluster",),
+            (f"{_ARN}:eks:${{AWS::Region}}:${{AWS::AccountId}}:cluster/${{ClusterName}}",),
+            "The cluster's endpoint and CA. What kubectl may do inside is Kubernetes RBAC, granted by the "
+            "cluster's access entry for this role, not IAM.",
+        ),
+    ),
+    "s3-sync": (
+        Statement(
+            "S3ListPrefix",
+            ("s3:ListBucket",),
+            (f"{_ARN}:s3:::${{BucketName}}",),
+            "List what is under the prefix (ListObjectsV2), to upload only what changed.",
+            {"StringLike": {"s3:prefix": "${KeyPrefix}*"}},
+        ),
+        Statement(
+            "S3WriteUnderPrefix",
+            ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+            (f"{_ARN}:s3:::${{BucketName}}/${{KeyPrefix}}*",),
+            "Upload (PutObject, multipart included); read an object's checksum when its ETag cannot tell "
+            "(HeadObject: GetObject); remove what was deleted locally (DeleteObject: only with DELETE_FLAG: "
+            "'true'). Add s3:PutObjectAcl if you set ACL.",
+        ),
+        _CLOUDFRONT,
+    ),
+    "beanstalk": (
+        Statement(
+            "BeanstalkReadApplication",
+            (
+                "elasticbeanstalk:DescribeApplications",
+                "elasticbeanstalk:DescribeApplicationVersions",
+                "elasticbeanstalk:DescribeEnvironments",
+            ),
+            (
+                f"{_BEANSTALK}:application/${{ApplicationName}}",
+                f"{_BEANSTALK}:applicationversion/${{ApplicationName}}/*",
+                f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
+            ),
+            "Check the application, the version and the environment, and watch the environment's status.",
+        ),
+        Statement(
+            "BeanstalkWatchEvents",
+            ("elasticbeanstalk:DescribeEvents",),
+            (
+                f"{_BEANSTALK}:application/${{ApplicationName}}",
+                f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
+            ),
+            "Stream the deployment's events and fail at its first ERROR. Elastic Beanstalk answers an "
+            "empty list without it: the deploy goes on, and the pipe warns that it saw no event.",
+            advisory=True,
+        ),
+        Statement(
+            "BeanstalkDeploy",
+            (
+                "elasticbeanstalk:CreateApplicationVersion",
+                "elasticbeanstalk:UpdateEnvironment",
+                "elasticbeanstalk:AbortEnvironmentUpdate",
+            ),
+            (
+                f"{_BEANSTALK}:applicationversion/${{ApplicationName}}/*",
+                f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
+            ),
+            "Register the version, deploy it (and roll back: UpdateEnvironment again, or "
+            "AbortEnvironmentUpdate on a timeout).",
+        ),
+        Statement(
+            "BeanstalkStorageLocation",
+            ("elasticbeanstalk:CreateStorageLocation",),
+            ("*",),
+            "Find Elastic Beanstalk's own bundle bucket (only without S3_BUCKET); it takes no narrower "
+            "resource.",
+        ),
+        Statement(
+            "BeanstalkPlatformCheck",
+            ("elasticbeanstalk:DescribePlatformVersion",),
+            (f"{_ARN}:elasticbeanstalk:${{AWS::Region}}::platform/*",),
+            "Refuse a deploy to a failed or retired platform before the upload; without it the "
+            "pipe warns and deploys.",
+            advisory=True,
+        ),
+        Statement(
+            "BeanstalkBundle",
+            ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+            (f"{_ARN}:s3:::${{BundleBucket}}/${{ApplicationName}}/*",),
+            "Upload the bundle, check one that exists (HeadObject), and remove a bundle no version uses.",
+        ),
+        Statement(
+            "BeanstalkUpdateOnYourBehalf",
+            (
+                "cloudformation:DescribeStackResource",
+                "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:GetTemplate",
+                "cloudformation:UpdateStack",
+                "cloudformation:CancelUpdateStack",
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:SuspendProcesses",
+                "autoscaling:ResumeProcesses",
+                "ec2:DescribeInstances",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeInstanceHealth",
+            ),
+            ("*",),
+            "UpdateEnvironment runs with the caller's permissions in the services behind the environment "
+            "(its awseb-* CloudFormation stack, Auto Scaling group, instances, load balancer and Elastic "
+            "Beanstalk's own bucket); without them it answers InsufficientPrivilegesException. Narrow "
+            "them to the awseb-e-* stack and its resources if your organisation requires it.",
+        ),
+        Statement(
+            "BeanstalkOwnBucket",
+            ("s3:GetObject", "s3:ListBucket"),
+            (
+                f"{_ARN}:s3:::elasticbeanstalk-${{AWS::Region}}-${{AWS::AccountId}}",
+                f"{_ARN}:s3:::elasticbeanstalk-${{AWS::Region}}-${{AWS::AccountId}}/*",
+            ),
+            "Elastic Beanstalk reads the environment's files in its own bucket with the caller's "
+            "permissions during UpdateEnvironment.",
+        ),
+    ),
+    "cdk": (
+        Statement(
+            "CdkBootstrapVersion",
+            ("ssm:GetParameter",),
+            (
+                f"{_ARN}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/cdk-bootstrap/${{CdkQualifier}}/version",
+            ),
+            "The pipe's own check that the environment is bootstrapped, for a clearer line when "
+            "it is not; without it the pipe warns and the CLI checks.",
+            advisory=True,
+        ),
+        Statement(
+            "CdkAssumeBootstrapRoles",
+            ("sts:AssumeRole",),
+            (
+                f"{_ARN}:iam::${{AWS::AccountId}}:role/cdk-${{CdkQualifier}}-*-role-${{AWS::AccountId}}-${{AWS::Region}}",
+            ),
+            "The CDK CLI deploys through the bootstrap stack's roles (deploy, file- and image-publishing, "
+            "lookup), which hold the CloudFormation, S3 and ECR permissions. CDK_COMMAND: bootstrap needs "
+            "far more (it creates those roles): run it once with an administrator's role. Add sts:TagSession "
+            "if your app's synthesizer passes session tags (deployRoleAdditionalOptions).",
+        ),
+    ),
+    "cloudfront-invalidate": (_CLOUDFRONT,),
+}
+
+_PSEUDO = re.compile(r"\$\{([A-Za-z:]+)\}")
+
+
+def unknown_jobs(names: list[str]) -> list[str]:
+    return [name for name in names if name not in POLICIES]
+
+
+def statements(jobs: list[str]) -> list[Statement]:
+    """The statements of these jobs, each once (two jobs may share one, as s3-sync and
+    cloudfront-invalidate share CloudFront's)."""
+    chosen: list[Statement] = []
+    for job in jobs:
+        for statement in POLICIES[job]:
+            if statement.sid not in {s.sid for s in chosen}:
+                chosen.append(statement)
+    return chosen
+
+
+def parameters_used(chosen: list[Statement]) -> list[str]:
+    text = json.dumps([s._asdict() for s in chosen])
+    names = {match for match in _PSEUDO.findall(text) if not match.startswith("AWS::")}
+    return [name for name in PARAMETERS if name in names]
+
+
+def _document(chosen: list[Statement], fill: Any) -> dict[str, Any]:
+    def entry(statement: Statement) -> dict[str, Any]:
+        resources = [fill(resource) for resource in statement.resources]
+        body: dict[str, Any] = {
+            "Sid": statement.sid,
+            "Effect": "Allow",
+            "Action": list(statement.actions) if len(statement.actions) > 1 else statement.actions[0],
+            "Resource": resources if len(resources) > 1 else resources[0],
+        }
+        if statement.condition:
+            body["Condition"] = {
+                operator: {key: fill(value) for key, value in values.items()}
+                for operator, values in statement.condition.items()
+            }
+        return body
+
+    return {"Version": "2012-10-17", "Statement": [entry(statement) for statement in chosen]}
+
+
+def policy(
+    chosen: list[Statement], account: str | None, partition: str, region: str | None
+) -> dict[str, Any]:
+    """The permissions policy as IAM takes it: pseudo parameters filled from the role and region
+    (placeholders where unknown), parameters from their defaults or `<Name>`."""
+    known = {
+        "AWS::Partition": partition,
+        "AWS::AccountId": account or "<ACCOUNT_ID>",
+        "AWS::Region": region or "<REGION>",
+    }
+    values = {name: p.default if p.default is not None else f"<{name}>" for name, p in PARAMETERS.items()}
+
+    def fill(text: str) -> str:
+        return _PSEUDO.sub(lambda m: known.get(m.group(1)) or values.get(m.group(1), m.group(0)), text)
+
+    return _document(chosen, fill)
+
+
+def policy_with(
+    chosen: list[Statement], values: dict[str, str], account: str, partition: str, region: str
+) -> dict[str, Any]:
+    """The policy with every parameter given (the IAM tests make their roles with it)."""
+    known = {"AWS::Partition": partition, "AWS::AccountId": account, "AWS::Region": region} | values
+    return _document(chosen, lambda text: _PSEUDO.sub(lambda m: known[m.group(1)], text))
+
+
+def cloudformation_policy(chosen: list[Statement]) -> dict[str, Any]:
+    """The policy for the template: every string with a ${...} wrapped in Fn::Sub."""
+
+    def fill(text: str) -> Any:
+        return {"Fn::Sub": text} if "${" in text else text
+
+    return _document(chosen, fill)

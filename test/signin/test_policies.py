@@ -1,0 +1,435 @@
+"""The policy table (pipe/signin/policies.py): every job has an entry, docs/iam.md is written from it,
+and trust-policy prints it, with a CloudFormation template cfn-lint accepts.
+
+Then, under IAM enforcement, each job's policy is enough and every action in it is needed: the job
+runs end to end (the pipe's own process) against moto server with IAM enforcement on and the role
+holding exactly the documented policy, and passes; then once for each action of each statement, with
+the role's policy lacking that action, and fails with the pipe's one access-denied line naming it. Actions are taken out one at a time, not whole statements: a statement holding one action the job
+never uses would pass a statement-wise test.
+
+The runs are made to use every statement: s3-sync with DELETE_FLAG, a CloudFront distribution and
+CLOUDFRONT_WAIT, and an object whose ETag cannot decide (the HEAD behind s3:GetObject). What moto
+cannot check, and the statements no test here runs, are in NOT_RUN (docs/iam.md says why).
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from pipe.jobs import JOBS
+from pipe.signin import policies
+from scripts import iam_docs
+from test.support import aws, iam
+from test.support.checks import assert_one_clear_failure
+from test.support.run import REPO, base_environment, run_pipe, write_files
+from test.support.tokens import make_token
+
+ROLE = "arn:aws:iam::123456789012:role/deploy"
+
+
+def test_every_job_has_a_policy_entry():
+    """A job added to JOBS fails here until it adds `"job": (Statement(...), ...)` to POLICIES."""
+    assert sorted(set(JOBS) - set(policies.POLICIES)) == []
+    assert sorted(set(policies.POLICIES) - set(JOBS)) == []
+
+
+def test_the_check_catches_a_job_without_an_entry(monkeypatch):
+    monkeypatch.setitem(JOBS, "ecs", "pipe.jobs.ecs.job")
+    assert sorted(set(JOBS) - set(policies.POLICIES)) == ["ecs"]
+
+
+def test_every_parameter_a_statement_uses_is_declared_and_every_declared_one_used():
+    text = json.dumps({job: [s._asdict() for s in chosen] for job, chosen in policies.POLICIES.items()})
+    used = {name for name in re.findall(r"\$\{([A-Za-z:]+)\}", text) if not name.startswith("AWS::")}
+    assert used == set(policies.PARAMETERS)
+
+
+def test_every_statement_is_well_formed():
+    sids = set()
+    for chosen in policies.POLICIES.values():
+        for statement in chosen:
+            assert re.fullmatch(r"[A-Za-z0-9]+", statement.sid)
+            assert statement.sid not in sids or statement in policies.statements(list(policies.POLICIES))
+            sids.add(statement.sid)
+            assert statement.actions and all(
+                re.fullmatch(r"[a-z0-9-]+:[A-Za-z]+", a) for a in statement.actions
+            )
+            assert statement.resources and statement.why
+
+
+def test_docs_iam_md_is_written_from_the_table():
+    text = iam_docs.DOC.read_text(encoding="utf-8")
+    assert iam_docs.rendered(text) == text, "run `python -m scripts.iam_docs` and commit docs/iam.md"
+    for job, chosen in policies.POLICIES.items():
+        assert f"### `{job}`" in text
+        for statement in chosen:
+            assert statement.sid in text
+
+
+def test_the_docs_check_sees_a_changed_table(monkeypatch):
+    text = iam_docs.DOC.read_text(encoding="utf-8")
+    changed = policies.POLICIES["kubectl"][0]._replace(actions=("eks:DescribeCluster", "eks:ListClusters"))
+    monkeypatch.setitem(policies.POLICIES, "kubectl", (changed,))
+    assert iam_docs.rendered(text) != text
+
+
+def test_a_filled_policy_has_no_placeholder_left():
+    chosen = policies.statements(list(policies.POLICIES))
+    values = {name: f"value-of-{name}" for name in policies.PARAMETERS}
+    document = policies.policy_with(chosen, values, "123456789012", "aws", "eu-west-1")
+    assert "${" not in json.dumps(document) and "<" not in json.dumps(document)
+
+
+def _trust_policy(tmp_path, **extra) -> str:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = base_environment(home) | {
+        "COMMAND": "trust-policy",
+        "BITBUCKET_STEP_OIDC_TOKEN": make_token(),
+        "AWS_OIDC_ROLE_ARN": ROLE,
+    }
+    result = run_pipe(env | extra, cwd=tmp_path)
+    assert result.returncode == 0, result.output
+    return result.stdout
+
+
+def _json_after(output: str, heading: str) -> dict:
+    start = output.index(heading)
+    text = output[output.index("\n{", start) + 1 :]
+    return json.loads(text[: text.index("\n}\n") + 2])
+
+
+def _template(output: str) -> str:
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("AWSTemplateFormatVersion"))
+    end = next(i for i in range(start, len(lines)) if "✔" in lines[i])
+    return "\n".join(lines[start:end]) + "\n"
+
+
+def test_trust_policy_prints_the_policy_of_the_jobs_named(tmp_path):
+    output = _trust_policy(
+        tmp_path,
+        POLICY_FOR_JOBS_COUNT="2",
+        POLICY_FOR_JOBS_0="kubectl",
+        POLICY_FOR_JOBS_1="cloudfront-invalidate",
+    )
+    document = _json_after(output, "# IAM permissions policy for kubectl, cloudfront-invalidate")
+    assert [s["Sid"] for s in document["Statement"]] == ["EksDescribeCluster", "CloudFrontInvalidation"]
+    assert document == policies.policy(
+        policies.statements(["kubectl", "cloudfront-invalidate"]), "123456789012", "aws", None
+    )
+    assert document["Statement"][0]["Resource"] == "arn:aws:eks:<REGION>:123456789012:cluster/<ClusterName>"
+    assert "Trust policy, permissions policy and CloudFormation template printed" in output
+
+
+def test_without_policy_for_jobs_no_permissions_policy_is_printed(tmp_path):
+    output = _trust_policy(tmp_path)
+    assert "permissions policy for" not in output and "PolicyName:" not in output
+
+
+def _cfn_lint(*paths) -> subprocess.CompletedProcess:
+    executable = shutil.which("cfn-lint", path=str(REPO / ".venv" / "bin")) or shutil.which("cfn-lint")
+    command = [executable] if executable else [sys.executable, "-m", "cfnlint"]
+    return subprocess.run(
+        [*command, *map(str, paths)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# One cfn-lint run for every template (it takes seconds to start): none, one job, every job.
+TEMPLATE_JOBS = {"no-jobs": [], "s3-sync": ["s3-sync"], "every-job": list(policies.POLICIES)}
+
+
+def test_the_template_passes_cfn_lint_and_holds_the_policy(tmp_path):
+    import yaml
+
+    templates = []
+    for name, jobs in TEMPLATE_JOBS.items():
+        listed = {f"POLICY_FOR_JOBS_{i}": job for i, job in enumerate(jobs)}
+        output = _trust_policy(tmp_path, POLICY_FOR_JOBS_COUNT=str(len(jobs)), **listed)
+        template = tmp_path / f"{name}.yaml"
+        template.write_text(_template(output), encoding="utf-8")
+        templates.append(template)
+        role = yaml.safe_load(template.read_text(encoding="utf-8"))["Resources"]["DeployRole"]["Properties"]
+        chosen = policies.statements(jobs)
+        if chosen:
+            assert role["Policies"][0]["PolicyDocument"] == policies.cloudformation_policy(chosen)
+            parameters = yaml.safe_load(template.read_text(encoding="utf-8"))["Parameters"]
+            assert set(policies.parameters_used(chosen)) <= set(parameters)
+        else:
+            assert "Policies" not in role
+    # The lint can fail: a statement whose Effect is neither Allow nor Deny is refused, and named.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(templates[1].read_text(encoding="utf-8").replace("Effect: Allow", "Effect: Permit", 1))
+    linted = _cfn_lint(*templates, broken)
+    found = linted.stdout + linted.stderr
+    assert linted.returncode != 0 and str(broken) in found, found
+    assert not any(str(template) in found for template in templates), found
+
+
+# --- Under IAM enforcement ---------------------------------------------------------------------
+
+MIB = 1024 * 1024
+SITE = {
+    "index.html": "<html>home</html>",
+    "assets/app.js": "console.log('v1');",
+    "robots.txt": "User-agent: *",
+}
+
+
+class Arranged(NamedTuple):
+    env: dict[str, str]
+    values: dict[str, str]  # the policy's parameters
+
+
+def _distribution(url: str) -> str:
+    return aws.new_distribution(url)[1]
+
+
+def _whoami(url: str, clone: Path) -> Arranged:
+    return Arranged({"COMMAND": "whoami"}, {})
+
+
+def _cloudfront_invalidate(url: str, clone: Path) -> Arranged:
+    distribution = _distribution(url)
+    env = {
+        "COMMAND": "cloudfront-invalidate",
+        "CLOUDFRONT_DISTRIBUTION_ID": distribution,
+        "CLOUDFRONT_WAIT": "true",
+    }
+    return Arranged(env, {"DistributionId": distribution})
+
+
+def _s3_sync(url: str, clone: Path) -> Arranged:
+    """A bucket with a key to delete under the prefix, and one whose multipart ETag (another tool's
+    part size) cannot tell whether the local file changed: the job HEADs it for the stored hash."""
+    from boto3.s3.transfer import TransferConfig
+
+    s3 = aws.client("s3", url)
+    bucket = f"site-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
+    s3.put_object(Bucket=bucket, Key="www/stale.html", Body=b"x")
+    site = write_files(clone / "build", SITE)
+    data = os.urandom(11 * MIB)
+    (site / "other-tool.bin").write_bytes(data)
+    copy = clone.parent / "other-tool.bin"
+    copy.write_bytes(data)
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    five = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
+    s3.upload_file(
+        str(copy), bucket, "www/other-tool.bin", Config=five, ExtraArgs={"Metadata": {"content-md5-hex": md5}}
+    )
+    distribution = _distribution(url)
+    env = {
+        "COMMAND": "s3-sync",
+        "S3_BUCKET": f"{bucket}/www",
+        "LOCAL_PATH": "build",
+        "DELETE_FLAG": "true",
+        "CLOUDFRONT_DISTRIBUTION_ID": distribution,
+        "CLOUDFRONT_WAIT": "true",
+    }
+    return Arranged(env, {"BucketName": bucket, "KeyPrefix": "www/", "DistributionId": distribution})
+
+
+ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
+    "whoami": _whoami,
+    "s3-sync": _s3_sync,
+    "cloudfront-invalidate": _cloudfront_invalidate,
+}
+# Statements no test here runs under enforcement: the job's calls go to a stand-in of the tests' own
+# (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
+# docs/iam.md lists them and how their actions were derived.
+NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
+# Run by test_kubectl_needs_exactly_its_policy, on the real control plane, and
+# test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in.
+RUN_BESIDE = {"kubectl", "beanstalk"}
+
+
+def _cases() -> list[tuple[str, str | None, str | None]]:
+    cases: list[tuple[str, str | None, str | None]] = []
+    for job in ARRANGE:
+        cases.append((job, None, None))
+        for statement in policies.POLICIES[job]:
+            cases += [(job, statement.sid, action) for action in statement.actions]
+    return cases
+
+
+CASES = _cases()
+
+
+def test_every_job_is_run_under_its_policy_or_said_not_to_be():
+    assert set(ARRANGE) | set(NOT_RUN) | RUN_BESIDE == set(policies.POLICIES)
+
+
+def _run_enforced(run, env, job, sid, action):
+    """Run the job with the role's policy lacking `action` (None: exactly the policy); it passes, or
+    fails with the one line naming the action (an advisory action: passes, with a warning naming it)."""
+    with iam.enforced():
+        result = run(env)
+    if action is None:
+        assert result.returncode == 0, result.output
+        return
+    statement = next(s for s in policies.POLICIES[job] if s.sid == sid)
+    if statement.advisory:
+        assert result.returncode == 0 and action in result.output, result.output
+        return
+    line = assert_one_clear_failure(result, f"may not call {action}")
+    # Elastic Beanstalk's Describe calls answer an empty list to a role that may not call them: the
+    # pipe's line then says what is missing and names the permission as a possible cause.
+    if not action.startswith("elasticbeanstalk:Describe"):
+        assert f"AccessDenied: the role may not call {action}" in line
+        assert f"Allow {action} in its IAM policy" in line
+
+
+def _policy_for(job, values, sid, action):
+    policy = policies.policy_with(policies.statements([job]), values, aws.ACCOUNT, "aws", aws.REGION)
+    return policy if action is None else iam.without_action(policy, sid, action)
+
+
+@pytest.mark.parametrize(
+    ("job", "sid", "action"),
+    CASES,
+    ids=[f"{job}-{'exact-policy' if action is None else 'without-' + action}" for job, _, action in CASES],
+)
+def test_the_job_needs_exactly_its_policy(job, sid, action, moto_server, run, pipe_env, clone_dir):
+    arranged = ARRANGE[job](moto_server.url, clone_dir)
+    role = iam.give_role(moto_server.url, _policy_for(job, arranged.values, sid, action))
+    shared = clone_dir.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    env = (
+        pipe_env
+        | arranged.env
+        | {
+            "AWS_OIDC_ROLE_ARN": role,
+            "BITBUCKET_CLONE_DIR": str(clone_dir),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            "DEBUG": "false",
+        }
+    )
+    _run_enforced(run, env, job, sid, action)
+
+
+KUBECTL_CASES = [(None, None)] + [(s.sid, a) for s in policies.POLICIES["kubectl"] for a in s.actions]
+CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: enforced\n"
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    KUBECTL_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in KUBECTL_CASES],
+)
+def test_kubectl_needs_exactly_its_policy(sid, action, eks_cluster, moto_server, run, pipe_env, clone_dir):
+    """The IAM side only: inside the cluster the role is mapped by an access entry with rights to the
+    namespace (Kubernetes RBAC, not IAM)."""
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant_edit()
+    role = iam.give_role(moto_server.url, _policy_for("kubectl", {"ClusterName": "prod"}, sid, action))
+    write_files(clone_dir, {"k8s/settings.yaml": CONFIG_MAP})
+    env = pipe_env | {
+        "COMMAND": "kubectl",
+        "CLUSTER_NAME": "prod",
+        "KUBECTL_COMMAND": "apply",
+        "RESOURCE_PATH": "k8s",
+        "NAMESPACE": eks_cluster.namespace,
+        "AWS_OIDC_ROLE_ARN": role,
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "DEBUG": "false",
+    }
+    _run_enforced(run, env, "kubectl", sid, action)
+
+
+# What a deploy to a healthy environment never calls: AbortEnvironmentUpdate (a deploy that times
+# out), s3:DeleteObject (a bundle left by a refused CreateApplicationVersion), and what Elastic
+# Beanstalk itself does with the role's permissions during the update (the stand-in does not).
+BEANSTALK_NOT_CALLED = {
+    "elasticbeanstalk:AbortEnvironmentUpdate",
+    "s3:DeleteObject",
+    "BeanstalkUpdateOnYourBehalf",
+    "BeanstalkOwnBucket",
+}
+BEANSTALK_CASES = [(None, None)] + [
+    (s.sid, a)
+    for s in policies.POLICIES["beanstalk"]
+    if s.sid not in BEANSTALK_NOT_CALLED
+    for a in s.actions
+    if a not in BEANSTALK_NOT_CALLED
+]
+# Called when the version exists already (a re-run): tested on the second run of the same build.
+BEANSTALK_RERUN = {"elasticbeanstalk:DescribeApplicationVersions", "s3:GetObject"}
+BEANSTALK_APP = {"application.py": "def application(environ, start):\n    return [b'v1']\n"}
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    BEANSTALK_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in BEANSTALK_CASES],
+)
+def test_beanstalk_needs_exactly_its_policy(sid, action, moto_server, run, pipe_env, clone_dir):
+    from test.support.beanstalk import BeanstalkStandIn
+
+    suffix = uuid.uuid4().hex[:8]
+    application, environment = f"web-{suffix}", f"web-prod-{suffix}"
+    # A bucket of the team's own, so that no statement but BeanstalkBundle grants on it (Elastic
+    # Beanstalk's own bucket is also in BeanstalkOwnBucket); Elastic Beanstalk's own bucket when the
+    # run is to find it (CreateStorageLocation).
+    own_bucket = action == "elasticbeanstalk:CreateStorageLocation"
+    bucket = f"elasticbeanstalk-{aws.REGION}-{aws.ACCOUNT}" if own_bucket else f"bundles-{suffix}"
+    if not own_bucket:
+        aws.client("s3", moto_server.url).create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": aws.REGION}
+        )
+    values = {"ApplicationName": application, "EnvironmentName": environment, "BundleBucket": bucket}
+    role = iam.give_role(moto_server.url, _policy_for("beanstalk", values, None, None))
+    write_files(clone_dir / "app", BEANSTALK_APP)
+    shared = clone_dir.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    with BeanstalkStandIn(moto_server.url) as eb:
+        eb.state.create_environment(application, environment)
+        iam.beanstalk_policies(eb)
+        env = pipe_env | {
+            "COMMAND": "beanstalk",
+            "AWS_OIDC_ROLE_ARN": role,
+            "AWS_ENDPOINT_URL_ELASTIC_BEANSTALK": eb.url,
+            "APPLICATION_NAME": application,
+            "ENVIRONMENT_NAME": environment,
+            "SOURCE_PATH": "app",
+            "WAIT_INTERVAL": "0.1",
+            **({} if own_bucket else {"S3_BUCKET": bucket}),
+            "BITBUCKET_CLONE_DIR": str(clone_dir),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            "BITBUCKET_COMMIT": "3f2a9c1d0b8e7f6a5c4d3e2f1a0b9c8d7e6f5a4b",
+            "DEBUG": "false",
+        }
+        if action in BEANSTALK_RERUN:
+            # The version exists already: the re-run checks it (and its bundle) instead of uploading.
+            _run_enforced(run, env, "beanstalk", None, None)
+        iam.give_role(moto_server.url, _policy_for("beanstalk", values, sid, action))
+        _run_enforced(run, env, "beanstalk", sid, action)
+
+
+def test_enforcement_is_undone_when_the_run_is_over(moto_server):
+    """The moto server is the session's: after a run under enforcement, moto is as it was."""
+    from moto import settings
+    from moto.iam.access_control import IAMRequestBase
+    from moto.s3.responses import S3Response
+
+    free_requests = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    before = (free_requests, IAMRequestBase.check_signature, dict(vars(S3Response)))
+    with iam.enforced():
+        now_free = settings.INITIAL_NO_AUTH_ACTION_COUNT
+        assert now_free < free_requests
+    assert (
+        settings.INITIAL_NO_AUTH_ACTION_COUNT,
+        IAMRequestBase.check_signature,
+        dict(vars(S3Response)),
+    ) == before
+    assert aws.client("s3", moto_server.url).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200

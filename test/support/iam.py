@@ -1,0 +1,217 @@
+"""moto's IAM enforcement, turned on for one pipe run at a time, and the role made with a given policy.
+
+moto checks every request's signature and the caller's identity policies once
+`settings.INITIAL_NO_AUTH_ACTION_COUNT` requests have been served: `enforced()` sets that number to
+the requests served so far, so that the test's own set-up before it is free and everything the pipe
+sends during it is checked, and puts it back afterwards (the moto server is shared by the session).
+
+moto evaluates S3 calls against the bucket's or object's ARN, but its other services by action only,
+with resource `*`, which a scoped statement does not match. `enforced()` gives moto the resource of
+the calls the jobs make, as AWS's Service Authorization Reference names them (EKS DescribeCluster:
+the cluster; CloudFront invalidations: the distribution), and checks DeleteObjects per key
+(s3:DeleteObject on each object, as S3 does; moto checks it on the bucket's ARN).
+"""
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from test.support import aws
+
+POLICY_NAME = "aws-oidc-deploy-jobs"
+# Admits any web identity: the trust side is test_signin's, not these tests'.
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": "*"}, "Action": "sts:AssumeRoleWithWebIdentity"}
+    ],
+}
+
+
+def give_role(endpoint_url: str, policy: dict[str, Any] | None, role_name: str = "deploy") -> str:
+    """The role (made if missing) holds exactly `policy` as its one inline policy (none: no policy)."""
+    iam = aws.client("iam", endpoint_url, "us-east-1")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(_TRUST))
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role_name, PolicyArn=attached["PolicyArn"])
+    if policy is not None and policy["Statement"]:
+        iam.put_role_policy(RoleName=role_name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
+    return f"arn:aws:iam::{aws.ACCOUNT}:role/{role_name}"
+
+
+def without_action(policy: dict[str, Any], sid: str, action: str) -> dict[str, Any]:
+    """`policy` with `action` taken out of statement `sid` (the statement goes when it held only that)."""
+    statements = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Sid"] == sid:
+            assert action in actions, (sid, action)
+            actions = [a for a in actions if a != action]
+            if not actions:
+                continue
+            statement = statement | {"Action": actions if len(actions) > 1 else actions[0]}
+        statements.append(statement)
+    return policy | {"Statement": statements}
+
+
+def _cloudfront_resource(self: Any) -> str:
+    found = re.search(r"/distribution/([^/?]+)", self.path)
+    return f"arn:aws:cloudfront::{self.current_account}:distribution/{found.group(1)}" if found else "*"
+
+
+def _eks_resource(self: Any) -> str:
+    found = re.search(r"/clusters/([^/?]+)", self.path)
+    return f"arn:aws:eks:{self.region}:{self.current_account}:cluster/{found.group(1)}" if found else "*"
+
+
+def _as_the_service_says_it(normal: Any, shape: str) -> Any:
+    """moto's denial is a query-protocol XML body (ErrorResponse/Errors/Error), which a REST-XML
+    (CloudFront) or REST-JSON (EKS) client cannot read a code from: answer as the service does."""
+    from moto.core.exceptions import _RESTError
+
+    def authorize(self: Any, resource: str = "*") -> None:
+        try:
+            normal(self, resource)
+        except _RESTError as denial:
+            if shape == "json":
+                answer = denial.to_json()
+                answer.code = denial.code
+                raise answer from None
+            from xml.sax.saxutils import escape
+
+            denial.description = (
+                "<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Error><Type>Sender</Type>"
+                f"<Code>{escape(denial.error_type)}</Code><Message>{escape(denial.message)}</Message>"
+                "</Error></ErrorResponse>"
+            )
+            raise
+
+    return authorize
+
+
+@contextlib.contextmanager
+def _resources() -> Iterator[None]:
+    from moto.cloudfront.responses import CloudFrontResponse
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.eks.responses import EKSResponse
+    from moto.iam.access_control import IAMRequestBase
+    from moto.s3.responses import S3Response
+    from moto.sts.responses import TokenResponse
+
+    authorize = S3Response._authenticate_and_authorize_s3_action
+    normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+    def web_identity_is_unsigned(self: Any, resource: str = "*") -> None:
+        # AssumeRoleWithWebIdentity is sent unsigned: the token is the credential (AWS asks for no
+        # identity permission); moto would look for a signature.
+        if "AssumeRoleWithWebIdentity" not in self.querystring.get("Action", []):
+            normal(self, resource)
+
+    def per_key(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        body = self.body.encode() if isinstance(self.body, str) else (self.body or b"")
+        if key_name is None and self.data.get("Action") == "DeleteObject" and b"<Delete" in body:
+            for key in re.findall(rb"<Key>(.*?)</Key>", body, re.S):
+                authorize(self, bucket_name=bucket_name, key_name=key.decode())
+            return
+        authorize(self, bucket_name=bucket_name, key_name=key_name)
+
+    checked = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    own_key = f"Credential={aws.TEST_KEYS['aws_access_key_id']}/"
+
+    def not_the_benchs_own(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        # The stand-ins' own calls (the Elastic Beanstalk stand-in reading a bundle from S3) are the
+        # test bench's, signed with its keys: only the pipe's are checked.
+        if own_key not in self.headers.get("Authorization", ""):
+            checked(self, iam_request_cls, resource)
+
+    patches = [
+        (ActionAuthenticatorMixin, "_authenticate_and_authorize_action", not_the_benchs_own),
+        (CloudFrontResponse, "_determine_resource", _cloudfront_resource),
+        (EKSResponse, "_determine_resource", _eks_resource),
+        (S3Response, "_authenticate_and_authorize_s3_action", per_key),
+        (TokenResponse, "_authenticate_and_authorize_normal_action", web_identity_is_unsigned),
+        (
+            CloudFrontResponse,
+            "_authenticate_and_authorize_normal_action",
+            _as_the_service_says_it(normal, "xml"),
+        ),
+        (EKSResponse, "_authenticate_and_authorize_normal_action", _as_the_service_says_it(normal, "json")),
+        # moto recomputes the signature of a CloudFront GET wrongly (SignatureDoesNotMatch for a request
+        # botocore signed): the signature is the SDK's business, not what these tests prove.
+        (IAMRequestBase, "check_signature", lambda self: None),
+    ]
+    # What each class held itself (a method it only inherits is deleted again, not copied down).
+    missing = object()
+    saved = [(owner, name, owner.__dict__.get(name, missing)) for owner, name, _ in patches]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            if original is missing:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def enforced() -> Iterator[None]:
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = ActionAuthenticatorMixin.request_count
+    try:
+        with _resources():
+            yield
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
+
+
+def _beanstalk_resource(state: Any, action: str, params: dict[str, str], caller: Any) -> str:
+    """The resource IAM checks for an Elastic Beanstalk call (Service Authorization Reference)."""
+    base = f"arn:aws:elasticbeanstalk:{caller.region}:{caller.account}"
+    environment = params.get("EnvironmentName")
+    application = params.get("ApplicationName") or (
+        state.environments[environment].application if environment in state.environments else ""
+    )
+    if action == "CreateStorageLocation":
+        return "*"
+    if action == "DescribePlatformVersion":
+        return params.get("PlatformArn", "*")
+    if action == "DescribeApplications":
+        return f"{base}:application/{params.get('ApplicationNames.member.1', '*')}"
+    if action in ("CreateApplicationVersion", "DescribeApplicationVersions"):
+        label = params.get("VersionLabel") or params.get("VersionLabels.member.1", "*")
+        return f"{base}:applicationversion/{application}/{label}"
+    if environment or params.get("EnvironmentNames.member.1"):
+        return f"{base}:environment/{application}/{environment or params['EnvironmentNames.member.1']}"
+    return f"{base}:application/{application}"
+
+
+def beanstalk_policies(standin: Any) -> None:
+    """The Elastic Beanstalk stand-in checks each call against the caller's role's policies, as
+    moto checks its own services (moto has no Elastic Beanstalk API to check)."""
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, PermissionResult
+
+    def authorize(action: str, params: dict[str, str], caller: Any, headers: dict[str, str]) -> str | None:
+        wanted = f"elasticbeanstalk:{action}"
+        resource = _beanstalk_resource(standin.state, action, params, caller)
+        token = {"X-Amz-Security-Token": headers.get("x-amz-security-token", "")}
+        key = AssumedRoleAccessKey(caller.account, "aws", caller.access_key_id, token)
+        results = [
+            IAMPolicy(policy).is_action_permitted(wanted, resource) for policy in key.collect_policies()
+        ]
+        if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
+            return None
+        return (
+            f"User: {caller.assumed_role_arn} is not authorized to perform: {wanted} on resource: {resource}"
+        )
+
+    standin.authorize = authorize
