@@ -75,18 +75,18 @@ def botocore_session() -> Any:
     return _shared_botocore_session
 
 
-_shared_boto3_session: Any = None
+_shared_boto3_session: tuple[Any, Any] | None = None
 
 
 def boto3_session() -> Any:
     """boto3's Session over the one botocore session: the same credentials per client, the same loaded
     models, and the user agent the sign-in's clients send (boto3 renames the session's on the way in)."""
     global _shared_boto3_session
-    if _shared_boto3_session is None:
+    core = botocore_session()
+    if _shared_boto3_session is None or _shared_boto3_session[0] is not core:
         import boto3.session
 
-        core = botocore_session()
         user_agent = (core.user_agent_name, core.user_agent_version, core.user_agent_extra)
-        _shared_boto3_session = boto3.session.Session(botocore_session=core)
+        _shared_boto3_session = (core, boto3.session.Session(botocore_session=core))
         core.user_agent_name, core.user_agent_version, core.user_agent_extra = user_agent
-    return _shared_boto3_session
+    return _shared_boto3_session[1]
