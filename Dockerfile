@@ -28,12 +28,19 @@ RUN npm ci --prefix /opt/aws-cdk --omit=dev --no-audit --no-fund \
     && npm cache clean --force \
     && cdk --version
 
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+# requirements.txt pins every package the pipe runs, their dependencies included, and is installed
+# as it is (--no-deps): bitbucket-pipes-toolkit's docker and GitPython, which only its test helper
+# imports, stay out (README, "What the image installs"). The toolkit and the pipe are source
+# distributions, built with the pinned setuptools of requirements-build.txt, removed afterwards.
+COPY requirements-build.txt requirements.txt ./
+RUN pip install --no-cache-dir -r requirements-build.txt \
+    && pip install --no-cache-dir --no-deps --no-build-isolation -r requirements.txt
 
 COPY pyproject.toml README.md pipe.yml ./
 COPY pipe ./pipe
-RUN pip install --no-cache-dir --no-deps . && rm -rf build ./*.egg-info
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && pip uninstall --yes setuptools \
+    && rm -rf build ./*.egg-info
 
 # The console script, not `python -m pipe`: Bitbucket runs the pipe with --workdir set to the
 # clone, and a `pipe/` folder in a user's repository would shadow the package on `-m`'s path.

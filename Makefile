@@ -82,12 +82,17 @@ bench: $(STAMP)
 sample-token: $(STAMP)
 	@$(PY) -m test.support.tokens
 
+# What bitbucket-pipes-toolkit depends on for its test helper alone: the pipe never imports them, and the
+# image, which installs requirements.txt with --no-deps, goes without them (README, "What the image installs").
+NEVER_IMPORTED := docker GitPython gitdb smmap
+
 ## Re-resolve the image's exact pins from the direct dependencies in pyproject.toml.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet .
 	{ echo "# Exact pins for the image (python:3.13-slim). Regenerate with 'make lock' and review the diff."; \
-	  .venv-lock/bin/pip freeze --exclude aws-oidc-deploy; } > requirements.txt
+	  echo "# Installed with --no-deps: every dependency is here but $(NEVER_IMPORTED), never imported."; \
+	  .venv-lock/bin/pip freeze --exclude aws-oidc-deploy $(addprefix --exclude ,$(NEVER_IMPORTED)); } > requirements.txt
 	rm -rf .venv-lock
 
 clean:

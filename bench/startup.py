@@ -17,8 +17,8 @@ virtual environment's Python when REV needs packages this one no longer installs
 
 `--breakdown` measures instead where a signed-in job's fixed start goes, each step a fresh process
 that stops after it (the interpreter; the pipe's own start; botocore; the STS client sign-in
-builds; the S3 client s3-sync builds, with and without an STS client before it), so each step's
-cost is the difference between two medians.
+builds; the S3 client s3-sync builds, with and without an STS client before it, and made by boto3
+as the jobs make it), so each step's cost is the difference between two medians.
 
 Run: `.venv/bin/python bench/startup.py [--rounds N] [--baseline REV [--baseline-python PATH]]
 [--breakdown] [--json]`.
@@ -173,7 +173,11 @@ _BOTOCORE = (
 )
 _STS = _CLIENT.format(name="sts", service="sts", extra=_UNSIGNED)
 _S3 = _CLIENT.format(name="s3", service="s3", extra=_KEYS)
-# Cumulative probes: each adds one step to the one before it (the last two are alternatives).
+_BOTO3 = "import boto3.session\nboto3_session = boto3.session.Session(botocore_session=session)"
+_S3_BY_BOTO3 = (
+    f"s3 = boto3_session.client('s3', region_name='eu-west-1', endpoint_url='http://127.0.0.1:9', {_KEYS})"
+)
+# Cumulative probes: each adds one step to the one before it (the last three are alternatives).
 BREAKDOWN = {
     "interpreter": "pass",
     "+ the pipe's start (pipe.main)": _START,
@@ -181,6 +185,8 @@ BREAKDOWN = {
     "+ the sign-in's STS client": f"{_START}\n{_BOTOCORE}\n{_STS}",
     "+ s3-sync's S3 client": f"{_START}\n{_BOTOCORE}\n{_STS}\n{_S3}",
     "  (S3 client, no STS client)": f"{_START}\n{_BOTOCORE}\n{_S3}",
+    # How the jobs make it since issue 24 (pipe.aws.clients): through a boto3 session over that session.
+    "  (S3 client by boto3, no STS)": f"{_START}\n{_BOTOCORE}\n{_BOTO3}\n{_S3_BY_BOTO3}",
 }
 
 

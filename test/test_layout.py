@@ -26,6 +26,7 @@ CROSS_CUTTING = {
     "test_layout",
     "test_leak_scan",
     "test_main",
+    "test_packages",
     "test_migrating",
     "test_pipeline",
     "test_project",

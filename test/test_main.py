@@ -314,3 +314,43 @@ def test_the_entry_points_start_loads_no_sdk_yaml_or_colour_library():
     loaded, probe_saw_the_pipe = completed.stdout.splitlines()
     assert probe_saw_the_pipe == "True"
     assert loaded == ""
+
+
+# What a whole trust-policy run (no AWS call, colour on as in a Bitbucket build) must not load: the SDK
+# and boto3 come with the jobs that call AWS; colorlog formats its one log line, without colorama (which
+# loads ctypes: ~10 ms) and without the toolkit.
+NOT_IN_TRUST_POLICY = (
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "awscrt",
+    "yaml",
+    "kubernetes",
+    "colorama",
+    "ctypes",
+    "requests",
+    "bitbucket_pipes_toolkit",
+)
+
+
+def test_a_trust_policy_run_loads_no_sdk_boto3_or_colorama(pipe_env, clone_dir):
+    probe = (
+        "import sys\n"
+        "import pipe.entry\n"
+        "try:\n"
+        "    pipe.entry.entry()\n"
+        "except SystemExit as ended:\n"
+        "    print('exit', ended.code)\n"
+        f"print('loaded', ','.join(m for m in {NOT_IN_TRUST_POLICY!r} if sys.modules.get(m) is not None))\n"
+        "print('colorlog', 'colorlog' in sys.modules)\n"
+    )
+    env = pipe_env | {"COMMAND": "trust-policy"}
+    assert "NO_COLOR" not in env and env["BITBUCKET_BUILD_NUMBER"]
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=clone_dir, capture_output=True, text=True, timeout=60
+    )
+    lines = completed.stdout.splitlines()
+    said = completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert lines[-3:] == ["exit 0", "loaded ", "colorlog True"], said
+    assert "Trust policy and CloudFormation template printed" in completed.stdout
+    assert "\x1b[34mINFO: OIDC token claims: " in completed.stderr  # colorlog's line, coloured

@@ -2,9 +2,12 @@
 
 import json
 import re
+from importlib import metadata
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from pipe import __version__, jobs, main, signin
 from scripts import check_release
@@ -59,28 +62,70 @@ def test_pipe_metadata_has_the_fields_bitbucket_shows():
         assert metadata.get(field), field
 
 
+# bitbucket-pipes-toolkit's dependencies that only its test helper imports: the image goes without them.
+NEVER_IMPORTED = {"docker", "gitpython", "gitdb", "smmap"}
+
+
+def _pins(requirements: str) -> dict[str, str]:
+    lines = (REPO / requirements).read_text().splitlines()
+    return {
+        canonicalize_name(line.split("==")[0]): line.split("==")[1]
+        for line in lines
+        if line and not line.startswith("#")
+    }
+
+
 def test_image_installs_only_exact_pins():
-    for requirements in ("requirements.txt", "requirements-tools.txt"):
+    for requirements in ("requirements.txt", "requirements-tools.txt", "requirements-build.txt"):
         for line in (REPO / requirements).read_text().splitlines():
             if line and not line.startswith("#"):
                 assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
-    # Nothing the pipe does not import: the toolkit (no longer imported) brought docker, GitPython and
-    # Cerberus; colorlog and colorama gave four colour codes (issue 16).
-    pinned = {line.split("==")[0].lower() for line in (REPO / "requirements.txt").read_text().splitlines()}
-    unused = {"bitbucket-pipes-toolkit", "docker", "gitpython", "cerberus", "colorlog", "colorama"}
-    assert not pinned & unused
+    # The five packages of the design card (test/test_packages.py) and what the toolkit imports, not
+    # what only its test helper does.
+    pinned = set(_pins("requirements.txt"))
+    assert {"boto3", "pyyaml", "colorlog", "kubernetes", "bitbucket-pipes-toolkit"} <= pinned
+    assert {"cerberus", "colorama", "requests"} <= pinned
+    assert not pinned & NEVER_IMPORTED
     dockerfile = (REPO / "Dockerfile").read_text()
     assert dockerfile.startswith("FROM python:3.13-slim\n")
     for install in (
         "-r requirements-tools.txt",
-        "-r requirements.txt",
+        "pip install --no-cache-dir -r requirements-build.txt",
+        "--no-deps --no-build-isolation -r requirements.txt",
         "npm ci --prefix /opt/aws-cdk",
-        "--no-deps .",
+        "--no-deps --no-build-isolation .",
     ):
         assert install in dockerfile, install
     lock = json.loads((REPO / "image/cdk/package-lock.json").read_text())
     cdk = lock["packages"]["node_modules/aws-cdk"]
     assert cdk["version"] == "2.1148.1" and cdk["integrity"].startswith("sha512-")
+
+
+def test_the_lock_pins_every_dependency_of_what_it_pins_but_the_toolkits_test_helpers():
+    """The image installs requirements.txt with --no-deps: whatever a pinned package needs on the
+    image's Python must be pinned too, at a version it accepts (read from the development venv, which
+    installs the same pins)."""
+    pins = _pins("requirements.txt")
+    image = {"python_version": "3.13", "python_full_version": "3.13.5", "sys_platform": "linux"}
+    image |= {"platform_system": "Linux", "os_name": "posix", "implementation_name": "cpython"}
+    missing = []
+    for name, version in pins.items():
+        assert metadata.version(name) == version, (
+            f"the venv has {name} {metadata.version(name)}, not {version}"
+        )
+        for line in metadata.requires(name) or []:
+            needed = Requirement(line)
+            if needed.marker is not None and not needed.marker.evaluate(image | {"extra": ""}):
+                continue
+            wanted = canonicalize_name(needed.name)
+            if wanted in NEVER_IMPORTED:
+                assert name == "bitbucket-pipes-toolkit", f"{name} needs {wanted}, which the lock leaves out"
+                continue
+            if wanted not in pins:
+                missing.append(f"{name} needs {needed}")
+            elif not needed.specifier.contains(pins[wanted], prereleases=True):
+                missing.append(f"{name} needs {needed}, pinned {pins[wanted]}")
+    assert missing == []
 
 
 def test_ci_runs_the_readme_test_command():

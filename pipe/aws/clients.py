@@ -1,5 +1,7 @@
-"""botocore clients for every job: one shared session, the pipe's client settings, and the time
-budget per call (pipe.aws.call_budget) on each client a job makes."""
+"""AWS clients for every job, made by boto3 over one shared botocore session: the pipe's client
+settings, and the time budget per call (pipe.aws.call_budget) on each client a job makes. The sign-in
+makes its STS clients from the botocore session itself (pipe.signin), so that boto3 loads only in a
+job that calls AWS."""
 
 from typing import Any, Protocol
 
@@ -16,16 +18,16 @@ class Keys(Protocol):
 
 
 def client(service: str, region: str, keys: Keys, parse_timestamps: bool = True, **config: Any) -> Any:
-    """A botocore client (not boto3: docs/decisions.md) with `keys`; botocore's standard retry mode
-    handles transient faults, within one time budget per call. `parse_timestamps=False` leaves dates
-    in answers as the text AWS sent (cheaper to parse)."""
+    """A client with `keys`, made by boto3 (docs/decisions.md, "boto3 makes the jobs' clients");
+    botocore's standard retry mode handles transient faults, within one time budget per call.
+    `parse_timestamps=False` leaves dates in answers as the text AWS sent (cheaper to parse)."""
     from pipe.aws import call_budget, sdk_private
 
     settings = {"retries": call_budget.RETRIES} | config
-    session = botocore_session()
+    session = boto3_session()
 
     def create() -> Any:
-        made = session.create_client(
+        made = session.client(
             service,
             region_name=region,
             aws_access_key_id=keys.access_key_id,
@@ -37,7 +39,7 @@ def client(service: str, region: str, keys: Keys, parse_timestamps: bool = True,
 
     if parse_timestamps:
         return create()
-    with sdk_private.dates_as_text(session):
+    with sdk_private.dates_as_text(botocore_session()):
         return create()
 
 
@@ -71,3 +73,20 @@ def botocore_session() -> Any:
             session_vars={"profile": (None, None, None, None)}
         )
     return _shared_botocore_session
+
+
+_shared_boto3_session: tuple[Any, Any] | None = None
+
+
+def boto3_session() -> Any:
+    """boto3's Session over the one botocore session: the same credentials per client, the same loaded
+    models, and the user agent the sign-in's clients send (boto3 renames the session's on the way in)."""
+    global _shared_boto3_session
+    core = botocore_session()
+    if _shared_boto3_session is None or _shared_boto3_session[0] is not core:
+        import boto3.session
+
+        user_agent = (core.user_agent_name, core.user_agent_version, core.user_agent_extra)
+        _shared_boto3_session = (core, boto3.session.Session(botocore_session=core))
+        core.user_agent_name, core.user_agent_version, core.user_agent_extra = user_agent
+    return _shared_boto3_session[1]

@@ -177,29 +177,50 @@ def _wants_color(stream: TextIO) -> bool:
     return stream.isatty() or "BITBUCKET_BUILD_NUMBER" in os.environ
 
 
-# Each level's colour (SGR: white, blue, yellow, red), as colorlog painted these lines before the
-# pipe wrote its own: colorlog and colorama cost every run ~10 ms of start-up for four escape codes.
-_LEVEL_COLOURS = {
-    "DEBUG": "\x1b[37m",
-    "INFO": "\x1b[34m",
-    "WARNING": "\x1b[33m",
-    "ERROR": "\x1b[31m",
-    "CRITICAL": "\x1b[31m",
-}
+# Each level's colour, by colorlog's names (as the pipe's lines were coloured before 1.0.0).
+LEVEL_COLOURS = {"DEBUG": "white", "INFO": "blue", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "red"}
+# The `extra` key of a log call whose line takes this colour (colorlog's names) instead of its level's:
+# pipe.report colours plan lines by what they change.
+COLOUR = "colour"
+_FORMAT = "%(levelname)s: %(message)s"
 
 
 class LevelFormatter(logging.Formatter):
-    """`LEVEL: message`, the whole line in the level's colour when `colour` is on."""
+    """`LEVEL: message`; when `colour` is on, colorlog's ColoredFormatter paints the whole line.
+
+    The decision is the pipe's (_wants_color), passed to colorlog as force_color: left to itself,
+    colorlog lets FORCE_COLOR beat NO_COLOR and drops colour on a non-TTY such as Bitbucket's log.
+    With colour off colorlog is never asked, and it is imported at the first line formatted."""
 
     def __init__(self, colour: bool):
-        super().__init__("%(levelname)s: %(message)s")
+        super().__init__(_FORMAT)
         self.colour = colour
+        self._coloured: dict[str | None, logging.Formatter] = {}
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
         if not self.colour:
-            return text
-        return f"{_LEVEL_COLOURS.get(record.levelname, '')}{text}{_RESET}"
+            return super().format(record)
+        wanted = getattr(record, COLOUR, None)
+        formatter = self._coloured.get(wanted)
+        if formatter is None:
+            formatter = self._coloured[wanted] = _coloured_formatter(wanted)
+        return formatter.format(record)
+
+
+def _coloured_formatter(colour: str | None) -> logging.Formatter:
+    # colorlog imports colorama whenever it can, for Windows' console only; colorama loads ctypes, which
+    # cost trust-policy's start ~10 ms, five times colorlog itself. Held back for that one import, so
+    # that a library that needs colorama (bitbucket-pipes-toolkit) still gets it.
+    held_back = sys.platform != "win32" and "colorama" not in sys.modules
+    if held_back:
+        sys.modules["colorama"] = None  # type: ignore[assignment]
+    try:
+        import colorlog
+    finally:
+        if held_back:
+            del sys.modules["colorama"]
+    colours = LEVEL_COLOURS if colour is None else dict.fromkeys(LEVEL_COLOURS, colour)
+    return colorlog.ColoredFormatter(f"%(log_color)s{_FORMAT}%(reset)s", log_colors=colours, force_color=True)
 
 
 _handler: logging.Handler | None = None

@@ -103,12 +103,28 @@ def forget() -> None:
     _recorded.clear()
 
 
+# A plan line in the colour of its change (colorlog's names; pipe.common.log.COLOUR): what appears
+# green, what goes red, what changes in place or is replaced yellow; anything else its level's colour.
+CHANGE_COLOURS: dict[str, str] = {
+    "added": "green",
+    "removed": "red",
+    "changed": "yellow",
+    "replaced": "yellow",
+}
+
+
 def _log(report: Report) -> None:
-    from pipe.common.log import logger
+    from pipe.common.log import COLOUR, logger
 
     logger.info("%s: %s", report.title, report.summary)
     for item in report.items[:LOGGED_ITEMS]:
-        logger.info("  %s %s%s", item.change, item.name, f" ({item.detail})" if item.detail else "")
+        logger.info(
+            "  %s %s%s",
+            item.change,
+            item.name,
+            f" ({item.detail})" if item.detail else "",
+            extra={COLOUR: CHANGE_COLOURS.get(item.change)},
+        )
     if len(report.items) > LOGGED_ITEMS:
         logger.info(
             "  … and %d more (all of them in the shared-storage file).", len(report.items) - LOGGED_ITEMS

@@ -56,7 +56,7 @@ class Identity:
         self._account = _account
 
     def client(self, service: str, parse_timestamps: bool = True, **config: Any) -> Any:
-        """A botocore client with these credentials (pipe.aws.clients.client)."""
+        """A client with these credentials, made by boto3 (pipe.aws.clients.client)."""
         return clients.client(service, self.region, self.credentials, parse_timestamps, **config)
 
     def caller_identity(self) -> dict[str, Any]:

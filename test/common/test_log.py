@@ -6,6 +6,7 @@ import logging
 import sys
 import warnings
 
+import colorlog
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -358,6 +359,7 @@ def test_python_warnings_are_logged_through_the_filter(output):
 
 def test_output_is_coloured_in_a_bitbucket_build_unless_no_color_is_set(logging_state, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("BITBUCKET_BUILD_NUMBER", "42")
     coloured = io.StringIO()
     _fresh_setup(coloured)
@@ -368,6 +370,41 @@ def test_output_is_coloured_in_a_bitbucket_build_unless_no_color_is_set(logging_
     log.logger.info("hello")
     assert coloured.getvalue() == "\x1b[34mINFO: hello\x1b[0m\n"
     assert plain.getvalue() == "INFO: hello\n"
+
+
+def test_colorlog_paints_the_lines_on_a_stream_that_is_not_a_terminal(logging_state, monkeypatch):
+    """Bitbucket's log is no TTY: colorlog would leave colour out there; the pipe's decision stands."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("BITBUCKET_BUILD_NUMBER", "42")
+    stream = io.StringIO()
+    assert not stream.isatty()
+    _fresh_setup(stream)
+    log.logger.warning("careful")
+    assert stream.getvalue() == "\x1b[33mWARNING: careful\x1b[0m\n"
+    assert {type(made) for made in log._handler.formatter._coloured.values()} == {colorlog.ColoredFormatter}
+
+
+@pytest.mark.parametrize("force_color", ["1", ""])
+def test_no_color_wins_over_force_color(logging_state, monkeypatch, force_color):
+    """colorlog lets FORCE_COLOR beat NO_COLOR; the pipe does not."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("FORCE_COLOR", force_color)
+    monkeypatch.setenv("BITBUCKET_BUILD_NUMBER", "42")
+    stream = io.StringIO()
+    _fresh_setup(stream)
+    log.logger.error("plain")
+    log.logger.info("plain too", extra={log.COLOUR: "green"})
+    assert stream.getvalue() == "ERROR: plain\nINFO: plain too\n"
+
+
+def test_a_line_can_take_its_own_colour_instead_of_its_levels():
+    formatter = log.LevelFormatter(colour=True)
+    record = logging.LogRecord(log.LOGGER_NAME, logging.INFO, __file__, 1, "  added index.html", None, None)
+    record.colour = "green"
+    assert formatter.format(record) == "\x1b[32mINFO:   added index.html\x1b[0m"
+    record.colour = None
+    assert formatter.format(record) == "\x1b[34mINFO:   added index.html\x1b[0m"
 
 
 @pytest.mark.parametrize(

@@ -109,8 +109,10 @@ HEAVY = {
     "ssl",
     "email",
     "yaml",
-    "colorlog",
-    "colorama",
+    # Neither colorlog nor colorama is here: colorlog formats the log since issue 24, and trust-policy
+    # logs the token's claims (~3 ms of CPU with colour on, bench/startup.py); colorama is held back for
+    # that import (its failed attempt shows as a line of its own), and ctypes, which it would load,
+    # stays out (test/test_main.py checks colorama in sys.modules itself).
     "ctypes",
     "dataclasses",
     "kubernetes",

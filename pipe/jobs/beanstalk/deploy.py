@@ -15,12 +15,22 @@ from pipe.common import shared_storage
 from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
-from pipe.jobs.beanstalk import checks
+from pipe.jobs.beanstalk import checks, reports
 from pipe.jobs.beanstalk.settings import Deployment
 from pipe.jobs.beanstalk.watch import NOT_FOUND_OR_DENIED, EnvironmentState, WaitFailed, Watcher, event_line
 
 RESULT_FILE = "aws-oidc-deploy/beanstalk.json"
 _INVALID_STATE = re.compile(r"invalid state for this operation", re.IGNORECASE)
+
+
+class DeployFailed(PipeError):
+    """The deploy failed: the user's line, with what the result report says (the last state seen,
+    whether the version that ran before runs again)."""
+
+    def __init__(self, message: str, details: str, state: EnvironmentState | None, rolled_back: bool = False):
+        super().__init__(message, details)
+        self.state = state
+        self.rolled_back = rolled_back
 
 
 def _events_detail(events: list[dict[str, Any]]) -> str:
@@ -122,7 +132,7 @@ def _rollback(
 
 def _deploy_failed(
     eb: Any, watcher: Watcher, deployment: Deployment, label: str, previous: str | None, failed: WaitFailed
-) -> PipeError:
+) -> DeployFailed:
     environment = deployment.environment
     if failed.timed_out:
         head = f"Deploy of {label} to {environment} timed out (DEPLOY_TIMEOUT {deployment.timeout} s): {failed.reason}."
@@ -130,21 +140,29 @@ def _deploy_failed(
         head = f"Deploy of {label} to {environment} failed: {failed.reason.rstrip('.')}."
     details = _events_detail(failed.events)
     if not deployment.rollback_on_failure:
-        return PipeError(head, details)
+        return DeployFailed(head, details, failed.state)
     from botocore.exceptions import BotoCoreError, ClientError
 
     if not previous or previous == label:
-        return _abort_only(eb, watcher, deployment.timeout, head, details, failed)
+        error = _abort_only(eb, watcher, deployment.timeout, head, details, failed)
+        return DeployFailed(error.message, error.details, failed.state)
     try:
         state = _rollback(eb, watcher, deployment, previous, failed)
     except WaitFailed as again:
-        return PipeError(f"{head} The rollback to {previous} failed too: {again.reason}.", details)
+        return DeployFailed(
+            f"{head} The rollback to {previous} failed too: {again.reason}.",
+            details,
+            again.state or failed.state,
+        )
     except (ClientError, BotoCoreError) as error:
-        return PipeError(
+        return DeployFailed(
             f"{head} The rollback to {previous} failed too: {errors.sentence(error)}",
             details,
+            failed.state,
         )
-    return PipeError(f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details)
+    return DeployFailed(
+        f"{head} Rolled back to {previous}: the environment is {state.describe()}.", details, state, True
+    )
 
 
 def _abort_only(
@@ -179,10 +197,44 @@ def deploy(
     started: float,
     version_status: str,
 ) -> str:
-    application, environment = deployment.application, deployment.environment
-    watcher = Watcher(eb, application, environment, deployment.wait_interval, deployment.health_grace)
+    """The plan is recorded before anything waits or changes; the result after, FAILED when the
+    deploy fails (pipe.jobs.beanstalk.reports)."""
+    watcher = Watcher(
+        eb, deployment.application, deployment.environment, deployment.wait_interval, deployment.health_grace
+    )
     arrived = watcher.state()  # a missing environment is reported before anything waits
     watcher.events.mark()
+    reports.record_plan(deployment, label, arrived, result)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _deploy(eb, watcher, deployment, label, result, env, started, version_status, arrived)
+    except (PipeError, ClientError, BotoCoreError) as error:
+        failed = error if isinstance(error, DeployFailed) else None
+        reports.record_result(
+            deployment,
+            label,
+            time.monotonic() - started,
+            failed.state if failed else None,
+            watcher.events.errors,
+            rolled_back=bool(failed and failed.rolled_back),
+            failure=error.message if isinstance(error, PipeError) else errors.sentence(error),
+        )
+        raise
+
+
+def _deploy(
+    eb: Any,
+    watcher: Watcher,
+    deployment: Deployment,
+    label: str,
+    result: dict[str, Any],
+    env: Mapping[str, str],
+    started: float,
+    version_status: str,
+    arrived: EnvironmentState,
+) -> str:
+    application, environment = deployment.application, deployment.environment
     deadline = Deadline(deployment.timeout)
     if version_status in checks.IN_PROGRESS:
         checks.until_processed(eb, application, label, deadline, deployment.wait_interval)
@@ -192,9 +244,10 @@ def deploy(
         )
     except WaitFailed as failed:
         limit = f"; DEPLOY_TIMEOUT is {deployment.timeout} s" if failed.timed_out else ""
-        raise PipeError(
+        raise DeployFailed(
             f"Could not deploy {label} to {environment}: {failed.reason}{limit}.",
             _events_detail(failed.events),
+            failed.state,
         ) from None
     previous = before.version_label
     if request_id is not None:
@@ -208,6 +261,7 @@ def deploy(
     if not deployment.wait:
         result |= {"status": "Updating", "previous_version_label": previous}
         write_result(env, result)
+        reports.record_result(deployment, label, time.monotonic() - started, None, [], waited=False)
         return f"Deploy of {label} to {environment} started (WAIT is false, not waiting)."
     try:
         state = watcher.until_deployed(deadline, request_id, label)
@@ -244,6 +298,7 @@ def deploy(
         "seconds": seconds,
     }
     write_result(env, result)
+    reports.record_result(deployment, label, seconds, state, watcher.events.errors)
     return (
         f"Deployed {label} to {environment} in {seconds:g} s: {state.status}, health {state.health}, {url}."
     )

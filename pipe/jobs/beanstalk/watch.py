@@ -124,6 +124,8 @@ class EventStream:
         self._seen: set[tuple[Any, ...]] = set()
         self._start: datetime | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_EVENTS)
+        # Every ERROR (or FATAL) event since mark(), for the result report.
+        self.errors: list[dict[str, Any]] = []
 
     @property
     def seen_any(self) -> bool:
@@ -162,6 +164,7 @@ class EventStream:
                 self._start = event["EventDate"]
             severity = event.get("Severity", "INFO")
             if severity in FAILED_SEVERITIES:
+                self.errors.append(event)
                 logger.error("Event %s", event_line(event))
             elif severity == "WARN":
                 logger.warning("Event %s", event_line(event))

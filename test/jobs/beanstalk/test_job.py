@@ -918,3 +918,45 @@ def test_the_default_label_and_key_pass_the_checks_a_users_own_would(application
         assert "set S3_KEY" in str(refused) and ".." in application.split("/")
         return
     assert _PARSERS["S3_KEY"](key) == key == f"{application}/{label}.zip"
+
+
+# Issue 24: the plan before the deploy and the result after it, as the step log shows them.
+def test_the_plan_and_result_are_logged_around_the_deploy(run, eb_env, eb, environment, old_version, app_dir):
+    label, name = label_of(eb_env), environment.name
+    result = run(eb_env)
+    succeeded(result)
+    output = result.output
+    plan = (
+        f"INFO: Elastic Beanstalk plan: {label} to {name}: Deploy {label} to {name} (application "
+        f"{environment.application}), which runs v-old with health Green (Ok); the bundle is new."
+    )
+    assert plan in output
+    assert f"INFO:   replaced {name}: version (v-old → {label})" in output
+    key = f"{environment.application}/{label}.zip"
+    assert f"INFO:   added bundle s3://{STORAGE_BUCKET}/{key} (new)" in output
+    assert output.index(plan) < output.index("Environment update is starting.")
+    outcome = f"INFO: Elastic Beanstalk result: {label} to {name}: Deployed {label} to {name} in "
+    assert outcome in output and "health Green (Ok)." in output.split(outcome)[1].splitlines()[0]
+    assert f"INFO:   done {name}: version ({label})" in output
+
+
+def test_a_failed_deploy_logs_a_failed_result_with_a_planted_secret_masked(
+    run, eb_env, eb, environment, old_version, app_dir
+):
+    label, token = label_of(eb_env), eb_env["BITBUCKET_STEP_OIDC_TOKEN"]
+    eb.state.outcomes[label] = FAIL
+    eb.state.deploy_events[label] = [
+        ("ERROR", f"Hook failed: curl -H 'Authorization: Bearer {token}'\nexit 22")
+    ]
+    result = run(eb_env | {"ROLLBACK_ON_FAILURE": "true"})
+    assert_one_clear_failure(result, f"Deploy of {label} to {environment.name} failed: Hook failed")
+    assert_no_secret(result.output, token)
+    output = result.output
+    assert f"INFO: Elastic Beanstalk plan: {label} to {environment.name}: " in output
+    failed = f"INFO: Elastic Beanstalk result: {label} to {environment.name}: Deploy of {label} to "
+    line = next(line for line in output.splitlines() if line.startswith(failed))
+    assert "Rolled back to v-old" in line and "Authorization: Bearer ****" in line
+    assert "INFO:   failed ERROR event (" in output
+    event = next(line for line in output.splitlines() if line.startswith("INFO:   failed ERROR event ("))
+    assert "Hook failed: curl -H 'Authorization: Bearer ****'\\nexit 22" in event
+    assert "INFO:   failed " + environment.name + ": version (v-old)" in output
