@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipe import __version__, jobs, signin
 from pipe.common import crt, log, signals
@@ -41,16 +41,52 @@ def run(env: Mapping[str, str]) -> str:
     log.setup(debug=common["DEBUG"])
     logger.debug("aws-oidc-deploy %s, Python %s", __version__, sys.version.split()[0])
     job = jobs.load(common["COMMAND"])
-    values = read_all(_unique(job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))), env)
+    reporting = report_variables(common["COMMAND"])
+    own = job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))
+    values = read_all(_unique(own + reporting), env)
 
     # Before the sign-in: a setting that is wrong on its own fails before any AWS call.
     settings = job.read_settings(values, env)
+    if reporting:
+        from pipe.report import settings as report_settings
+
+        _reports.update(command=common["COMMAND"], settings=report_settings.read(values, env))
     if job.SIGNS_IN is True:
         started = time.monotonic()
         identity = signin.sign_in(values, env)
         logger.info("Signed in with the %s in %.2f s.", identity.source, time.monotonic() - started)
         return job.run(jobs.SignedIn(settings, env, identity))
     return job.run(jobs.WithClaims(settings, env, signin.oidc_token(values).claims))
+
+
+# Jobs that change nothing: they record no report and read no REPORT.
+READ_ONLY_JOBS = ("whoami", "trust-policy")
+# The job whose reports are published when it ends (set by run(), emptied by _publish()).
+_reports: dict[str, Any] = {}
+
+
+def report_variables(command: str) -> tuple[Variable, ...]:
+    """REPORT and its token, for every job that changes something (imported for those alone)."""
+    if command in READ_ONLY_JOBS:
+        return ()
+    from pipe.report import settings as report_settings
+
+    return report_settings.VARIABLES
+
+
+def _publish(env: Mapping[str, str], succeeded: bool, final_line: str) -> None:
+    """The job's reports, once, after the job (pipe.report.publish): never a change of exit status."""
+    if not _reports:
+        return
+    command, settings = _reports.pop("command"), _reports.pop("settings")
+    from pipe.report.publish import publish
+
+    try:
+        publish(env, settings, command, succeeded, final_line)
+    except (KeyboardInterrupt, signals.Stopped):
+        if succeeded:
+            raise  # the run ends as interrupted, as any signal before the final line does
+        # A failed job's line and status stand: the signal only cut the posting short (one warning said so).
 
 
 def main() -> None:
@@ -68,15 +104,19 @@ def main() -> None:
     signals.install()
     try:
         message = run(env)
+        _publish(env, True, log.final_line(message))
     except PipeError as error:
         if error.details:
             log.emit(*error.details.split("\n"))
+        _publish(env, False, log.final_line(error.message))
         fail(log.final_line(error.message), do_exit=False)
         sys.exit(error.exit_status)
     except KeyboardInterrupt:
+        _publish(env, False, "Interrupted.")
         fail("Interrupted.", do_exit=False)
         sys.exit(signals.EXIT_INTERRUPTED)
     except signals.Stopped as stop:
+        _publish(env, False, signals.stopped_line(stop))
         fail(signals.stopped_line(stop), do_exit=False)
         sys.exit(128 + stop.signum)
     except Exception as error:  # the last line of defence: a bug must not become a traceback with secrets

@@ -14,6 +14,7 @@ from pipe.common import shared_storage
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean
 from pipe.jobs import SignedIn
+from pipe.report import Field, Item, Report, record
 
 SIGNS_IN: Literal[True] = True
 SUMMARY_FILE = "aws-oidc-deploy/cloudfront-invalidation.json"
@@ -49,6 +50,17 @@ def run(context: SignedIn[Settings]) -> str:
     distribution, paths, wait = context.settings
     cdn = context.identity.client("cloudfront")
 
+    record(
+        Report(
+            "cloudfront-invalidate",
+            "plan",
+            "PENDING",
+            f"CloudFront invalidation of {distribution}",
+            f"Invalidate {len(paths)} path(s) of distribution {distribution}.",
+            fields=[Field("Distribution", distribution), Field("Paths", len(paths), "NUMBER")],
+            items=[Item("changed", path) for path in paths],
+        )
+    )
     invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
     logger.info("Invalidation %s created on %s for %d path(s).", invalidation_id, distribution, len(paths))
     waited = cloudfront.wait(cdn, distribution, invalidation_id) if wait else None
@@ -58,6 +70,22 @@ def run(context: SignedIn[Settings]) -> str:
         f"Invalidation: {invalidation_id}",
         f"Paths:        {' '.join(paths)}",
         f"Status:       {status}",
+    )
+    record(
+        Report(
+            "cloudfront-invalidate",
+            "result",
+            "PASSED",
+            f"CloudFront invalidation {invalidation_id} of {distribution}",
+            f"Invalidation {invalidation_id} of {distribution}: {len(paths)} path(s), {status}.",
+            fields=[
+                Field("Distribution", distribution),
+                Field("Invalidation", invalidation_id),
+                Field("Paths", len(paths), "NUMBER"),
+                Field("Completed", waited is not None, "BOOLEAN"),
+            ],
+            items=[Item("done", path) for path in paths],
+        )
     )
     shared_storage.write_json(
         context.env,

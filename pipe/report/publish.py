@@ -1,0 +1,129 @@
+"""The reports of a job that has ended: each written whole to shared storage, and posted as a Code
+Insights report on the commit when REPORT is on.
+
+Called by the entry once, after the job, whether it succeeded or failed: a job that failed without
+recording a result gets a FAILED result carrying its final line. Posting never changes the job's exit
+status: a report that cannot be posted (no proxy, an error answer, no answer) is one warning line,
+and all posting together ends within REPORT_LIMIT_SECONDS, however the proxy behaves.
+"""
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pipe import report
+from pipe.common import shared_storage
+from pipe.common.log import logger
+from pipe.report import Outcome, Report
+from pipe.report import payload as payloads
+from pipe.report.settings import Settings
+
+# Every report of a run, posted together (delete, put, annotations), within this many seconds.
+REPORT_LIMIT_SECONDS = 20.0
+
+
+def publish(
+    env: Mapping[str, str],
+    settings: Settings | None,
+    command: str,
+    succeeded: bool,
+    final_line: str,
+    limit_seconds: float = REPORT_LIMIT_SECONDS,
+) -> None:
+    """Write and (with `settings`) post what the job recorded, then forget it. `final_line` is the
+    run's last line as printed (without its mark); `command` the job's name."""
+    reports = list(report.recorded())
+    report.forget()
+    if not any(recorded.phase == "result" for recorded in reports) and (not succeeded or not reports):
+        reports.append(_final_result(command, succeeded, final_line))
+    for recorded in reports:
+        shared_storage.write_json(env, payloads.shared_file(recorded), document(recorded))
+    if settings is not None:
+        _post_all(
+            settings, [payloads.build(recorded, settings.environment) for recorded in reports], limit_seconds
+        )
+
+
+def _final_result(command: str, succeeded: bool, final_line: str) -> Report:
+    """The result of a job that recorded none: what its last line says."""
+    outcome: Outcome = "PASSED" if succeeded else "FAILED"
+    title = f"{command}: {'done' if succeeded else 'failed'}"
+    return Report(command, "result", outcome, title, final_line)
+
+
+def document(recorded: Report) -> dict[str, Any]:
+    """The whole report for later steps, every item (shared_storage redacts every string)."""
+    return {
+        "job": recorded.job,
+        "phase": recorded.phase,
+        "outcome": recorded.outcome,
+        "title": recorded.title,
+        "summary": recorded.summary,
+        "fields": [{"title": f.title, "type": f.type, "value": f.value} for f in recorded.fields],
+        "items": [item._asdict() for item in recorded.items],
+        "document": recorded.document,
+    }
+
+
+def _post_all(settings: Settings, built: list[payloads.Payload], limit_seconds: float) -> None:
+    """Post every report from a thread of its own and wait for it within the limit: a request can
+    hang where no timeout reaches (a host name that takes long to resolve, an answer that trickles)."""
+    from pipe.report import post
+
+    where = f"the auth proxy at {settings.proxy}" if settings.proxy else "api.bitbucket.org"
+    deadline = time.monotonic() + limit_seconds
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            insights, divide_chunks = post.code_insights(settings, deadline)
+            outcome["requests"] = 0
+            for payload in built:
+                outcome["requests"] = post.post(insights, divide_chunks, settings.commit, payload)
+            outcome["done"] = True
+        except BaseException as error:  # reported below as one line, whatever it is
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="code-insights", daemon=True)
+    worker.start()
+    try:
+        worker.join(max(0.0, deadline - time.monotonic()) + 1.0)
+    except BaseException:  # a signal while waiting: said in one line, then the run stops as it would
+        _not_posted(built, "interrupted")
+        raise
+    if outcome.get("done"):
+        annotations = sum(len(payload.annotations) for payload in built)
+        logger.info(
+            "Code Insights: %s posted on commit %s (%d annotation(s)).",
+            ", ".join(payload.report_id for payload in built),
+            settings.commit[:12],
+            annotations,
+        )
+        return
+    error = outcome.get("error")
+    if error is None:
+        _quiet_abandoned()
+        _not_posted(
+            built, f"no answer from {where} within the {limit_seconds:g} s limit (REPORT_LIMIT_SECONDS)"
+        )
+        return
+    _not_posted(built, post.reason(error, where, limit_seconds))
+
+
+def _not_posted(built: list[payloads.Payload], why: str) -> None:
+    names = ", ".join(payload.report_id for payload in built)
+    logger.warning(
+        "Code Insights report(s) %s not posted: %s. The job's outcome is unchanged; the whole report is in "
+        "shared storage (aws-oidc-deploy/report-*.json).",
+        names,
+        why,
+    )
+
+
+def _quiet_abandoned() -> None:
+    """The abandoned request may still end before the process does: nothing it logs may follow."""
+    import logging
+
+    for name in ("urllib3", "requests"):
+        logging.getLogger(name).disabled = True
