@@ -219,7 +219,7 @@ def report(compared: list[Compared], environment: str, allow: bool, rules_known:
         security += len(each.security)
         items += [_security_item(stack, change) for change in each.security]
         items += [_resource_item(stack, change) for change in each.resources]
-        if not each.resources:
+        if not each.resources and not each.security:
             items.append(Item("unchanged", stack, "no differences"))
     refused = bool(security) and not allow
     verdict = (
