@@ -48,6 +48,12 @@ class Stack(NamedTuple):
     lookup_role: str | None  # the manifest's ARN, with ${AWS::...} placeholders
 
 
+class _Keys(NamedTuple):  # pipe.aws.clients.Keys: the lookup role's temporary keys
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+
+
 class Compared(NamedTuple):
     stack: Stack
     deployed: bool
@@ -142,7 +148,6 @@ def _role_arn(template: str, identity: Any, region: str) -> str:
 def _lookup_client(identity: Any, stack: Stack, region: str) -> Any:
     """CloudFormation through the stack's lookup role, the CLI's read-only role for diffs."""
     from pipe.aws import clients
-    from pipe.signin.identity import Credentials
 
     arn = _role_arn(stack.lookup_role or "", identity, region)
     answer = identity.client("sts").assume_role(
@@ -151,7 +156,7 @@ def _lookup_client(identity: Any, stack: Stack, region: str) -> Any:
     log.register_secret(answer["SecretAccessKey"])
     log.register_secret(answer["SessionToken"])
     logger.info("Reading the deployed template of %s through the CDK lookup role %s.", stack.name, arn)
-    keys = Credentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+    keys = _Keys(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
     return clients.client("cloudformation", region, keys)
 
 
