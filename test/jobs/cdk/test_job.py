@@ -296,7 +296,7 @@ def test_an_unreadable_bootstrap_parameter_is_a_warning_and_the_deploy_goes_on(
 
 
 # Done when 4: a broken app: its own error message, exit 1, no traceback from the pipe.
-@pytest.mark.parametrize("command", ["synth", "deploy"])
+@pytest.mark.parametrize("command", ["synth", "deploy", "diff"])
 def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, command):
     script = app / "bin" / "app.js"
     script.write_text(
@@ -312,6 +312,10 @@ def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, comma
         result, "The CDK app failed to synthesize: Error: bucket names must be lower case: MySite (cdk "
     )
     assert re.search(rf"\(cdk {command} exit status [1-9][0-9]*; the full output is above\)\.$", line), line
+    if command != "synth":  # the job's own report, FAILED, recorded before it raised
+        report = recorded_report(cdk_env, "plan" if command == "diff" else "result")
+        assert report["outcome"] == "FAILED" and report["title"] == f"CDK {command}", report
+        assert "Error: bucket names must be lower case: MySite" in report["summary"], report
 
 
 # Done when 5: the output of a DEBUG deploy holds no secret (run_pipe's leak scan also checks it,

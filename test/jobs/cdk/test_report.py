@@ -82,3 +82,18 @@ def test_a_failed_deploy_records_a_failed_result():
     assert (kept.phase, kept.outcome) == ("result", "FAILED")
     assert kept.summary == f"cdk deploy failed: {log.MASK}"
     assert [(i.change, i.severity) for i in kept.items] == [("failed", "HIGH")]
+
+
+def test_a_plan_that_cannot_be_made_is_failed_with_a_warning(tmp_path, caplog):
+    from pathlib import Path
+
+    from pipe.jobs.cdk import settings
+
+    chosen = settings.Settings("diff", tmp_path, [], [], False, [], "never", False, None, False)
+    kept = cdk_report.record_plan(None, chosen, Path("/nowhere/bin/cdk"), tmp_path / "cdk.out", ENVIRONMENT)
+    assert (kept.phase, kept.outcome, kept.title) == ("plan", "FAILED", "CDK diff")
+    assert kept.summary.startswith(
+        f"The diff against {ENVIRONMENT} is incomplete: The cloud assembly's manifest "
+    )
+    assert "The CDK plan report is incomplete: " in caplog.text
+    assert reports.recorded() == (kept,)
