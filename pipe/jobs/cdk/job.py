@@ -152,6 +152,23 @@ def _deployed(
     return cdk_report.record(cdk_report.deployed(outputs, environment, seconds)).summary
 
 
+def _plan(
+    context: SignedIn[settings.Settings],
+    cli: cdk_cli.Cli,
+    assembly: Path,
+    environment: str,
+    status: int,
+    tail: list[str],
+) -> None:
+    """The diff's plan report: the templates compared when the CLI's diff ran (exit status 0, or 1
+    for differences with CDK_DIFF_FAIL), else FAILED with the CLI's failure."""
+    chosen = context.settings
+    if status == 0 or (chosen.diff_fail and cdk_messages.differences(tail)):
+        cdk_report.record_plan(context.identity, chosen, cli.path, assembly, environment)
+    else:
+        cdk_report.record(cdk_plan.failed(environment, cdk_messages.failure("diff", status, tail)))
+
+
 def _diffed(diff_fail: bool, status: int, tail: list[str]) -> str:
     count = cdk_messages.differences(tail)
     if status != 0:
@@ -199,10 +216,7 @@ def run(context: SignedIn[settings.Settings]) -> str:
         if explanation:
             logger.warning("%s", explanation)
     if command == "diff":
-        if status == 0 or (chosen.diff_fail and cdk_messages.differences(tail)):
-            cdk_report.record_plan(identity, chosen, cli.path, assembly, environment)
-        else:
-            cdk_report.record(cdk_plan.failed(environment, cdk_messages.failure(command, status, tail)))
+        _plan(context, cli, assembly, environment, status, tail)
         return _diffed(chosen.diff_fail, status, tail)
     if status != 0:
         message = cdk_messages.failure(command, status, tail)
