@@ -878,6 +878,12 @@ ROWS = [
     Bad("cdk", {"CDK_REQUIRE_APPROVAL": "!!str never"}, "CDK_REQUIRE_APPROVAL must be one of never"),
     Bad("cdk", {"CDK_DIFF_FAIL": "maybe"}, "CDK_DIFF_FAIL must be true or false"),
     Bad("cdk", {"CDK_DIFF_FAIL": "{x"}, "CDK_DIFF_FAIL must be true or false"),
+    Bad(
+        "cdk",
+        {"CDK_ALLOW_SECURITY_CHANGES": "yes please"},
+        "CDK_ALLOW_SECURITY_CHANGES must be true or false",
+    ),
+    Bad("cdk", {"CDK_ALLOW_SECURITY_CHANGES": "[x"}, "CDK_ALLOW_SECURITY_CHANGES must be true or false"),
     # --- cloudfront-invalidate ------------------------------------------------------------------------
     Bad(
         "cloudfront-invalidate", {"CLOUDFRONT_DISTRIBUTION_ID": ""}, "CLOUDFRONT_DISTRIBUTION_ID is required"

@@ -27,6 +27,8 @@ from pipe.jobs.cdk import context as cdk_context
 from pipe.jobs.cdk import dependencies as cdk_dependencies
 from pipe.jobs.cdk import messages as cdk_messages
 from pipe.jobs.cdk import outputs as cdk_outputs
+from pipe.jobs.cdk import plan as cdk_plan
+from pipe.jobs.cdk import report as cdk_report
 from pipe.jobs.cdk import settings
 from pipe.jobs.cdk import stacks as cdk_stacks
 
@@ -62,6 +64,7 @@ VARIABLES = (
     Variable(cdk_context.VARIABLE, is_list=True, parse=cdk_context.pair, split=cdk_context.split_plain),
     Variable("CDK_REQUIRE_APPROVAL", parse=choice(APPROVALS), default="never"),
     Variable("CDK_DIFF_FAIL", parse=boolean, default=False),
+    Variable("CDK_ALLOW_SECURITY_CHANGES", parse=boolean, default=False),
     Variable("CDK_CACHE_DIR"),
 )
 
@@ -146,8 +149,24 @@ def _deployed(
     shared = cdk_outputs.share(context.env, outputs)
     if shared is not None:
         logger.info("Stack outputs written to %s.", shared)
-    names = ", ".join(sorted(outputs)) or "no stack"
-    return f"Deployed {names} to {environment} in {seconds:.0f} s."
+    return cdk_report.record(cdk_report.deployed(outputs, environment, seconds)).summary
+
+
+def _plan(
+    context: SignedIn[settings.Settings],
+    cli: cdk_cli.Cli,
+    assembly: Path,
+    environment: str,
+    status: int,
+    tail: list[str],
+) -> None:
+    """The diff's plan report: the templates compared when the CLI's diff ran (exit status 0, or 1
+    for differences with CDK_DIFF_FAIL), else FAILED with the CLI's failure."""
+    chosen = context.settings
+    if status == 0 or (chosen.diff_fail and cdk_messages.differences(tail)):
+        cdk_report.record_plan(context.identity, chosen, cli.path, assembly, environment)
+    else:
+        cdk_report.record(cdk_plan.failed(environment, cdk_messages.failure("diff", status, tail)))
 
 
 def _diffed(diff_fail: bool, status: int, tail: list[str]) -> str:
@@ -191,15 +210,19 @@ def run(context: SignedIn[settings.Settings]) -> str:
         "the CDK CLI's limit (CLI_LIMIT_SECONDS)",
     )
     seconds = time.monotonic() - started
+    assembly = cdk_stacks.assembly_dir(app_dir, chosen.arguments)
     if command in ("deploy", "diff"):
-        assembly = cdk_stacks.assembly_dir(app_dir, chosen.arguments)
         explanation = cdk_stacks.explanation(command, chosen.stacks, chosen.arguments, assembly)
         if explanation:
             logger.warning("%s", explanation)
     if command == "diff":
+        _plan(context, cli, assembly, environment, status, tail)
         return _diffed(chosen.diff_fail, status, tail)
     if status != 0:
-        raise PipeError(cdk_messages.failure(command, status, tail))
+        message = cdk_messages.failure(command, status, tail)
+        if command == "deploy":
+            cdk_report.record(cdk_report.deploy_failed(message, environment, seconds))
+        raise PipeError(message)
     if command == "deploy":
         return _deployed(context, outputs_file, environment, seconds)
     if command == "bootstrap":

@@ -24,6 +24,7 @@ class Settings(NamedTuple):
     context: list[tuple[str, str]]
     require_approval: str
     diff_fail: bool
+    allow_security_changes: bool  # a diff's IAM and security-group changes leave its plan PASSED
     cache_dir: str | None  # as given; created inside the clone when the app's dependencies are installed
 
 
@@ -49,6 +50,10 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         )
     if values["CDK_DIFF_FAIL"] and command != "diff":
         logger.warning("CDK_DIFF_FAIL only applies to CDK_COMMAND diff; ignored for %s.", command)
+    if values["CDK_ALLOW_SECURITY_CHANGES"] and command != "diff":
+        logger.warning(
+            "CDK_ALLOW_SECURITY_CHANGES only applies to CDK_COMMAND diff; ignored for %s.", command
+        )
     app_given = any(argument.split("=", 1)[0] in _APP_OPTIONS for argument in values["CDK_ARGS"])
     if command != "bootstrap" and not app_given and not (app_dir / "cdk.json").is_file():
         where = values["CDK_APP_PATH"] or "the clone directory"
@@ -65,5 +70,6 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         context=list(values[cdk_context.VARIABLE]),
         require_approval=values["CDK_REQUIRE_APPROVAL"],
         diff_fail=values["CDK_DIFF_FAIL"],
+        allow_security_changes=values["CDK_ALLOW_SECURITY_CHANGES"],
         cache_dir=values["CDK_CACHE_DIR"],
     )

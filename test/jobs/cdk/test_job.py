@@ -296,7 +296,7 @@ def test_an_unreadable_bootstrap_parameter_is_a_warning_and_the_deploy_goes_on(
 
 
 # Done when 4: a broken app: its own error message, exit 1, no traceback from the pipe.
-@pytest.mark.parametrize("command", ["synth", "deploy"])
+@pytest.mark.parametrize("command", ["synth", "deploy", "diff"])
 def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, command):
     script = app / "bin" / "app.js"
     script.write_text(
@@ -312,6 +312,10 @@ def test_a_broken_app_shows_its_own_error(run, cdk_env, app, bootstrapped, comma
         result, "The CDK app failed to synthesize: Error: bucket names must be lower case: MySite (cdk "
     )
     assert re.search(rf"\(cdk {command} exit status [1-9][0-9]*; the full output is above\)\.$", line), line
+    if command != "synth":  # the job's own report, FAILED, recorded before it raised
+        report = recorded_report(cdk_env, "plan" if command == "diff" else "result")
+        assert report["outcome"] == "FAILED" and report["title"] == f"CDK {command}", report
+        assert "Error: bucket names must be lower case: MySite" in report["summary"], report
 
 
 # Done when 5: the output of a DEBUG deploy holds no secret (run_pipe's leak scan also checks it,
@@ -517,6 +521,9 @@ def test_a_deploy_that_fails_in_cloudformation_names_the_resource_and_its_reason
     line = assert_one_clear_failure(result, f"cdk deploy failed: {stack_name(cdk_env)} failed to deploy: ")
     assert "(AWS::SSM::Parameter) CREATE_FAILED: No export named NoSuchExport found." in line, line
     assert "Imported" in line and line.endswith("(exit status 1; the full output is above).")
+    report = recorded_report(cdk_env, "result")  # recorded by the job before it raised
+    assert report["outcome"] == "FAILED" and report["title"] == "CDK deploy"
+    assert report["summary"] == line.removeprefix("✖ "), (report, line)
     [stack] = client("cloudformation", moto_server).describe_stacks(StackName=stack_name(cdk_env))["Stacks"]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
 
@@ -664,3 +671,103 @@ def test_require_approval_broadening_refuses_an_iam_widening_change(
     assert stack["StackStatus"] == "CREATE_COMPLETE"  # no update was executed
     template = cloudformation.get_template(StackName=stack_name(cdk_env))["TemplateBody"]
     assert "AWS::IAM::Role" not in json.dumps(template)
+
+
+# Issue 24: the plan of a diff and the result of a deploy, as reports (pipe.report), read here from
+# the whole report the entry writes to shared storage (pipe.report.publish) and from the log.
+def recorded_report(env: dict, phase: str) -> dict:
+    path = Path(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]) / f"aws-oidc-deploy/report-cdk-{phase}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def items_of(document: dict) -> set[tuple[str, str]]:
+    return {(item["change"], item["name"]) for item in document["items"]}
+
+
+def test_diff_plan_lists_resources_and_fails_on_iam_and_security_group_changes_unless_allowed(
+    run, cdk_env, app, moto_server, bootstrapped
+):
+    name = stack_name(cdk_env)
+    first = run(with_context(cdk_env, "ingressPort=443"))
+    assert first.returncode == 0, first.output
+
+    # An added queue and a changed bucket: no IAM, no security group.
+    change_message(app, "second version")
+    plain = run(with_context(cdk_env, "ingressPort=443", "queue=true") | {"CDK_COMMAND": "diff"})
+    assert plain.returncode == 0, plain.output
+    plan = recorded_report(cdk_env, "plan")
+    assert plan["outcome"] == "PASSED", plan
+    assert sorted(change for change, _ in items_of(plan)) == ["added", "changed"], plan["items"]
+    [added] = [item for item in plan["items"] if item["change"] == "added"]
+    [changed] = [item for item in plan["items"] if item["change"] == "changed"]
+    assert added["name"].endswith("(AWS::SQS::Queue)") and added["name"].startswith(f"{name} Jobs")
+    assert changed["name"].endswith("(AWS::S3::Bucket)") and changed["detail"] == "changed: Tags"
+    assert plan["summary"].startswith(f"1 stack(s) compared with aws://{aws.ACCOUNT}/{BOOTSTRAPPED_REGION}: ")
+    assert "1 resource(s) to add, 1 to change, 0 to replace, 0 to remove." in plan["summary"]
+    assert "CDK diff: 1 stack(s) compared" in plain.output  # the report's log line
+
+    # A role with a policy: IAM statements, FAILED; the step still passes (CDK_DIFF_FAIL decides).
+    iam = run(
+        with_context(cdk_env, "ingressPort=443", "withRole=true", "withPolicy=true") | {"CDK_COMMAND": "diff"}
+    )
+    assert iam.returncode == 0, iam.output
+    plan = recorded_report(cdk_env, "plan")
+    assert plan["outcome"] == "FAILED", plan
+    statements = [item for item in plan["items"] if "IAM statement added" in item["name"]]
+    assert any("s3:GetObject" in item["detail"] for item in statements), statements
+    assert any("lambda.amazonaws.com" in item["detail"] for item in statements), statements
+    assert {item["severity"] for item in statements} == {"HIGH"}
+    assert "Refused: " in plan["summary"] and "CDK_ALLOW_SECURITY_CHANGES" in plan["summary"]
+    assert "Refused: " in iam.output  # the warning line
+
+    allowed = run(
+        with_context(cdk_env, "ingressPort=443", "withRole=true", "withPolicy=true")
+        | {"CDK_COMMAND": "diff", "CDK_ALLOW_SECURITY_CHANGES": "true"}
+    )
+    assert allowed.returncode == 0, allowed.output
+    plan = recorded_report(cdk_env, "plan")
+    assert plan["outcome"] == "PASSED", plan
+    assert "allowed by CDK_ALLOW_SECURITY_CHANGES" in plan["summary"]
+    assert any("IAM statement added" in item["name"] for item in plan["items"])
+
+    # The security group's ingress opened on another port: one rule removed, one added.
+    ingress = run(with_context(cdk_env, "ingressPort=22") | {"CDK_COMMAND": "diff"})
+    assert ingress.returncode == 0, ingress.output
+    plan = recorded_report(cdk_env, "plan")
+    assert plan["outcome"] == "FAILED", plan
+    rules = sorted(
+        (item["change"], json.loads(item["detail"])["FromPort"])
+        for item in plan["items"]
+        if "security-group rule" in item["name"]
+    )
+    assert rules == [("added", 22), ("removed", 443)], plan["items"]
+    assert outputs_of(client("cloudformation", moto_server), name)["Message"] == "first version"
+
+
+PLANTED = "PlantedPw-8d1f"
+
+
+def test_deploy_result_has_the_stacks_outputs_and_duration_and_no_planted_secret(
+    run, cdk_env, app, moto_server, bootstrapped
+):
+    name = stack_name(cdk_env)
+    connection = f"postgres://app:{PLANTED}@db.example:5432/app"
+    result = run(with_context(cdk_env, f"outputValue={connection}"))
+    assert result.returncode == 0, result.output
+    outputs = outputs_of(client("cloudformation", moto_server), name)
+    assert outputs["Extra"] == connection  # the secret is really there, in AWS
+    report = recorded_report(cdk_env, "result")
+    assert report["outcome"] == "PASSED" and report["title"] == "CDK deploy"
+    assert report["summary"] == result.last_line.removeprefix("✔ ")
+    fields = {field["title"]: field for field in report["fields"]}
+    assert fields["Stacks"]["value"] == 1 and fields["Outputs"]["value"] == 3
+    assert fields["Duration"]["type"] == "DURATION" and fields["Duration"]["value"] > 0
+    assert ("done", f"{name}.BucketName") in items_of(report)
+    [extra] = [item for item in report["items"] if item["name"] == f"{name}.Extra"]
+    assert extra["detail"] == "postgres://****@db.example:5432/app"
+    assert report["document"]["outputs"][name]["Message"] == "first version"
+    for text in (
+        result.output,
+        *(p.read_text() for p in Path(cdk_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]).rglob("*.json")),
+    ):
+        assert PLANTED not in text
