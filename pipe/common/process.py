@@ -9,6 +9,7 @@ lines (base64 at 76 columns, hex at 60, a folded line) is found across them (pip
 
 import codecs
 import io
+import re
 import shlex
 import subprocess
 import sys
@@ -203,10 +204,12 @@ def capture(
     limit_name: str,
     output: Path,
     max_bytes: int,
+    quiet: "re.Pattern[bytes] | None" = None,
 ) -> tuple[int, str]:
     """Run `args` for its output (JSON, a render): stdout into the file `output` (in a private
     directory: it may hold what must never be printed) and returned, read within `max_bytes`; stderr
-    printed as `run` prints output (its last CAPTURE_ERROR_BYTES, redacted, framed). Returns the
+    printed as `run` prints output (its last CAPTURE_ERROR_BYTES, redacted, framed; lines matching
+    `quiet`, noise the caller knows, left out). Returns the
     status and stdout ("" when the status is not 0). Bounded like `run`: Overran names the limit."""
     from pipe.common import bounded_read
 
@@ -231,6 +234,8 @@ def capture(
             ) from None
         err.seek(max(0, err.tell() - CAPTURE_ERROR_BYTES))
         said = err.read()
+    if quiet is not None:
+        said = b"".join(line for line in said.splitlines(keepends=True) if not quiet.search(line))
     relay = Relay(print_framed)
     relay.feed(said)
     relay.close()

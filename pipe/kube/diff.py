@@ -1,9 +1,14 @@
 """What applying objects would change in a cluster, per object, in words a reviewer reads.
 
-How: ONE server-side dry-run apply of all the objects (`kubectl apply --dry-run=server -o json`, with
-the apply's own options: --server-side, --force-conflicts, --prune and its selector) and ONE read of
-the live objects before it (`kubectl get -f ... -o json --ignore-not-found`), compared here, in
-Python, field by field. Not `kubectl diff`, because:
+How: ONE dry-run apply of all the objects on the server (`kubectl apply --dry-run=server -o json`,
+with the apply's own options) and ONE read of the live objects before it (`kubectl get -f ... -o json
+--ignore-not-found`), compared here, in Python, field by field. The dry run is a server-side apply's
+(`--server-side --force-conflicts`) even when the apply is client-side: kubectl computes a
+client-side patch per object itself, measured at 9 minutes for 2,000 ConfigMaps on this 2-core machine
+against 21 s server-side. What a client-side apply does differently, removing the fields its
+last-applied record holds and the manifest no longer does, is read from that record (pipe.kube.fields).
+Only a client-side apply with --prune keeps kubectl's client-side dry run: kubectl refuses --prune
+with --server-side for objects applied client-side. Not `kubectl diff`, because:
 - its output is a unified diff of YAML text, which would have to be parsed back into objects to say
   "image a → b"; the dry run gives the objects themselves, as the API server (admission, defaults,
   mutating webhooks) would store them;
@@ -28,6 +33,7 @@ import base64
 import binascii
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -35,12 +41,21 @@ from typing import Any, Literal, NamedTuple
 from pipe.common import log, process
 from pipe.common.errors import PipeError
 from pipe.kube.cluster import Connection
-from pipe.kube.fields import SECRET_KINDS, describe, images
+from pipe.kube.fields import SECRET_KINDS, describe, images, removed_fields
 
 # Deadline of each of the two kubectl calls of a plan (README: limits): 2,000 objects take seconds.
 DIFF_LIMIT_SECONDS = 600
 # What kubectl's JSON of the objects may take: 2,000 objects are about 10 MiB.
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+# Options only a client-side apply takes (the server-side dry run leaves them out).
+_CLIENT_SIDE_ONLY = ("--overwrite", "--openapi-patch", "--save-config", "--force-conflicts", "--server-side")
+
+# What kubectl says of every object a client-side apply made, in a server-side dry run: it cannot
+# hand the fields over to the server-side manager in a dry run. Nothing to act on; one line per object.
+_MIGRATION_WARNING = re.compile(
+    rb"^Warning: failed to migrate kubectl\.kubernetes\.io/last-applied-configuration"
+)
+
 Kind = Literal["created", "changed", "deleted", "unchanged"]
 
 
@@ -75,9 +90,15 @@ def plan(
     if objects:
         before = _index(live(objects, kubectl, connection, namespace, cwd))
         applied = _write(objects, connection, "to-apply")
-        dry_run = ["--dry-run=server", "-o", "json"]
+        # A server-side apply's dry run even for a client-side apply: a client-side one computes each
+        # object's patch in kubectl, 9 minutes of it for 2,000 objects here, against 21 s (README: the
+        # kubectl plan). Not with --prune, which kubectl refuses with --server-side for objects it
+        # applied client-side: then kubectl's own client-side dry run.
+        converted = "--server-side" not in apply_options and "--prune" not in apply_options
+        options = _server_side(apply_options) if converted else list(apply_options)
+        dry_run = [*options, "--dry-run=server", "-o", "json"]
         after_text = _kubectl(
-            [*_base(kubectl, connection, namespace), "apply", "-f", str(applied), *apply_options, *dry_run],
+            [*_base(kubectl, connection, namespace), "apply", "-f", str(applied), *dry_run],
             connection,
             cwd,
             "plan-after.json",
@@ -86,7 +107,7 @@ def plan(
         after = _index(_items(documents[:1]))
         for at, obj in enumerate(objects):
             key = _key(obj, namespace)
-            changes.append(_compare(at, obj, before.get(key), after.get(key)))
+            changes.append(_compare(at, obj, before.get(key), after.get(key), converted))
         for pruned in _items(documents[1:]):
             changes.append(_deleted(pruned, None))
     if removing:
@@ -170,6 +191,7 @@ def _kubectl(args: list[str], connection: Connection, cwd: Path, output: str) ->
         "DIFF_LIMIT_SECONDS, a plan's kubectl call",
         connection.workdir / output,
         MAX_OUTPUT_BYTES,
+        _MIGRATION_WARNING,
     )
     if status != 0:
         verb = next(word for word in args if word in ("apply", "get"))
@@ -254,8 +276,21 @@ def _deleted(obj: Mapping[str, Any], source: int | None) -> ObjectChange:
     )
 
 
+def _server_side(options: Sequence[str]) -> list[str]:
+    """A client-side apply's options as a server-side one takes them: the same fields applied, taken
+    over from any other manager, as a client-side apply overwrites them."""
+    if "--server-side" in options:
+        return list(options)
+    kept = [word for word in options if word.split("=")[0] not in _CLIENT_SIDE_ONLY]
+    return [*kept, "--server-side", "--force-conflicts"]
+
+
 def _compare(
-    at: int, obj: Mapping[str, Any], before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+    at: int,
+    obj: Mapping[str, Any],
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    converted: bool,
 ) -> ObjectChange:
     metadata = (after or obj).get("metadata") or {}
     kind = str(obj.get("kind"))
@@ -266,4 +301,6 @@ def _compare(
     if after is None:  # the dry run printed no such object: kubectl left it as it is
         return ObjectChange("unchanged", *shown, (), at, secret)
     details = describe(before, after)
+    if converted:  # what the server-side dry run keeps but the client-side apply removes
+        details += removed_fields(before, obj, bool(details))
     return ObjectChange("changed" if details else "unchanged", *shown, tuple(details), at, secret)

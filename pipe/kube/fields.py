@@ -3,6 +3,7 @@ any other field as its path (`spec.template.spec.containers[web].env[LEVEL].valu
 data by key only. Values other than images and replica counts are never named: a field's value may be
 anything, a Secret's always is secret."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _SERVER_METADATA = ("resourceVersion", "generation", "managedFields", "creationTimestamp", "uid", "selfLink")
 # Kinds whose data is secret: never valued, and a change to them is HIGH for the reviewer.
 SECRET_KINDS = ("Secret",)
+_RECORD_ONLY = ("metadata.namespace", "metadata.annotations")
 # Where a workload's pod spec is, per kind.
 _POD_SPECS = {
     "Pod": ("spec",),
@@ -44,12 +46,41 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
         paths = [
             f"{path} (value hidden)" if path.startswith(("data", "stringData")) else path for path in paths
         ]
-    if not details and not paths and _last_applied(before) != _last_applied(after):
-        paths = [f"metadata.annotations[{LAST_APPLIED}] (kubectl's record only)"]
     shown = paths[:MAX_PATHS]
     if len(paths) > MAX_PATHS:
         shown.append(f"… and {len(paths) - MAX_PATHS} more fields")
     return details + shown
+
+
+def removed_fields(before: Mapping[str, Any], manifest: Mapping[str, Any], changed: bool) -> list[str]:
+    """Fields a client-side apply would remove: in kubectl's last-applied record of `before`, no longer
+    in the manifest (a server-side dry run keeps them, as kubectl-client-side-apply owns them). Mappings
+    are compared key by key; a list is replaced whole by the apply and shows as changed already."""
+    try:
+        applied = json.loads(_last_applied(before) or "{}")
+    except ValueError:
+        return []
+    if not isinstance(applied, dict):
+        return []
+    # kubectl writes the namespace into its record; the annotations hold the record itself.
+    paths = [path for path in _absent(applied, dict(manifest), "") if path not in _RECORD_ONLY]
+    hidden = before.get("kind") in SECRET_KINDS
+    words = [
+        f"{path} (removed{', value hidden' if hidden and path.startswith(('data', 'stringData')) else ''})"
+        for path in paths
+    ]
+    return words[: MAX_PATHS if not changed else max(0, MAX_PATHS // 2)]
+
+
+def _absent(applied: Mapping[str, Any], manifest: Mapping[str, Any], at: str) -> list[str]:
+    found = []
+    for key, value in applied.items():
+        path = f"{at}.{key}" if at else str(key)
+        if key not in manifest:
+            found.append(path)
+        elif isinstance(value, dict) and isinstance(manifest[key], dict):
+            found += _absent(value, manifest[key], path)
+    return found
 
 
 def _is_image_or_replicas(path: str) -> bool:
