@@ -195,10 +195,7 @@ def _kubectl(args: list[str], connection: Connection, cwd: Path, output: str) ->
     )
     if status != 0:
         verb = next(word for word in args if word in ("apply", "get"))
-        raise PipeError(
-            f"kubectl {verb} for the plan failed (exit status {status}): see its message above.",
-            exit_status=status,
-        )
+        raise PipeError(f"kubectl {verb} for the plan failed (exit status {status}): see its message above.")
     return text
 
 

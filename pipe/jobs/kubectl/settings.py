@@ -81,6 +81,10 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     resource_path = _resource_path(values["RESOURCE_PATH"], env, command[0]) if needs_path else None
     # The parser leaves the mode last, in its short spelling (pipe.jobs.kubectl.job._apply_arguments).
     *apply_arguments, apply_mode = values["KUBECTL_APPLY_ARGS"]
+    # The command line as kubectl will get it, and every file it names, before any AWS call.
+    applies = resource_path is not None and command[0] in ("apply", "diff")
+    command_rules.check_all(command, values["KUBECTL_ARGS"], apply_arguments if applies else [], clone)
+    # A plan is of RESOURCE_PATH alone: an object from elsewhere would have no line to point at.
     plans = command[0] == "diff" or (values["DRY_RUN"] and needs_path)
     if plans and (names_files(command[1:]) or names_files(values["KUBECTL_ARGS"])):
         raise PipeError(
@@ -88,9 +92,6 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
             f"({'kubectl diff' if command[0] == 'diff' else 'DRY_RUN'}): the plan is of RESOURCE_PATH (with "
             "KUBECTL_APPLY_ARGS -k for a kustomization); name the manifests there."
         )
-    # The command line as kubectl will get it, and every file it names, before any AWS call.
-    applies = resource_path is not None and command[0] in ("apply", "diff")
-    command_rules.check_all(command, values["KUBECTL_ARGS"], apply_arguments if applies else [], clone)
     if resource_path is not None and not applies:
         command_rules.check_named(str(resource_path), clone, "RESOURCE_PATH")
     if values["DRY_RUN"]:
