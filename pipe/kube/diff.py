@@ -202,7 +202,8 @@ def _kubectl(args: list[str], connection: Connection, cwd: Path, output: str) ->
 def _documents(text: str) -> list[Any]:
     """The JSON documents kubectl printed one after another (the applied List, then each pruned one)."""
     decoder = json.JSONDecoder()
-    documents, at = [], 0
+    documents: list[Any] = []
+    at = 0
     while True:
         while at < len(text) and text[at].isspace():
             at += 1
@@ -246,7 +247,7 @@ class _Index(dict[Key, Mapping[str, Any]]):
     """Objects by (group, kind, namespace, name): a cluster-scoped one (the server's, without a
     namespace) is found under any namespace asked for (the manifest's, with the default one)."""
 
-    def get(self, key: Key, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: Key, default: Any = None) -> Any:
         found = super().get(key)
         return found if found is not None else super().get((*key[:2], "", key[3]), default)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipe.kube.diff import ObjectChange
 from pipe.kube.manifests import Origin, RolloutTarget
-from pipe.report import Change, Field, Item, Report, Severity
+from pipe.report import Change, Field, Item, Outcome, Report, Severity
 
 JOB = "kubectl"
 # The diff's words for a change, and the report model's.
@@ -119,6 +119,7 @@ def result(
                 "HIGH" if failed else "LOW",
             )
         )
+    outcome: Outcome
     if failure is not None:
         outcome, summary = "FAILED", failure
     else:
