@@ -176,16 +176,20 @@ def run(context: SignedIn[settings.Settings]) -> str:
 
     if chosen.plans:
         deleting = command[0] == "delete"
-        changes = diff.plan(
-            [] if deleting else objects,
-            kubectl,
-            connection,
-            chosen.namespace,
-            clone,
-            _plan_options(chosen),
-            removing=objects if deleting else [],
-        )
         what = f"kubectl {command[0]}"
+        try:
+            changes = diff.plan(
+                [] if deleting else objects,
+                kubectl,
+                connection,
+                chosen.namespace,
+                clone,
+                _plan_options(chosen),
+                removing=objects if deleting else [],
+            )
+        except PipeError as error:
+            report.record(reports.failed_plan(error.message, cluster.name, chosen.namespace, what))
+            raise
         report.record(reports.plan(changes, origins, cluster.name, chosen.namespace, what))
         counted = reports.counted(changes)
         return f"{what} plan (server-side dry run) on EKS cluster {cluster.name}: {counted}."

@@ -155,3 +155,16 @@ def result(
 def counted(changes: Sequence[ObjectChange]) -> str:
     counts = Counter(change.change for change in changes)
     return ", ".join(f"{counts[kind]} {kind}" for kind in ("created", "changed", "deleted", "unchanged"))
+
+
+def failed_plan(failure: str, cluster: str, namespace: str | None, what: str) -> Report:
+    """A plan the cluster refused (a conflict, a kind it does not serve): FAILED, with kubectl's reason."""
+    return Report(
+        JOB,
+        "plan",
+        "FAILED",
+        f"Kubernetes plan ({what}, server-side dry run)",
+        failure,
+        fields=[Field("Cluster", cluster), Field("Namespace", namespace or "(the manifests')")],
+        document={"cluster": cluster, "namespace": namespace},
+    )

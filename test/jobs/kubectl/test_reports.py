@@ -2,15 +2,20 @@
 log a user reads, leak-scanned) and in-process (pipe.report.recorded(): paths, lines, severities)."""
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 import pipe.main
 from pipe import report
 from pipe.common.errors import PipeError
-from test.support import aws, leaks
+from test.support import aws, controlplane, leaks
 from test.support.checks import assert_one_clear_failure
 
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
 PLANTED_BEFORE = "before-Pl4nted-s3cret-value-0001"
 PLANTED_AFTER = "after-Pl4nted-s3cret-value-0002"
 # The deployment starts on line 3 of its file: a comment and a blank line come first.
@@ -216,3 +221,57 @@ def test_a_rollout_that_does_not_finish_records_a_failed_result(env, eks_cluster
 def test_a_plan_refuses_files_named_beside_resource_path(run, env):
     result = run(env | {"KUBECTL_COMMAND": "diff -f k8s"})
     assert_one_clear_failure(result, "KUBECTL_COMMAND names files for a plan (kubectl diff)")
+
+
+def test_a_kustomization_plan_points_at_its_directory(env, clone_dir, monkeypatch):
+    (clone_dir / "k8s" / "kustomization.yaml").write_text("resources: [deployment.yaml]\nnamePrefix: blue-\n")
+    changes = {"KUBECTL_COMMAND": "diff", "KUBECTL_APPLY_ARGS": "-k"}
+    message, (plan,) = _in_process(env | changes, clone_dir, monkeypatch)
+    assert message.endswith("1 created, 0 changed, 0 deleted, 0 unchanged.")
+    assert [(item.change, item.path, item.line) for item in plan.items] == [("added", "k8s", None)]
+
+
+def test_a_plan_of_two_thousand_changed_objects(run, env, eks_cluster, clone_dir):
+    count = 2000
+    items = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{n}"}, "data": {"n": "0"}}
+        for n in range(count)
+    ]
+    # Made by the cluster admin in one server-side apply (a client-side apply of 2,000 takes minutes).
+    admin = eks_cluster.plane.files.path("admin.kubeconfig")
+    made = subprocess.run(
+        [KUBECTL, "apply", "--server-side", "-n", eks_cluster.namespace, "-f", "-"],
+        input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}).encode(),
+        env={"KUBECONFIG": str(admin), "HOME": str(clone_dir.parent), "KUBERC": "off"},
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    for name in ("deployment.yaml", "objects.yml"):
+        (clone_dir / "k8s" / name).unlink()
+    changed = [item | {"data": {"n": "1"}} for item in items]
+    (clone_dir / "k8s" / "many.json").write_text(json.dumps({"kind": "List", "items": changed}))
+
+    started = time.monotonic()
+    result = run(env | {"KUBECTL_COMMAND": "diff"})
+    seconds = time.monotonic() - started
+
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.last_line.endswith(f"0 created, {count} changed, 0 deleted, 0 unchanged.")
+    assert f"… and {count - report.LOGGED_ITEMS} more" in result.output
+    controlplane.FIGURES.append(
+        f"kubectl job, plan of {count} changed ConfigMaps, whole run: {seconds:.1f} s"
+    )
+
+
+def test_a_plan_the_cluster_refuses_is_recorded_failed(env, clone_dir, monkeypatch):
+    _write(clone_dir, replicas=-1)  # the API server's validation refuses it, in a dry run too
+    env = env | {"KUBECTL_COMMAND": "diff"}
+    _as_process(env, clone_dir, monkeypatch)
+    report.forget()
+    with pytest.raises(PipeError, match="kubectl apply for the plan failed"):
+        pipe.main.run(env)
+    (plan,) = report.recorded()
+    report.forget()
+    assert (plan.phase, plan.outcome) == ("plan", "FAILED")
