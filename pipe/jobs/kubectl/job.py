@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pipe import report
 from pipe.common import command_line, private_dir, process
 from pipe.common.errors import PipeError
+from pipe.common.log import logger
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import SignedIn
 from pipe.jobs.kubectl import command_rules, kustomization, reports, settings
@@ -241,9 +242,11 @@ def _record_result(
     images: list[tuple[str, str, str]] = []
     failed_rollout = None
     if clone is not None:
-        kubectl = kube_cluster.find_kubectl()
-        live = diff.live(objects, kubectl, connection, chosen.namespace, clone)
-        images = diff.running_images(live)
+        try:
+            live = diff.live(objects, kube_cluster.find_kubectl(), connection, chosen.namespace, clone)
+            images = diff.running_images(live)
+        except PipeError as error:  # the result is told without them; a failure's own line stays
+            logger.warning("The images running could not be read: %s", error.message)
         if failure is not None:
             failed_rollout = next((t for t in targets if failure.startswith(f"The rollout of {t} ")), None)
     finished = (
