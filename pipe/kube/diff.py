@@ -43,6 +43,7 @@ from pipe.common.errors import PipeError
 from pipe.kube.cluster import Connection
 from pipe.kube.fields import SECRET_KINDS, describe, images, removed_fields
 
+DEFAULT_NAMESPACE = "default"
 # Deadline of each of the two kubectl calls of a plan (README: limits): 2,000 objects take seconds.
 DIFF_LIMIT_SECONDS = 600
 # What kubectl's JSON of the objects may take: 2,000 objects are about 10 MiB.
@@ -83,7 +84,10 @@ def plan(
 ) -> list[ObjectChange]:
     """What `kubectl apply -f <objects> [apply_options]` would change, object by object, in the order
     given, then what --prune (in `apply_options`) and `removing` would delete. `namespace` is the
-    default for objects without one (None: the kubeconfig's, `default`); `cwd` the clone."""
+    default for objects without one (None: the kubeconfig's, which the pipe leaves `default`); `cwd`
+    the clone."""
+    # Where kubectl puts an object that names no namespace: the objects it prints name it.
+    default = namespace or DEFAULT_NAMESPACE
     protect(objects)
     protect(removing)
     changes: list[ObjectChange] = []
@@ -106,14 +110,14 @@ def plan(
         documents = _documents(after_text)
         after = _index(_items(documents[:1]))
         for at, obj in enumerate(objects):
-            key = _key(obj, namespace)
+            key = _key(obj, default)
             changes.append(_compare(at, obj, before.get(key), after.get(key), converted))
         for pruned in _items(documents[1:]):
             changes.append(_deleted(pruned, None))
     if removing:
         existing = _index(live(removing, kubectl, connection, namespace, cwd))
         for at, obj in enumerate(removing):
-            found = existing.get(_key(obj, namespace))
+            found = existing.get(_key(obj, default))
             if found is not None:
                 changes.append(_deleted(found, at))
     return changes

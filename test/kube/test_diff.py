@@ -217,3 +217,18 @@ def test_a_field_left_out_of_a_client_side_applied_manifest_shows_as_removed(con
     assert diff.plan(objects, KUBECTL, connection, namespace, tmp_path)[0].details == ("data.DROP (removed)",)
     server_side = diff.plan(objects, KUBECTL, connection, namespace, tmp_path, ["--server-side"])
     assert server_side[0].change == "unchanged"  # kubectl-client-side-apply owns it: SSA leaves it
+
+
+def test_objects_without_a_namespace_are_found_where_kubectl_puts_them(connection, control_plane, tmp_path):
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: diff-no-namespace}\ndata: {A: b}\n"
+    path = tmp_path / "c.yaml"
+    path.write_text(config)
+    subprocess.run([KUBECTL, "apply", "-f", str(path)], env=connection.environment, timeout=120, check=True)
+    try:
+        objects = manifests.parse(config, "c.yaml")
+        assert [change.change for change in diff.plan(objects, KUBECTL, connection, None, tmp_path)] == [
+            "unchanged"
+        ]
+        assert diff.plan([], KUBECTL, connection, None, tmp_path, removing=objects)[0].change == "deleted"
+    finally:
+        control_plane.request("DELETE", "/api/v1/namespaces/default/configmaps/diff-no-namespace")
