@@ -55,9 +55,20 @@ class Identity:
         self.assumed_role_arn = assumed_role_arn
         self._account = _account
 
-    def client(self, service: str, parse_timestamps: bool = True, **config: Any) -> Any:
-        """A client with these credentials, made by boto3 (pipe.aws.clients.client)."""
-        return clients.client(service, self.region, self.credentials, parse_timestamps, **config)
+    def client(
+        self,
+        service: str,
+        parse_timestamps: bool = True,
+        region: str | None = None,
+        keys: clients.Keys | None = None,
+        **config: Any,
+    ) -> Any:
+        """A client with these credentials in this region, made by boto3 (pipe.aws.clients.client), with
+        the call budget every job's client has; `region` for a stack elsewhere, `keys` for a role the job
+        assumed from this one (cdk's lookup role)."""
+        return clients.client(
+            service, region or self.region, keys or self.credentials, parse_timestamps, **config
+        )
 
     def caller_identity(self) -> dict[str, Any]:
         from pipe.aws import call_budget

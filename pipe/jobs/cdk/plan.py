@@ -147,8 +147,6 @@ def _role_arn(template: str, identity: Any, region: str) -> str:
 
 def _lookup_client(identity: Any, stack: Stack, region: str) -> Any:
     """CloudFormation through the stack's lookup role, the CLI's read-only role for diffs."""
-    from pipe.aws import clients
-
     arn = _role_arn(stack.lookup_role or "", identity, region)
     answer = identity.client("sts").assume_role(
         RoleArn=arn, RoleSessionName=identity.session_name or _SESSION, DurationSeconds=900
@@ -157,17 +155,14 @@ def _lookup_client(identity: Any, stack: Stack, region: str) -> Any:
     log.register_secret(answer["SessionToken"])
     logger.info("Reading the deployed template of %s through the CDK lookup role %s.", stack.name, arn)
     keys = _Keys(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
-    return clients.client("cloudformation", region, keys)
+    return identity.client("cloudformation", region=region, keys=keys)
 
 
 def _deployed(identity: Any, stack: Stack) -> Mapping[str, Any] | None:
     from botocore.exceptions import ClientError
 
-    from pipe.aws import clients
-
     region = stack.region or identity.region
-    own = identity.client("cloudformation") if region == identity.region else None
-    own = own or clients.client("cloudformation", region, identity.credentials)
+    own = identity.client("cloudformation", region=region)
     try:
         return deployed_template(own, stack.name)
     except ClientError as error:
