@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pipe import report
+from pipe import __version__, report
 from pipe.common import shared_storage
 from pipe.common.log import logger
 from pipe.report import Outcome, Report
@@ -37,12 +37,20 @@ def publish(
     report.forget()
     if not any(recorded.phase == "result" for recorded in reports) and (not succeeded or not reports):
         reports.append(_final_result(command, succeeded, final_line))
-    for recorded in reports:
-        shared_storage.write_json(env, payloads.shared_file(recorded), document(recorded))
-    if settings is not None:
-        _post_all(
-            settings, [payloads.build(recorded, settings.environment) for recorded in reports], limit_seconds
+    try:
+        for recorded in reports:
+            shared_storage.write_json(env, payloads.shared_file(recorded), document(recorded))
+        built = [payloads.build(recorded, settings.environment) for recorded in reports] if settings else []
+    except Exception as error:  # a report a job built wrong must not turn its outcome into a bug's
+        logger.warning(
+            "Reports not published: %s: %s. This is a bug in aws-oidc-deploy %s; the job's outcome is unchanged.",
+            type(error).__name__,
+            error,
+            __version__,
         )
+        return
+    if settings is not None:
+        _post_all(settings, built, limit_seconds)
 
 
 def _final_result(command: str, succeeded: bool, final_line: str) -> Report:

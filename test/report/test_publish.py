@@ -226,3 +226,11 @@ def test_a_report_that_cannot_be_posted_never_changes_the_exit_status(run, inval
     assert result.last_line.startswith("✔ Invalidation ")
     # Posting never takes longer than its limit; the rest is the job (a few seconds against moto).
     assert elapsed < publish.REPORT_LIMIT_SECONDS + 20, elapsed
+
+
+def test_a_report_a_job_built_wrong_is_one_warning_not_a_failed_step(bitbucket, logged):
+    wrong = Item("changed", "x", severity=["HIGH"])  # type: ignore[arg-type]
+    report.record(Report("s3-sync", "plan", "PENDING", "Plan", "x", items=[wrong]))
+    publish_now(pipelines(bitbucket))
+    assert "Reports not published: TypeError" in logged.getvalue()
+    assert bitbucket.requests == []
