@@ -4,6 +4,9 @@ the toolkit's habits taken away), then end to end through the pipe with cloudfro
 import io
 import json
 import logging
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -234,3 +237,34 @@ def test_a_report_a_job_built_wrong_is_one_warning_not_a_failed_step(bitbucket, 
     publish_now(pipelines(bitbucket))
     assert "Reports not published: TypeError" in logged.getvalue()
     assert bitbucket.requests == []
+
+
+def test_sigterm_while_a_report_hangs_ends_as_stopped_with_one_warning(invalidate_env, bitbucket, clone_dir):
+    """The step's SIGTERM while the proxy holds a request: the run ends as any stopped run does (143,
+    one ✖ line), after one warning that the report was not posted."""
+    bitbucket.fault = HANG
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipe"],
+        env=invalidate_env | {"DEBUG": "true"},
+        cwd=clone_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not bitbucket.requests:  # polled, not slept on: the pipe has sent its first request
+            assert time.monotonic() < deadline and process.poll() is None, "no request reached the stand-in"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, output
+    assert [line for line in output.splitlines() if "✖" in line][-1].endswith("Stopped by SIGTERM.\x1b[0m"), (
+        output
+    )
+    warnings = [line for line in output.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "not posted: interrupted" in warnings[0], output
+    assert "Traceback" not in output
