@@ -11,10 +11,10 @@ from typing import Any, Literal, NamedTuple
 
 from pipe.aws import cloudfront
 from pipe.common import shared_storage
+from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean
 from pipe.jobs import SignedIn
-from pipe.report import Field, Item, Report, record
 
 SIGNS_IN: Literal[True] = True
 SUMMARY_FILE = "aws-oidc-deploy/cloudfront-invalidation.json"
@@ -50,42 +50,23 @@ def run(context: SignedIn[Settings]) -> str:
     distribution, paths, wait = context.settings
     cdn = context.identity.client("cloudfront")
 
-    record(
-        Report(
-            "cloudfront-invalidate",
-            "plan",
-            "PENDING",
-            f"CloudFront invalidation of {distribution}",
-            f"Invalidate {len(paths)} path(s) of distribution {distribution}.",
-            fields=[Field("Distribution", distribution), Field("Paths", len(paths), "NUMBER")],
-            items=[Item("changed", path) for path in paths],
+    invalidation_id = None
+    try:
+        invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
+        logger.info(
+            "Invalidation %s created on %s for %d path(s).", invalidation_id, distribution, len(paths)
         )
-    )
-    invalidation_id = cloudfront.invalidate(cdn, distribution, paths)
-    logger.info("Invalidation %s created on %s for %d path(s).", invalidation_id, distribution, len(paths))
-    waited = cloudfront.wait(cdn, distribution, invalidation_id) if wait else None
+        waited = cloudfront.wait(cdn, distribution, invalidation_id) if wait else None
+    except PipeError as error:
+        _record_result(distribution, paths, invalidation_id, None, failure=error.message)
+        raise
+    _record_result(distribution, paths, invalidation_id, waited)
     status = f"completed in {waited:.0f} s" if waited is not None else "created, not waited for"
     emit(
         f"Distribution: {distribution}",
         f"Invalidation: {invalidation_id}",
         f"Paths:        {' '.join(paths)}",
         f"Status:       {status}",
-    )
-    record(
-        Report(
-            "cloudfront-invalidate",
-            "result",
-            "PASSED",
-            f"CloudFront invalidation {invalidation_id} of {distribution}",
-            f"Invalidation {invalidation_id} of {distribution}: {len(paths)} path(s), {status}.",
-            fields=[
-                Field("Distribution", distribution),
-                Field("Invalidation", invalidation_id),
-                Field("Paths", len(paths), "NUMBER"),
-                Field("Completed", waited is not None, "BOOLEAN"),
-            ],
-            items=[Item("done", path) for path in paths],
-        )
     )
     shared_storage.write_json(
         context.env,
@@ -102,3 +83,48 @@ def run(context: SignedIn[Settings]) -> str:
     if waited is None:
         return f"Invalidation {invalidation_id} of {distribution} created for {len(paths)} path(s)."
     return f"Invalidation {invalidation_id} of {distribution} completed for {len(paths)} path(s) in {waited:.0f} s."
+
+
+def _record_result(
+    distribution: str,
+    paths: list[str],
+    invalidation_id: str | None,
+    waited: float | None,
+    failure: str | None = None,
+) -> None:
+    """The result report (pipe.report): the paths, the invalidation's ID, completed or not; FAILED with
+    the failure's line when CloudFront refused it or it did not complete in time."""
+    from pipe.report import Field, Item, Report, record
+
+    completed = waited is not None
+    state = "completed" if completed else "created, not waited for" if invalidation_id else "not created"
+    if failure is not None:
+        summary = failure  # the run's last line, as a failed job's result says it (pipe.report.publish)
+    else:
+        timing = f" in {waited:.0f} s" if waited is not None else ""
+        summary = f"Invalidation {invalidation_id} on {distribution} {state}{timing}, {len(paths)} path(s)."
+    record(
+        Report(
+            "cloudfront-invalidate",
+            "result",
+            "FAILED" if failure is not None else "PASSED",
+            f"CloudFront invalidation on {distribution}",
+            summary,
+            fields=[
+                Field("Distribution", distribution),
+                Field("Invalidation", invalidation_id or "none"),
+                Field("Paths", len(paths), "NUMBER"),
+                Field("Completed", completed, "BOOLEAN"),
+                *([Field("Waited", round(waited * 1000), "DURATION")] if waited is not None else []),
+            ],
+            items=[Item("done" if failure is None else "failed", path, state) for path in paths],
+            document={
+                "distribution_id": distribution,
+                "invalidation_id": invalidation_id,
+                "paths": paths,
+                "completed": completed,
+                "seconds_waited": round(waited, 2) if waited is not None else None,
+                "failure": failure,
+            },
+        )
+    )

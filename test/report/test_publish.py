@@ -156,23 +156,21 @@ def invalidate_env(pipe_env, clone_dir, tmp_path, moto_server, bitbucket):
     )
 
 
-PLAN_ID = "aws-oidc-deploy-cloudfront-invalidate-production-plan"
 RESULT_ID = "aws-oidc-deploy-cloudfront-invalidate-production-result"
 
 
-def test_the_pipe_posts_a_plan_and_a_result_the_stand_in_accepts(run, invalidate_env, bitbucket):
+def test_the_pipe_posts_its_result_the_stand_in_accepts(run, invalidate_env, bitbucket):
     result = run(invalidate_env)
     assert result.returncode == 0, result.output
-    # Each report: DELETE (none yet: 404), PUT, one POST of its annotations.
-    assert [request.status for request in bitbucket.requests] == [404, 200, 200] * 2, result.output
-    plan_report, result_report = (bitbucket.reports[(COMMIT, name)] for name in (PLAN_ID, RESULT_ID))
-    assert plan_report["result"] == "PENDING" and result_report["result"] == "PASSED"
-    assert "2 path(s)" in result_report["details"]
-    assert [a["summary"] for a in bitbucket.annotations(COMMIT, PLAN_ID)] == [
-        "changed /index.html",
-        "changed /assets/*",
+    # DELETE (none yet: 404), PUT, one POST of its annotations.
+    assert [request.status for request in bitbucket.requests] == [404, 200, 200], result.output
+    posted = bitbucket.reports[(COMMIT, RESULT_ID)]
+    assert posted["result"] == "PASSED" and "2 path(s)" in posted["details"]
+    assert {"title": "Completed", "type": "BOOLEAN", "value": False} in posted["data"]
+    assert [a["summary"] for a in bitbucket.annotations(COMMIT, RESULT_ID)] == [
+        "done /index.html",
+        "done /assets/*",
     ]
-    assert {"title": "Completed", "type": "BOOLEAN", "value": False} in result_report["data"]
     shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
     with open(
         f"{shared}/aws-oidc-deploy/report-cloudfront-invalidate-result.json", encoding="utf-8"
@@ -196,7 +194,6 @@ def test_report_false_posts_nothing_and_still_writes_the_files(run, invalidate_e
     shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
     assert sorted(path.name for path in Path(shared, "aws-oidc-deploy").iterdir()) == [
         "cloudfront-invalidation.json",
-        "report-cloudfront-invalidate-plan.json",
         "report-cloudfront-invalidate-result.json",
     ]
 
@@ -206,10 +203,10 @@ def test_the_oidc_token_as_a_path_never_reaches_the_stand_in(run, invalidate_env
     token = invalidate_env["BITBUCKET_STEP_OIDC_TOKEN"]
     result = run(invalidate_env | {"CLOUDFRONT_PATHS": f"/{token}"})
     assert result.returncode == 0, result.output
-    assert bitbucket.reports[(COMMIT, PLAN_ID)]
+    assert bitbucket.reports[(COMMIT, RESULT_ID)]
     # The token is longer than an annotation's summary: what is sent is masked before it is cut, so
     # not even its first part is there (the scan looks for it whole or cut by a character or two).
-    assert any(b"changed /****" in request.body for request in bitbucket.requests)
+    assert any(b"done /****" in request.body for request in bitbucket.requests)
     assert not any(token[:40].encode() in request.body for request in bitbucket.requests)
 
 
