@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from pipe import report
 from pipe.common import log
-from pipe.report import Field, Item, Report, publish
+from pipe.report import Field, Item, Report, post, publish
 from pipe.report import settings as report_settings
 from test.support import aws
 from test.support.codeinsights import HANG, REFUSE, CodeInsightsStandIn
@@ -265,3 +266,29 @@ def test_sigterm_while_a_report_hangs_ends_as_stopped_with_one_warning(invalidat
     warnings = [line for line in output.splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "not posted: interrupted" in warnings[0], output
     assert "Traceback" not in output
+
+
+# --- The CodeInsights instance the pipe makes: its bounded client, its way in.
+
+PROXIED = report_settings.Settings("team", "repo", "abc", "", "http://host.docker.internal:29418", None)
+WITH_TOKEN = report_settings.Settings("team", "repo", "abc", "", None, "a-token-1234567890")
+
+
+def test_through_the_auth_proxy_every_request_goes_through_it_and_nothing_else_applies():
+    insights, _chunks = publish.code_insights(PROXIED, time.monotonic() + 5)
+    client = insights.http_client
+    assert isinstance(client, post.BoundedClient)
+    assert client.proxies == {"http": PROXIED.proxy, "https": PROXIED.proxy}
+    assert client.session.trust_env is False and insights.auth is None and insights.url_scheme == "http"
+
+
+def test_outside_pipelines_the_token_goes_to_the_api_over_https():
+    insights, _chunks = publish.code_insights(WITH_TOKEN, time.monotonic() + 5)
+    prepared = requests.Request("GET", "https://api.bitbucket.org/", auth=insights.auth).prepare()
+    assert prepared.headers["Authorization"] == "Bearer a-token-1234567890"
+    assert insights.url_scheme == "https" and insights.http_client.proxies == {}
+
+
+def test_the_toolkits_divide_chunks_makes_batches_of_100():
+    _insights, divide_chunks = publish.code_insights(PROXIED, time.monotonic() + 5)
+    assert [len(batch) for batch in divide_chunks(list(range(250)), 100)] == [100, 100, 50]
