@@ -84,6 +84,16 @@ def test_a_rerun_replaces_its_report_and_its_annotations(bitbucket, logged):
     assert "posted on commit" in logged.getvalue()
 
 
+def test_a_plan_of_ten_thousand_files_is_posted_in_batches_within_bitbuckets_limits(bitbucket, logged):
+    report.record(plan([f"site/page-{n}.html" for n in range(10_000)]))
+    publish_now(pipelines(bitbucket))
+    report_id = "aws-oidc-deploy-s3-sync-plan"
+    assert len(bitbucket.annotations(COMMIT, report_id)) == 1000
+    posts = [r for r in bitbucket.requests if r.method == "POST"]
+    assert len(posts) == 10 and all(r.status == 200 for r in posts)
+    assert "9,000 more item(s) not annotated" in bitbucket.reports[(COMMIT, report_id)]["details"]
+
+
 def test_two_deploys_of_one_commit_keep_their_own_reports(bitbucket, logged):
     for environment in ("test", "production"):
         report.record(plan([f"{environment}.html"]))
