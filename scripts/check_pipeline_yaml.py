@@ -1,9 +1,9 @@
-"""Validate bitbucket-pipelines.yml, and every whole-step example in README.md and MIGRATING.md,
+"""Validate bitbucket-pipelines.yml, and every whole-step example in README.md, MIGRATING.md and docs/report.md,
 against Bitbucket's published pipeline schema (check-jsonschema's `vendor.bitbucket-pipelines`).
 
 Usage: python3 scripts/check_pipeline_yaml.py   (`make lint` runs it; so does test_pipeline.py)
 A whole-step example is a ```yaml block that starts with `- step:`; each is checked as the only
-item of a `default` pipeline, the shape Bitbucket would run it in. Exit 0 when all are valid;
+item of a `default` pipeline (a block that starts with `pipelines:` is checked as it is), the shape Bitbucket would run it in. Exit 0 when all are valid;
 otherwise check-jsonschema's report, naming the document and the example's first line, and exit 1.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS = ("README.md", "MIGRATING.md")
+DOCUMENTS = ("README.md", "MIGRATING.md", "docs/report.md")
 SCHEMA = "vendor.bitbucket-pipelines"
 _YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -26,13 +26,14 @@ def step_examples(document: str) -> list[tuple[int, str]]:
     text = (REPO / document).read_text()
     examples = []
     for block in _YAML_BLOCK.finditer(text):
-        if block.group(1).startswith("- step:"):
+        if block.group(1).startswith(("- step:", "pipelines:")):
             examples.append((text.count("\n", 0, block.start(1)) + 1, block.group(1)))
     return examples
 
 
 def as_pipeline(example: str) -> dict:
-    return {"pipelines": {"default": yaml.safe_load(example)}}
+    loaded = yaml.safe_load(example)
+    return loaded if isinstance(loaded, dict) else {"pipelines": {"default": loaded}}
 
 
 def check(extra_files: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
@@ -42,7 +43,7 @@ def check(extra_files: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
         files = [REPO / "bitbucket-pipelines.yml", *extra_files]
         for document in DOCUMENTS:
             for line, example in step_examples(document):
-                target = Path(directory) / f"{document}-line-{line}.yml"
+                target = Path(directory) / f"{document.replace('/', '-')}-line-{line}.yml"
                 target.write_text(yaml.safe_dump(as_pipeline(example), sort_keys=False))
                 files.append(target)
         return subprocess.run(

@@ -15,7 +15,6 @@ from pipe.common.errors import PipeError
 from pipe.common.log import emit, logger
 from pipe.common.variables import Variable, boolean
 from pipe.jobs import SignedIn
-from pipe.report import Field, Item, Report, record
 
 SIGNS_IN: Literal[True] = True
 SUMMARY_FILE = "aws-oidc-deploy/cloudfront-invalidation.json"
@@ -51,17 +50,6 @@ def run(context: SignedIn[Settings]) -> str:
     distribution, paths, wait = context.settings
     cdn = context.identity.client("cloudfront")
 
-    record(
-        Report(
-            "cloudfront-invalidate",
-            "plan",
-            "PENDING",
-            f"CloudFront invalidation of {distribution}",
-            f"Invalidate {len(paths)} path(s) of distribution {distribution}.",
-            fields=[Field("Distribution", distribution), Field("Paths", len(paths), "NUMBER")],
-            items=[Item("changed", path) for path in paths],
-        )
-    )
     invalidation_id = None
     try:
         invalidation_id = cloudfront.invalidate(cdn, distribution, paths)

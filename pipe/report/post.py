@@ -1,24 +1,15 @@
-"""Posting reports with bitbucket-pipes-toolkit's CodeInsights, bounded and quiet.
-
-The toolkit does the API work (the URLs, the PUT of a report, the bulk POST of annotations, its
-`divide_chunks`); three of its habits are taken away here:
-- its HTTP handler retries, waits 10 s per request and calls sys.exit(1) with a `✖` line of its own
-  on a network error: the instance's `http_client` is replaced by BoundedClient, which raises, and
-  whose every request ends by the posting's deadline;
-- its import puts a handler on the ROOT logger (unfiltered, so unredacted): the pipe's log set-up runs
-  again right after the import;
-- it goes through the auth proxy only when `CI` is set: the proxy is given to every request here.
-Imported only when a report is posted: the toolkit and requests cost ~110 ms of a cold start.
+"""Posting one report with bitbucket-pipes-toolkit's CodeInsights (made in pipe.report.publish),
+bounded and quiet: BoundedClient stands in for the toolkit's HTTP handler, which retries, waits 10 s
+per request and calls sys.exit(1) with a `✖` line of its own on a network error; this one raises, and
+every request ends by the posting's deadline. Imported only when a report is posted.
 """
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from pipe.common import line_safe, log
+from pipe.common import line_safe
 from pipe.report.payload import Payload
-from pipe.report.settings import Settings
 
 # Each request: a connection within 5 s, each read within 10 s, and never past the deadline.
 CONNECT_SECONDS = 5.0
@@ -60,26 +51,6 @@ class BoundedClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-def code_insights(settings: Settings, deadline: float) -> tuple[Any, Callable[..., Any]]:
-    """A CodeInsights instance with a BoundedClient, and the toolkit's divide_chunks."""
-    debug = log.logger.isEnabledFor(logging.DEBUG)
-    try:
-        from bitbucket_pipes_toolkit import CodeInsights, divide_chunks
-    finally:
-        log.setup(debug=debug)
-    if settings.token:
-        insights = CodeInsights(
-            settings.repository, settings.workspace, auth_type="access_token", token=settings.token
-        )
-        proxies: dict[str, str] = {}
-    else:
-        assert settings.proxy is not None
-        insights = CodeInsights(settings.repository, settings.workspace, auth_type="authless")
-        proxies = {"http": settings.proxy, "https": settings.proxy}
-    insights.http_client = BoundedClient(proxies, deadline, trust_env=bool(settings.token))
-    return insights, divide_chunks
 
 
 def post(insights: Any, divide_chunks: Callable[..., Any], commit: str, payload: Payload) -> int:

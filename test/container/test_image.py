@@ -233,7 +233,12 @@ def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_acce
     assert stored is not None and stored["metadata"]["labels"]["bitbucket.org/bitbucket_build_number"] == "42"
     assert any(seen["accepted"] for seen in cluster.tokens_seen)
     assert "k8s-aws-v1." not in result.output
-    assert snapshot(clone) == before
+    # Only the shared-storage directory (inside the clone, as Bitbucket has it) takes the job's reports.
+    after = snapshot(clone)
+    reports = ".bitbucket/pipelines/generated/pipeline/pipes/aws-oidc-deploy/report-kubectl-"
+    new = {name for name in after if name not in before}
+    assert f"{reports}result.json" in new and all(name.startswith(reports) for name in new), new
+    assert {name: data for name, data in after.items() if name in before} == before
 
 
 def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, moto_server):

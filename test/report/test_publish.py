@@ -4,14 +4,18 @@ the toolkit's habits taken away), then end to end through the pipe with cloudfro
 import io
 import json
 import logging
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from pipe import report
 from pipe.common import log
-from pipe.report import Field, Item, Report, publish
+from pipe.report import Field, Item, Report, post, publish
 from pipe.report import settings as report_settings
 from test.support import aws
 from test.support.codeinsights import HANG, REFUSE, CodeInsightsStandIn
@@ -78,6 +82,16 @@ def test_a_rerun_replaces_its_report_and_its_annotations(bitbucket, logged):
     methods = [request.method for request in bitbucket.requests if report_id in request.url]
     assert methods[-3:] == ["DELETE", "PUT", "POST"]
     assert "posted on commit" in logged.getvalue()
+
+
+def test_a_plan_of_ten_thousand_files_is_posted_in_batches_within_bitbuckets_limits(bitbucket, logged):
+    report.record(plan([f"site/page-{n}.html" for n in range(10_000)]))
+    publish_now(pipelines(bitbucket))
+    report_id = "aws-oidc-deploy-s3-sync-plan"
+    assert len(bitbucket.annotations(COMMIT, report_id)) == 1000
+    posts = [r for r in bitbucket.requests if r.method == "POST"]
+    assert len(posts) == 10 and all(r.status == 200 for r in posts)
+    assert "9,000 more item(s) not annotated" in bitbucket.reports[(COMMIT, report_id)]["details"]
 
 
 def test_two_deploys_of_one_commit_keep_their_own_reports(bitbucket, logged):
@@ -153,23 +167,21 @@ def invalidate_env(pipe_env, clone_dir, tmp_path, moto_server, bitbucket):
     )
 
 
-PLAN_ID = "aws-oidc-deploy-cloudfront-invalidate-production-plan"
 RESULT_ID = "aws-oidc-deploy-cloudfront-invalidate-production-result"
 
 
-def test_the_pipe_posts_a_plan_and_a_result_the_stand_in_accepts(run, invalidate_env, bitbucket):
+def test_the_pipe_posts_its_result_the_stand_in_accepts(run, invalidate_env, bitbucket):
     result = run(invalidate_env)
     assert result.returncode == 0, result.output
-    # Each report: DELETE (none yet: 404), PUT, one POST of its annotations.
-    assert [request.status for request in bitbucket.requests] == [404, 200, 200] * 2, result.output
-    plan_report, result_report = (bitbucket.reports[(COMMIT, name)] for name in (PLAN_ID, RESULT_ID))
-    assert plan_report["result"] == "PENDING" and result_report["result"] == "PASSED"
-    assert "2 path(s)" in result_report["details"]
-    assert [a["summary"] for a in bitbucket.annotations(COMMIT, PLAN_ID)] == [
-        "changed /index.html",
-        "changed /assets/*",
+    # DELETE (none yet: 404), PUT, one POST of its annotations.
+    assert [request.status for request in bitbucket.requests] == [404, 200, 200], result.output
+    posted = bitbucket.reports[(COMMIT, RESULT_ID)]
+    assert posted["result"] == "PASSED" and "2 path(s)" in posted["details"]
+    assert {"title": "Completed", "type": "BOOLEAN", "value": False} in posted["data"]
+    assert [a["summary"] for a in bitbucket.annotations(COMMIT, RESULT_ID)] == [
+        "done /index.html",
+        "done /assets/*",
     ]
-    assert {"title": "Completed", "type": "BOOLEAN", "value": False} in result_report["data"]
     shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
     with open(
         f"{shared}/aws-oidc-deploy/report-cloudfront-invalidate-result.json", encoding="utf-8"
@@ -193,7 +205,6 @@ def test_report_false_posts_nothing_and_still_writes_the_files(run, invalidate_e
     shared = invalidate_env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"]
     assert sorted(path.name for path in Path(shared, "aws-oidc-deploy").iterdir()) == [
         "cloudfront-invalidation.json",
-        "report-cloudfront-invalidate-plan.json",
         "report-cloudfront-invalidate-result.json",
     ]
 
@@ -203,8 +214,11 @@ def test_the_oidc_token_as_a_path_never_reaches_the_stand_in(run, invalidate_env
     token = invalidate_env["BITBUCKET_STEP_OIDC_TOKEN"]
     result = run(invalidate_env | {"CLOUDFRONT_PATHS": f"/{token}"})
     assert result.returncode == 0, result.output
-    assert bitbucket.reports[(COMMIT, PLAN_ID)]
-    assert any(b"****" in request.body for request in bitbucket.requests)
+    assert bitbucket.reports[(COMMIT, RESULT_ID)]
+    # The token is longer than an annotation's summary: what is sent is masked before it is cut, so
+    # not even its first part is there (the scan looks for it whole or cut by a character or two).
+    assert any(b"done /****" in request.body for request in bitbucket.requests)
+    assert not any(token[:40].encode() in request.body for request in bitbucket.requests)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -223,3 +237,68 @@ def test_a_report_that_cannot_be_posted_never_changes_the_exit_status(run, inval
     assert result.last_line.startswith("✔ Invalidation ")
     # Posting never takes longer than its limit; the rest is the job (a few seconds against moto).
     assert elapsed < publish.REPORT_LIMIT_SECONDS + 20, elapsed
+
+
+def test_a_report_a_job_built_wrong_is_one_warning_not_a_failed_step(bitbucket, logged):
+    wrong = Item("changed", "x", severity=["HIGH"])  # type: ignore[arg-type]
+    report.record(Report("s3-sync", "plan", "PENDING", "Plan", "x", items=[wrong]))
+    publish_now(pipelines(bitbucket))
+    assert "Reports not published: TypeError" in logged.getvalue()
+    assert bitbucket.requests == []
+
+
+def test_sigterm_while_a_report_hangs_ends_as_stopped_with_one_warning(invalidate_env, bitbucket, clone_dir):
+    """The step's SIGTERM while the proxy holds a request: the run ends as any stopped run does (143,
+    one ✖ line), after one warning that the report was not posted."""
+    bitbucket.fault = HANG
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipe"],
+        env=invalidate_env | {"DEBUG": "true"},
+        cwd=clone_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not bitbucket.requests:  # polled, not slept on: the pipe has sent its first request
+            assert time.monotonic() < deadline and process.poll() is None, "no request reached the stand-in"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, output
+    assert [line for line in output.splitlines() if "✖" in line][-1].endswith("Stopped by SIGTERM.\x1b[0m"), (
+        output
+    )
+    warnings = [line for line in output.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "not posted: interrupted" in warnings[0], output
+    assert "Traceback" not in output
+
+
+# --- The CodeInsights instance the pipe makes: its bounded client, its way in.
+
+PROXIED = report_settings.Settings("team", "repo", "abc", "", "http://host.docker.internal:29418", None)
+WITH_TOKEN = report_settings.Settings("team", "repo", "abc", "", None, "a-token-1234567890")
+
+
+def test_through_the_auth_proxy_every_request_goes_through_it_and_nothing_else_applies():
+    insights, _chunks = publish.code_insights(PROXIED, time.monotonic() + 5)
+    client = insights.http_client
+    assert isinstance(client, post.BoundedClient)
+    assert client.proxies == {"http": PROXIED.proxy, "https": PROXIED.proxy}
+    assert client.session.trust_env is False and insights.auth is None and insights.url_scheme == "http"
+
+
+def test_outside_pipelines_the_token_goes_to_the_api_over_https():
+    insights, _chunks = publish.code_insights(WITH_TOKEN, time.monotonic() + 5)
+    prepared = requests.Request("GET", "https://api.bitbucket.org/", auth=insights.auth).prepare()
+    assert prepared.headers["Authorization"] == "Bearer a-token-1234567890"
+    assert insights.url_scheme == "https" and insights.http_client.proxies == {}
+
+
+def test_the_toolkits_divide_chunks_makes_batches_of_100():
+    _insights, divide_chunks = publish.code_insights(PROXIED, time.monotonic() + 5)
+    assert [len(batch) for batch in divide_chunks(list(range(250)), 100)] == [100, 100, 50]
