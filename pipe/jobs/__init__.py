@@ -22,6 +22,7 @@ JOBS = {
     "whoami": "pipe.jobs.whoami",
     "trust-policy": "pipe.jobs.trust_policy",
     "kubectl": "pipe.jobs.kubectl.job",
+    "helm": "pipe.jobs.helm.job",
     "s3-sync": "pipe.jobs.s3_sync.job",
     "beanstalk": "pipe.jobs.beanstalk.job",
     "cdk": "pipe.jobs.cdk.job",
