@@ -184,7 +184,7 @@ def test_a_variable_removed_from_the_code_or_the_readme_fails():
         "WAIT_TIMEOUT is in the 1.0 contract for COMMAND helm but the code no longer declares it there: "
         "no variable is removed within 1.x.",
         "WAIT_TIMEOUT is in the 1.0 contract for COMMAND kubectl but the code no longer declares it there: "
-        "no variable is removed within 1.x."
+        "no variable is removed within 1.x.",
     ]
     readme = README.replace("| `DEPLOY_TIMEOUT` |", "| `DEPLOY_DEADLINE` |")
     problems = readme_problems(contract(), readme_tables(readme))
