@@ -29,6 +29,7 @@ JOB_VARIABLES = {
     "cdk": ("AWS_TEST_CDK_STACK",),
     "beanstalk": ("AWS_TEST_BEANSTALK_APPLICATION", "AWS_TEST_BEANSTALK_ENVIRONMENT"),
     "kubectl": ("AWS_TEST_EKS_CLUSTER",),
+    "helm": ("AWS_TEST_EKS_CLUSTER",),
 }
 # Bitbucket runs a step's script lines with bash, in one shell.
 BASH = shutil.which("bash") or "/bin/bash"
