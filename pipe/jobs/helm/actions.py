@@ -95,7 +95,14 @@ class Helm:
         previous = release.manifest(self.base, self.chosen, self.env, self.clone, self.workdir)
         try:
             items = planning.diff(
-                self.kubectl, rendered, previous, self.chosen.namespace, self.env, self.clone, self.workdir
+                self.kubectl,
+                self.chosen.release,
+                rendered,
+                previous,
+                self.chosen.namespace,
+                self.env,
+                self.clone,
+                self.workdir,
             )
         except PipeError as error:
             if final:

@@ -65,7 +65,9 @@ def unpack(archive: Path, destination: Path, budget: Budget | None = None) -> Pa
     destination.mkdir(parents=True, exist_ok=True)
     tops: set[str] = set()
     try:
-        with tarfile.open(archive, mode="r|gz") as stream:
+        # r:gz, not the stream mode r|gz: Helm writes a gzip FEXTRA field, which Python's stream reader
+        # misreads (3.11-3.13). Members are still taken one by one, each within the budget.
+        with tarfile.open(archive, mode="r:gz") as stream:
             for member in stream:
                 parts = _member_parts(member.name, budget.what)
                 if not parts:

@@ -16,7 +16,7 @@ _NOT_READY = re.compile(
     r"resource (?P<kind>[A-Za-z]+)/(?P<namespace>[^/\s]*)/(?P<name>[^\s]+) not ready\. status: (?P<status>\w+), message: (?P<message>.*)"
 )
 _VERSION_MISSING = re.compile(
-    r'chart "(?P<chart>[^"]+)" version "(?P<version>[^"]+)" not found|(?P<ref>\S+): not found'
+    r'chart "(?P<chart>[^"]+)" (?:version|matching) "?(?P<version>[^"\s]+)"? not found|(?P<ref>\S+): not found'
 )
 PENDING = "another operation (install/upgrade/rollback) is in progress"
 

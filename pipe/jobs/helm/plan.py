@@ -52,8 +52,22 @@ def describe(obj: Mapping[str, Any], namespace: str) -> str:
     return f"{kind} {name} (namespace {where})"
 
 
+def owned(obj: dict[str, Any], release: str, namespace: str) -> dict[str, Any]:
+    """`obj` with the label and annotations Helm puts on every object of a release: without them the
+    dry run (Helm's field manager) would remove them, and every object would look changed."""
+    metadata = dict(obj.get("metadata") or {})
+    metadata["labels"] = {**(metadata.get("labels") or {}), "app.kubernetes.io/managed-by": "Helm"}
+    metadata["annotations"] = {
+        **(metadata.get("annotations") or {}),
+        "meta.helm.sh/release-name": release,
+        "meta.helm.sh/release-namespace": namespace,
+    }
+    return {**obj, "metadata": metadata}
+
+
 def diff(
     kubectl: list[str],
+    release: str,
     rendered: Rendered,
     previous: list[dict[str, Any]],
     namespace: str,
@@ -66,7 +80,8 @@ def diff(
     live = {
         key(obj, namespace): obj for obj in _live(kubectl, rendered.objects, namespace, env, clone, workdir)
     }
-    planned = _dry_run(kubectl, rendered.objects, namespace, env, clone, workdir) if live else {}
+    applied = [owned(obj, release, namespace) for obj in rendered.objects]
+    planned = _dry_run(kubectl, applied, namespace, env, clone, workdir) if live else {}
     for obj in rendered.objects:
         found = key(obj, namespace)
         name = describe(obj, namespace)
@@ -115,13 +130,21 @@ def _comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
     return copy
 
 
+def _by_name(value: Any) -> Any:
+    """A list of named items (containers, ports, env) as a mapping by name, so that a change is
+    told at the item (containers[web].image) rather than as the whole list."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) and "name" in item for item in value):
+        return {f"[{item['name']}]": item for item in value}
+    return value
+
+
 def _changes(before: Any, after: Any, secret: bool, path: str = "") -> list[str]:
+    before, after = _by_name(before), _by_name(after)
     if isinstance(before, dict) and isinstance(after, dict):
         found: list[str] = []
         for name in sorted(set(before) | set(after), key=str):
-            found += _changes(
-                before.get(name), after.get(name), secret, f"{path}.{name}" if path else str(name)
-            )
+            step = str(name) if not path or str(name).startswith("[") else f".{name}"
+            found += _changes(before.get(name), after.get(name), secret, f"{path}{step}")
         return found[: _SHOWN_PATHS + 1] if len(found) > _SHOWN_PATHS else found
     if before == after:
         return []

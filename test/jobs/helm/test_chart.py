@@ -1,7 +1,9 @@
 """The chart Helm gets: copied from the clone or unpacked from an archive, within the pipe's limits."""
 
 import io
+import struct
 import tarfile
+import zlib
 
 import pytest
 
@@ -82,6 +84,26 @@ def test_a_schema_that_loads_another_file_is_refused(tmp_path):
     path = archive(tmp_path / "web.tgz", [("web/Chart.yaml", CHART_YAML), ("web/values.schema.json", schema)])
     with pytest.raises(PipeError, match=r"has a \$ref to another file or a URL"):
         chart.unpack(path, tmp_path / "out")
+
+
+def test_an_archive_with_a_gzip_extra_field_as_helm_writes_it(tmp_path):
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w") as tar:
+        info = tarfile.TarInfo("web/Chart.yaml")
+        info.size = len(CHART_YAML)
+        tar.addfile(info, io.BytesIO(CHART_YAML))
+    raw = plain.read_bytes()
+    extra = b"+aHR0cHM6Ly95b3V0dS5iZS96OVV6MWljandyTQo=Helm"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    (tmp_path / "web.tgz").write_bytes(
+        b"\x1f\x8b\x08\x04\0\0\0\0\0\xff"
+        + struct.pack("<H", len(extra))
+        + extra
+        + compressor.compress(raw)
+        + compressor.flush()
+        + struct.pack("<II", zlib.crc32(raw), len(raw))
+    )
+    assert (chart.unpack(tmp_path / "web.tgz", tmp_path / "out") / "Chart.yaml").read_bytes() == CHART_YAML
 
 
 def test_not_an_archive_is_one_line(tmp_path):

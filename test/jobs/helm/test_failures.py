@@ -56,3 +56,8 @@ def test_a_missing_chart_version_is_named():
 
 def test_output_nothing_recognises_is_left_to_the_caller():
     assert explain("Error: something else entirely") is None
+
+
+def test_a_missing_version_in_a_repository_index_is_named():
+    said = "Error: chart \"web\" matching 9.9.9 not found in aws-oidc-deploy index. (try 'helm repo update')"
+    assert explain(said).line.startswith("Chart web has no version 9.9.9")
