@@ -49,15 +49,16 @@ def explain(said: str, release: str, chart_dir_name: str | None, namespace: str)
             "stopped during an install, upgrade or rollback, or one is running now). When none is running, "
             "set RECOVER_PENDING: 'true' to roll it back to its last deployed revision and go on."
         )
-    not_ready = [found for found in _NOT_READY.finditer(said)]
+    # Helm may print the same error twice (its log line quotes it with \n escapes): one per workload.
+    not_ready = list({(m["kind"], m["namespace"], m["name"]): m for m in _NOT_READY.finditer(said)}.values())
     if not_ready:
         first = not_ready[0]
+        message = first["message"].split("\\n")[0].strip().rstrip('".')
         rolled_back = " Helm rolled the release back (ROLLBACK_ON_FAILURE)." if "rolled back" in said else ""
         more = f" (and {len(not_ready) - 1} more)" if len(not_ready) > 1 else ""
         return Explained(
             f"{first['kind']} {first['name']} in namespace {first['namespace'] or namespace} did not become ready "
-            f"within WAIT_TIMEOUT{more}: status {first['status']}, {first['message'].strip().rstrip('.')}."
-            + rolled_back
+            f"within WAIT_TIMEOUT{more}: status {first['status']}, {message}." + rolled_back
         )
     match = _VERSION_MISSING.search(said)
     if match and match["chart"]:

@@ -61,3 +61,13 @@ def test_output_nothing_recognises_is_left_to_the_caller():
 def test_a_missing_version_in_a_repository_index_is_named():
     said = "Error: chart \"web\" matching 9.9.9 not found in aws-oidc-deploy index. (try 'helm repo update')"
     assert explain(said).line.startswith("Chart web has no version 9.9.9")
+
+
+def test_a_workload_quoted_twice_is_named_once_without_escapes():
+    said = (
+        'level=WARN msg="upgrade failed" error="resource Deployment/apps/web not ready. status: InProgress, '
+        'message: Updated: 1/2\\ncontext deadline exceeded"\n'
+        "Error: UPGRADE FAILED: resource Deployment/apps/web not ready. status: InProgress, message: Updated: 1/2\n"
+    )
+    line = explain(said).line
+    assert line.endswith("did not become ready within WAIT_TIMEOUT: status InProgress, Updated: 1/2.")

@@ -70,7 +70,7 @@ def test_a_failing_upgrade_is_rolled_back_and_names_the_workload(run, helm_env, 
     line = assert_one_clear_failure(
         result, f"Deployment web in namespace {cluster.namespace} did not become ready"
     )
-    assert "status InProgress" in line and "rolled the release back" in line
+    assert "status InProgress" in line and "rolled the release back" in line and "\\n" not in line
     assert releases(cluster)[-1][1] == "deployed"
     assert (
         "nodeSelector" not in cluster.object("apps", "v1", "deployments", "web")["spec"]["template"]["spec"]

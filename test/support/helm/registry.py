@@ -4,6 +4,7 @@ with Basic auth; its request log (method, path, headers) is read by the leak sca
 import subprocess
 from pathlib import Path
 
+from test.support import leaks
 from test.support.helm import Certificates
 
 START_LIMIT_SECONDS = 30
@@ -39,11 +40,18 @@ class OciRegistry:
             self.process.kill()
             raise RuntimeError(f"oci-registry did not start: {line!r}")
         self.host = line.removeprefix("listening on ").strip()
+        # The leak scan reads every request that reached the registry (test/support/leaks.py).
+        leaks.RECEIVERS.append(self._received)
+
+    def _received(self):
+        text = self.received()
+        yield (("oci-registry", id(self), len(text)), f"the OCI registry {self.host}", text.encode)
 
     def received(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def close(self) -> None:
+        leaks.RECEIVERS.remove(self._received)
         self.process.terminate()
         try:
             self.process.wait(10)

@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from test.support import leaks
 from test.support.helm import Certificates
 
 
@@ -54,10 +55,16 @@ class ChartRepository:
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def _received(self):
+        for index, request in enumerate(list(self.received)):
+            yield (("chart-repository", id(self), index), f"the chart repository {self.url}", request.encode)
+
     def __enter__(self) -> "ChartRepository":
         self.thread.start()
+        leaks.RECEIVERS.append(self._received)  # the leak scan reads every request that reached it
         return self
 
     def __exit__(self, *_exc) -> None:
+        leaks.RECEIVERS.remove(self._received)
         self.server.shutdown()
         self.server.server_close()
