@@ -22,11 +22,11 @@ JOBS = {
     "whoami": "pipe.jobs.whoami",
     "trust-policy": "pipe.jobs.trust_policy",
     "kubectl": "pipe.jobs.kubectl.job",
-    "helm": "pipe.jobs.helm.job",
     "s3-sync": "pipe.jobs.s3_sync.job",
     "beanstalk": "pipe.jobs.beanstalk.job",
     "cdk": "pipe.jobs.cdk.job",
     "cloudfront-invalidate": "pipe.jobs.cloudfront_invalidate",
+    "helm": "pipe.jobs.helm.job",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()
