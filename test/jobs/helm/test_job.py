@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from test.support import aws
 from test.support import helm as bench
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.helm.registry import OciRegistry
@@ -234,3 +235,39 @@ def test_dry_run_and_diff_change_nothing(run, helm_env, cluster, action):
     assert "4 to add, 0 to change, 0 to remove" in result.last_line
     assert releases(cluster) == []
     assert cluster.object("apps", "v1", "deployments", "web") is None
+
+
+def test_an_unmapped_role_gets_the_doctors_access_entry_commands(run, helm_env, eks_cluster):
+    result = run(helm_env)  # the role has no access entry on this cluster
+    assert_one_clear_failure(result, f"EKS cluster 'prod' does not know role {aws.ROLE_ARN}")
+    assert f"aws eks create-access-entry --region {aws.REGION} --cluster-name prod" in result.output
+    assert releases(eks_cluster) == []
+
+
+def test_a_role_that_may_not_create_deployments_is_refused_before_helm_runs(run, helm_env, eks_cluster):
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant(
+        "deployer",
+        [{"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["get", "create", "patch"]}],
+    )
+    result = run(helm_env)
+    line = assert_one_clear_failure(result, "The cluster would refuse this apply")
+    assert f"create deployments.apps in namespace {eks_cluster.namespace}" in line
+    assert releases(eks_cluster) == []
+
+
+def test_the_steps_helm_variables_do_not_reach_helm_and_labels_go_on_the_release(run, helm_env, cluster):
+    # The step's HELM_DRIVER would keep the release in memory only, its HELM_NAMESPACE elsewhere.
+    result = run(
+        helm_env | {"HELM_DRIVER": "memory", "HELM_NAMESPACE": "kube-system", "WITH_DEFAULT_LABELS": "true"}
+    )
+    assert result.returncode == 0, result.output
+    assert releases(cluster) == [(1, "deployed")]
+    [record] = [
+        s
+        for s in cluster.list("", "v1", "secrets")
+        if (s["metadata"].get("labels") or {}).get("owner") == "helm"
+    ]
+    assert record["metadata"]["labels"]["bitbucket.org/bitbucket_commit"] == "4f2c1a9d0b8e"
+    deployment = cluster.object("apps", "v1", "deployments", "web")
+    assert not any(key.startswith("bitbucket.org/") for key in deployment["metadata"].get("labels", {}))
