@@ -271,3 +271,16 @@ def test_the_steps_helm_variables_do_not_reach_helm_and_labels_go_on_the_release
     assert record["metadata"]["labels"]["bitbucket.org/bitbucket_commit"] == "4f2c1a9d0b8e"
     deployment = cluster.object("apps", "v1", "deployments", "web")
     assert not any(key.startswith("bitbucket.org/") for key in deployment["metadata"].get("labels", {}))
+
+
+def test_a_chart_archive_in_the_clone_with_an_archived_dependency(
+    run, helm_env, cluster, helm_bin, tools_env, clone_dir
+):
+    chart = clone_dir / "charts" / "web"
+    lib = bench.package(helm_bin, tools_env, chart / "charts" / "lib", chart / "charts")
+    shutil.rmtree(chart / "charts" / "lib")  # the dependency only as charts/lib-0.1.0.tgz
+    archive = bench.package(helm_bin, tools_env, chart, clone_dir / "dist")
+    assert lib.name == "lib-0.1.0.tgz"
+    result = run(helm_env | {"CHART": str(archive.relative_to(clone_dir))})
+    assert result.returncode == 0, result.output
+    assert cluster.object("", "v1", "configmaps", "web-lib")["data"] == {"FROM": "lib"}
