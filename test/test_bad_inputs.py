@@ -489,6 +489,14 @@ ROWS = [
     ),
     Bad("kubectl", {"KUBECTL_COMMAND": "diff --filename=../x"}, "KUBECTL_COMMAND names '../x', which leads"),
     Bad(
+        "kubectl", {"KUBECTL_COMMAND": "diff -f k8s"}, "KUBECTL_COMMAND names files for a plan (kubectl diff)"
+    ),
+    Bad(
+        "kubectl",
+        {"DRY_RUN": "true", **_list("KUBECTL_ARGS", "-f", "k8s/cm.yaml")},
+        "KUBECTL_ARGS names files for a plan (DRY_RUN)",
+    ),
+    Bad(
         "kubectl", {"KUBECTL_COMMAND": "apply -k linked/../.."}, "KUBECTL_COMMAND names 'linked/../..', which"
     ),
     Bad("kubectl", _list("KUBECTL_ARGS", "-f", "/etc/hosts"), "KUBECTL_ARGS names '/etc/hosts', which leads"),

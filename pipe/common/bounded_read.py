@@ -88,9 +88,10 @@ def load_json(text: str | bytes, what: str) -> Any:
         raise _too_deep(what) from None
 
 
-def load_yaml_documents(text: str, what: str) -> list[Any]:
+def load_yaml_documents(text: str, what: str, nodes: list[Any] | None = None) -> list[Any]:
     """Every document of a YAML stream (safe tags only), within the depth and alias-expansion limits.
-    yaml.YAMLError (not YAML) is left to the caller."""
+    yaml.YAMLError (not YAML) is left to the caller. `nodes`, when given, gets each document's
+    composed root node (where it starts: `start_mark.line`)."""
     import yaml
 
     # libyaml where PyYAML has it (its wheels do): several times faster than the pure-Python loader.
@@ -103,6 +104,8 @@ def load_yaml_documents(text: str, what: str) -> list[Any]:
             node = loader.get_node()
             _check_node_graph(yaml, node, what)
             documents.append(loader.construct_document(node))
+            if nodes is not None:
+                nodes.append(node)
         return documents
     except RecursionError:
         raise _too_deep(what) from None

@@ -9,6 +9,7 @@ lines (base64 at 76 columns, hex at 60, a folded line) is found across them (pip
 
 import codecs
 import io
+import re
 import shlex
 import subprocess
 import sys
@@ -189,3 +190,58 @@ def _stop(process: "subprocess.Popen[bytes]", overran: threading.Event) -> None:
         process.wait(STOP_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+# What `capture` keeps of a program's error output, shown redacted and framed like `run`'s output.
+CAPTURE_ERROR_BYTES = 64 * 1024
+
+
+def capture(
+    args: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    limit_seconds: float,
+    limit_name: str,
+    output: Path,
+    max_bytes: int,
+    quiet: "re.Pattern[bytes] | None" = None,
+) -> tuple[int, str]:
+    """Run `args` for its output (JSON, a render): stdout into the file `output` (in a private
+    directory: it may hold what must never be printed) and returned, read within `max_bytes`; stderr
+    printed as `run` prints output (its last CAPTURE_ERROR_BYTES, redacted, framed; lines matching
+    `quiet`, noise the caller knows, left out). Returns the
+    status and stdout ("" when the status is not 0). Bounded like `run`: Overran names the limit."""
+    from pipe.common import bounded_read
+
+    logger.debug("Running: %s", shlex.join(args))
+    errors = output.with_name(output.name + ".stderr")
+    with output.open("wb") as out, errors.open("w+b") as err:
+        try:
+            completed = subprocess.run(
+                args,
+                env=dict(env),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                check=False,
+                timeout=limit_seconds,
+            )
+        except subprocess.TimeoutExpired:
+            raise Overran(
+                f"{Path(args[0]).name} did not finish within {limit_seconds:g} s ({limit_name}); "
+                "the pipe stopped it."
+            ) from None
+        err.seek(max(0, err.tell() - CAPTURE_ERROR_BYTES))
+        said = err.read()
+    if quiet is not None:
+        said = b"".join(line for line in said.splitlines(keepends=True) if not quiet.search(line))
+    relay = Relay(print_framed)
+    relay.feed(said)
+    relay.close()
+    if completed.returncode != 0:
+        return completed.returncode, ""
+    try:
+        return 0, bounded_read.read_text(output, max_bytes, f"{Path(args[0]).name}'s output")
+    except UnicodeDecodeError:
+        raise PipeError(f"{Path(args[0]).name} printed output that is not UTF-8.") from None

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -24,6 +24,15 @@ class RolloutTarget:
         return f"{self.kind.lower()}/{self.name}"
 
 
+class Origin(NamedTuple):
+    """Where an object comes from, for the reviewer's annotations: a file relative to the clone
+    ('/'-separated) and the line its document (or List item) starts on, 1-based; `line` is None for
+    what has no line of its own (a kustomization's output: `path` is the kustomization's directory)."""
+
+    path: str
+    line: int | None = None
+
+
 def find(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -33,7 +42,8 @@ def find(path: Path) -> list[Path]:
     return files
 
 
-def _objects(document: object, source: str) -> list[dict[str, Any]]:
+def _objects(document: object, source: str, node: Any = None) -> list[tuple[dict[str, Any], Any]]:
+    """The objects of a document (a List's items, flattened), each with its YAML node (or None)."""
     if document is None:
         return []
     if not isinstance(document, dict) or "kind" not in document:
@@ -42,9 +52,21 @@ def _objects(document: object, source: str) -> list[dict[str, Any]]:
         items = document.get("items") or []
         if not isinstance(items, list):
             raise _malformed(source, document, "its items are not a list")
-        return [item for entry in items for item in _objects(entry, source)]
+        nodes = _item_nodes(node, len(items))
+        return [
+            found for entry, at in zip(items, nodes, strict=True) for found in _objects(entry, source, at)
+        ]
     _check_shape(document, source)
-    return [document]
+    return [(document, node)]
+
+
+def _item_nodes(node: Any, count: int) -> list[Any]:
+    """The nodes of a List document's items, or Nones when they cannot be told (no node given)."""
+    for key, value in getattr(node, "value", None) or []:
+        nodes = getattr(value, "value", None)
+        if getattr(key, "value", None) == "items" and isinstance(nodes, list) and len(nodes) == count:
+            return list(nodes)
+    return [None] * count
 
 
 def _check_shape(obj: dict[str, Any], source: str) -> None:
@@ -70,19 +92,32 @@ def _malformed(source: str, obj: dict[str, Any], problem: str) -> PipeError:
     return PipeError(f"{source} holds {shown} whose shape Kubernetes would refuse: {problem}.")
 
 
-def parse(text: str, source: str) -> list[dict[str, Any]]:
+def parse(text: str, source: str, origins: list[Origin] | None = None) -> list[dict[str, Any]]:
+    """The objects in `text` (one file, or a render), read within bounded_read's limits. `origins`,
+    when given, gets each object's Origin: `source` and the line its document or List item starts."""
+    nodes: list[Any] = []
     try:
-        documents = bounded_read.load_yaml_documents(text, source)
+        documents = bounded_read.load_yaml_documents(text, source, nodes)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise PipeError(
             f"{source} is not valid YAML{where}: {getattr(error, 'problem', None) or 'parse error'}."
         ) from None
-    return [obj for document in documents for obj in _objects(document, source)]
+    found = [
+        pair
+        for document, node in zip(documents, nodes, strict=True)
+        for pair in _objects(document, source, node)
+    ]
+    if origins is not None:
+        origins += [
+            Origin(source, node.start_mark.line + 1 if node is not None else None) for _, node in found
+        ]
+    return [obj for obj, _ in found]
 
 
-def load(files: list[Path], root: Path) -> list[dict[str, Any]]:
+def load(files: list[Path], root: Path, origins: list[Origin] | None = None) -> list[dict[str, Any]]:
+    """The objects in `files` (inside `root`, the clone); `origins` as parse() fills it."""
     objects = []
     for file in files:
         try:
@@ -90,7 +125,7 @@ def load(files: list[Path], root: Path) -> list[dict[str, Any]]:
             text = bounded_read.read_text(real, bounded_read.MANIFEST_FILE_BYTES, str(file.relative_to(root)))
         except (OSError, UnicodeDecodeError) as error:
             raise PipeError(f"{file.relative_to(root)} cannot be read: {error}.") from None
-        objects += parse(text, str(file.relative_to(root)))
+        objects += parse(text, file.relative_to(root).as_posix(), origins)
     if not objects:
         raise PipeError("RESOURCE_PATH holds no Kubernetes objects.")
     return objects

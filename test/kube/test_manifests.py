@@ -141,3 +141,54 @@ def test_a_malformed_manifest_is_one_line_and_a_parsed_one_can_be_labelled(docum
     assert all(
         obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "aws-oidc-deploy" for obj in objects
     )
+
+
+# --- where each object starts: document layouts as people write them ------------------------------------
+
+_SEPARATORS = ["---", "--- ", "---  # next", "---\t"]
+_BEFORE_CONTENT = st.lists(st.sampled_from(["", "# a comment", "   ", "#---"]), max_size=3)
+
+
+@st.composite
+def _layouts(draw):
+    """A multi-document file and the line (1-based) where each of its objects starts."""
+    lines: list[str] = []
+    expected: list[int] = []
+    lines += draw(_BEFORE_CONTENT)
+    for index in range(draw(st.integers(min_value=1, max_value=6))):
+        if index or draw(st.booleans()):
+            lines.append(draw(st.sampled_from(_SEPARATORS)))
+            if draw(st.booleans()):  # an empty document: no object
+                lines.append(draw(st.sampled_from(_SEPARATORS)))
+        lines += draw(_BEFORE_CONTENT)
+        name = f"o{index}"
+        if draw(st.booleans()):
+            lines.append(f"{{apiVersion: v1, kind: ConfigMap, metadata: {{name: {name}}}}}")
+            expected.append(len(lines))
+        else:
+            lines.append("apiVersion: v1")
+            expected.append(len(lines))
+            lines += ["kind: ConfigMap", "# inside", "metadata:", f"  name: {name}"]
+    if draw(st.booleans()):
+        lines.append(draw(st.sampled_from(["---", "..."])))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n"])), expected
+
+
+@given(_layouts())
+def test_each_object_is_placed_on_the_line_it_starts(layout):
+    text, expected = layout
+    origins: list[manifests.Origin] = []
+    objects = manifests.parse(text, "k8s/app.yaml", origins)
+    assert [obj["metadata"]["name"] for obj in objects] == [f"o{n}" for n in range(len(expected))]
+    assert origins == [manifests.Origin("k8s/app.yaml", line) for line in expected]
+
+
+def test_a_lists_items_start_where_each_item_does(tmp_path):
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "list.yaml").write_text(
+        "kind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n"
+        "-\n  # b\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n"
+    )
+    origins: list[manifests.Origin] = []
+    manifests.load(manifests.find(tmp_path / "k8s"), tmp_path, origins)
+    assert origins == [manifests.Origin("k8s/list.yaml", 3), manifests.Origin("k8s/list.yaml", 8)]

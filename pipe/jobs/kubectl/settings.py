@@ -9,6 +9,7 @@ from pipe.common import private_dir
 from pipe.common.errors import PipeError
 from pipe.jobs.kubectl import command_rules, kustomization
 from pipe.kube import labels
+from pipe.kube.manifests import Origin
 
 # How KUBECTL_APPLY_ARGS may end, and the mode each spelling means: RESOURCE_PATH follows it.
 APPLY_MODES: dict[str, Literal["-f", "-k"]] = {
@@ -37,15 +38,29 @@ class Settings(NamedTuple):
     dry_run: bool
     # apply -f: RESOURCE_PATH's objects, read, checked and labelled before the sign-in (pipe.jobs.kubectl.job).
     manifest_objects: tuple[dict[str, Any], ...] = ()
+    # Where each of manifest_objects starts: its file in the clone and line (for the report's annotations).
+    manifest_origins: tuple[Origin, ...] = ()
+
+    @property
+    def plans(self) -> bool:
+        """A plan, not a change: `diff`, or DRY_RUN with RESOURCE_PATH applied or deleted (the server-side
+        diff of pipe.kube.diff, recorded as the plan report)."""
+        return self.resource_path is not None and (self.command[0] == "diff" or self.dry_run)
+
+
+def names_files(words: list[str]) -> bool:
+    return any(word.split("=")[0] in APPLY_MODES for word in words)
 
 
 def uses_resource_path(command: list[str]) -> bool:
-    """`apply` or `delete`, maybe with flags, but naming no files or objects: RESOURCE_PATH says what."""
+    """`apply` or `delete`, maybe with flags, but naming no files or objects: RESOURCE_PATH says what.
+    `diff` always takes RESOURCE_PATH (read() refuses one that names files)."""
+    flags = command[1:]
+    if command[0] == "diff":
+        return True
     if command[0] not in ("apply", "delete"):
         return False
-    flags = command[1:]
-    names_files = any(word.split("=")[0] in APPLY_MODES for word in flags)
-    return not names_files and all(word.startswith("-") for word in flags)
+    return not names_files(flags) and all(word.startswith("-") for word in flags)
 
 
 def _resource_path(raw: str | None, env: Mapping[str, str], command: str) -> Path:
@@ -67,8 +82,16 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     # The parser leaves the mode last, in its short spelling (pipe.jobs.kubectl.job._apply_arguments).
     *apply_arguments, apply_mode = values["KUBECTL_APPLY_ARGS"]
     # The command line as kubectl will get it, and every file it names, before any AWS call.
-    applies = resource_path is not None and command[0] == "apply"
+    applies = resource_path is not None and command[0] in ("apply", "diff")
     command_rules.check_all(command, values["KUBECTL_ARGS"], apply_arguments if applies else [], clone)
+    # A plan is of RESOURCE_PATH alone: an object from elsewhere would have no line to point at.
+    plans = command[0] == "diff" or (values["DRY_RUN"] and needs_path)
+    if plans and (names_files(command[1:]) or names_files(values["KUBECTL_ARGS"])):
+        raise PipeError(
+            f"KUBECTL_{'COMMAND' if names_files(command[1:]) else 'ARGS'} names files for a plan "
+            f"({'kubectl diff' if command[0] == 'diff' else 'DRY_RUN'}): the plan is of RESOURCE_PATH (with "
+            "KUBECTL_APPLY_ARGS -k for a kustomization); name the manifests there."
+        )
     if resource_path is not None and not applies:
         command_rules.check_named(str(resource_path), clone, "RESOURCE_PATH")
     if values["DRY_RUN"]:

@@ -208,7 +208,7 @@ def test_dry_run_changes_nothing(run, env, cluster):
     result = run(env | {"DRY_RUN": "true"})
     assert result.returncode == 0, result.output
     assert "server-side dry run" in result.last_line
-    assert "(server dry run)" in result.output
+    assert "3 created, 0 changed, 0 deleted, 0 unchanged" in result.last_line
     assert cluster.object("apps", "v1", "deployments", "web") is None
 
 
