@@ -73,7 +73,7 @@ def test_helm_install_diff_and_uninstall_in_the_container(docker, clone, moto_se
         pipe_variables(moto_server, token, **common, HELM_ACTION="diff", SET="image=nginx:1.28"),
     )
     assert diffed.returncode == 0, diffed.output
-    assert "nginx:1.27 → nginx:1.28" in diffed.output
+    assert "image web: nginx:1.27 → nginx:1.28" in diffed.output
 
     removed = run_like_bitbucket(
         docker, clone, pipe_variables(moto_server, token, **common, HELM_ACTION="uninstall")

@@ -13,6 +13,7 @@ from pipe.jobs.helm import failures, program, release, sources
 from pipe.jobs.helm import plan as planning
 from pipe.jobs.helm.settings import Settings
 from pipe.kube import cluster as kube_cluster
+from pipe.kube import diff as kube_diff
 from pipe.report import Field, Item, Report, record
 
 JOB = "helm"
@@ -28,6 +29,7 @@ class Helm:
     def __init__(self, chosen: Settings, connection: kube_cluster.Connection, clone: Path):
         self.chosen = chosen
         self.cluster = connection.cluster
+        self.connection = connection
         self.clone = clone
         self.workdir = connection.workdir
         self.env = program.environment(connection.environment, connection.workdir)
@@ -45,6 +47,8 @@ class Helm:
         args = release.template_arguments(self.base[:1], self.chosen, chart_dir, upgrading=False)
         try:
             rendered = planning.render(args, self.env, self.clone, self.workdir)
+            # A Secret's values are masked from here on, in any encoding (the plan, Helm's own lines).
+            kube_diff.protect(rendered.objects + rendered.hooks)
         except program.Failed as failure:
             raise self._failed("render", failure.said, [], failure.status) from None
         logger.info(
@@ -95,14 +99,13 @@ class Helm:
         previous = release.manifest(self.base, self.chosen, self.env, self.clone, self.workdir)
         try:
             items = planning.diff(
-                self.kubectl,
+                self.kubectl[0],
+                self.connection,
                 self.chosen.release,
                 rendered,
                 previous,
                 self.chosen.namespace,
-                self.env,
                 self.clone,
-                self.workdir,
             )
         except PipeError as error:
             if final:

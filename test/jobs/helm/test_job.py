@@ -60,7 +60,7 @@ def test_install_then_upgrade_to_revision_two(run, helm_env, cluster):
     assert releases(cluster) == [(1, "superseded"), (2, "deployed")]
     assert (
         "changed Deployment web" in upgraded.output
-        and "containers[web].image: nginx:1.27 → nginx:1.28" in upgraded.output
+        and "image web: nginx:1.27 → nginx:1.28" in upgraded.output
     )
 
 
@@ -93,11 +93,8 @@ def test_diff_lists_the_objects_and_masks_secret_data(run, helm_env, cluster):
     )
     assert result.returncode == 0, result.output
     assert "changed Secret web-credentials" in result.output
-    assert (
-        "stringData.password changed (value masked)" in result.output
-        or "data.password changed (value masked)" in result.output
-    )
-    assert "changed Deployment web" in result.output and "spec.replicas: 2 → 3" in result.output
+    assert "data.password (value hidden)" in result.output
+    assert "changed Deployment web" in result.output and "replicas 2 → 3" in result.output
     assert "unchanged ConfigMap web-settings" in result.output
     assert "0 to add, 2 to change, 0 to remove" in result.last_line
     assert_no_secret(result.output, changed_password, "initial-password-value")
