@@ -1,7 +1,7 @@
-"""What a release would change, object by object: the chart rendered by Helm (`helm template`), each
-object applied as a server-side dry run (`kubectl apply --server-side --dry-run=server`, Helm 4's own
-field manager) and compared with the live object, and the objects of the deployed release that the
-new render leaves out. Secret data is never shown: a changed key is named, its value masked."""
+"""What a release would change, object by object: the chart rendered by Helm (`helm template`), then
+the kubectl job's plan (pipe.kube.diff: one server-side dry run with Helm 4's field manager, one read
+of the live objects), with the deployed release's objects the new render leaves out as deleted. Secret
+data is never shown: a changed key is named, its value hidden."""
 
 from collections.abc import Mapping
 from pathlib import Path
