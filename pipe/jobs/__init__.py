@@ -27,6 +27,7 @@ JOBS = {
     "cdk": "pipe.jobs.cdk.job",
     "cloudfront-invalidate": "pipe.jobs.cloudfront_invalidate",
     "ecs": "pipe.jobs.ecs.job",
+    "helm": "pipe.jobs.helm.job",
 }
 # Named so that a user who read about them is told they are coming, not that they are unknown.
 PLANNED = ()

@@ -20,6 +20,14 @@ JOBS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"k8s/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"},
         {"CLUSTER_NAME": "prod", "KUBECTL_COMMAND": "apply", "RESOURCE_PATH": "k8s"},
     ),
+    "helm": (
+        {
+            "charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+            "charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
+            "values/prod.yaml": "replicas: 2\n",
+        },
+        {"CLUSTER_NAME": "prod", "RELEASE_NAME": "web", "CHART": "charts/web"},
+    ),
     "s3-sync": ({"build/index.html": "<html></html>"}, {"S3_BUCKET": "my-site/www", "LOCAL_PATH": "build"}),
     "beanstalk": (
         {"app/application.py": "def application(environ, start):\n    return []\n"},

@@ -1,0 +1,1 @@
+"""COMMAND: helm — Helm 4 releases on EKS (front module: job.py)."""

@@ -1,0 +1,86 @@
+"""COMMAND: helm in the built image, run as Bitbucket runs it: the image's Helm (built from the Go
+module proxy in the Dockerfile's helm stage) and exec plugin, against the real kube-apiserver on the
+host; the sample chart from the clone, installed, diffed and uninstalled."""
+
+import re
+import shutil
+import subprocess
+
+from test.container.test_image import TIMEOUT_SECONDS, pipe_variables, run_like_bitbucket, snapshot
+from test.support import aws
+from test.support.checks import assert_no_secret
+from test.support.run import REPO
+from test.support.tokens import make_token
+
+SAMPLE_CHART = REPO / "test" / "jobs" / "helm" / "charts" / "web"
+
+
+def test_the_image_ships_the_pinned_helm(docker):
+    cli, image = docker
+    pinned = re.search(r"helm\.sh/helm/v4 (v[0-9.]+)", (REPO / "image/helm/go.mod").read_text()).group(1)
+    completed = subprocess.run(
+        [
+            cli,
+            "run",
+            "--rm",
+            "--entrypoint",
+            "helm",
+            image,
+            "version",
+            "--template",
+            "{{.Version}} {{.GoVersion}}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=True,
+    )
+    version, go_version = completed.stdout.split()
+    assert version == pinned and go_version.startswith("go1.26")
+    # Stripped: no symbol table for `go version -m` to be fooled by, no debug sections.
+    sections = subprocess.run(
+        [cli, "run", "--rm", "--entrypoint", "python3", image, "-c",
+         "d=open('/usr/local/bin/helm','rb').read(); print(b'.debug_info' in d, b'.symtab' in d)"],
+        capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=True,
+    )  # fmt: skip
+    assert sections.stdout.split() == ["False", "False"]
+
+
+def test_helm_install_diff_and_uninstall_in_the_container(docker, clone, moto_server, cluster_access):
+    cluster = cluster_access("helm-container")
+    cluster.allow(aws.ROLE_ARN)
+    cluster.grant_cluster_admin()
+    shutil.copytree(SAMPLE_CHART, clone / "charts" / "web")
+    before = snapshot(clone)
+    token = make_token()
+    common = {
+        "COMMAND": "helm",
+        "CLUSTER_NAME": "helm-container",
+        "RELEASE_NAME": "web",
+        "CHART": "charts/web",
+        "NAMESPACE": cluster.namespace,
+        "WAIT_TIMEOUT": "120",
+        "DEBUG": "true",
+    }
+    installed = run_like_bitbucket(docker, clone, pipe_variables(moto_server, token, **common))
+    assert installed.returncode == 0, installed.output
+    assert "is at revision 1, deployed (web-1.0.0)" in installed.output
+    assert cluster.object("apps", "v1", "deployments", "web")["status"]["readyReplicas"] == 2
+
+    diffed = run_like_bitbucket(
+        docker,
+        clone,
+        pipe_variables(moto_server, token, **common, HELM_ACTION="diff", SET="image=nginx:1.28"),
+    )
+    assert diffed.returncode == 0, diffed.output
+    assert "image web: nginx:1.27 → nginx:1.28" in diffed.output
+
+    removed = run_like_bitbucket(
+        docker, clone, pipe_variables(moto_server, token, **common, HELM_ACTION="uninstall")
+    )
+    assert removed.returncode == 0, removed.output
+    assert cluster.object("apps", "v1", "deployments", "web") is None
+    for result in (installed, diffed, removed):
+        assert "k8s-aws-v1." not in result.output
+        assert_no_secret(result.output, token)
+    assert snapshot(clone) == before
