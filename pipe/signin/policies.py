@@ -49,6 +49,13 @@ PARAMETERS = {
         "elasticbeanstalk-<region>-<account>).",
     ),
     "CdkQualifier": Parameter("cdk: the bootstrap qualifier.", "hnb659fds"),
+    "EcsCluster": Parameter("ecs: the ECS cluster (CLUSTER_NAME)."),
+    "EcsService": Parameter("ecs: the ECS service (SERVICE_NAME)."),
+    "EcsTaskFamily": Parameter("ecs: the family of the service's task definition."),
+    "EcsTaskRole": Parameter("ecs: the name of the task definition's task role (taskRoleArn)."),
+    "EcsExecutionRole": Parameter(
+        "ecs: the name of the task definition's execution role (executionRoleArn).", "ecsTaskExecutionRole"
+    ),
 }
 
 _ARN = "arn:${AWS::Partition}"
@@ -61,6 +68,7 @@ _CLOUDFRONT = Statement(
     "(GetInvalidation: only with CLOUDFRONT_WAIT: 'true').",
 )
 _BEANSTALK = f"{_ARN}:elasticbeanstalk:${{AWS::Region}}:${{AWS::AccountId}}"
+_ECS = f"{_ARN}:ecs:${{AWS::Region}}:${{AWS::AccountId}}"
 
 POLICIES: dict[str, tuple[Statement, ...]] = {
     "whoami": (),
@@ -212,6 +220,65 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
     ),
     "cloudfront-invalidate": (_CLOUDFRONT,),
+    # Resource types as the Service Authorization Reference for Amazon ECS lists them per action
+    # (docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+    "ecs": (
+        Statement(
+            "EcsReadClusterAndService",
+            ("ecs:DescribeClusters", "ecs:DescribeServices"),
+            (f"{_ECS}:cluster/${{EcsCluster}}", f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}"),
+            "Check that the cluster and the service are ACTIVE, then follow the deployment, its task "
+            "counts and the service's events.",
+        ),
+        Statement(
+            "EcsTaskDefinitions",
+            ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"),
+            ("*",),
+            "Read the running revision, find an identical registered one (ListTaskDefinitions: only when "
+            "the revision to deploy differs from the running one), and register a new one. The Service "
+            "Authorization Reference lists no resource type for these three: they take only `*`.",
+        ),
+        Statement(
+            "EcsTagNewRevision",
+            ("ecs:TagResource",),
+            (f"{_ECS}:task-definition/${{EcsTaskFamily}}:*",),
+            "Tag the new revision as RegisterTaskDefinition creates it (only with TASK_DEFINITION_TAGS); "
+            "granted for that creation only.",
+            {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        ),
+        Statement(
+            "EcsDeploy",
+            ("ecs:UpdateService",),
+            (f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}",),
+            "Deploy the revision (and FORCE_NEW_DEPLOYMENT; ROLLBACK_ON_FAILURE: the previous revision).",
+        ),
+        Statement(
+            "EcsStoppedTasks",
+            ("ecs:ListTasks",),
+            ("*",),
+            "List the deployment's stopped tasks when it fails. ListTasks names a container instance as "
+            "its resource, which a Fargate task has none of: it is granted on `*`, for the one cluster "
+            "(ecs:cluster).",
+            {"StringEquals": {"ecs:cluster": f"{_ECS}:cluster/${{EcsCluster}}"}},
+        ),
+        Statement(
+            "EcsStoppedTaskReasons",
+            ("ecs:DescribeTasks",),
+            (f"{_ECS}:task/${{EcsCluster}}/*",),
+            "Read why each stopped task stopped (stoppedReason, exit codes) when the deployment fails.",
+        ),
+        Statement(
+            "EcsPassTaskRoles",
+            ("iam:PassRole",),
+            (
+                f"{_ARN}:iam::${{AWS::AccountId}}:role/${{EcsTaskRole}}",
+                f"{_ARN}:iam::${{AWS::AccountId}}:role/${{EcsExecutionRole}}",
+            ),
+            "RegisterTaskDefinition passes the task definition's task role and execution role to ECS "
+            "tasks; leave out a role your task definition does not name.",
+            {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+    ),
 }
 
 _PSEUDO = re.compile(r"\$\{([A-Za-z:]+)\}")

@@ -338,7 +338,8 @@ def test_throttling_is_retried(run, ecs_env, ecs, service):
 def test_access_denied_fails_at_once_naming_the_permissions(run, ecs_env, ecs, service):
     ecs.faults["RegisterTaskDefinition"] = [(400, "AccessDeniedException", "not authorized")] * 3
     result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
-    assert_one_clear_failure(result, "RegisterTaskDefinition was refused")
+    line = assert_one_clear_failure(result, "AccessDenied: the role may not call ecs:RegisterTaskDefinition")
+    assert "docs/iam.md" in line
     assert len(ecs.actions("RegisterTaskDefinition")) == 1  # not retried
     assert updates(ecs) == []
 
@@ -347,7 +348,7 @@ def test_a_call_refused_while_following_records_a_failed_result(run, ecs_env, ec
     # The check's DescribeServices is answered; every poll after the update is refused.
     ecs.faults["DescribeServices"] = [None] + [(400, "AccessDeniedException", "not authorized")] * 5
     result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
-    assert_one_clear_failure(result, "DescribeServices was refused")
+    assert_one_clear_failure(result, "AccessDenied: the role may not call ecs:DescribeServices")
     assert "ECS deploy result: Deployment ecs-svc/" in result.output
     assert "started, but following it failed" in result.output
     assert len(updates(ecs)) == 1
