@@ -44,8 +44,8 @@ def test_every_job_has_a_policy_entry():
 
 
 def test_the_check_catches_a_job_without_an_entry(monkeypatch):
-    monkeypatch.setitem(JOBS, "ecs", "pipe.jobs.ecs.job")
-    assert sorted(set(JOBS) - set(policies.POLICIES)) == ["ecs"]
+    monkeypatch.setitem(JOBS, "new-job", "pipe.jobs.new_job.job")
+    assert sorted(set(JOBS) - set(policies.POLICIES)) == ["new-job"]
 
 
 def test_every_parameter_a_statement_uses_is_declared_and_every_declared_one_used():
