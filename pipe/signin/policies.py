@@ -52,10 +52,8 @@ PARAMETERS = {
     "EcsCluster": Parameter("ecs: the ECS cluster (CLUSTER_NAME)."),
     "EcsService": Parameter("ecs: the ECS service (SERVICE_NAME)."),
     "EcsTaskFamily": Parameter("ecs: the family of the service's task definition."),
-    "EcsTaskRole": Parameter("ecs: the name of the task definition's task role (taskRoleArn)."),
-    "EcsExecutionRole": Parameter(
-        "ecs: the name of the task definition's execution role (executionRoleArn).", "ecsTaskExecutionRole"
-    ),
+    "EcsTaskRole": Parameter("ecs: the task definition's task role's name (taskRoleArn)."),
+    "EcsExecutionRole": Parameter("ecs: the task definition's execution role's name (executionRoleArn)."),
 }
 
 _ARN = "arn:${AWS::Partition}"
@@ -69,6 +67,9 @@ _CLOUDFRONT = Statement(
 )
 _BEANSTALK = f"{_ARN}:elasticbeanstalk:${{AWS::Region}}:${{AWS::AccountId}}"
 _ECS = f"{_ARN}:ecs:${{AWS::Region}}:${{AWS::AccountId}}"
+_ECS_CLUSTER = f"{_ECS}:cluster/${{EcsCluster}}"
+_ECS_SERVICE = f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}"
+_ROLE = f"{_ARN}:iam::${{AWS::AccountId}}:role"
 
 POLICIES: dict[str, tuple[Statement, ...]] = {
     "whoami": (),
@@ -220,46 +221,40 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
     ),
     "cloudfront-invalidate": (_CLOUDFRONT,),
-    # Resource types as the Service Authorization Reference for Amazon ECS lists them per action
-    # (docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+    # Resource types per action: the Service Authorization Reference's Amazon ECS table.
     "ecs": (
         Statement(
             "EcsReadClusterAndService",
             ("ecs:DescribeClusters", "ecs:DescribeServices"),
-            (f"{_ECS}:cluster/${{EcsCluster}}", f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}"),
-            "Check that the cluster and the service are ACTIVE, then follow the deployment, its task "
-            "counts and the service's events.",
+            (_ECS_CLUSTER, _ECS_SERVICE),
+            "Check that the cluster and the service are ACTIVE; follow the deployment and the events.",
         ),
         Statement(
             "EcsTaskDefinitions",
             ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"),
             ("*",),
-            "Read the running revision, find an identical registered one (ListTaskDefinitions: only when "
-            "the revision to deploy differs from the running one), and register a new one. The Service "
-            "Authorization Reference lists no resource type for these three: they take only `*`.",
+            "Read the running revision, find an identical registered one (ListTaskDefinitions: when the "
+            "revision to deploy differs), register a new one. These three take no narrower resource.",
         ),
         Statement(
             "EcsTagNewRevision",
             ("ecs:TagResource",),
             (f"{_ECS}:task-definition/${{EcsTaskFamily}}:*",),
-            "Tag the new revision as RegisterTaskDefinition creates it (only with TASK_DEFINITION_TAGS); "
-            "granted for that creation only.",
+            "Tag the new revision as it is registered (only with TASK_DEFINITION_TAGS).",
             {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
         ),
         Statement(
             "EcsDeploy",
             ("ecs:UpdateService",),
-            (f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}",),
-            "Deploy the revision (and FORCE_NEW_DEPLOYMENT; ROLLBACK_ON_FAILURE: the previous revision).",
+            (_ECS_SERVICE,),
+            "Deploy the revision (FORCE_NEW_DEPLOYMENT too; ROLLBACK_ON_FAILURE: the previous one).",
         ),
         Statement(
             "EcsStoppedTasks",
             ("ecs:ListTasks",),
             ("*",),
-            "List the deployment's stopped tasks when it fails. ListTasks names a container instance as "
-            "its resource, which a Fargate task has none of: it is granted on `*`, for the one cluster "
-            "(ecs:cluster).",
-            {"StringEquals": {"ecs:cluster": f"{_ECS}:cluster/${{EcsCluster}}"}},
+            "List a failed deployment's stopped tasks (on `*`: a Fargate task has no container instance).",
+            {"StringEquals": {"ecs:cluster": _ECS_CLUSTER}},
         ),
         Statement(
             "EcsStoppedTaskReasons",
@@ -270,12 +265,8 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         Statement(
             "EcsPassTaskRoles",
             ("iam:PassRole",),
-            (
-                f"{_ARN}:iam::${{AWS::AccountId}}:role/${{EcsTaskRole}}",
-                f"{_ARN}:iam::${{AWS::AccountId}}:role/${{EcsExecutionRole}}",
-            ),
-            "RegisterTaskDefinition passes the task definition's task role and execution role to ECS "
-            "tasks; leave out a role your task definition does not name.",
+            (f"{_ROLE}/${{EcsTaskRole}}", f"{_ROLE}/${{EcsExecutionRole}}"),
+            "RegisterTaskDefinition passes the task and execution roles; leave out one it does not name.",
             {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
     ),
