@@ -224,6 +224,18 @@ def test_without_circuit_breaker_rollback_on_failure_goes_back_to_the_previous_r
     assert service.task_definition.revision == 1
 
 
+def test_a_rollback_the_role_may_not_start_says_the_action(run, ecs_env, ecs, names):
+    cluster, name = names
+    ecs.state.create_service(cluster, name, definition(), desired=2, breaker=False, rollback=False)
+    bad = "registry.example.com/shop:missing"
+    ecs.state.outcomes[bad] = PULL_FAILS
+    refused = "User: arn:aws:sts::123456789012:assumed-role/deploy/s is not authorized to perform: ecs:UpdateService"
+    ecs.faults["UpdateService"] = [None, (400, "AccessDeniedException", refused)]
+    result = run(ecs_env | {"IMAGES": f"web={bad}", "DEPLOY_TIMEOUT": "2", "ROLLBACK_ON_FAILURE": "true"})
+    line = assert_one_clear_failure(result, "timed out (DEPLOY_TIMEOUT 2 s)")
+    assert "could not start (AccessDenied: the role may not call ecs:UpdateService." in line
+
+
 # Done when 1: a time-out within one poll of DEPLOY_TIMEOUT.
 def test_a_deploy_that_never_completes_times_out_within_one_poll(run, ecs_env, ecs, service):
     stuck = "registry.example.com/shop:stuck"
