@@ -49,6 +49,11 @@ PARAMETERS = {
         "elasticbeanstalk-<region>-<account>).",
     ),
     "CdkQualifier": Parameter("cdk: the bootstrap qualifier.", "hnb659fds"),
+    "EcsCluster": Parameter("ecs: the ECS cluster (CLUSTER_NAME)."),
+    "EcsService": Parameter("ecs: the ECS service (SERVICE_NAME)."),
+    "EcsTaskFamily": Parameter("ecs: the family of the service's task definition."),
+    "EcsTaskRole": Parameter("ecs: the task definition's task role's name (taskRoleArn)."),
+    "EcsExecutionRole": Parameter("ecs: the task definition's execution role's name (executionRoleArn)."),
 }
 
 _ARN = "arn:${AWS::Partition}"
@@ -61,6 +66,10 @@ _CLOUDFRONT = Statement(
     "(GetInvalidation: only with CLOUDFRONT_WAIT: 'true').",
 )
 _BEANSTALK = f"{_ARN}:elasticbeanstalk:${{AWS::Region}}:${{AWS::AccountId}}"
+_ECS = f"{_ARN}:ecs:${{AWS::Region}}:${{AWS::AccountId}}"
+_ECS_CLUSTER = f"{_ECS}:cluster/${{EcsCluster}}"
+_ECS_SERVICE = f"{_ECS}:service/${{EcsCluster}}/${{EcsService}}"
+_ROLE = f"{_ARN}:iam::${{AWS::AccountId}}:role"
 
 POLICIES: dict[str, tuple[Statement, ...]] = {
     "whoami": (),
@@ -212,6 +221,55 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
     ),
     "cloudfront-invalidate": (_CLOUDFRONT,),
+    # Resource types per action: the Service Authorization Reference's Amazon ECS table.
+    "ecs": (
+        Statement(
+            "EcsReadClusterAndService",
+            ("ecs:DescribeClusters", "ecs:DescribeServices"),
+            (_ECS_CLUSTER, _ECS_SERVICE),
+            "Check that the cluster and the service are ACTIVE; follow the deployment and the events.",
+        ),
+        Statement(
+            "EcsTaskDefinitions",
+            ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"),
+            ("*",),
+            "Read the running revision, find an identical registered one (ListTaskDefinitions: when the "
+            "revision to deploy differs), register a new one. These three take no narrower resource.",
+        ),
+        Statement(
+            "EcsTagNewRevision",
+            ("ecs:TagResource",),
+            (f"{_ECS}:task-definition/${{EcsTaskFamily}}:*",),
+            "Tag the new revision as it is registered (only with TASK_DEFINITION_TAGS).",
+            {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        ),
+        Statement(
+            "EcsDeploy",
+            ("ecs:UpdateService",),
+            (_ECS_SERVICE,),
+            "Deploy the revision (FORCE_NEW_DEPLOYMENT too; ROLLBACK_ON_FAILURE: the previous one).",
+        ),
+        Statement(
+            "EcsStoppedTasks",
+            ("ecs:ListTasks",),
+            ("*",),
+            "List a failed deployment's stopped tasks (on `*`: a Fargate task has no container instance).",
+            {"StringEquals": {"ecs:cluster": _ECS_CLUSTER}},
+        ),
+        Statement(
+            "EcsStoppedTaskReasons",
+            ("ecs:DescribeTasks",),
+            (f"{_ECS}:task/${{EcsCluster}}/*",),
+            "Read why each stopped task stopped (stoppedReason, exit codes) when the deployment fails.",
+        ),
+        Statement(
+            "EcsPassTaskRoles",
+            ("iam:PassRole",),
+            (f"{_ROLE}/${{EcsTaskRole}}", f"{_ROLE}/${{EcsExecutionRole}}"),
+            "RegisterTaskDefinition passes the task and execution roles; leave out one it does not name.",
+            {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+    ),
 }
 
 _PSEUDO = re.compile(r"\$\{([A-Za-z:]+)\}")

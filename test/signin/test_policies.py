@@ -44,8 +44,8 @@ def test_every_job_has_a_policy_entry():
 
 
 def test_the_check_catches_a_job_without_an_entry(monkeypatch):
-    monkeypatch.setitem(JOBS, "ecs", "pipe.jobs.ecs.job")
-    assert sorted(set(JOBS) - set(policies.POLICIES)) == ["ecs"]
+    monkeypatch.setitem(JOBS, "new-job", "pipe.jobs.new_job.job")
+    assert sorted(set(JOBS) - set(policies.POLICIES)) == ["new-job"]
 
 
 def test_every_parameter_a_statement_uses_is_declared_and_every_declared_one_used():
@@ -249,9 +249,10 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
 NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
-# Run by test_kubectl_needs_exactly_its_policy, on the real control plane, and
-# test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in.
-RUN_BESIDE = {"kubectl", "beanstalk"}
+# Run by test_kubectl_needs_exactly_its_policy, on the real control plane,
+# test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in, and
+# test_ecs_needs_exactly_its_policy, on the ECS stand-in.
+RUN_BESIDE = {"kubectl", "beanstalk", "ecs"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -414,6 +415,84 @@ def test_beanstalk_needs_exactly_its_policy(sid, action, moto_server, run, pipe_
             _run_enforced(run, env, "beanstalk", None, None)
         iam.give_role(moto_server.url, _policy_for("beanstalk", values, sid, action))
         _run_enforced(run, env, "beanstalk", sid, action)
+
+
+# Called only when a deployment fails (the stopped tasks' reasons): proven on a deploy whose image
+# cannot be pulled, which with the whole policy fails naming the reason, not a permission.
+ECS_ON_FAILURE = {"ecs:ListTasks", "ecs:DescribeTasks"}
+ECS_CASES = [(None, None, False), (None, None, True)] + [
+    (s.sid, a, a in ECS_ON_FAILURE) for s in policies.POLICIES["ecs"] for a in s.actions
+]
+ECS_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"
+
+
+def _ecs_definition(family: str, image: str) -> dict:
+    """A task definition naming both roles, so that RegisterTaskDefinition passes them (iam:PassRole)."""
+    return {
+        "family": family,
+        "taskRoleArn": f"arn:aws:iam::{aws.ACCOUNT}:role/{family}-task",
+        "executionRoleArn": f"arn:aws:iam::{aws.ACCOUNT}:role/{family}-execution",
+        "containerDefinitions": [{"name": "web", "image": image, "memory": 512, "essential": True}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("sid", "action", "failing"),
+    ECS_CASES,
+    ids=[
+        f"{'failing-deploy' if failing else 'deploy'}-{'exact-policy' if a is None else 'without-' + a}"
+        for _, a, failing in ECS_CASES
+    ],
+)
+def test_ecs_needs_exactly_its_policy(sid, action, failing, moto_server, run, pipe_env, clone_dir):
+    """A deploy of a new image with tags on the new revision: every call but the stopped tasks'.
+    The ECS stand-in checks each call against the role's policies with moto's evaluator, on the
+    resource ARNs and condition keys the Service Authorization Reference names (test/support/iam.py)."""
+    from test.support.ecs import PULL_FAILS, EcsStandIn
+
+    suffix = uuid.uuid4().hex[:8]
+    cluster, service, family = f"prod-{suffix}", f"shop-{suffix}", f"shop-{suffix}"
+    values = {
+        "EcsCluster": cluster,
+        "EcsService": service,
+        "EcsTaskFamily": family,
+        "EcsTaskRole": f"{family}-task",
+        "EcsExecutionRole": f"{family}-execution",
+    }
+    role = iam.give_role(moto_server.url, _policy_for("ecs", values, sid, action))
+    shared = clone_dir.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    with EcsStandIn() as ecs:
+        ecs.state.create_service(cluster, service, _ecs_definition(family, f"{ECS_IMAGE}:1.0"), desired=2)
+        if failing:
+            ecs.state.outcomes[f"{ECS_IMAGE}:1.1"] = PULL_FAILS
+        iam.ecs_policies(ecs)
+        env = pipe_env | {
+            "COMMAND": "ecs",
+            "AWS_OIDC_ROLE_ARN": role,
+            "AWS_ENDPOINT_URL_ECS": ecs.url,
+            "CLUSTER_NAME": cluster,
+            "SERVICE_NAME": service,
+            "IMAGES": f"web={ECS_IMAGE}:1.1",
+            "TASK_DEFINITION_TAGS": "commit=3f2a9c1",
+            "WAIT_INTERVAL": "0.1",
+            "BITBUCKET_CLONE_DIR": str(clone_dir),
+            "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+            "DEBUG": "false",
+        }
+        if failing and action is None:
+            with iam.enforced():
+                result = run(env)
+            line = assert_one_clear_failure(result, "CannotPullContainerError")
+            assert "AccessDenied" not in result.output, result.output
+            assert ecs.actions("DescribeTasks") and not any(c.error for c in ecs.calls), line
+            return
+        _run_enforced(run, env, "ecs", sid, action)
+        if action is None:
+            assert not any(call.error for call in ecs.calls), [(c.action, c.error) for c in ecs.calls]
+            assert {"ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"} <= {
+                call.action for call in ecs.calls
+            }
 
 
 def test_enforcement_is_undone_when_the_run_is_over(moto_server):

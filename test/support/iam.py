@@ -195,23 +195,93 @@ def _beanstalk_resource(state: Any, action: str, params: dict[str, str], caller:
     return f"{base}:application/{application}"
 
 
+def _refusal(
+    caller: Any, headers: dict[str, str], action: str, resource: str, context: dict[str, str] | None = None
+) -> str | None:
+    """Why the caller's role's policies refuse `action` on `resource` (moto's own evaluator, with the
+    request's condition keys in `context`), or None when they allow it."""
+    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, PermissionResult
+
+    token = {"X-Amz-Security-Token": headers.get("x-amz-security-token", "")}
+    key = AssumedRoleAccessKey(caller.account, "aws", caller.access_key_id, token)
+    results = [
+        IAMPolicy(policy).is_action_permitted(action, resource, incoming_condition_values=context)
+        for policy in key.collect_policies()
+    ]
+    if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
+        return None
+    return f"User: {caller.assumed_role_arn} is not authorized to perform: {action} on resource: {resource}"
+
+
 def beanstalk_policies(standin: Any) -> None:
     """The Elastic Beanstalk stand-in checks each call against the caller's role's policies, as
     moto checks its own services (moto has no Elastic Beanstalk API to check)."""
-    from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, PermissionResult
 
     def authorize(action: str, params: dict[str, str], caller: Any, headers: dict[str, str]) -> str | None:
-        wanted = f"elasticbeanstalk:{action}"
         resource = _beanstalk_resource(standin.state, action, params, caller)
-        token = {"X-Amz-Security-Token": headers.get("x-amz-security-token", "")}
-        key = AssumedRoleAccessKey(caller.account, "aws", caller.access_key_id, token)
-        results = [
-            IAMPolicy(policy).is_action_permitted(wanted, resource) for policy in key.collect_policies()
+        return _refusal(caller, headers, f"elasticbeanstalk:{action}", resource)
+
+    standin.authorize = authorize
+
+
+def _ecs_checks(state: Any, action: str, params: dict[str, Any], caller: Any) -> list[tuple[str, str, dict]]:
+    """What IAM checks for an ECS call: (action, resource, condition keys) each, as the Service
+    Authorization Reference for Amazon ECS names them; RegisterTaskDefinition also checks
+    ecs:TagResource on the new revision when it carries tags (ecs:CreateAction) and iam:PassRole on
+    each role the task definition names (iam:PassedToService)."""
+    base = f"arn:aws:ecs:{caller.region}:{caller.account}"
+    cluster = str(params.get("cluster") or "default").rsplit("/", 1)[-1]
+    if action == "DescribeClusters":
+        return [
+            (f"ecs:{action}", f"{base}:cluster/{str(c).rsplit('/', 1)[-1]}", {})
+            for c in params.get("clusters") or ["default"]
         ]
-        if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
-            return None
-        return (
-            f"User: {caller.assumed_role_arn} is not authorized to perform: {wanted} on resource: {resource}"
-        )
+    if action == "DescribeServices":
+        return [
+            (f"ecs:{action}", f"{base}:service/{cluster}/{str(s).rsplit('/', 1)[-1]}", {})
+            for s in params.get("services") or []
+        ]
+    if action == "UpdateService":
+        return [
+            (
+                f"ecs:{action}",
+                f"{base}:service/{cluster}/{str(params.get('service', '')).rsplit('/', 1)[-1]}",
+                {},
+            )
+        ]
+    if action == "ListTasks":
+        return [(f"ecs:{action}", "*", {"ecs:cluster": f"{base}:cluster/{cluster}"})]
+    if action == "DescribeTasks":
+        return [
+            (f"ecs:{action}", f"{base}:task/{cluster}/{str(t).rsplit('/', 1)[-1]}", {})
+            for t in params.get("tasks") or []
+        ]
+    # DescribeTaskDefinition, ListTaskDefinitions, RegisterTaskDefinition: no resource type listed.
+    checks = [(f"ecs:{action}", "*", {})]
+    if action == "RegisterTaskDefinition":
+        family = str(params.get("family", ""))
+        if params.get("tags"):
+            revision = len(state.families.get(family, [])) + 1
+            created = {"ecs:CreateAction": "RegisterTaskDefinition"}
+            checks.append(("ecs:TagResource", f"{base}:task-definition/{family}:{revision}", created))
+        passed = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+        checks += [
+            ("iam:PassRole", str(params[r]), passed)
+            for r in ("taskRoleArn", "executionRoleArn")
+            if params.get(r)
+        ]
+    return checks
+
+
+def ecs_policies(standin: Any) -> None:
+    """The ECS stand-in checks each call against the caller's role's policies (moto's evaluator, with
+    each call's resource ARNs and condition keys): the pipe's ECS calls never reach moto."""
+
+    def authorize(action: str, params: dict[str, Any], caller: Any, headers: dict[str, str]) -> str | None:
+        for wanted, resource, context in _ecs_checks(standin.state, action, params, caller):
+            refused = _refusal(caller, headers, wanted, resource, context or None)
+            if refused is not None:
+                return refused
+        return None
 
     standin.authorize = authorize

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pipe.aws import errors
 from pipe.common import shared_storage
 from pipe.common.deadline import Deadline
 from pipe.common.errors import PipeError
@@ -196,7 +197,8 @@ class Deploy:
                 d["id"] for d in answer["service"]["deployments"] if d.get("status") == "PRIMARY"
             )
         except (ClientError, BotoCoreError, StopIteration) as error:
-            return "failed", f"The rollback to {revision(previous)} could not start ({error})."
+            why = errors.access_denied_line(error, service="ecs") if errors.is_access_denied(error) else error
+            return "failed", f"The rollback to {revision(previous)} could not start ({why})."
         return (
             f"ROLLBACK_ON_FAILURE → {revision(previous)}",
             f"Rolled back to {revision(previous)}" + self._settle(identifier) + ".",

@@ -28,12 +28,6 @@ MAX_DEPLOY_TIMEOUT_SECONDS = 86400
 # Cluster and service names (CreateCluster, CreateService): up to 255 letters, digits, hyphens, underscores.
 _ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
 _ECS_NAME_RULE = "1 to 255 letters, digits, hyphens and underscores (the name, not an ARN)"
-# What the role needs, said once when ECS refuses a call.
-PERMISSIONS = (
-    "ecs:DescribeClusters, ecs:DescribeServices, ecs:DescribeTaskDefinition, ecs:ListTaskDefinitions, "
-    "ecs:RegisterTaskDefinition (ecs:TagResource with TASK_DEFINITION_TAGS), ecs:UpdateService, "
-    "ecs:ListTasks, ecs:DescribeTasks, and iam:PassRole on the task and execution roles"
-)
 
 
 def _seconds(raw: str) -> float:
@@ -83,7 +77,7 @@ def _aws_error(error: Exception) -> PipeError:
     operation = getattr(error, "operation_name", "The call")
     text = errors.summary(error)
     if errors.is_access_denied(error):
-        return PipeError(f"{operation} was refused ({text}). The role needs {PERMISSIONS}.")
+        return PipeError(errors.access_denied_line(error, service="ecs"))
     hint = {
         "ClusterNotFoundException": " Check CLUSTER_NAME and AWS_DEFAULT_REGION.",
         "ServiceNotFoundException": " Check SERVICE_NAME and CLUSTER_NAME.",

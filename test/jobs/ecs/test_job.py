@@ -224,6 +224,18 @@ def test_without_circuit_breaker_rollback_on_failure_goes_back_to_the_previous_r
     assert service.task_definition.revision == 1
 
 
+def test_a_rollback_the_role_may_not_start_says_the_action(run, ecs_env, ecs, names):
+    cluster, name = names
+    ecs.state.create_service(cluster, name, definition(), desired=2, breaker=False, rollback=False)
+    bad = "registry.example.com/shop:missing"
+    ecs.state.outcomes[bad] = PULL_FAILS
+    refused = "User: arn:aws:sts::123456789012:assumed-role/deploy/s is not authorized to perform: ecs:UpdateService"
+    ecs.faults["UpdateService"] = [None, (400, "AccessDeniedException", refused)]
+    result = run(ecs_env | {"IMAGES": f"web={bad}", "DEPLOY_TIMEOUT": "2", "ROLLBACK_ON_FAILURE": "true"})
+    line = assert_one_clear_failure(result, "timed out (DEPLOY_TIMEOUT 2 s)")
+    assert "could not start (AccessDenied: the role may not call ecs:UpdateService." in line
+
+
 # Done when 1: a time-out within one poll of DEPLOY_TIMEOUT.
 def test_a_deploy_that_never_completes_times_out_within_one_poll(run, ecs_env, ecs, service):
     stuck = "registry.example.com/shop:stuck"
@@ -338,7 +350,8 @@ def test_throttling_is_retried(run, ecs_env, ecs, service):
 def test_access_denied_fails_at_once_naming_the_permissions(run, ecs_env, ecs, service):
     ecs.faults["RegisterTaskDefinition"] = [(400, "AccessDeniedException", "not authorized")] * 3
     result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
-    assert_one_clear_failure(result, "RegisterTaskDefinition was refused")
+    line = assert_one_clear_failure(result, "AccessDenied: the role may not call ecs:RegisterTaskDefinition")
+    assert "docs/iam.md" in line
     assert len(ecs.actions("RegisterTaskDefinition")) == 1  # not retried
     assert updates(ecs) == []
 
@@ -347,7 +360,7 @@ def test_a_call_refused_while_following_records_a_failed_result(run, ecs_env, ec
     # The check's DescribeServices is answered; every poll after the update is refused.
     ecs.faults["DescribeServices"] = [None] + [(400, "AccessDeniedException", "not authorized")] * 5
     result = run(ecs_env | {"IMAGES": f"web={NEW_IMAGE}"})
-    assert_one_clear_failure(result, "DescribeServices was refused")
+    assert_one_clear_failure(result, "AccessDenied: the role may not call ecs:DescribeServices")
     assert "ECS deploy result: Deployment ecs-svc/" in result.output
     assert "started, but following it failed" in result.output
     assert len(updates(ecs)) == 1

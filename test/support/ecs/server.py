@@ -41,6 +41,9 @@ class EcsStandIn:
         self.calls: list[Call] = []
         # Scripted faults: action → answers in order, each (status, code, message) or None (served).
         self.faults: dict[str, list[tuple[int, str, str] | None]] = {}
+        # IAM, when a test asks for it (test/support/iam.py ecs_policies): (action, params, caller,
+        # headers) → why the caller's policies refuse the call, or None.
+        self.authorize = None
         self._lock = threading.Lock()
         self._answered = threading.Condition(self._lock)  # notified as each call is answered (wait_for)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -133,11 +136,18 @@ class EcsStandIn:
                 raise ApiError(
                     "UnknownOperationException", "The JSON 1.1 protocol and an X-Amz-Target are required."
                 )
+            caller = None
             if self.require_signature:
                 try:
-                    sigv4.verify(method, path.split("?")[0], headers, body, "ecs")
+                    caller = sigv4.verify(method, path.split("?")[0], headers, body, "ecs")
                 except sigv4.Rejected as rejected:
                     raise ApiError(rejected.code, rejected.message, 403) from None
+            if self.authorize and caller:
+                with self.state.lock:
+                    refused = self.authorize(action, params, caller, headers)
+                if refused is not None:
+                    # ECS's JSON protocol answers a refusal with status 400 (AccessDeniedException).
+                    raise ApiError("AccessDeniedException", refused, 400)
             with self._lock:
                 queued = self.faults.get(action)
                 fault = queued.pop(0) if queued else None
