@@ -174,3 +174,41 @@ def test_a_url_password_with_a_raw_slash_in_a_path_variable_is_masked(run, pipe_
     }
     result = run(env)
     assert_no_secret(result.output, password)
+
+
+# Every variable that names a path in the clone, with the job it belongs to. The rotation above gives
+# each one kind per run; a value the system cannot take as a path is a class of its own (ENAMETOOLONG
+# from a stat, once a crash in kubectl's RESOURCE_PATH and ecs's TASK_DEFINITION), so each meets it here.
+PATH_VARIABLES = [
+    ("RESOURCE_PATH", "kubectl"),
+    ("CHART", "helm"),
+    ("VALUES", "helm"),
+    ("LOCAL_PATH", "s3-sync"),
+    ("ZIP_FILE", "beanstalk"),
+    ("SOURCE_PATH", "beanstalk"),
+    ("CDK_APP_PATH", "cdk"),
+    ("CDK_CACHE_DIR", "cdk"),
+    ("TASK_DEFINITION", "ecs"),
+]
+TOO_LONG_FOR_A_PATH = {
+    "one name over 255 bytes": "n" * 300,
+    "a path over PATH_MAX": "/".join(["d" * 200] * 25),
+    "a thousand words": " ".join(f"i{index}" for index in range(1000)),
+}
+
+
+@pytest.mark.parametrize("value", list(TOO_LONG_FOR_A_PATH.values()), ids=list(TOO_LONG_FOR_A_PATH))
+@pytest.mark.parametrize(("name", "job"), PATH_VARIABLES, ids=[name for name, _ in PATH_VARIABLES])
+def test_a_value_too_long_to_be_a_path_is_one_line_naming_the_variable(
+    name, job, value, run, pipe_env, clone_dir
+):
+    env = JOB_ENVIRONMENTS[job](pipe_env, clone_dir)
+    for other in [n for n in env if n == name or n.startswith(f"{name}_")]:
+        del env[other]
+    result = run(env | {name: value})
+    output = result.output
+    assert result.returncode == 1, output
+    assert "This is a bug" not in output and "Traceback" not in output, output
+    failures = [line for line in output.splitlines() if line.startswith("✖")]
+    assert len(failures) == 1 and name in failures[0], output
+    assert len(failures[0]) < 1000, "the refusal names the value's length, it does not echo it"

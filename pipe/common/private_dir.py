@@ -19,6 +19,10 @@ PRIVATE_MODE = 0o700
 FALLBACK_BASE = Path("/tmp")  # noqa: S108 (a private 0700 directory is created inside it)
 
 
+# Longer paths are named by their length in a refusal.
+SHOWN_PATH_CHARACTERS = 200
+
+
 def clone_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("BITBUCKET_CLONE_DIR") or os.getcwd()).resolve()
 
@@ -35,25 +39,45 @@ def in_clone(name: str, raw: str, env: Mapping[str, str]) -> Path:
     text = raw.strip()
     if Path(text).is_absolute():
         raise PipeError(f"{name} must be relative to the clone directory, got {text!r}.")
-    path = resolved(clone / text, f"{name} {text!r}")
+    # A value too long to be a path is named by its length: echoing it would be a page, not a line.
+    shown = (
+        f"{name} {text!r}"
+        if len(text) <= SHOWN_PATH_CHARACTERS
+        else f"{name} (a {len(text)}-character value)"
+    )
+    path = resolved(clone / text, shown)
     if not inside(path, clone):
-        raise PipeError(f"{name} {text!r} leads outside the clone directory {clone}.")
+        raise PipeError(f"{shown} leads outside the clone directory {clone}.")
     return path
 
 
 def resolved(path: Path, what: str) -> Path:
-    """`path` with every symbolic link resolved; a loop of links is one line, not a crash."""
-    loop = PipeError(f"{what} is a loop of symbolic links; break the loop.")
+    """`path` with every symbolic link resolved. What the system cannot take as a path (a loop of links,
+    a name over 255 bytes, a path over PATH_MAX) is one line here, for every caller, not a crash later
+    in whatever stats it next."""
     try:
         real = path.resolve(strict=False)
-    except (RuntimeError, OSError):  # RuntimeError("Symlink loop") before Python 3.13
-        raise loop from None
+    except RuntimeError:  # RuntimeError("Symlink loop") before Python 3.13
+        raise _unusable(errno.ELOOP, what) from None
+    except OSError as error:
+        raise _unusable(error.errno, what) from None
     try:
         os.stat(real)
     except OSError as error:  # Python 3.13 returns a loop unresolved; stat says ELOOP
-        if error.errno == errno.ELOOP:
-            raise loop from None
+        if error.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            raise _unusable(error.errno, what) from None
     return real
+
+
+def _unusable(number: int | None, what: str) -> PipeError:
+    if number == errno.ELOOP:
+        return PipeError(f"{what} is a loop of symbolic links; break the loop.")
+    if number == errno.ENAMETOOLONG:
+        return PipeError(
+            f"{what} is too long to be a path (a name over 255 bytes, or over {os.pathconf('/', 'PC_PATH_MAX')} "
+            "bytes in all); set it to a file or directory of the repository."
+        )
+    return PipeError(f"{what} cannot be used as a path ({os.strerror(number or 0)}).")
 
 
 def inside_clone(path: Path, clone: Path, what: str) -> Path:
