@@ -34,7 +34,7 @@ class Parameter(NamedTuple):
 
 
 PARAMETERS = {
-    "ClusterName": Parameter("kubectl: the EKS cluster (CLUSTER_NAME)."),
+    "ClusterName": Parameter("kubectl, helm: the EKS cluster (CLUSTER_NAME)."),
     "BucketName": Parameter("s3-sync: the bucket (S3_BUCKET)."),
     "KeyPrefix": Parameter(
         "s3-sync: the key prefix the job writes under, with its trailing slash (the path part of "
@@ -64,6 +64,15 @@ _CLOUDFRONT = Statement(
     "Create the invalidation (s3-sync: only with CLOUDFRONT_DISTRIBUTION_ID); read its status "
     "(GetInvalidation: only with CLOUDFRONT_WAIT: 'true').",
 )
+# kubectl and helm: the only AWS call of either (pipe.kube.cluster.connect); the token is a presigned
+# STS GetCallerIdentity, which needs no permission.
+_EKS_DESCRIBE_CLUSTER = Statement(
+    "EksDescribeCluster",
+    ("eks:DescribeCluster",),
+    (f"{_ARN}:eks:${{AWS::Region}}:${{AWS::AccountId}}:cluster/${{ClusterName}}",),
+    "The cluster's endpoint and CA. What kubectl and Helm may do inside is Kubernetes RBAC, granted by "
+    "the cluster's access entry for this role, not IAM.",
+)
 _BEANSTALK = f"{_ARN}:elasticbeanstalk:${{AWS::Region}}:${{AWS::AccountId}}"
 _ECS = f"{_ARN}:ecs:${{AWS::Region}}:${{AWS::AccountId}}"
 _ECS_CLUSTER = f"{_ECS}:cluster/${{EcsCluster}}"
@@ -73,15 +82,7 @@ _ROLE = f"{_ARN}:iam::${{AWS::AccountId}}:role"
 POLICIES: dict[str, tuple[Statement, ...]] = {
     "whoami": (),
     "trust-policy": (),
-    "kubectl": (
-        Statement(
-            "EksDescribeCluster",
-            ("eks:DescribeCluster",),
-            (f"{_ARN}:eks:${{AWS::Region}}:${{AWS::AccountId}}:cluster/${{ClusterName}}",),
-            "The cluster's endpoint and CA. What kubectl may do inside is Kubernetes RBAC, granted by the "
-            "cluster's access entry for this role, not IAM.",
-        ),
-    ),
+    "kubectl": (_EKS_DESCRIBE_CLUSTER,),
     "s3-sync": (
         Statement(
             "S3ListPrefix",
@@ -269,4 +270,7 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
             {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
     ),
+    # Charts come from the clone, a chart repository or an OCI registry with the pipe's own
+    # credentials (CHART_REPOSITORY_USERNAME/PASSWORD): the job never signs in to ECR itself.
+    "helm": (_EKS_DESCRIBE_CLUSTER,),
 }
