@@ -1,5 +1,6 @@
-"""The policy table (pipe/signin/policies.py): every job has an entry, docs/iam.md is written from it,
-and trust-policy prints it, with a CloudFormation template cfn-lint accepts.
+"""The policy table (pipe/signin/policy_table.py, rendered by pipe/signin/policies.py): every job has
+an entry, docs/iam.md is written from it, and trust-policy prints it, with a CloudFormation template
+cfn-lint accepts.
 
 Then, under IAM enforcement, each job's policy is enough and every action in it is needed: the job
 runs end to end (the pipe's own process) against moto server with IAM enforcement on and the role
