@@ -1,5 +1,6 @@
-"""The policy table (pipe/signin/policies.py): every job has an entry, docs/iam.md is written from it,
-and trust-policy prints it, with a CloudFormation template cfn-lint accepts.
+"""The policy table (pipe/signin/policy_table.py, rendered by pipe/signin/policies.py): every job has
+an entry, docs/iam.md is written from it, and trust-policy prints it, with a CloudFormation template
+cfn-lint accepts.
 
 Then, under IAM enforcement, each job's policy is enough and every action in it is needed: the job
 runs end to end (the pipe's own process) against moto server with IAM enforcement on and the role
@@ -249,10 +250,10 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
 NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
-# Run by test_kubectl_needs_exactly_its_policy, on the real control plane,
-# test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in, and
+# Run by test_kubectl_needs_exactly_its_policy and test_helm_needs_exactly_its_policy, on the real
+# control plane, test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in, and
 # test_ecs_needs_exactly_its_policy, on the ECS stand-in.
-RUN_BESIDE = {"kubectl", "beanstalk", "ecs"}
+RUN_BESIDE = {"kubectl", "helm", "beanstalk", "ecs"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -346,6 +347,47 @@ def test_kubectl_needs_exactly_its_policy(sid, action, eks_cluster, moto_server,
         "DEBUG": "false",
     }
     _run_enforced(run, env, "kubectl", sid, action)
+
+
+HELM_CASES = [(None, None)] + [(s.sid, a) for s in policies.POLICIES["helm"] for a in s.actions]
+
+
+@pytest.fixture(scope="module")
+def helm_bin():
+    from test.support import helm as bench
+
+    return bench.binaries()  # built once and cached, as for test/jobs/helm/
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    HELM_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in HELM_CASES],
+)
+def test_helm_needs_exactly_its_policy(
+    sid, action, helm_bin, eks_cluster, moto_server, run, pipe_env, clone_dir
+):
+    """An install of the sample chart (its hook and dependency included); the IAM side only, as for
+    kubectl: inside the cluster the role is mapped by an access entry (Kubernetes RBAC, not IAM)."""
+    eks_cluster.allow(aws.ROLE_ARN)
+    eks_cluster.grant_cluster_admin()
+    role = iam.give_role(moto_server.url, _policy_for("helm", {"ClusterName": "prod"}, sid, action))
+    shutil.copytree(REPO / "test" / "jobs" / "helm" / "charts" / "web", clone_dir / "charts" / "web")
+    env = pipe_env | {
+        "COMMAND": "helm",
+        "CLUSTER_NAME": "prod",
+        "RELEASE_NAME": "web",
+        "CHART": "charts/web",
+        "NAMESPACE": eks_cluster.namespace,
+        "WAIT_TIMEOUT": "60",
+        "AWS_OIDC_ROLE_ARN": role,
+        "BITBUCKET_CLONE_DIR": str(clone_dir),
+        "PATH": f"{helm_bin}:{pipe_env['PATH']}",
+        "DEBUG": "false",
+    }
+    _run_enforced(run, env, "helm", sid, action)
+    if action is None:
+        assert eks_cluster.object("apps", "v1", "deployments", "web")["status"]["readyReplicas"] == 2
 
 
 # What a deploy to a healthy environment never calls: AbortEnvironmentUpdate (a deploy that times
