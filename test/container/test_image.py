@@ -16,7 +16,9 @@ from test.support.run import REPO, Result
 from test.support.tokens import make_token
 
 BUILD = "/opt/atlassian/pipelines/agent/build"
-SIZE_GOAL_BYTES = 450 * 1000 * 1000
+# 450 MB for what 1.0 shipped, and the Helm CLI beside it (a 64 MB stripped Go binary, built from the
+# module proxy: no smaller Helm exists), decided with the helm job (README: "The image").
+SIZE_GOAL_BYTES = 520 * 1000 * 1000
 TIMEOUT_SECONDS = 120
 
 
