@@ -21,3 +21,14 @@ def docker():
         )
     assert shutil.which(os.environ["DOCKER"]), os.environ["DOCKER"]
     return os.environ["DOCKER"], os.environ["PIPE_IMAGE"]
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A clone directory with some content, including a `pipe/` package that must not shadow ours."""
+    path = tmp_path / "clone"
+    (path / "pipe").mkdir(parents=True)
+    (path / "pipe" / "__init__.py").write_text("raise SystemExit('the user repository pipe/ was imported')\n")
+    (path / "pipe" / "__main__.py").write_text("raise SystemExit('the user repository pipe/ was run')\n")
+    (path / "README.md").write_text("a user's repository\n")
+    return path

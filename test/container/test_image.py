@@ -8,8 +8,6 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.run import REPO, Result
@@ -43,17 +41,6 @@ def bitbucket_variables(token: str | None) -> dict[str, str]:
     if token is not None:
         variables["BITBUCKET_STEP_OIDC_TOKEN"] = token
     return variables
-
-
-@pytest.fixture
-def clone(tmp_path):
-    """A clone directory with some content, including a `pipe/` package that must not shadow ours."""
-    path = tmp_path / "clone"
-    (path / "pipe").mkdir(parents=True)
-    (path / "pipe" / "__init__.py").write_text("raise SystemExit('the user repository pipe/ was imported')\n")
-    (path / "pipe" / "__main__.py").write_text("raise SystemExit('the user repository pipe/ was run')\n")
-    (path / "README.md").write_text("a user's repository\n")
-    return path
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
