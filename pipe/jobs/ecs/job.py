@@ -107,8 +107,12 @@ def _target(chosen: settings.Settings, running: dict[str, Any], running_arn: str
 def _planned(chosen: settings.Settings, running: str, target: revisions.Chosen) -> str:
     """DRY_RUN's last line: the plan is recorded; nothing registered, tagged or updated."""
     how = "a new revision" if target.registered else "registered already"
-    if running == target.arn and not chosen.force_new_deployment:
-        change = f"already runs {revision(running)}: nothing to deploy"
+    if running == target.arn:
+        change = (
+            f"{revision(running)} again, its tasks replaced (FORCE_NEW_DEPLOYMENT)"
+            if chosen.force_new_deployment
+            else f"already runs {revision(running)}: nothing to deploy"
+        )
     else:
         change = f"{revision(running)} → {revision(target.arn)} ({how})"
     return f"Plan recorded: {chosen.service} on {chosen.cluster}: {change}; nothing changed (dry run)."

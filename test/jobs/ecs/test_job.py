@@ -457,3 +457,14 @@ def test_a_dry_run_refuses_what_the_deploy_would_refuse(run, ecs_env, ecs, servi
         result, "IMAGES names container 'api', which the service's task definition shop:1"
     )
     reads_only(ecs.actions())
+
+
+def test_a_dry_run_of_force_new_deployment_alone_says_the_tasks_would_be_replaced(run, ecs_env, ecs, service):
+    result = run(ecs_env | {"FORCE_NEW_DEPLOYMENT": "true", "DRY_RUN": "true"})
+    assert result.returncode == 0, result.output
+    reads_only(ecs.actions())
+    assert result.last_line == (
+        f"✔ Plan recorded: {service.name} on {service.cluster}: shop:1 again, its tasks replaced "
+        "(FORCE_NEW_DEPLOYMENT); nothing changed (dry run)."
+    )
+    assert "(tasks replaced: FORCE_NEW_DEPLOYMENT)" in result.output
