@@ -921,6 +921,7 @@ ROWS = [
     Bad("beanstalk", {"BEANSTALK_COMMAND": "[x"}, "BEANSTALK_COMMAND must be one of"),
     Bad("beanstalk", {"BEANSTALK_COMMAND": "deploy-only"}, "deploy-only deploys an existing VERSION_LABEL"),
     Bad("beanstalk", {"WAIT": "!!bool true"}, "WAIT must be true or false"),
+    Bad("beanstalk", {"DRY_RUN": "plan"}, "DRY_RUN must be true or false"),
     Bad("beanstalk", {"WAIT_INTERVAL": "0.01"}, "WAIT_INTERVAL must be a number of seconds from 0.1 to 300"),
     Bad("beanstalk", {"WAIT_INTERVAL": "1e3"}, "WAIT_INTERVAL must be a number of seconds"),
     Bad("beanstalk", {"WAIT_INTERVAL": "nan"}, "WAIT_INTERVAL must be a number of seconds"),
@@ -1213,6 +1214,7 @@ ROWS = [
     Bad("ecs", {"TASK_DEFINITION_TAGS": "team"}, "TASK_DEFINITION_TAGS must be key=value items"),
     Bad("ecs", {"TASK_DEFINITION_TAGS": "aws:owner=me"}, "TASK_DEFINITION_TAGS must be key=value items"),
     Bad("ecs", _list("TASK_DEFINITION_TAGS", "k=" + "v" * 257), "TASK_DEFINITION_TAGS must be key=value"),
+    Bad("ecs", {"DRY_RUN": "yes please"}, "DRY_RUN must be true or false"),
     Bad(
         "ecs",
         {"TASK_DEFINITION_TAGS": " ".join(f"k{i}=v" for i in range(51))},

@@ -15,7 +15,7 @@ from pipe.common import private_dir
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import SignedIn
-from pipe.jobs.beanstalk import bundle, checks, deploy, settings
+from pipe.jobs.beanstalk import bundle, checks, deploy, dry_run, settings
 from pipe.jobs.beanstalk import versions as beanstalk_versions
 from pipe.jobs.beanstalk.settings import MAX_DESCRIPTION
 from pipe.jobs.beanstalk.watch import NOT_FOUND_OR_DENIED
@@ -78,6 +78,7 @@ VARIABLES = (
     Variable("VERSION_LABEL", parse=matching(_NAME, _NAME_RULE)),
     Variable("DESCRIPTION", parse=_description),
     Variable("BEANSTALK_COMMAND", parse=choice(COMMANDS), default="all"),
+    Variable("DRY_RUN", parse=boolean, default=False),
     Variable("WAIT", parse=boolean, default=True),
     Variable("WAIT_INTERVAL", parse=_seconds, default=DEFAULT_WAIT_INTERVAL_SECONDS),
     Variable(
@@ -154,6 +155,8 @@ def run(context: SignedIn[settings.Settings]) -> str:
         s3 = identity.client("s3") if made is not None else None
         deploys_to = chosen.deployment.environment if chosen.deployment is not None else None
         existing = checks.before_creating(eb, s3, application, deploys_to, label, chosen.bucket)
+        if chosen.dry_run:
+            return dry_run.plan(eb, s3, chosen, existing, identity.account)
         if upload is not None and made is not None:
             bucket = chosen.bucket or beanstalk_versions.storage_bucket(eb)
             outcome = beanstalk_versions.upload_and_create(

@@ -70,6 +70,24 @@ def record_plan(deployment: Deployment, label: str, now: EnvironmentState, resul
     )
 
 
+def record_upload_plan(application: str, label: str, result: dict[str, Any]) -> None:
+    """The plan of BEANSTALK_COMMAND upload-only with DRY_RUN: the version and its bundle, no environment."""
+    bundle = "new" if result.get("uploaded") else "reused"
+    where = f"s3://{result['s3_bucket']}/{result['s3_key']}"
+    record(
+        Report(
+            JOB,
+            "plan",
+            "PENDING",
+            f"Elastic Beanstalk plan: version {label}",
+            f"Upload version {label} of application {application}; the bundle is {bundle} ({where}).",
+            fields=[Field("Version", label), Field("Bundle", bundle)],
+            items=[Item("added" if bundle == "new" else "unchanged", f"bundle {where}", bundle)],
+            document={"application": application, "version_label": label, "bundle": bundle},
+        )
+    )
+
+
 def record_result(
     deployment: Deployment,
     label: str,

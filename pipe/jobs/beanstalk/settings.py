@@ -53,6 +53,7 @@ class Settings(NamedTuple):
     deployment: Deployment | None  # None: upload-only
     # The bundle to upload, checked or zipped before the sign-in (pipe.jobs.beanstalk.job.read_settings).
     bundle: "Bundle | None" = None
+    dry_run: bool = False  # DRY_RUN: the checks and the plan, then stop before anything is made
 
 
 def s3_key(raw: str) -> str:
@@ -158,4 +159,6 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         if command != "upload-only"
         else None
     )
-    return Settings(application, label, environment, values["S3_BUCKET"], upload, deployment)
+    return Settings(
+        application, label, environment, values["S3_BUCKET"], upload, deployment, dry_run=values["DRY_RUN"]
+    )

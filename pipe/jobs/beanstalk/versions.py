@@ -234,3 +234,27 @@ def upload_and_create(
         return Outcome(label, bucket, key, uploaded, False)
     logger.info("Created version %s of application %s from s3://%s/%s.", label, application, bucket, key)
     return Outcome(label, bucket, key, uploaded, True)
+
+
+def plan_bundle(
+    s3: Any,
+    application: str,
+    label: str,
+    bucket: str,
+    key: str,
+    bundle: Bundle,
+    existing: dict[str, Any] | None,
+) -> Outcome:
+    """What upload_and_create would do, found by reading only (DRY_RUN): the same refusals, nothing
+    uploaded or created."""
+    if existing is not None:
+        _check_existing(s3, existing, application, label, bundle)
+        source = existing.get("SourceBundle") or {}
+        return Outcome(label, source.get("S3Bucket", bucket), source.get("S3Key", key), False, False)
+    head = _head(s3, bucket, key)
+    if head is not None:
+        same = _same_content(head, bundle)
+        if not same:
+            raise _refuse_overwrite(bucket, key, same)
+        logger.info("s3://%s/%s already holds this bundle: a deploy would not upload it again.", bucket, key)
+    return Outcome(label, bucket, key, uploaded=head is None, created=True)

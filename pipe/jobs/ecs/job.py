@@ -16,6 +16,7 @@ from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, boolean, integer, matching
 from pipe.jobs import SignedIn
 from pipe.jobs.ecs import checks, deploy, reports, revisions, settings, taskdef
+from pipe.jobs.ecs.watch import revision
 
 SIGNS_IN: Literal[True] = True
 DEFAULT_WAIT_INTERVAL_SECONDS = 10.0
@@ -54,6 +55,7 @@ VARIABLES = (
     Variable("TASK_DEFINITION"),
     Variable("IMAGES", is_list=True, parse=settings.image_pair, combine=settings.by_name),
     Variable("FORCE_NEW_DEPLOYMENT", parse=boolean, default=False),
+    Variable("DRY_RUN", parse=boolean, default=False),
     Variable("WAIT", parse=boolean, default=True),
     Variable("WAIT_INTERVAL", parse=_seconds, default=DEFAULT_WAIT_INTERVAL_SECONDS),
     Variable(
@@ -102,6 +104,20 @@ def _target(chosen: settings.Settings, running: dict[str, Any], running_arn: str
     return None
 
 
+def _planned(chosen: settings.Settings, running: str, target: revisions.Chosen) -> str:
+    """DRY_RUN's last line: the plan is recorded; nothing registered, tagged or updated."""
+    how = "a new revision" if target.registered else "registered already"
+    if running == target.arn:
+        change = (
+            f"{revision(running)} again, its tasks replaced (FORCE_NEW_DEPLOYMENT)"
+            if chosen.force_new_deployment
+            else f"already runs {revision(running)}: nothing to deploy"
+        )
+    else:
+        change = f"{revision(running)} → {revision(target.arn)} ({how})"
+    return f"Plan recorded: {chosen.service} on {chosen.cluster}: {change}; nothing changed (dry run)."
+
+
 def run(context: SignedIn[settings.Settings]) -> str:
     started = time.monotonic()
     chosen = context.settings
@@ -117,6 +133,8 @@ def run(context: SignedIn[settings.Settings]) -> str:
         wanted = _target(chosen, running, state.task_definition)
         if wanted is None:
             target = revisions.Chosen(state.task_definition, registered=False)
+        elif chosen.dry_run:
+            target = revisions.plan(ecs, wanted, state.task_definition, running)
         else:
             target = revisions.register_or_reuse(ecs, wanted, state.task_definition, running, chosen.tags)
         reports.plan(
@@ -130,6 +148,8 @@ def run(context: SignedIn[settings.Settings]) -> str:
             state.desired,
             chosen.force_new_deployment,
         )
+        if chosen.dry_run:
+            return _planned(chosen, state.task_definition, target)
         return deploy.Deploy(ecs, chosen, target.arn, started, context.env).run(state, events)
     except (ClientError, BotoCoreError) as error:
         raise _aws_error(error) from None

@@ -67,3 +67,12 @@ def register_or_reuse(
     arn = answer["taskDefinition"]["taskDefinitionArn"]
     logger.info("Registered %s.", revision(arn))
     return Chosen(arn, registered=True)
+
+
+def plan(ecs: Any, definition: dict[str, Any], running: str, running_definition: dict[str, Any]) -> Chosen:
+    """What register_or_reuse would choose, found by reading only (DRY_RUN): an identical revision,
+    or `family:new` for the one a deploy would register (ECS numbers it only when it is registered)."""
+    found = _identical(ecs, definition, running, running_definition)
+    if found is not None:
+        return Chosen(found, registered=False)
+    return Chosen(f"{definition['family']}:new", registered=True)

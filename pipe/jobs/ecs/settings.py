@@ -25,6 +25,7 @@ class Settings(NamedTuple):
     timeout: int  # DEPLOY_TIMEOUT, seconds
     rollback_on_failure: bool
     tags: dict[str, str]  # TASK_DEFINITION_TAGS
+    dry_run: bool = False  # DRY_RUN: the checks and the plan, then stop before anything is registered
 
 
 def image_pair(raw: str) -> tuple[str, str]:
@@ -94,4 +95,5 @@ def read(values: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         timeout=values["DEPLOY_TIMEOUT"],
         rollback_on_failure=values["ROLLBACK_ON_FAILURE"],
         tags=values["TASK_DEFINITION_TAGS"] or {},
+        dry_run=values["DRY_RUN"],
     )

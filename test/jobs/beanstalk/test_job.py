@@ -960,3 +960,98 @@ def test_a_failed_deploy_logs_a_failed_result_with_a_planted_secret_masked(
     event = next(line for line in output.splitlines() if line.startswith("INFO:   failed ERROR event ("))
     assert "Hook failed: curl -H 'Authorization: Bearer ****'\\nexit 22" in event
     assert "INFO:   failed " + environment.name + ": version (v-old)" in output
+
+
+# DRY_RUN: the checks and the plan, no write call; the same step without it deploys.
+def reads_only(calls) -> None:
+    """Every call the stand-in answered asked a question (Describe*): nothing was created, uploaded
+    to Elastic Beanstalk's bucket or deployed."""
+    written = sorted({call.action for call in calls if not call.action.startswith("Describe")})
+    assert written == [], written
+
+
+def test_a_dry_run_records_a_pending_plan_makes_no_write_call_and_without_it_the_step_deploys(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    from test.report.test_publish import pipelines
+    from test.support.codeinsights import CodeInsightsStandIn
+
+    env = eb_env | {"VERSION_LABEL": "release-9"}
+    key, name = f"{environment.application}/release-9.zip", environment.name
+    plan_id, result_id = (
+        "aws-oidc-deploy-beanstalk-production-plan",
+        "aws-oidc-deploy-beanstalk-production-result",
+    )
+    with CodeInsightsStandIn() as bitbucket:
+        pipeline = env | pipelines(bitbucket, "production")
+        result = run(pipeline | {"DRY_RUN": "true"})
+        succeeded(result)
+        reads_only(eb.actions())
+        assert s3.list_objects_v2(Bucket=STORAGE_BUCKET, Prefix=key).get("KeyCount") == 0
+        assert environment.version_label == "v-old" and eb.state.versions.keys() == {
+            (environment.application, "v-old")
+        }
+        assert not os.path.exists(
+            os.path.join(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"], "aws-oidc-deploy", "beanstalk.json")
+        ), "a dry run must not overwrite the last deploy's result file"
+        assert (
+            f"INFO: Elastic Beanstalk plan: release-9 to {name}: Deploy release-9 to {name} (application "
+            f"{environment.application}), which runs v-old with health Green (Ok); the bundle is new."
+        ) in result.output
+        assert f"INFO:   replaced {name}: version (v-old → release-9)" in result.output
+        assert f"INFO:   added bundle s3://{STORAGE_BUCKET}/{key} (new)" in result.output
+        assert result.last_line == (
+            f"✔ Plan recorded: release-9 to {name} (Ready, health Green (Ok), version v-old); bundle new; "
+            "nothing changed (dry run)."
+        )
+        planned = dict(bitbucket.reports[(COMMIT, plan_id)])
+        assert planned["result"] == "PENDING"
+        assert {"title": "Version to deploy", "type": "TEXT", "value": "release-9"} in planned["data"]
+        assert {"title": "Bundle", "type": "TEXT", "value": "new"} in planned["data"]
+        assert (COMMIT, result_id) not in bitbucket.reports
+
+        result = run(pipeline)
+        succeeded(result)
+        assert environment.version_label == "release-9" and updates(eb) == ["release-9"]
+        assert len(eb.actions("CreateApplicationVersion")) == 1
+        done = bitbucket.reports[(COMMIT, result_id)]
+    assert done["result"] == "PASSED"
+    assert {"title": "Version running", "type": "TEXT", "value": "release-9"} in done["data"]
+    assert {"title": "Rolled back", "type": "BOOLEAN", "value": False} in done["data"]
+
+
+def test_a_dry_run_after_the_deploy_finds_the_bundle_reused_and_the_version_running(
+    run, eb_env, eb, s3, environment, old_version, app_dir
+):
+    succeeded(run(eb_env))
+    calls = len(eb.actions())
+    result = run(eb_env | {"DRY_RUN": "true"})
+    succeeded(result)
+    label = label_of(eb_env)
+    assert f"INFO:   unchanged {environment.name}: version ({label} (already running: deployed again))" in (
+        result.output
+    )
+    assert "the bundle is reused." in result.output and result.last_line.endswith("(dry run).")
+    reads_only(eb.actions()[calls:])
+    assert updates(eb) == [label]
+
+
+def test_a_dry_run_refuses_what_the_deploy_would_refuse(run, eb_env, eb, environment, old_version, app_dir):
+    env = eb_env | {"BEANSTALK_COMMAND": "upload-only", "ENVIRONMENT_NAME": ""}
+    succeeded(run(env))
+    (app_dir / "application.py").write_text("def application(environ, start):\n    return [b'v2']\n")
+    result = run(eb_env | {"DRY_RUN": "true"})
+    assert_one_clear_failure(
+        result,
+        f"Version '{label_of(env)}' already exists in application '{environment.application}' with a different bundle",
+    )
+    assert updates(eb) == []
+
+
+def test_a_dry_run_of_upload_only_plans_the_upload(run, eb_env, eb, s3, environment, old_version, app_dir):
+    result = run(eb_env | {"BEANSTALK_COMMAND": "upload-only", "ENVIRONMENT_NAME": "", "DRY_RUN": "true"})
+    succeeded(result)
+    reads_only(eb.actions())
+    key = f"{environment.application}/{label_of(eb_env)}.zip"
+    assert f"INFO:   added bundle s3://{STORAGE_BUCKET}/{key} (new)" in result.output
+    assert result.last_line.endswith("(bundle new); nothing changed (dry run).")

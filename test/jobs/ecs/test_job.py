@@ -389,3 +389,82 @@ def test_the_stand_in_refuses_what_ecs_refuses():
         with pytest.raises(client.exceptions.ClientException, match="Family contains invalid characters"):
             client.register_task_definition(**bad)
         assert taskdef.ecs_problem(bad) == "family must be 1 to 255 letters, digits, hyphens and underscores"
+
+
+# DRY_RUN: the checks and the plan, no write call; the same step without it deploys.
+def reads_only(calls) -> None:
+    """Every call the stand-in answered asked a question: no RegisterTaskDefinition, TagResource or
+    UpdateService."""
+    written = sorted({call.action for call in calls if not call.action.startswith(("Describe", "List"))})
+    assert written == [], written
+
+
+def test_a_dry_run_records_a_pending_plan_makes_no_write_call_and_without_it_the_step_deploys(
+    run, ecs_env, ecs, service, clone_dir
+):
+    from test.support.codeinsights import CodeInsightsStandIn
+
+    write_files(clone_dir, {"ecs/task.json": json.dumps(definition(NEW_IMAGE))})
+    env = ecs_env | {"TASK_DEFINITION": "ecs/task.json", "TASK_DEFINITION_TAGS": "team=shop"}
+    plan_id, result_id = "aws-oidc-deploy-ecs-production-plan", "aws-oidc-deploy-ecs-production-result"
+    with CodeInsightsStandIn() as bitbucket:
+        pipeline = env | pipelines(bitbucket, "production")
+        result = run(pipeline | {"DRY_RUN": "true"})
+        assert result.returncode == 0, result.output
+        reads_only(ecs.actions())
+        assert service.task_definition.revision == 1 and len(ecs.state.families["shop"]) == 1
+        assert "ECS deploy plan: Service" in result.output
+        assert "shop:1 → shop:new (new revision)" in result.output
+        assert f"changed container web (image {OLD_IMAGE} → {NEW_IMAGE})" in result.output
+        assert result.last_line == (
+            f"✔ Plan recorded: {service.name} on {service.cluster}: shop:1 → shop:new (a new revision); "
+            "nothing changed (dry run)."
+        )
+        assert not os.path.exists(
+            os.path.join(env["BITBUCKET_PIPE_SHARED_STORAGE_DIR"], "aws-oidc-deploy", "ecs.json")
+        ), "a dry run must not overwrite the last deploy's result file"
+        planned = dict(bitbucket.reports[(COMMIT, plan_id)])
+        assert planned["result"] == "PENDING"
+        assert {"title": "To deploy", "type": "TEXT", "value": "shop:new"} in planned["data"]
+        assert (COMMIT, result_id) not in bitbucket.reports
+
+        result = run(pipeline)
+        assert result.returncode == 0, result.output
+        assert service.task_definition.revision == 2 and updates(ecs) == [service.task_definition.arn]
+        done = bitbucket.reports[(COMMIT, result_id)]
+    assert done["result"] == "PASSED"
+    assert {"title": "Revision", "type": "TEXT", "value": "shop:2"} in done["data"]
+    no_value_printed(result)
+
+
+def test_a_dry_run_after_the_deploy_finds_the_revision_registered(run, ecs_env, ecs, service):
+    env = ecs_env | {"IMAGES": f"web={NEW_IMAGE}"}
+    assert run(env).returncode == 0
+    calls = len(ecs.actions())
+    result = run(env | {"DRY_RUN": "true"})
+    assert result.returncode == 0, result.output
+    reads_only(ecs.actions()[calls:])
+    assert result.last_line == (
+        f"✔ Plan recorded: {service.name} on {service.cluster}: already runs shop:2: nothing to deploy; "
+        "nothing changed (dry run)."
+    )
+    assert "shop:2 → shop:2 (revision already registered)" in result.output
+
+
+def test_a_dry_run_refuses_what_the_deploy_would_refuse(run, ecs_env, ecs, service):
+    result = run(ecs_env | {"IMAGES": f"api={NEW_IMAGE}", "DRY_RUN": "true"})
+    assert_one_clear_failure(
+        result, "IMAGES names container 'api', which the service's task definition shop:1"
+    )
+    reads_only(ecs.actions())
+
+
+def test_a_dry_run_of_force_new_deployment_alone_says_the_tasks_would_be_replaced(run, ecs_env, ecs, service):
+    result = run(ecs_env | {"FORCE_NEW_DEPLOYMENT": "true", "DRY_RUN": "true"})
+    assert result.returncode == 0, result.output
+    reads_only(ecs.actions())
+    assert result.last_line == (
+        f"✔ Plan recorded: {service.name} on {service.cluster}: shop:1 again, its tasks replaced "
+        "(FORCE_NEW_DEPLOYMENT); nothing changed (dry run)."
+    )
+    assert "(tasks replaced: FORCE_NEW_DEPLOYMENT)" in result.output
