@@ -100,10 +100,12 @@ def assert_accepted(standin: CodeInsightsStandIn, env: dict[str, str], job: str,
     changes = [item for item in written["items"] if item["change"] != "unchanged"]
     assert len(annotations) == min(len(changes), payload.MAX_ANNOTATIONS), (len(annotations), len(changes))
     summaries = {f"{item['change']} {item['name']}" for item in changes}
+    # Failure messages name an annotation by its id, never by its text: the text may be the leak.
     for annotation in annotations:
-        assert len(annotation["summary"]) <= payload.MAX_SUMMARY
-        cut = annotation["summary"].removesuffix("…")
-        assert any(summary.startswith(cut) for summary in summaries), annotation["summary"]
+        size, cut = len(annotation["summary"]), annotation["summary"].removesuffix("…")
+        assert size <= payload.MAX_SUMMARY, annotation["external_id"]
+        found = any(summary.startswith(cut) for summary in summaries)
+        assert found, f"{annotation['external_id']}: no such item in the shared-storage file"
     assert len(stored["details"]) <= payload.MAX_SUMMARY and len(stored["data"]) <= payload.MAX_FIELDS
     return stored
 
@@ -139,14 +141,18 @@ def assert_never_sent(standin: CodeInsightsStandIn, *secrets: str) -> None:
     own part of a base64 form: its first and last four characters hold the bytes around it)."""
     data = sent(standin)
     assert data, "the stand-in received nothing: nothing was checked"
-    assert leaks.hits(data, [leaks.Secret(f"planted {n}", s) for n, s in enumerate(secrets)]) == []
+    # Found by name and form only, and asserted through plain names, so that pytest's explanation of a
+    # failure never shows the values (the test log must not become the leak).
+    found = leaks.hits(data, [leaks.Secret(f"planted {n}", s) for n, s in enumerate(secrets)])
+    assert found == []
     text = data.decode("utf-8", "replace")
     for secret in secrets:
         for form, encode in FORMS.items():
             if "wrapped" in form:
                 continue  # a line break inside: the decoder's views above take it out
             needle = encode(secret)[4:-4] if form.startswith("base64") else encode(secret)
-            assert needle not in text, f"planted secret {secret[:4]}… sent to Code Insights ({form})"
+            leaked = needle in text
+            assert not leaked, f"planted secret {secret[:4]}… sent to Code Insights ({form})"
 
 
 # --- 1. Every job: its plan and its result, accepted, and the whole of each in shared storage. ---------
@@ -174,10 +180,11 @@ def test_cdk_and_a_secret_in_its_output(run, cdk_env, app, bootstrapped, bitbuck
     env = cdk_bench.with_context(cdk_env | pipelines(bitbucket, ENVIRONMENT), f"outputValue={connection}")
     plan_then_deploy(run, bitbucket, env, "cdk")
     name = cdk_bench.stack_name(cdk_env)
-    details = [a.get("details", "") for a in bitbucket.annotations(COMMIT, report_id("cdk", "result"))]
-    assert "postgres://****@db.example:5432/app" in details, details  # the output is there, masked
-    assert any(item["name"] == f"{name}.Extra" for item in shared_report(env, "cdk", "result")["items"])
     assert_never_sent(bitbucket, password)
+    details = [a.get("details", "") for a in bitbucket.annotations(COMMIT, report_id("cdk", "result"))]
+    masked = "postgres://****@db.example:5432/app" in details
+    assert masked, "the output is not among the annotations, masked"  # values left out: they may leak
+    assert any(item["name"] == f"{name}.Extra" for item in shared_report(env, "cdk", "result")["items"])
 
 
 def test_beanstalk(run, eb_env, environment, old_version, app_dir, bitbucket):
@@ -290,17 +297,19 @@ def test_a_secret_in_a_manifest(
     )
     applied = eks_cluster.object("", "v1", "secrets", "web-secret")["metadata"]["annotations"]
     last_applied = applied["kubectl.kubernetes.io/last-applied-configuration"]
-    assert kubectl_bench.PLANTED_BEFORE in last_applied  # the annotation really holds the value
+    holds = kubectl_bench.PLANTED_BEFORE in last_applied
+    assert holds, "the last-applied annotation does not hold the Secret's data: nothing planted there"
     assert refused(bitbucket) == []
-    plan = bitbucket.annotations(COMMIT, report_id("kubectl", "plan"))
-    [secret] = [a for a in plan if a["summary"].startswith("changed Secret web-secret")]
-    assert secret["details"] == "data.password (value hidden)"
     assert_never_sent(
         bitbucket,
         kubectl_bench.PLANTED_BEFORE,
         kubectl_bench.PLANTED_AFTER,
         base64.b64encode(kubectl_bench.PLANTED_AFTER.encode()).decode(),  # as the Secret's data holds it
     )
+    plan = bitbucket.annotations(COMMIT, report_id("kubectl", "plan"))
+    [secret] = [a for a in plan if a["summary"].startswith("changed Secret web-secret")]
+    hidden = secret["details"] == "data.password (value hidden)"
+    assert hidden, "the Secret's annotation does not say its value is hidden"
 
 
 def test_a_secret_in_an_event_message(run, eb_env, eb, environment, old_version, app_dir, bitbucket):
@@ -313,10 +322,11 @@ def test_a_secret_in_an_event_message(run, eb_env, eb, environment, old_version,
     posted(run, bitbucket, eb_env | pipelines(bitbucket, ENVIRONMENT), "beanstalk", "result", status=1)
     result = bitbucket.reports[(COMMIT, report_id("beanstalk", "result"))]
     assert result["result"] == "FAILED"
+    assert_never_sent(bitbucket, token)
     events = [
         a
         for a in bitbucket.annotations(COMMIT, report_id("beanstalk", "result"))
         if "TOKEN=" in a.get("details", "")
     ]
-    assert events and all("TOKEN=****" in a["details"] for a in events), events
-    assert_never_sent(bitbucket, token)
+    masked = bool(events) and all("TOKEN=****" in a["details"] for a in events)
+    assert masked, "the ERROR event is not among the annotations, masked"
