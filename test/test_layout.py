@@ -16,6 +16,7 @@ CROSS_CUTTING = {
     "test_bad_inputs",
     "test_contract",
     "test_contract_fuzz",
+    "test_every_job",
     "test_controlplane",
     "test_beanstalk_standin",
     "test_codeinsights_standin",
