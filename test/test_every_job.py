@@ -56,9 +56,8 @@ PLAN_RUNS: dict[str, dict[str, str] | None] = {
     "kubectl": {"DRY_RUN": "true"},
     "cdk": {"CDK_COMMAND": "diff"},
     "helm": {"HELM_ACTION": "diff"},
-    # Both {"DRY_RUN": "true"} once i24-plan-modes is merged (tried on a trial merge: both pass).
-    "beanstalk": None,
-    "ecs": None,
+    "beanstalk": {"DRY_RUN": "true"},
+    "ecs": {"DRY_RUN": "true"},
     "cloudfront-invalidate": None,
 }
 
