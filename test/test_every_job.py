@@ -49,8 +49,8 @@ from test.support.job_env import COMMIT
 from test.support.run import write_files
 
 ENVIRONMENT = "production"
-# The plan mode each job has, as the extra variables of its plan run. None: the job has no plan mode yet
-# (its deploy may still record a plan before it changes anything; that report is checked as well).
+# The plan mode each job has, as the extra variables of its plan run. None: the job has no plan mode
+# (cloudfront-invalidate: an invalidation changes no content; its result is the report).
 PLAN_RUNS: dict[str, dict[str, str] | None] = {
     "s3-sync": {"DRY_RUN": "true"},
     "kubectl": {"DRY_RUN": "true"},
