@@ -32,3 +32,12 @@ def clone(tmp_path):
     (path / "pipe" / "__main__.py").write_text("raise SystemExit('the user repository pipe/ was run')\n")
     (path / "README.md").write_text("a user's repository\n")
     return path
+
+
+@pytest.fixture
+def bitbucket():
+    """The Code Insights stand-in behind the auth proxy's port, for `insights.run_with_proxy`."""
+    from test.support.codeinsights import CodeInsightsStandIn
+
+    with CodeInsightsStandIn() as standin:
+        yield standin

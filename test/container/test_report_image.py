@@ -1,45 +1,17 @@
-"""Code Insights reports from the built image, posted the way Bitbucket's auth proxy takes them: the
-container reaches the host as `host.docker.internal` (port 29418), where the stand-in listens.
-
-The engine these tests use has no bridge (test/container/with-docker.sh: `--network host`), so
-`host.docker.internal` is mapped with `--add-host` to the stand-in's own loopback address, which a
-container on the host's network reaches as the host; on a bridge network it would be
-`--add-host host.docker.internal:host-gateway` with the stand-in on `0.0.0.0`, as Bitbucket wires it.
-"""
+"""Code Insights reports from the built image: cloudfront-invalidate's result through
+`host.docker.internal` (test/container/insights.py), and a proxy that is not listening."""
 
 import json
-import os
-import subprocess
 import time
-from pathlib import Path
 
-from test.container.test_image import BUILD, TIMEOUT_SECONDS, pipe_variables
+from test.container.test_image import pipe_variables, run_with_proxy
 from test.support import aws
 from test.support.codeinsights import REFUSE, CodeInsightsStandIn
-from test.support.run import Result
 from test.support.tokens import make_token
 
 SHARED = ".bitbucket/pipelines/generated/pipeline/pipes/aws-oidc-deploy"
 # What publish allows all posting together (pipe.report.publish.REPORT_LIMIT_SECONDS), plus the job.
 BOUND_SECONDS = 20 + 40
-
-
-def run_with_proxy(docker, clone: Path, variables: dict[str, str], proxy_host: str) -> Result:
-    cli, image = docker
-    command = [cli, "container", "run", "--rm", "--network", "host"]
-    command += ["--add-host", f"host.docker.internal:{proxy_host}"]
-    command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD]
-    for name in variables:
-        command += ["--env", name]
-    completed = subprocess.run(
-        [*command, image],
-        env={**os.environ, **variables},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
-    return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
 def invalidation(moto_server) -> dict[str, str]:
