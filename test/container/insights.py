@@ -30,12 +30,12 @@ def assert_accepted(
         for request in bitbucket.requests
         if request.status >= 400 and not (request.status == 404 and request.method == "DELETE")
     ]
-    assert not refused, f"{refused}\n{output}"
-    assert all(posted == commit for posted, _id in bitbucket.reports), (list(bitbucket.reports), output)
+    assert not refused, f"refused: {refused}\n{output[-4000:]}"
+    assert all(posted == commit for posted, _id in bitbucket.reports), list(bitbucket.reports)
     stored = {report_id: report for (_commit, report_id), report in bitbucket.reports.items()}
     seen = {
         report_id: (report["result"], len(bitbucket.annotations(commit, report_id)))
         for report_id, report in stored.items()
     }
-    assert seen == expected, output
+    assert seen == expected, f"accepted {seen}, expected {expected}\n{output[-4000:]}"
     return stored
