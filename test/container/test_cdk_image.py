@@ -63,7 +63,7 @@ def test_cdk_synth_bootstrap_and_deploy_in_the_container(docker, cdk_clone, moto
     assert deploy.returncode == 0, deploy.output
     # The deploy's result replaced synth's and bootstrap's (one report per job, environment and phase).
     reports = assert_accepted(
-        bitbucket, variables["BITBUCKET_COMMIT"], {report_id("cdk", "result"): ("PASSED", 1)}, deploy.output
+        bitbucket, variables["BITBUCKET_COMMIT"], {report_id("cdk", "result"): ("PASSED", 3)}, deploy.output
     )
     assert STACK in repr(reports)
     cloudformation = aws.client("cloudformation", moto_server.url, REGION)
