@@ -4,6 +4,7 @@
 import json
 import time
 
+from test.container.insights import assert_accepted, report_id
 from test.container.test_image import pipe_variables, run_with_proxy
 from test.support import aws
 from test.support.codeinsights import REFUSE, CodeInsightsStandIn
@@ -26,16 +27,16 @@ def invalidation(moto_server) -> dict[str, str]:
     )
 
 
-def test_the_image_posts_its_result_through_host_docker_internal(docker, clone, moto_server):
+def test_the_image_posts_its_result_through_host_docker_internal(docker, clone, moto_server, bitbucket):
     variables = invalidation(moto_server)
-    with CodeInsightsStandIn() as bitbucket:
-        result = run_with_proxy(docker, clone, variables, bitbucket.host)
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     assert result.returncode == 0, result.output
-    commit = variables["BITBUCKET_COMMIT"]
-    names = sorted(report_id for _commit, report_id in bitbucket.reports)
-    assert names == ["aws-oidc-deploy-cloudfront-invalidate-production-result"], result.output
-    assert all(request.status in (200, 204, 404) for request in bitbucket.requests), result.output
-    assert len(bitbucket.annotations(commit, names[0])) == 2
+    assert_accepted(
+        bitbucket,
+        variables["BITBUCKET_COMMIT"],
+        {report_id("cloudfront-invalidate", "result"): ("PASSED", 2)},
+        result.output,
+    )
     # The toolkit's root handler did not print the pipe's lines twice, and no line escaped the filter.
     assert result.output.count("Code Insights: ") == 1, result.output
     written = json.loads((clone / SHARED / "report-cloudfront-invalidate-result.json").read_text())
