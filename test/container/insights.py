@@ -24,7 +24,8 @@ def assert_accepted(
 ) -> dict[str, dict]:
     """The stand-in holds exactly the reports `expected` names ({report id: (result, annotations)}) on
     `commit`, and refused nothing: every answer 2xx, but the 404 to the DELETE a post starts with when
-    there is no earlier report to replace. Returns the reports as stored."""
+    there is no earlier report to replace; annotation paths relative to the clone. Returns the reports
+    as stored."""
     refused = [
         (request.method, request.url, request.status)
         for request in bitbucket.requests
@@ -38,4 +39,9 @@ def assert_accepted(
         for report_id, report in stored.items()
     }
     assert seen == expected, f"accepted {seen}, expected {expected}\n{output[-4000:]}"
+    # An annotation's path is relative to the clone, as Bitbucket shows it beside the diff.
+    paths = [
+        a["path"] for report_id in stored for a in bitbucket.annotations(commit, report_id) if "path" in a
+    ]
+    assert all(not path.startswith("/") and ".." not in path.split("/") for path in paths), paths
     return stored
