@@ -32,3 +32,20 @@ def clone(tmp_path):
     (path / "pipe" / "__main__.py").write_text("raise SystemExit('the user repository pipe/ was run')\n")
     (path / "README.md").write_text("a user's repository\n")
     return path
+
+
+@pytest.fixture
+def bitbucket(moto_server):
+    """The Code Insights stand-in behind the auth proxy's port, for `test_image.run_with_proxy`. At the
+    end, no AWS session key issued during the test (nor an EKS token) is in anything it received, in
+    any encoding the leak scan knows (the container runs are not under test.support.run's scan)."""
+    from test.support import leaks
+    from test.support.codeinsights import CodeInsightsStandIn
+
+    issued = leaks.issued_marker()
+    with CodeInsightsStandIn() as standin:
+        yield standin
+        secrets = leaks.issued_since(issued)
+        assert secrets, "no AWS session issued during the test: nothing to look for"
+        found = [(where, leaks.hits(content(), secrets)) for _stamp, where, content in standin.received()]
+        assert not [hit for hit in found if hit[1]], [hit for hit in found if hit[1]]

@@ -1,12 +1,14 @@
 """COMMAND: ecs in the built image, run as Bitbucket runs it, against the ECS stand-in on this
 machine (--network host): a task definition file from the clone registered and followed until the
-rollout completes, a rerun that registers nothing, and an image that cannot be pulled explained."""
+rollout completes (a DRY_RUN first), a rerun that registers nothing, and an image that cannot be
+pulled explained; every run posts its Code Insights report through `host.docker.internal`."""
 
 import json
 
 import pytest
 
-from test.container.test_image import pipe_variables, run_like_bitbucket, snapshot
+from test.container.insights import assert_accepted, report_id
+from test.container.test_image import pipe_variables, run_with_proxy, snapshot
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.ecs import PULL_FAILS, EcsStandIn
 from test.support.tokens import make_token
@@ -49,13 +51,16 @@ def ecs_variables(moto_server, ecs, **extra: str) -> dict[str, str]:
     )
 
 
-def test_ecs_deploys_a_task_definition_file_in_the_container(docker, clone, moto_server, ecs):
+def test_ecs_deploys_a_task_definition_file_in_the_container(docker, clone, moto_server, ecs, bitbucket):
     service = ecs.state.create_service("prod", "shop", definition("1.0"), desired=2)
     (clone / "deploy").mkdir()
     (clone / "deploy" / "task.json").write_text(json.dumps(definition("1.1")))
     before = snapshot(clone)
     variables = ecs_variables(moto_server, ecs, TASK_DEFINITION="deploy/task.json")
-    result = run_like_bitbucket(docker, clone, variables)
+    planned = run_with_proxy(docker, clone, variables | {"DRY_RUN": "true"}, bitbucket.host)
+    assert planned.returncode == 0, planned.output
+    assert len(ecs.state.families["shop"]) == 1
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     assert result.returncode == 0, result.output
     assert result.last_line.startswith("✔ Deployed shop:2 to shop on prod in ")
     assert "(service shop) has reached a steady state." in result.output
@@ -66,17 +71,36 @@ def test_ecs_deploys_a_task_definition_file_in_the_container(docker, clone, moto
     assert {n: d for n, d in after.items() if not n.startswith(".bitbucket/")} == before
     [result_file] = [n for n in after if n.endswith("aws-oidc-deploy/ecs.json")]
     assert json.loads(after[result_file])["rollout_state"] == "COMPLETED"
+    commit = variables["BITBUCKET_COMMIT"]
+    plan, deployed = report_id("ecs", "plan"), report_id("ecs", "result")
+    reports = assert_accepted(
+        bitbucket, commit, {plan: ("PENDING", 1), deployed: ("PASSED", 0)}, planned.output + result.output
+    )
+    assert_no_secret(repr(reports) + repr(bitbucket.annotations(commit, plan)), ENV_SECRET)
 
-    again = run_like_bitbucket(docker, clone, variables)
+    again = run_with_proxy(docker, clone, variables, bitbucket.host)
     assert again.returncode == 0, again.output
     assert "already runs shop:2: nothing to deploy" in again.last_line
     assert len(ecs.state.families["shop"]) == 2
+    # The rerun's plan (nothing to change) and result replaced the deploy's: one report per job,
+    # environment and phase, and its annotations with it.
+    assert_accepted(bitbucket, commit, {plan: ("PENDING", 0), deployed: ("PASSED", 0)}, again.output)
 
 
-def test_ecs_explains_an_image_that_cannot_be_pulled_in_the_container(docker, clone, moto_server, ecs):
+def test_ecs_explains_an_image_that_cannot_be_pulled_in_the_container(
+    docker, clone, moto_server, ecs, bitbucket
+):
     ecs.state.create_service("prod", "shop", definition("1.0"), desired=2)
     ecs.state.outcomes[f"{IMAGE}:missing"] = PULL_FAILS
-    result = run_like_bitbucket(docker, clone, ecs_variables(moto_server, ecs, IMAGES=f"web={IMAGE}:missing"))
+    variables = ecs_variables(moto_server, ecs, IMAGES=f"web={IMAGE}:missing")
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     line = assert_one_clear_failure(result, "Container web: CannotPullContainerError")
     assert "The deployment circuit breaker rolled the service back to shop:1" in line
     assert_no_secret(result.output, ENV_SECRET)
+    # The FAILED result reaches the reviewer too, one annotation per failed task.
+    assert_accepted(
+        bitbucket,
+        variables["BITBUCKET_COMMIT"],
+        {report_id("ecs", "plan"): ("PENDING", 1), report_id("ecs", "result"): ("FAILED", 3)},
+        result.output,
+    )

@@ -1,12 +1,14 @@
 """COMMAND: helm in the built image, run as Bitbucket runs it: the image's Helm (built from the Go
 module proxy in the Dockerfile's helm stage) and exec plugin, against the real kube-apiserver on the
-host; the sample chart from the clone, installed, diffed and uninstalled."""
+host; the sample chart from the clone, installed, diffed and uninstalled, each run posting its Code
+Insights report through `host.docker.internal`."""
 
 import re
 import shutil
 import subprocess
 
-from test.container.test_image import TIMEOUT_SECONDS, pipe_variables, run_like_bitbucket, snapshot
+from test.container.insights import assert_accepted, report_id
+from test.container.test_image import TIMEOUT_SECONDS, pipe_variables, run_with_proxy, snapshot
 from test.support import aws
 from test.support.checks import assert_no_secret
 from test.support.run import REPO
@@ -46,7 +48,9 @@ def test_the_image_ships_the_pinned_helm(docker):
     assert sections.stdout.split() == ["False", "False"]
 
 
-def test_helm_install_diff_and_uninstall_in_the_container(docker, clone, moto_server, cluster_access):
+def test_helm_install_diff_and_uninstall_in_the_container(
+    docker, clone, moto_server, cluster_access, bitbucket
+):
     cluster = cluster_access("helm-container")
     cluster.allow(aws.ROLE_ARN)
     cluster.grant_cluster_admin()
@@ -62,24 +66,33 @@ def test_helm_install_diff_and_uninstall_in_the_container(docker, clone, moto_se
         "WAIT_TIMEOUT": "120",
         "DEBUG": "true",
     }
-    installed = run_like_bitbucket(docker, clone, pipe_variables(moto_server, token, **common))
+    commit = pipe_variables(moto_server, token)["BITBUCKET_COMMIT"]
+    plan, result = report_id("helm", "plan"), report_id("helm", "result")
+    installed = run_with_proxy(docker, clone, pipe_variables(moto_server, token, **common), bitbucket.host)
     assert installed.returncode == 0, installed.output
     assert "is at revision 1, deployed (web-1.0.0)" in installed.output
     assert cluster.object("apps", "v1", "deployments", "web")["status"]["readyReplicas"] == 2
+    # An install records its plan (the objects to create) before the result.
+    assert_accepted(bitbucket, commit, {plan: ("PENDING", 4), result: ("PASSED", 4)}, installed.output)
 
-    diffed = run_like_bitbucket(
+    diffed = run_with_proxy(
         docker,
         clone,
         pipe_variables(moto_server, token, **common, HELM_ACTION="diff", SET="image=nginx:1.28"),
+        bitbucket.host,
     )
     assert diffed.returncode == 0, diffed.output
     assert "image web: nginx:1.27 → nginx:1.28" in diffed.output
+    # The diff's plan (the one image that changes) replaced the install's; the install's result stays.
+    assert_accepted(bitbucket, commit, {plan: ("PENDING", 1), result: ("PASSED", 4)}, diffed.output)
 
-    removed = run_like_bitbucket(
-        docker, clone, pipe_variables(moto_server, token, **common, HELM_ACTION="uninstall")
+    removed = run_with_proxy(
+        docker, clone, pipe_variables(moto_server, token, **common, HELM_ACTION="uninstall"), bitbucket.host
     )
     assert removed.returncode == 0, removed.output
     assert cluster.object("apps", "v1", "deployments", "web") is None
+    # uninstall records no report: the publisher posts its last line as the result, replacing the install's.
+    assert_accepted(bitbucket, commit, {plan: ("PENDING", 1), result: ("PASSED", 0)}, removed.output)
     for result in (installed, diffed, removed):
         assert "k8s-aws-v1." not in result.output
         assert_no_secret(result.output, token)

@@ -8,6 +8,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from test.container.insights import assert_accepted, report_id
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
 from test.support.run import REPO, Result
@@ -49,12 +50,17 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     }
 
 
-def run_like_bitbucket(docker, clone: Path, variables: dict[str, str]) -> Result:
-    """`docker container run` as Bitbucket runs a pipe: clone mounted, workdir set, variables passed.
+def run_like_bitbucket(
+    docker, clone: Path, variables: dict[str, str], proxy_host: str | None = None
+) -> Result:
+    """`docker container run` as Bitbucket runs a pipe: clone mounted, workdir set, variables passed;
+    with `proxy_host`, `host.docker.internal` is that address (test/container/insights.py).
 
     Values travel in the docker CLI's environment (`--env NAME`), never on its command line."""
     cli, image = docker
     command = [cli, "container", "run", "--rm", "--network", "host"]
+    if proxy_host is not None:
+        command += ["--add-host", f"host.docker.internal:{proxy_host}"]
     command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD]
     for name in variables:
         command += ["--env", name]
@@ -67,6 +73,11 @@ def run_like_bitbucket(docker, clone: Path, variables: dict[str, str]) -> Result
         check=False,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_with_proxy(docker, clone: Path, variables: dict[str, str], proxy_host: str) -> Result:
+    """As Bitbucket runs it, with the auth proxy (`host.docker.internal`) at `proxy_host`."""
+    return run_like_bitbucket(docker, clone, variables, proxy_host=proxy_host)
 
 
 def pipe_variables(moto_server, token: str | None, **extra: str) -> dict[str, str]:
@@ -196,8 +207,9 @@ def test_documented_whoami_command_works_against_the_stand_in(docker, tmp_path):
     assert "Assumed-role ARN:  arn:aws:sts::123456789012:assumed-role/deploy/" in completed.stdout
 
 
-def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_access):
-    """The image's own kubectl and exec plugin, against the real kube-apiserver on the host."""
+def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_access, bitbucket):
+    """The image's own kubectl and exec plugin, against the real kube-apiserver on the host: a DRY_RUN
+    (the server-side diff) then the apply, each posting its report through `host.docker.internal`."""
     cluster = cluster_access("container-test")
     cluster.allow(aws.ROLE_ARN)
     cluster.grant_cluster_admin()
@@ -216,12 +228,23 @@ def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_acce
         NAMESPACE=cluster.namespace,
         DEBUG="true",
     )
-    result = run_like_bitbucket(docker, clone, variables)
+    planned = run_with_proxy(docker, clone, variables | {"DRY_RUN": "true"}, bitbucket.host)
+    assert planned.returncode == 0, planned.output
+    assert cluster.object("", "v1", "configmaps", "settings") is None
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     stored = cluster.object("", "v1", "configmaps", "settings")
     assert result.returncode == 0, result.output
     assert stored is not None and stored["metadata"]["labels"]["bitbucket.org/bitbucket_build_number"] == "42"
     assert any(seen["accepted"] for seen in cluster.tokens_seen)
     assert "k8s-aws-v1." not in result.output
+    reports = assert_accepted(
+        bitbucket,
+        variables["BITBUCKET_COMMIT"],
+        {report_id("kubectl", "plan"): ("PENDING", 1), report_id("kubectl", "result"): ("PASSED", 1)},
+        planned.output + result.output,
+    )
+    [planned_object] = bitbucket.annotations(variables["BITBUCKET_COMMIT"], report_id("kubectl", "plan"))
+    assert (planned_object["path"], planned_object["line"]) == ("k8s/settings.yaml", 1), reports
     # Only the shared-storage directory (inside the clone, as Bitbucket has it) takes the job's reports.
     after = snapshot(clone)
     reports = ".bitbucket/pipelines/generated/pipeline/pipes/aws-oidc-deploy/report-kubectl-"
@@ -230,8 +253,9 @@ def test_kubectl_apply_in_the_container(docker, clone, moto_server, cluster_acce
     assert {name: data for name, data in after.items() if name in before} == before
 
 
-def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, moto_server):
-    """The image's awscrt native library loads on python:3.13-slim and publishes the site."""
+def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, moto_server, bitbucket):
+    """The image's awscrt native library loads on python:3.13-slim and publishes the site; a DRY_RUN
+    before it and the sync itself post their reports through `host.docker.internal`."""
 
     site = clone / "build"
     (site / "assets").mkdir(parents=True)
@@ -248,10 +272,19 @@ def test_s3_sync_in_the_container_uploads_with_the_crt_client(docker, clone, mot
     variables = pipe_variables(
         moto_server, make_token(), COMMAND="s3-sync", S3_BUCKET=bucket, LOCAL_PATH="build", DEBUG="true"
     )
-    result = run_like_bitbucket(docker, clone, variables)
+    planned = run_with_proxy(docker, clone, variables | {"DRY_RUN": "true"}, bitbucket.host)
+    assert planned.returncode == 0, planned.output
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     assert result.returncode == 0, result.output
     assert "Uploading with the CRT S3 client" in result.output
     for relative, content in files.items():
         assert s3.get_object(Bucket=bucket, Key=relative)["Body"].read() == content, relative
+    assert_accepted(
+        bitbucket,
+        variables["BITBUCKET_COMMIT"],
+        {report_id("s3-sync", "plan"): ("PENDING", 3), report_id("s3-sync", "result"): ("PASSED", 3)},
+        planned.output + result.output,
+    )
     again = run_like_bitbucket(docker, clone, variables)
     assert again.returncode == 0 and "Uploaded:          0" in again.stdout, again.output

@@ -1,45 +1,18 @@
-"""Code Insights reports from the built image, posted the way Bitbucket's auth proxy takes them: the
-container reaches the host as `host.docker.internal` (port 29418), where the stand-in listens.
-
-The engine these tests use has no bridge (test/container/with-docker.sh: `--network host`), so
-`host.docker.internal` is mapped with `--add-host` to the stand-in's own loopback address, which a
-container on the host's network reaches as the host; on a bridge network it would be
-`--add-host host.docker.internal:host-gateway` with the stand-in on `0.0.0.0`, as Bitbucket wires it.
-"""
+"""Code Insights reports from the built image: cloudfront-invalidate's result through
+`host.docker.internal` (test/container/insights.py), and a proxy that is not listening."""
 
 import json
-import os
-import subprocess
 import time
-from pathlib import Path
 
-from test.container.test_image import BUILD, TIMEOUT_SECONDS, pipe_variables
+from test.container.insights import assert_accepted, report_id
+from test.container.test_image import pipe_variables, run_with_proxy
 from test.support import aws
 from test.support.codeinsights import REFUSE, CodeInsightsStandIn
-from test.support.run import Result
 from test.support.tokens import make_token
 
 SHARED = ".bitbucket/pipelines/generated/pipeline/pipes/aws-oidc-deploy"
 # What publish allows all posting together (pipe.report.publish.REPORT_LIMIT_SECONDS), plus the job.
 BOUND_SECONDS = 20 + 40
-
-
-def run_with_proxy(docker, clone: Path, variables: dict[str, str], proxy_host: str) -> Result:
-    cli, image = docker
-    command = [cli, "container", "run", "--rm", "--network", "host"]
-    command += ["--add-host", f"host.docker.internal:{proxy_host}"]
-    command += ["--volume", f"{clone}:{BUILD}", "--workdir", BUILD]
-    for name in variables:
-        command += ["--env", name]
-    completed = subprocess.run(
-        [*command, image],
-        env={**os.environ, **variables},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
-    return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
 def invalidation(moto_server) -> dict[str, str]:
@@ -54,16 +27,16 @@ def invalidation(moto_server) -> dict[str, str]:
     )
 
 
-def test_the_image_posts_its_result_through_host_docker_internal(docker, clone, moto_server):
+def test_the_image_posts_its_result_through_host_docker_internal(docker, clone, moto_server, bitbucket):
     variables = invalidation(moto_server)
-    with CodeInsightsStandIn() as bitbucket:
-        result = run_with_proxy(docker, clone, variables, bitbucket.host)
+    result = run_with_proxy(docker, clone, variables, bitbucket.host)
     assert result.returncode == 0, result.output
-    commit = variables["BITBUCKET_COMMIT"]
-    names = sorted(report_id for _commit, report_id in bitbucket.reports)
-    assert names == ["aws-oidc-deploy-cloudfront-invalidate-production-result"], result.output
-    assert all(request.status in (200, 204, 404) for request in bitbucket.requests), result.output
-    assert len(bitbucket.annotations(commit, names[0])) == 2
+    assert_accepted(
+        bitbucket,
+        variables["BITBUCKET_COMMIT"],
+        {report_id("cloudfront-invalidate", "result"): ("PASSED", 2)},
+        result.output,
+    )
     # The toolkit's root handler did not print the pipe's lines twice, and no line escaped the filter.
     assert result.output.count("Code Insights: ") == 1, result.output
     written = json.loads((clone / SHARED / "report-cloudfront-invalidate-result.json").read_text())
