@@ -135,6 +135,18 @@ def integer(low: int, high: int, unit: str = "") -> Parser:
     return parse
 
 
+def seconds(low: float, high: float) -> Parser:
+    """A number of seconds, fractions allowed (a poll interval), from `low` to `high`."""
+
+    def parse(raw: str) -> float:
+        text = raw.strip()
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not low <= float(text) <= high:
+            raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
+        return float(text)
+
+    return parse
+
+
 def choice(options: tuple[str, ...]) -> Parser:
     def parse(raw: str) -> str:
         text = raw.strip()

@@ -5,7 +5,6 @@ events, give health a grace period to recover, stop at DEPLOY_TIMEOUT, fail on t
 events or Red health, and optionally roll back to the version that ran before.
 """
 
-import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -13,7 +12,7 @@ from typing import Any, Literal
 from pipe.aws import errors
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
-from pipe.common.variables import Variable, boolean, choice, integer, matching
+from pipe.common.variables import Variable, boolean, choice, integer, matching, seconds
 from pipe.jobs import SignedIn
 from pipe.jobs.beanstalk import bundle, checks, deploy, dry_run, settings
 from pipe.jobs.beanstalk import versions as beanstalk_versions
@@ -35,14 +34,6 @@ DEFAULT_HEALTH_GRACE_SECONDS = 300
 # pipe.common.variables lets through) would let a value forge a line such as "✔ Deployed ...".
 _NAME = r"[^/\t\n\r]{1,100}"
 _NAME_RULE = "1 to 100 characters without /, tabs or line breaks"
-
-
-def _seconds(raw: str) -> float:
-    text = raw.strip()
-    low, high = MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not low <= float(text) <= high:
-        raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
-    return float(text)
 
 
 def _description(raw: str) -> str:
@@ -80,7 +71,11 @@ VARIABLES = (
     Variable("BEANSTALK_COMMAND", parse=choice(COMMANDS), default="all"),
     Variable("DRY_RUN", parse=boolean, default=False),
     Variable("WAIT", parse=boolean, default=True),
-    Variable("WAIT_INTERVAL", parse=_seconds, default=DEFAULT_WAIT_INTERVAL_SECONDS),
+    Variable(
+        "WAIT_INTERVAL",
+        parse=seconds(MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS),
+        default=DEFAULT_WAIT_INTERVAL_SECONDS,
+    ),
     Variable(
         "DEPLOY_TIMEOUT",
         parse=integer(1, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),

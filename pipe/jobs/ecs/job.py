@@ -5,7 +5,6 @@ under way, follow this deployment by its id with the service's events, and on fa
 stopped tasks' reasons and exit codes; roll back when asked.
 """
 
-import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -13,7 +12,7 @@ from typing import Any, Literal
 from pipe.aws import errors
 from pipe.common import private_dir
 from pipe.common.errors import PipeError
-from pipe.common.variables import Variable, boolean, integer, matching
+from pipe.common.variables import Variable, boolean, integer, matching, seconds
 from pipe.jobs import SignedIn
 from pipe.jobs.ecs import checks, deploy, reports, revisions, settings, taskdef
 from pipe.jobs.ecs.watch import revision
@@ -29,14 +28,6 @@ MAX_DEPLOY_TIMEOUT_SECONDS = 86400
 # Cluster and service names (CreateCluster, CreateService): up to 255 letters, digits, hyphens, underscores.
 _ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
 _ECS_NAME_RULE = "1 to 255 letters, digits, hyphens and underscores (the name, not an ARN)"
-
-
-def _seconds(raw: str) -> float:
-    text = raw.strip()
-    low, high = MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or not low <= float(text) <= high:
-        raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
-    return float(text)
 
 
 VARIABLES = (
@@ -57,7 +48,11 @@ VARIABLES = (
     Variable("FORCE_NEW_DEPLOYMENT", parse=boolean, default=False),
     Variable("DRY_RUN", parse=boolean, default=False),
     Variable("WAIT", parse=boolean, default=True),
-    Variable("WAIT_INTERVAL", parse=_seconds, default=DEFAULT_WAIT_INTERVAL_SECONDS),
+    Variable(
+        "WAIT_INTERVAL",
+        parse=seconds(MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS),
+        default=DEFAULT_WAIT_INTERVAL_SECONDS,
+    ),
     Variable(
         "DEPLOY_TIMEOUT",
         parse=integer(1, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
