@@ -26,6 +26,33 @@ settings.register_profile(
 settings.load_profile("repeatable")
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was():
+    """Each test starts with the logging the one before it found. A test that runs the pipe in this
+    process (pipe.main.run, pipe.report.publish) calls pipe.common.log.setup, which binds one handler to
+    the sys.stderr of that moment (pytest's capture file, closed after the test) and stops the pipe's
+    logger from propagating (caplog then sees none of its records): left as it was, every later test
+    in the same worker logs into a closed file or past caplog, depending on which worker ran what."""
+    import logging
+
+    from pipe import report
+    from pipe.common import log
+
+    names = ["", log.LOGGER_NAME, *log._LIBRARY_LOGGERS, *log._QUIET_LOGGERS, "py.warnings"]
+    saved = {name: (logging.getLogger(name), logging.getLogger(name).handlers[:]) for name in names}
+    states = {name: (logger.propagate, logger.level) for name, (logger, _) in saved.items()}
+    handler, warnings_captured = log._handler, logging._warnings_showwarning is not None  # type: ignore[attr-defined]
+    yield
+    for name, (logger, handlers) in saved.items():
+        logger.handlers = handlers
+        logger.propagate, level = states[name]
+        logger.setLevel(level)
+    log._handler = handler
+    if not warnings_captured:
+        logging.captureWarnings(False)
+    report.forget()
+
+
 # A test that uses the Kubernetes control plane (directly or through cluster_access/eks_cluster) is
 # marked `controlplane`, one that uses the AWS stand-in (moto server, through pipe_env, s3, ...)
 # `standin`: `make check` leaves both out by marker.
