@@ -1,5 +1,5 @@
-"""Validate bitbucket-pipelines.yml, and every whole-step example in README.md, MIGRATING.md and docs/report.md,
-against Bitbucket's published pipeline schema (check-jsonschema's `vendor.bitbucket-pipelines`).
+"""Validate bitbucket-pipelines.yml, and every whole-step example in every document (the top-level
+Markdown files and docs/), against Bitbucket's published pipeline schema (check-jsonschema's `vendor.bitbucket-pipelines`).
 
 Usage: python3 scripts/check_pipeline_yaml.py   (`make lint` runs it; so does test_pipeline.py)
 A whole-step example is a ```yaml block that starts with `- step:`; each is checked as the only
@@ -16,7 +16,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS = ("README.md", "MIGRATING.md", "docs/report.md")
+DOCUMENTS = tuple(
+    sorted(str(path.relative_to(REPO)) for path in (*REPO.glob("*.md"), *(REPO / "docs").glob("*.md")))
+)
 SCHEMA = "vendor.bitbucket-pipelines"
 _YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
 

@@ -366,7 +366,9 @@ def test_the_pipeline_and_every_whole_step_example_are_valid_against_bitbucket_s
     examples = {
         document: check_pipeline_yaml.step_examples(document) for document in check_pipeline_yaml.DOCUMENTS
     }
-    assert all(examples.values()), examples  # each document has whole-step examples to check
+    # The documents where a user copies steps from hold some: a regex that found none would check nothing.
+    for document in ("README.md", "MIGRATING.md", "docs/report.md", "docs/ecs.md", "docs/iam.md"):
+        assert examples[document], document
     completed = check_pipeline_yaml.check()
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
