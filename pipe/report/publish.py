@@ -112,9 +112,17 @@ def _post_all(settings: Settings, built: list[payloads.Payload], limit_seconds: 
     deadline = time.monotonic() + limit_seconds
     outcome: dict[str, Any] = {}
 
+    # The toolkit is imported (and the log set up again after it) here, in the pipe's own thread: a
+    # poster given up on at the limit must never touch the log set-up later.
+    try:
+        insights, divide_chunks = code_insights(settings, deadline)
+    except Exception as failure:  # reported below as one line, whatever it is
+        outcome["error"] = failure
+
     def work() -> None:
+        if "error" in outcome:
+            return
         try:
-            insights, divide_chunks = code_insights(settings, deadline)
             outcome["requests"] = 0
             for payload in built:
                 outcome["requests"] = post.post(insights, divide_chunks, settings.commit, payload)
