@@ -27,42 +27,35 @@ settings.load_profile("repeatable")
 
 
 @pytest.fixture(autouse=True)
-def _logging_as_a_fresh_process_has_it():
-    """Each test starts with the logging of a fresh process and leaves none of its own behind.
+def _logging_as_it_was():
+    """Each test leaves the logging as it found it, and starts with the pipe's loggers propagating.
 
     A test that runs the pipe in this process (pipe.main.run, pipe.report.publish) calls
     pipe.common.log.setup, which binds one handler to the sys.stderr of that moment (pytest's capture
-    file, closed after the test) and stops the pipe's logger from propagating (caplog then sees none
-    of its records). So may a thread a test left behind (publish's poster, given up on after its
-    limit, imports the toolkit and sets the log up again), and the toolkit's import adds a handler to
-    the root logger. Reset before each test as well as after it, so that which worker ran what before
-    never decides a result."""
+    file, closed after the test) and stops the pipe's loggers from propagating (caplog then sees none
+    of their records): left as it was, later tests in the same xdist worker logged into a closed file
+    or past caplog, depending on which worker ran what."""
     import logging
 
     from pipe import report
     from pipe.common import log
 
-    root = logging.getLogger()
-    root_level = root.level
+    names = ["", log.LOGGER_NAME, *log._LIBRARY_LOGGERS, *log._QUIET_LOGGERS, "py.warnings"]
+    saved = {name: (logging.getLogger(name), logging.getLogger(name).handlers[:]) for name in names}
+    states = {name: (named.propagate, named.level) for name, (named, _) in saved.items()}
+    handler = log._handler
     warnings_captured = logging._warnings_showwarning is not None  # type: ignore[attr-defined]
-
-    def fresh() -> None:
-        for name in (log.LOGGER_NAME, *log._LIBRARY_LOGGERS, *log._QUIET_LOGGERS, "py.warnings"):
-            named = logging.getLogger(name)
-            named.handlers = []
-            named.propagate = True
-            named.setLevel(logging.NOTSET)
-        log._handler = None
-        report.forget()
-
-    fresh()
-    root.handlers = [handler for handler in root.handlers if type(handler).__module__ == "_pytest.logging"]
+    for name in names[1:]:
+        logging.getLogger(name).propagate = True
     yield
-    fresh()
-    root.handlers = [handler for handler in root.handlers if type(handler).__module__ == "_pytest.logging"]
-    root.setLevel(root_level)
+    for name, (named, handlers) in saved.items():
+        named.handlers = handlers
+        named.propagate, level = states[name]
+        named.setLevel(level)
+    log._handler = handler
     if not warnings_captured:
         logging.captureWarnings(False)
+    report.forget()
 
 
 # A test that uses the Kubernetes control plane (directly or through cluster_access/eks_cluster) is
