@@ -45,7 +45,7 @@ COPY --from=helm /out/helm /usr/local/bin/helm
 
 # requirements.txt pins every package the pipe runs, their dependencies included, and is installed
 # as it is (--no-deps): bitbucket-pipes-toolkit's docker and GitPython, which only its test helper
-# imports, stay out (README, "What the image installs"). The toolkit and the pipe are source
+# imports, stay out (docs/image.md, "What the image installs"). The toolkit and the pipe are source
 # distributions, built with the pinned setuptools of requirements-build.txt, removed afterwards.
 COPY requirements-build.txt requirements.txt ./
 RUN pip install --no-cache-dir -r requirements-build.txt \

@@ -59,7 +59,7 @@ lint: $(STAMP)
 	$(PY) scripts/check_pipeline_yaml.py
 
 ## Mutation testing (not CI: it takes minutes) of the modules where a silent bug costs most, against
-## their unit tests; configured in pyproject.toml [tool.mutmut]. Record the score in README.md.
+## their unit tests; configured in pyproject.toml [tool.mutmut]. Record the score in CONTRIBUTING.md.
 mutate: $(STAMP)
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2
@@ -85,7 +85,7 @@ sample-token: $(STAMP)
 	@$(PY) -m test.support.tokens
 
 # What bitbucket-pipes-toolkit depends on for its test helper alone: the pipe never imports them, and the
-# image, which installs requirements.txt with --no-deps, goes without them (README, "What the image installs").
+# image, which installs requirements.txt with --no-deps, goes without them (docs/image.md, "What the image installs").
 NEVER_IMPORTED := docker GitPython gitdb smmap
 
 ## Re-resolve the image's exact pins from the direct dependencies in pyproject.toml.

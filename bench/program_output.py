@@ -4,7 +4,7 @@ Every line kubectl, the CDK CLI, npm or pip prints goes through the relay: redac
 across lines (pipe.common.secret_forms) and framed. This feeds it MEGABYTES of output shaped like a
 CDK deploy's (activity lines, JSON, base64 blobs, escapes, percent signs) in 64 KiB chunks, as the
 pipe reads them, with three secrets registered (a secret key, a session token, an OIDC token), and
-reports the CPU seconds. Not a timed test: the figure goes in the README's "Program output" row.
+reports the CPU seconds. Not a timed test: the figure goes in docs/security.md's "Program output" row.
 
 Run: `.venv/bin/python bench/program_output.py [MEGABYTES]` (default 50; or `make bench`).
 """

@@ -48,7 +48,7 @@ from test.support.tokens import make_token  # noqa: E402
 COMMANDS = ("trust-policy", "whoami", "s3-sync")
 TIMEOUT_SECONDS = 120
 # The goal of issue 16 that stands: trust-policy's wall time. The smallest s3-sync's 0.25 s of CPU was
-# dropped (below botocore's own floor; README: "Why the smallest s3-sync keeps botocore").
+# dropped (below botocore's own floor; docs/benchmarks.md: "Why the smallest s3-sync keeps botocore").
 GOALS = {("trust-policy", "wall"): 0.080}
 SUMMARY = Path("shared") / "aws-oidc-deploy" / "s3-sync-summary.json"
 

@@ -98,9 +98,13 @@ def _terms(variable: Variable) -> Terms:
     )
 
 
+# A row names one variable, or several that share one usage (`AWS_ENDPOINT_URL_*`): `A`, `B`.
+_ROW = re.compile(r"^\| ((?:`[A-Z0-9_]+`(?:, )?)+) \| (.*) \|$", re.MULTILINE)
+
+
 def readme_tables(readme: str = README) -> dict[str, dict[str, str]]:
     """{table: {variable: usage}}: COMMON_TABLE for the first table of "## Variables", then one per
-    "### `COMMAND: job`" table."""
+    "### `COMMAND: job`" table; a row naming several variables gives each of them its usage."""
     section = readme.split("\n## Variables\n", 1)[1].split("\n## ", 1)[0]
     tables: dict[str, dict[str, str]] = {}
     for heading, body in zip(
@@ -109,14 +113,25 @@ def readme_tables(readme: str = README) -> dict[str, dict[str, str]]:
         strict=True,
     ):
         job = re.fullmatch(r"### `COMMAND: ([a-z0-9-]+)`", heading)
-        rows = dict(re.findall(r"^\| `([A-Z0-9_]+)` \| (.*) \|$", body, re.MULTILINE))
+        rows = {
+            name: usage
+            for names, usage in _ROW.findall(body)
+            for name in re.findall(r"`([A-Z0-9_]+)`", names)
+        }
         if rows:
             tables[job.group(1) if job else COMMON_TABLE] = rows
     return tables
 
 
+def reporting_jobs() -> list[str]:
+    return [command for command in jobs.JOBS if main.report_variables(command)]
+
+
 def _table_of(name: str, command: str, promised: dict) -> str:
-    every = all((name, other) in promised for other in signing_in_jobs())
+    """The common table holds what every job that signs in reads, and what every job that reports does
+    (REPORT and its token: one row, not one per job)."""
+    shared_by = (signing_in_jobs(), reporting_jobs())
+    every = any(all((name, other) in promised for other in group) for group in shared_by)
     return COMMON_TABLE if every else command
 
 
@@ -240,7 +255,7 @@ def test_every_job_has_a_readme_table_or_reads_only_common_variables():
 
 
 def test_the_exit_status_table_lists_every_status_the_pipe_can_end_with():
-    section = README.split("\n### Exit statuses\n", 1)[1].split("\n### ", 1)[0]
+    section = README.split("\n## Exit statuses\n", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\| `?([^|`]+?)`? \|", section, re.MULTILINE)
     assert listed[1:] == ["0", "1", "kubectl's own", "130", "143"]  # [0] is the header
     assert signals.EXIT_INTERRUPTED == 130 and 128 + signal.SIGTERM == 143

@@ -2,7 +2,7 @@
 
 AWS calls go through a proxy in front of moto; kubectl's through a TLS proxy in front of the real
 kube-apiserver (test/support/controlplane) as well. Rates are of eligible requests, each attempt rolled anew, seeds fixed.
-What each run injected is printed in the session summary (the figures the README quotes).
+What each run injected is printed in the session summary (the figures docs/security.md quotes).
 """
 
 import os

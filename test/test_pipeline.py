@@ -21,7 +21,7 @@ from test.test_contract import declared as contract_declared
 
 PIPELINES = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())["pipelines"]
 INTEGRATION = REPO / ".ci" / "integration"
-# What each job's integration step needs besides AWS_TEST_ROLE_ARN (README, "The pipe's own pipeline").
+# What each job's integration step needs besides AWS_TEST_ROLE_ARN (CONTRIBUTING.md, "The pipe's own pipeline").
 JOB_VARIABLES = {
     "whoami": (),
     "trust-policy": (),
@@ -367,7 +367,16 @@ def test_the_pipeline_and_every_whole_step_example_are_valid_against_bitbucket_s
         document: check_pipeline_yaml.step_examples(document) for document in check_pipeline_yaml.DOCUMENTS
     }
     # The documents where a user copies steps from hold some: a regex that found none would check nothing.
-    for document in ("README.md", "MIGRATING.md", "docs/report.md", "docs/ecs.md", "docs/iam.md"):
+    for document in (
+        "README.md",
+        "MIGRATING.md",
+        "docs/report.md",
+        "docs/iam.md",
+        *(
+            f"docs/{job}.md"
+            for job in ("kubectl", "helm", "s3-sync", "cloudfront-invalidate", "beanstalk", "cdk", "ecs")
+        ),
+    ):
         assert examples[document], document
     completed = check_pipeline_yaml.check()
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -53,7 +53,7 @@ def run(
     """Run `args`, print its output (stdout and stderr merged, in order) redacted and framed; return
     the status and the last lines, redacted (never cut before redaction).
 
-    Every program has a deadline (no default: a caller names it, as the README's limits table does):
+    Every program has a deadline (no default: a caller names it, as docs/security.md's limits table does):
     one still running after `limit_seconds` is stopped (SIGTERM, then SIGKILL after
     STOP_GRACE_SECONDS) and Overran names the limit (`limit_name`)."""
     logger.debug("Running: %s", shlex.join(args))

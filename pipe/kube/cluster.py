@@ -22,7 +22,7 @@ _RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexp
 MAX_RESUMES = 20
 # A pause before resuming, so that a cluster that is briefly unreachable is not hammered.
 RESUME_PAUSE_SECONDS = 1.0
-# Deadline of a rollout wait (README: limits): its share of WAIT_TIMEOUT and this grace.
+# Deadline of a rollout wait (docs/security.md: limits): its share of WAIT_TIMEOUT and this grace.
 ROLLOUT_GRACE_SECONDS = 30
 # Prefixes of the variables kubectl reads from its environment (and of the pipe's own, which it ignores).
 _KUBECTL_OWN = ("KUBECTL_", "KUBE_", "KUBECONFIG", "KUBERC", "KUBECACHEDIR")

@@ -44,7 +44,7 @@ from pipe.kube.cluster import Connection
 from pipe.kube.fields import SECRET_KINDS, describe, images, removed_fields
 
 DEFAULT_NAMESPACE = "default"
-# Deadline of each of the two kubectl calls of a plan (README: limits): 2,000 objects take seconds.
+# Deadline of each of the two kubectl calls of a plan (docs/security.md: limits): 2,000 objects take seconds.
 DIFF_LIMIT_SECONDS = 600
 # What kubectl's JSON of the objects may take: 2,000 objects are about 10 MiB.
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
@@ -95,8 +95,8 @@ def plan(
         before = _index(live(objects, kubectl, connection, namespace, cwd))
         applied = _write(objects, connection, "to-apply")
         # A server-side apply's dry run even for a client-side apply: a client-side one computes each
-        # object's patch in kubectl, 9 minutes of it for 2,000 objects here, against 21 s (README: the
-        # kubectl plan). Not with --prune, which kubectl refuses with --server-side for objects it
+        # object's patch in kubectl, 9 minutes of it for 2,000 objects here, against 21 s (docs/kubectl.md:
+        # the kubectl plan). Not with --prune, which kubectl refuses with --server-side for objects it
         # applied client-side: then kubectl's own client-side dry run.
         converted = "--server-side" not in apply_options and "--prune" not in apply_options
         options = _server_side(apply_options) if converted else list(apply_options)

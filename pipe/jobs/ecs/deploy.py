@@ -20,7 +20,7 @@ from pipe.jobs.ecs import reports, tasks
 from pipe.jobs.ecs.settings import Settings
 from pipe.jobs.ecs.watch import ServiceState, WaitFailed, Watcher, revision
 
-# For later steps (README, "What the jobs print"): the last deployment's outcome.
+# For later steps (docs/behaviour.md, "What the jobs print"): the last deployment's outcome.
 RESULT_FILE = "aws-oidc-deploy/ecs.json"
 
 

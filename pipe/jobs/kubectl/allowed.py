@@ -2,7 +2,7 @@
 
 An allow-list: an option not named here is refused with a line listing what is allowed. Options
 named with a reason are refused with that reason (they move the token or the target, or never end).
-The set is what a deploy step needs (README, "kubectl: what a command line may hold").
+The set is what a deploy step needs (docs/kubectl.md, "kubectl command lines: what is allowed").
 """
 
 from pipe.jobs.kubectl.pflag import DIRECTORY, FILE, KEYED_FILE, PATHS, Option

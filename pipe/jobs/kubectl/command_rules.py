@@ -55,7 +55,7 @@ def command_of(words: list[str], variable: str) -> tuple[tuple[str, ...], list[s
             return named, words[length:]
     raise PipeError(
         f"{variable} must start with a kubectl command the pipe allows ({_commands()}); "
-        f"{first!r} is not one of them (README: kubectl command lines)."
+        f"{first!r} is not one of them (docs/kubectl.md: kubectl command lines)."
     )
 
 

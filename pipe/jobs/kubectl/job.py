@@ -28,7 +28,7 @@ SIGNS_IN: Literal[True] = True
 DEFAULT_WAIT_TIMEOUT_SECONDS = 300
 # A shell would act on these; kubectl never needs them, so they mean the value expects a shell.
 _SHELL_CHARACTERS = re.compile(r"[;&|`$<>\\\n]")
-# Deadline of the kubectl command line the job runs (README: limits): an hour, or WAIT_TIMEOUT when
+# Deadline of the kubectl command line the job runs (docs/security.md: limits): an hour, or WAIT_TIMEOUT when
 # that is longer.
 COMMAND_LIMIT_SECONDS = 3600
 
