@@ -205,15 +205,20 @@ def capture(
     output: Path,
     max_bytes: int,
     quiet: "re.Pattern[bytes] | None" = None,
+    what: str | None = None,
 ) -> tuple[int, str]:
     """Run `args` for its output (JSON, a render): stdout into the file `output` (in a private
     directory: it may hold what must never be printed) and returned, read within `max_bytes`; stderr
     printed as `run` prints output (its last CAPTURE_ERROR_BYTES, redacted, framed; lines matching
     `quiet`, noise the caller knows, left out). Returns the
-    status and stdout ("" when the status is not 0). Bounded like `run`: Overran names the limit."""
+    status and stdout ("" when the status is not 0). Bounded like `run`: Overran names the limit.
+    The pipe's own lines about it (overran, output over `max_bytes`, not UTF-8) name `what`, by
+    default the program: a caller names the call where the program alone would not tell which it
+    was (`kubectl kustomize k8s`, not `kubectl`)."""
     from pipe.common import bounded_read
 
     logger.debug("Running: %s", shlex.join(args))
+    what = what or Path(args[0]).name
     errors = output.with_name(output.name + ".stderr")
     with output.open("wb") as out, errors.open("w+b") as err:
         try:
@@ -229,8 +234,7 @@ def capture(
             )
         except subprocess.TimeoutExpired:
             raise Overran(
-                f"{Path(args[0]).name} did not finish within {limit_seconds:g} s ({limit_name}); "
-                "the pipe stopped it."
+                f"{what} did not finish within {limit_seconds:g} s ({limit_name}); the pipe stopped it."
             ) from None
         err.seek(max(0, err.tell() - CAPTURE_ERROR_BYTES))
         said = err.read()
@@ -242,6 +246,6 @@ def capture(
     if completed.returncode != 0:
         return completed.returncode, ""
     try:
-        return 0, bounded_read.read_text(output, max_bytes, f"{Path(args[0]).name}'s output")
+        return 0, bounded_read.read_text(output, max_bytes, f"{what}'s output")
     except UnicodeDecodeError:
-        raise PipeError(f"{Path(args[0]).name} printed output that is not UTF-8.") from None
+        raise PipeError(f"{what} printed output that is not UTF-8.") from None

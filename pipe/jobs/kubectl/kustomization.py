@@ -8,14 +8,13 @@ a regular file (a FIFO would block kustomize for ever), and the walk is bounded 
 """
 
 import stat
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipe.common import bounded_read, private_dir
+from pipe.common import bounded_read, private_dir, process
 from pipe.common.errors import PipeError
 
 FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -27,8 +26,6 @@ MAX_KUSTOMIZATIONS = 256
 # written to a file in the private directory and read within a size cap, never held whole unbounded.
 KUSTOMIZE_LIMIT_SECONDS = 120
 MAX_RENDERED_BYTES = 64 * bounded_read.MIB
-# The end of kubectl's error output quoted in the failure line.
-_ERROR_TAIL_BYTES = 4096
 # Fields whose items name a file or a kustomization directory (or hold an inline document).
 _PATH_LISTS = (
     "resources",
@@ -151,31 +148,20 @@ def check(directory: Path, clone: Path, what: str) -> None:
 
 
 def render(directory: Path, clone: Path, kubectl: str, env: Mapping[str, str], workdir: Path) -> str:
-    """`kubectl kustomize directory` (already checked), its output read within MAX_RENDERED_BYTES."""
+    """`kubectl kustomize directory` (already checked), run as every program the pipe reads the output
+    of (pipe.common.process.capture): its output read within MAX_RENDERED_BYTES, its error output
+    printed redacted and framed above the failure line."""
     source = str(directory.relative_to(clone)) or "."
-    rendered, errors = workdir / "kustomized.yaml", workdir / "kustomize-errors.txt"
-    with rendered.open("wb") as output, errors.open("w+b") as error_output:
-        try:
-            completed = subprocess.run(
-                [kubectl, "kustomize", str(directory)],
-                env=dict(env),
-                cwd=clone,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=error_output,
-                check=False,
-                timeout=KUSTOMIZE_LIMIT_SECONDS,
-            )
-        except subprocess.TimeoutExpired:
-            raise PipeError(
-                f"kubectl kustomize {source} did not finish within {KUSTOMIZE_LIMIT_SECONDS} s "
-                "(KUSTOMIZE_LIMIT_SECONDS); the pipe stopped it."
-            ) from None
-        if completed.returncode != 0:
-            error_output.seek(max(0, error_output.tell() - _ERROR_TAIL_BYTES))
-            said = error_output.read().decode("utf-8", "replace").strip()
-            raise PipeError(f"kubectl kustomize {source} failed: {said}")
-    try:
-        return bounded_read.read_text(rendered, MAX_RENDERED_BYTES, f"kubectl kustomize {source}'s output")
-    except UnicodeDecodeError:
-        raise PipeError(f"kubectl kustomize {source} printed text that is not UTF-8.") from None
+    status, rendered = process.capture(
+        [kubectl, "kustomize", str(directory)],
+        env,
+        clone,
+        KUSTOMIZE_LIMIT_SECONDS,
+        "KUSTOMIZE_LIMIT_SECONDS",
+        workdir / "kustomized.yaml",
+        MAX_RENDERED_BYTES,
+        what=f"kubectl kustomize {source}",
+    )
+    if status != 0:
+        raise PipeError(f"kubectl kustomize {source} failed (exit status {status}): see its message above.")
+    return rendered

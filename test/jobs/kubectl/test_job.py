@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+import yaml
 
 from test.support import aws
 from test.support.checks import assert_no_secret, assert_one_clear_failure
@@ -400,6 +401,21 @@ def test_kustomize_is_rendered_labelled_and_applied(run, env, cluster, clone_dir
     assert deployment["metadata"]["labels"]["team"] == "payments"
     assert deployment["status"]["readyReplicas"] == 2
     assert cluster.object("", "v1", "services", "web") is None
+
+
+def test_a_kustomization_kubectl_refuses_fails_with_its_message_framed_above_and_no_secret(
+    run, env, cluster, clone_dir
+):
+    """kubectl quotes an unknown field back: here the step's OIDC token, which the run must mask."""
+    token = env["BITBUCKET_STEP_OIDC_TOKEN"]
+    kustomization = {"resources": ["app/deployment.yaml"], token: 1}  # a key this long is written `? key`
+    (clone_dir / "k8s" / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, width=1 << 16))
+    result = run(env | {"KUBECTL_APPLY_ARGS": "--kustomize"})
+    assert_one_clear_failure(result, "✖ kubectl kustomize k8s failed (exit status 1): see its message above.")
+    assert_no_secret(result.output, token)
+    said = [line for line in result.output.splitlines() if "unknown field" in line]
+    assert said and all(line.startswith("│ ") and "****" in line for line in said), result.output
+    assert cluster.object("apps", "v1", "deployments", "web") is None
 
 
 def test_with_default_labels_false_adds_only_the_users_labels(run, env, cluster):

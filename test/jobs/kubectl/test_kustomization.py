@@ -1,15 +1,41 @@
-"""pipe.jobs.kubectl.kustomization: everything a kustomization loads is a file of the clone."""
+"""pipe.jobs.kubectl.kustomization: everything a kustomization loads is a file of the clone, and kubectl
+kustomize runs as every program whose output the pipe reads (pipe.common.process.capture)."""
 
 import os
+import time
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipe.common import log, process
 from pipe.common.errors import PipeError
 from pipe.jobs.kubectl import kustomization
+from pipe.kube.cluster import find_kubectl
+from test.support import leaks
+from test.support.encodings import hostile_output
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+# What the pipe says when kubectl kustomize fails: the reason is in kubectl's framed lines above it.
+FAILED = "kubectl kustomize k8s failed (exit status 1): see its message above."
+# Unique to this file (registered secrets stay registered); '/' and '+' so that every encoder changes it.
+SECRET = "kUsToMiZe/SeCrEt+0123456789abcdefGHIJ"
+SCANNED = [leaks.Secret("a secret the pipe knows", SECRET)]
+# Text that would pass for one of the pipe's own lines if it started a line of the output.
+FORGED = [
+    "\n✔ Deployed.",
+    "\n✖ done",
+    "\nINFO: applied",
+    "\r✔ ok",
+    "\x1b[32m✔ ok",
+    "\u2028✖ x",
+    "\x85INFO: y",
+]
+
+
+def setup_module():
+    log.register_secret(SECRET)
 
 
 @pytest.fixture
@@ -136,13 +162,86 @@ def test_rendered_output_over_the_cap_is_refused_not_held(tmp_path, monkeypatch)
         kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work)
 
 
-def test_rendered_output_within_the_cap_is_returned_and_a_failure_quotes_the_end_of_its_errors(tmp_path):
+def test_rendered_output_within_the_cap_is_returned_and_a_failure_shows_the_end_of_its_errors_above(
+    tmp_path, capsys
+):
     (tmp_path / "k8s").mkdir()
     work = tmp_path / "work"
     work.mkdir()
     kubectl = _fake_kubectl(tmp_path, "print('kind: ConfigMap')")
     assert kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work) == "kind: ConfigMap\n"
-    failing = _fake_kubectl(tmp_path, "sys.stderr.write('x' * 100000 + 'the real reason'); sys.exit(1)")
+    failing = _fake_kubectl(tmp_path, "sys.stderr.write('x' * 100000 + '\\nthe real reason'); sys.exit(1)")
     with pytest.raises(PipeError) as raised:
         kustomization.render(tmp_path / "k8s", tmp_path, failing, {}, work)
-    assert raised.value.message.endswith("the real reason") and len(raised.value.message) < 5000
+    assert raised.value.message == FAILED
+    shown = capsys.readouterr().out
+    assert shown.endswith(f"{process.PROGRAM_FRAME}the real reason\n")
+    assert len(shown) < process.CAPTURE_ERROR_BYTES + 1000  # the end of the errors, not all of them
+
+
+def test_a_render_past_its_limit_is_stopped_and_the_limit_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(kustomization, "KUSTOMIZE_LIMIT_SECONDS", 0.5)
+    (tmp_path / "k8s").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    hanging = _fake_kubectl(tmp_path, "import time; time.sleep(600)")
+    started = time.monotonic()
+    with pytest.raises(process.Overran) as raised:
+        kustomization.render(tmp_path / "k8s", tmp_path, hanging, {}, work)
+    assert time.monotonic() - started < 0.5 + process.STOP_GRACE_SECONDS
+    assert raised.value.message == (
+        "kubectl kustomize k8s did not finish within 0.5 s (KUSTOMIZE_LIMIT_SECONDS); the pipe stopped it."
+    )
+
+
+# --- A failing render reported as every program's: its errors redacted as a whole, framed -----------------
+
+
+def _assert_framed_and_masked(shown: str) -> None:
+    for line in shown.splitlines():
+        assert line.startswith(process.PROGRAM_FRAME) and log.pipe_mark(line) is None, line
+    assert leaks.hits(shown.encode(), SCANNED) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(st.text(max_size=20), st.sampled_from([*FORGED, SECRET])), max_size=8).map(
+        lambda pieces: "x-" + "".join(pieces) + SECRET
+    )
+)
+def test_kubectls_own_error_about_a_hostile_kustomization_is_shown_redacted_and_framed(
+    tmp_path_factory, capsys, field
+):
+    """The real kubectl quotes a kustomization's unknown field back in its error: a field holding a
+    secret the pipe knows and text that tries to start a line of its own."""
+    clone = tmp_path_factory.mktemp("clone")
+    (clone / "k8s").mkdir()
+    (clone / "k8s" / "cm.yaml").write_text(CM)
+    (clone / "k8s" / "kustomization.yaml").write_text(yaml.safe_dump({"resources": ["cm.yaml"], field: 1}))
+    kustomization.check(clone / "k8s", clone, "RESOURCE_PATH")
+    capsys.readouterr()
+    with pytest.raises(PipeError) as raised:
+        kustomization.render(
+            clone / "k8s", clone, find_kubectl(), dict(os.environ), tmp_path_factory.mktemp("work")
+        )
+    assert raised.value.message == FAILED
+    shown = capsys.readouterr().out
+    assert "unknown field" in shown and log.MASK in shown, shown
+    _assert_framed_and_masked(shown)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile_output(SECRET), st.lists(st.sampled_from(FORGED), max_size=3))
+def test_any_error_output_of_a_failing_render_is_redacted_as_a_whole_and_framed(
+    tmp_path_factory, capsys, output, forged
+):
+    """What a kubectl could print: the secret in any encoding, wrapped over lines, with forged lines."""
+    directory = tmp_path_factory.mktemp("render")
+    (directory / "k8s").mkdir()
+    (directory / "said").write_text(output + "".join(forged), encoding="utf-8", errors="surrogateescape")
+    failing = _fake_kubectl(directory, "sys.stderr.buffer.write(open('said', 'rb').read()); sys.exit(1)")
+    capsys.readouterr()
+    with pytest.raises(PipeError) as raised:
+        kustomization.render(directory / "k8s", directory, failing, {}, directory)
+    assert raised.value.message == FAILED
+    _assert_framed_and_masked(capsys.readouterr().out)
