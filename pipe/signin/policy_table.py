@@ -51,8 +51,13 @@ PARAMETERS = {
     "EcsCluster": Parameter("ecs: the ECS cluster (CLUSTER_NAME)."),
     "EcsService": Parameter("ecs: the ECS service (SERVICE_NAME)."),
     "EcsTaskFamily": Parameter("ecs: the family of the service's task definition."),
-    "EcsTaskRole": Parameter("ecs: the task definition's task role's name (taskRoleArn)."),
-    "EcsExecutionRole": Parameter("ecs: the task definition's execution role's name (executionRoleArn)."),
+    "EcsTaskRole": Parameter(
+        "ecs: the task definition's task role's name, with its path if it has one (taskRoleArn after role/)."
+    ),
+    "EcsExecutionRole": Parameter(
+        "ecs: the task definition's execution role's name, with its path if it has one (executionRoleArn "
+        "after role/)."
+    ),
 }
 
 _ARN = "arn:${AWS::Partition}"
@@ -97,7 +102,9 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
             (f"{_ARN}:s3:::${{BucketName}}/${{KeyPrefix}}*",),
             "Upload (PutObject, multipart included); read an object's checksum when its ETag cannot tell "
             "(HeadObject: GetObject); remove what was deleted locally (DeleteObject: only with DELETE_FLAG: "
-            "'true'). Add s3:PutObjectAcl if you set ACL.",
+            "'true'). Add s3:PutObjectAcl if you set ACL, and s3:AbortMultipartUpload if the parts of a "
+            "failed multipart upload are to be removed at once (the transfer engine aborts it; without the "
+            "permission the parts stay until a lifecycle rule removes them).",
         ),
         _CLOUDFRONT,
     ),
@@ -127,19 +134,22 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
             "empty list without it: the deploy goes on, and the pipe warns that it saw no event.",
             advisory=True,
         ),
+        # CreateApplicationVersion requires both the application and the version (SAR).
+        Statement(
+            "BeanstalkRegisterVersion",
+            ("elasticbeanstalk:CreateApplicationVersion",),
+            (
+                f"{_BEANSTALK}:application/${{ApplicationName}}",
+                f"{_BEANSTALK}:applicationversion/${{ApplicationName}}/*",
+            ),
+            "Register the version: Elastic Beanstalk checks both the application and the new version.",
+        ),
         Statement(
             "BeanstalkDeploy",
-            (
-                "elasticbeanstalk:CreateApplicationVersion",
-                "elasticbeanstalk:UpdateEnvironment",
-                "elasticbeanstalk:AbortEnvironmentUpdate",
-            ),
-            (
-                f"{_BEANSTALK}:applicationversion/${{ApplicationName}}/*",
-                f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",
-            ),
-            "Register the version, deploy it (and roll back: UpdateEnvironment again, or "
-            "AbortEnvironmentUpdate on a timeout).",
+            ("elasticbeanstalk:UpdateEnvironment", "elasticbeanstalk:AbortEnvironmentUpdate"),
+            (f"{_BEANSTALK}:environment/${{ApplicationName}}/${{EnvironmentName}}",),
+            "Deploy the version (and roll back: UpdateEnvironment again, or AbortEnvironmentUpdate on a "
+            "timeout).",
         ),
         Statement(
             "BeanstalkStorageLocation",
@@ -221,7 +231,7 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
     ),
     "cloudfront-invalidate": (_CLOUDFRONT,),
-    # Resource types per action: the Service Authorization Reference's Amazon ECS table.
+    # Resource types per action: the Service Authorization Reference's Amazon ECS table (list_ecs).
     "ecs": (
         Statement(
             "EcsReadClusterAndService",
@@ -231,10 +241,16 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
         ),
         Statement(
             "EcsTaskDefinitions",
-            ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:RegisterTaskDefinition"),
+            ("ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"),
             ("*",),
             "Read the running revision, find an identical registered one (ListTaskDefinitions: when the "
-            "revision to deploy differs), register a new one. These three take no narrower resource.",
+            "revision to deploy differs). These two take no narrower resource.",
+        ),
+        Statement(
+            "EcsRegisterRevision",
+            ("ecs:RegisterTaskDefinition",),
+            (f"{_ECS}:task-definition/${{EcsTaskFamily}}:*",),
+            "Register the new revision of the family (only when no identical one is registered).",
         ),
         Statement(
             "EcsTagNewRevision",

@@ -174,25 +174,31 @@ def enforced() -> Iterator[None]:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
 
 
-def _beanstalk_resource(state: Any, action: str, params: dict[str, str], caller: Any) -> str:
-    """The resource IAM checks for an Elastic Beanstalk call (Service Authorization Reference)."""
+def _beanstalk_resources(state: Any, action: str, params: dict[str, str], caller: Any) -> list[str]:
+    """The resources IAM checks for an Elastic Beanstalk call, each of which the role must be allowed:
+    the resource types of the Service Authorization Reference's AWS Elastic Beanstalk table (list_
+    elasticbeanstalk), where CreateApplicationVersion requires both `application*` and
+    `applicationversion*`."""
     base = f"arn:aws:elasticbeanstalk:{caller.region}:{caller.account}"
     environment = params.get("EnvironmentName")
     application = params.get("ApplicationName") or (
         state.environments[environment].application if environment in state.environments else ""
     )
     if action == "CreateStorageLocation":
-        return "*"
+        return ["*"]
     if action == "DescribePlatformVersion":
-        return params.get("PlatformArn", "*")
+        return [params.get("PlatformArn", "*")]
     if action == "DescribeApplications":
-        return f"{base}:application/{params.get('ApplicationNames.member.1', '*')}"
+        return [f"{base}:application/{params.get('ApplicationNames.member.1', '*')}"]
     if action in ("CreateApplicationVersion", "DescribeApplicationVersions"):
         label = params.get("VersionLabel") or params.get("VersionLabels.member.1", "*")
-        return f"{base}:applicationversion/{application}/{label}"
+        version = f"{base}:applicationversion/{application}/{label}"
+        if action == "CreateApplicationVersion":
+            return [f"{base}:application/{application}", version]
+        return [version]
     if environment or params.get("EnvironmentNames.member.1"):
-        return f"{base}:environment/{application}/{environment or params['EnvironmentNames.member.1']}"
-    return f"{base}:application/{application}"
+        return [f"{base}:environment/{application}/{environment or params['EnvironmentNames.member.1']}"]
+    return [f"{base}:application/{application}"]
 
 
 def _refusal(
@@ -218,15 +224,19 @@ def beanstalk_policies(standin: Any) -> None:
     moto checks its own services (moto has no Elastic Beanstalk API to check)."""
 
     def authorize(action: str, params: dict[str, str], caller: Any, headers: dict[str, str]) -> str | None:
-        resource = _beanstalk_resource(standin.state, action, params, caller)
-        return _refusal(caller, headers, f"elasticbeanstalk:{action}", resource)
+        for resource in _beanstalk_resources(standin.state, action, params, caller):
+            refused = _refusal(caller, headers, f"elasticbeanstalk:{action}", resource)
+            if refused is not None:
+                return refused
+        return None
 
     standin.authorize = authorize
 
 
 def _ecs_checks(state: Any, action: str, params: dict[str, Any], caller: Any) -> list[tuple[str, str, dict]]:
     """What IAM checks for an ECS call: (action, resource, condition keys) each, as the Service
-    Authorization Reference for Amazon ECS names them; RegisterTaskDefinition also checks
+    Authorization Reference for Amazon ECS (list_ecs) names them; RegisterTaskDefinition is checked
+    on the new revision's ARN (`task-definition*`), and also checks
     ecs:TagResource on the new revision when it carries tags (ecs:CreateAction) and iam:PassRole on
     each role the task definition names (iam:PassedToService)."""
     base = f"arn:aws:ecs:{caller.region}:{caller.account}"
@@ -256,21 +266,23 @@ def _ecs_checks(state: Any, action: str, params: dict[str, Any], caller: Any) ->
             (f"ecs:{action}", f"{base}:task/{cluster}/{str(t).rsplit('/', 1)[-1]}", {})
             for t in params.get("tasks") or []
         ]
-    # DescribeTaskDefinition, ListTaskDefinitions, RegisterTaskDefinition: no resource type listed.
-    checks = [(f"ecs:{action}", "*", {})]
     if action == "RegisterTaskDefinition":
+        # `task-definition*`: the new revision's ARN (task-definition/${Family}:${Revision}).
         family = str(params.get("family", ""))
+        created_arn = f"{base}:task-definition/{family}:{len(state.families.get(family, [])) + 1}"
+        checks = [(f"ecs:{action}", created_arn, {})]
         if params.get("tags"):
-            revision = len(state.families.get(family, [])) + 1
             created = {"ecs:CreateAction": "RegisterTaskDefinition"}
-            checks.append(("ecs:TagResource", f"{base}:task-definition/{family}:{revision}", created))
+            checks.append(("ecs:TagResource", created_arn, created))
         passed = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
         checks += [
             ("iam:PassRole", str(params[r]), passed)
             for r in ("taskRoleArn", "executionRoleArn")
             if params.get(r)
         ]
-    return checks
+        return checks
+    # DescribeTaskDefinition, ListTaskDefinitions: no resource type listed, so `*`.
+    return [(f"ecs:{action}", "*", {})]
 
 
 def ecs_policies(standin: Any) -> None:
