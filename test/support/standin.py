@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from test.support import leaks, sigv4
 
@@ -75,7 +76,7 @@ class StandIn:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         leaks.RECEIVERS.append(self.received)
         self._thread.start()
         return self
