@@ -55,7 +55,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/hadolint Dockerfile
-	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/controlplane/build.sh test/support/helm/build.sh image/helm/build.sh .ci/run .ci/integration/run-pipe
+	$(VENV)/bin/shellcheck test/container/with-docker.sh test/support/gobuild.sh test/support/controlplane/build.sh test/support/helm/build.sh image/helm/build.sh .ci/run .ci/integration/run-pipe
 	$(PY) scripts/check_pipeline_yaml.py
 
 ## Mutation testing (not CI: it takes minutes) of the modules where a silent bug costs most, against

@@ -78,6 +78,7 @@ def test_every_push_runs_lint_and_unit_tests():
 
 
 CONTROLPLANE = REPO / "test" / "support" / "controlplane"
+GOBUILD = REPO / "test" / "support" / "gobuild.sh"
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -133,11 +134,15 @@ def test_the_control_plane_cache_is_declared_and_keyed_by_what_build_sh_hashes()
     cache = document["definitions"]["caches"]["controlplane"]
     build = (CONTROLPLANE / "build.sh").read_text()
     assert cache["path"] == re.search(r"cache_root=\$\{AWS_OIDC_DEPLOY_KUBE_CACHE:-([^}]+)\}", build).group(1)
-    # build.sh keys its own cache by `cat "${here}"/{kubernetes,kwok,etcd}/go.{mod,sum} "${here}"/etcd/main.go`.
+    # build.sh keys its own cache by `cat "${here}"/{kubernetes,kwok,etcd}/go.{mod,sum} "${here}"/etcd/main.go
+    # "${library}"` (../gobuild.sh, the caching and locking it shares with helm/build.sh).
     hashed = {f"{module}/go.{kind}" for module in ("kubernetes", "kwok", "etcd") for kind in ("mod", "sum")}
-    hashed |= {"etcd/main.go", "build.sh"}
-    assert "{kubernetes,kwok,etcd}/go.{mod,sum}" in build and '"${here}"/etcd/main.go' in build
-    assert set(cache["key"]["files"]) == {f"test/support/controlplane/{name}" for name in hashed}
+    hashed |= {"etcd/main.go", "build.sh", "../gobuild.sh"}
+    assert "{kubernetes,kwok,etcd}/go.{mod,sum}" in build and '"${here}"/etcd/main.go "${library}"' in build
+    assert 'library="${here}/../gobuild.sh"' in build
+    assert set(cache["key"]["files"]) == {
+        os.path.normpath(f"test/support/controlplane/{name}") for name in hashed
+    }
     assert all((REPO / name).is_file() for name in cache["key"]["files"])
     for pipeline in (PIPELINES["default"], MAIN, RELEASE):
         assert "controlplane" in named(pipeline, "Lint")["caches"]
@@ -147,7 +152,26 @@ def test_the_control_plane_cache_is_declared_and_keyed_by_what_build_sh_hashes()
     ]
     go_cache = re.search(r"AWS_OIDC_DEPLOY_GO_CACHE=(\S+)", line).group(1)
     assert not go_cache.startswith(cache["path"])
-    assert "go_cache=${AWS_OIDC_DEPLOY_GO_CACHE:-${cache_root}/go}" in build
+    assert "go_cache=${AWS_OIDC_DEPLOY_GO_CACHE:-${cache_root}/go}" in GOBUILD.read_text()
+
+
+def test_the_helm_cache_is_keyed_by_what_helm_build_sh_hashes():
+    document = yaml.safe_load((REPO / "bitbucket-pipelines.yml").read_text())
+    cache = document["definitions"]["caches"]["helm"]
+    build = (REPO / "test" / "support" / "helm" / "build.sh").read_text()
+    assert cache["path"] == re.search(r"cache_root=\$\{AWS_OIDC_DEPLOY_HELM_CACHE:-([^}]+)\}", build).group(1)
+    hashed = re.search(r"key=\$\(\{ echo \"\$\{recipe\}\"; cat (.*); \}", build).group(1)
+    assert hashed == (
+        '"${helm_module}"/{go.mod,go.sum,build.sh} "${here}"/registry/{go.mod,go.sum,main.go} "${library}"'
+    )
+    assert 'library="${here}/../gobuild.sh"' in build and 'helm_module="${here}/../../../image/helm"' in build
+    assert set(cache["key"]["files"]) == {
+        *(f"image/helm/{name}" for name in ("go.mod", "go.sum", "build.sh")),
+        *(f"test/support/helm/registry/{name}" for name in ("go.mod", "go.sum", "main.go")),
+        "test/support/helm/build.sh",
+        "test/support/gobuild.sh",
+    }
+    assert all((REPO / name).is_file() for name in cache["key"]["files"])
 
 
 def test_image_runs_python_3_13_like_the_pipe():

@@ -32,28 +32,8 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def bucket(s3):
-    name = f"site-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": aws.REGION})
-    return name
-
-
-@pytest.fixture
 def site(clone_dir):
     return write_files(clone_dir / "build", SITE)
-
-
-@pytest.fixture
-def sync_env(pipe_env, clone_dir, bucket, tmp_path):
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    return pipe_env | {
-        "COMMAND": "s3-sync",
-        "BITBUCKET_CLONE_DIR": str(clone_dir),
-        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
-        "S3_BUCKET": f"{bucket}/www",
-        "LOCAL_PATH": "build",
-    }
 
 
 def rules(name, items):

@@ -10,6 +10,8 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
+from test.support.standin import ApiError
+
 # How a deploy of a version label plays out (Environment.outcomes; anything else: OK).
 OK = "ok"  # Updating → Ready/Green, INFO events
 FAIL = "fail"  # Updating → ERROR events → Ready/Red/Severe
@@ -50,16 +52,6 @@ VERSION_QUOTA_TEXT = (
     "You cannot have more than {quota} Application Versions. Either remove some Application Versions "
     "or request a limit increase."
 )
-
-
-class ApiError(Exception):
-    """An Elastic Beanstalk error response: HTTP status, code, message, as AWS words it."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 def now() -> datetime.datetime:

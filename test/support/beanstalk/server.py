@@ -2,17 +2,12 @@
 Version=2010-12-01) answered with the XML botocore parses, on 127.0.0.1 at a free port."""
 
 import datetime
-import threading
-import uuid
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from botocore.exceptions import ClientError
 
-from test.support import aws, leaks
-from test.support.beanstalk import sigv4
+from test.support import aws
 from test.support.beanstalk.model import (
     SEVERITIES,
     VERSION_QUOTA_TEXT,
@@ -22,6 +17,7 @@ from test.support.beanstalk.model import (
     Version,
     now,
 )
+from test.support.standin import Call, StandIn
 
 API_VERSION = "2010-12-01"
 NAMESPACE = "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/"
@@ -31,16 +27,6 @@ DEFAULT_MAX_EVENTS = 1000
 EMPTY_WHEN_DENIED = frozenset(
     {"DescribeApplications", "DescribeApplicationVersions", "DescribeEnvironments", "DescribeEvents"}
 )
-
-
-@dataclass
-class Call:
-    action: str
-    params: dict[str, str]
-    at: float  # time.monotonic()
-    request_id: str
-    error: str | None = None
-    answered: bool = False  # the action ran (or was refused); its answer is on its way
 
 
 def _date(moment: datetime.datetime) -> str:
@@ -73,170 +59,69 @@ def _members(params: dict[str, str], name: str) -> list[str]:
     return items
 
 
-class BeanstalkStandIn:
+class BeanstalkStandIn(StandIn):
     """Start with `with BeanstalkStandIn(moto_url) as eb:`; point the pipe at `eb.url` through
-    AWS_ENDPOINT_URL_ELASTIC_BEANSTALK. State and scripting: `eb.state` (model.State)."""
+    AWS_ENDPOINT_URL_ELASTIC_BEANSTALK. State and scripting: `eb.state` (model.State); faults,
+    `eb.authorize` (test/support/iam.py) and the rest: test/support/standin.py."""
+
+    service_name = "Elastic Beanstalk"
+    signing_name = "elasticbeanstalk"
+    content_type = "text/xml"
+    get_answer = b"Elastic Beanstalk stand-in: POST the Query API."
 
     def __init__(self, moto_url: str, require_signature: bool = True):
+        super().__init__(require_signature)
         self.moto_url = moto_url
-        self.require_signature = require_signature
         self.state = State()
-        self.calls: list[Call] = []
-        # Scripted faults: action → [(status, code, message)], answered before the action runs.
-        self.faults: dict[str, list[tuple[int, str, str]]] = {}
-        # IAM, when a test asks for it (test/support/iam.py): (action, params, caller, headers) → why the
-        # caller's policies refuse the call, or None.
-        self.authorize = None
-        self._calls_lock = threading.Lock()
-        # Notified each time a call is answered (wait_for).
-        self._answered = threading.Condition(self._calls_lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._s3 = aws.client("s3", moto_url, "us-east-1")
 
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "BeanstalkStandIn":
-        leaks.RECEIVERS.append(self.received)
-        self._thread.start()
-        return self
-
-    def received(self):
-        """Every call's parameters, as sent (for the leak scan): descriptions, labels, settings."""
-        with self._calls_lock:
-            calls = list(enumerate(self.calls))
-        for number, call in calls:
-            yield (
-                (id(self), number),
-                f"Elastic Beanstalk {call.action}",
-                (lambda call=call: repr(sorted(call.params.items())).encode()),
-            )
-
-    def __exit__(self, *_exc) -> None:
-        leaks.RECEIVERS.remove(self.received)
-        self._server.shutdown()
-        self._server.server_close()
-
-    def wait_for(self, action: str, timeout: float) -> Call:
-        """Block until an `action` call has been carried out (answered without an error): how a test
-        acts at a moment of the pipe's run without sleeping. Raises TimeoutError."""
-
-        def done() -> Call | None:
-            return next((c for c in self.calls if c.action == action and c.answered and not c.error), None)
-
-        with self._answered:
-            if not self._answered.wait_for(lambda: done() is not None, timeout):
-                raise TimeoutError(f"no {action} was carried out within {timeout} s")
-            return done()
-
-    def actions(self, name: str | None = None) -> list[Call]:
-        with self._calls_lock:
-            return [call for call in self.calls if name is None or call.action == name]
-
-    # --- HTTP -------------------------------------------------------------------------------
-    def _handler(self):
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                status, xml, request_id = standin._answer(self.command, self.path, headers, body)
-                data = xml.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("x-amzn-RequestId", request_id)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                data = b"Elastic Beanstalk stand-in: POST the Query API."
-                self.send_response(400)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
-
-    def _answer(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, str, str]:
-        import time
-
-        request_id = str(uuid.uuid4())
+    def _call(self, headers: dict, body: bytes) -> Call:
         params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-        action = params.get("Action", "")
-        call = Call(action, params, time.monotonic(), request_id)
-        with self._calls_lock:
-            self.calls.append(call)
-        try:
-            if headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
-                raise ApiError("InvalidParameterValue", "The Query API takes a form-encoded POST body.")
-            caller = None
-            if self.require_signature:
-                try:
-                    caller = sigv4.verify(method, path.split("?")[0], headers, body, "elasticbeanstalk")
-                except sigv4.Rejected as rejected:
-                    raise ApiError(rejected.code, rejected.message, 403) from None
-            if params.get("Version") != API_VERSION:
-                raise ApiError("InvalidParameterValue", f"Version must be {API_VERSION}.")
-            refused = self.authorize(action, params, caller, headers) if self.authorize and caller else None
-            # Elastic Beanstalk's Describe calls answer an empty list, not AccessDenied, to a role
-            # that may not call them.
-            hidden = refused is not None and action in EMPTY_WHEN_DENIED
-            if refused is not None and not hidden:
-                raise ApiError("AccessDenied", refused, 403)
-            fault = self._fault(action)
-            if fault:
-                raise ApiError(fault[1], fault[2], fault[0])
-            handler = getattr(self, f"_{action}", None)
-            if handler is None:
-                raise ApiError(
-                    "InvalidAction", f"The action {action or '(none)'} is not valid for this web service."
-                )
-            self._check_lengths(params)
-            with self.state.lock:
-                if hidden:
-                    self.state.describe_denied.add(action)
-                try:
-                    result = handler(params, caller, request_id)
-                finally:
-                    if hidden:
-                        self.state.describe_denied.discard(action)
-        except ApiError as error:
-            call.error = error.code
-            kind = "Receiver" if error.status >= 500 else "Sender"
-            return (
-                error.status,
-                f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
-                f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
-                f"<RequestId>{request_id}</RequestId></ErrorResponse>",
-                request_id,
-            )
-        finally:
-            with self._answered:
-                call.answered = True
-                self._answered.notify_all()
-        return (
-            200,
-            f'<{action}Response xmlns="{NAMESPACE}"><{action}Result>{result}</{action}Result>'
-            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>",
-            request_id,
-        )
+        return Call(params.get("Action", ""), params)
 
-    def _fault(self, action: str):
-        with self._calls_lock:
-            queue = self.faults.get(action)
-            return queue.pop(0) if queue else None
+    def _sent(self, call: Call) -> bytes:
+        return repr(sorted(call.params.items())).encode()
+
+    def _error(self, error: ApiError, call: Call) -> bytes:
+        kind = "Receiver" if error.status >= 500 else "Sender"
+        return (
+            f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<RequestId>{call.request_id}</RequestId></ErrorResponse>"
+        ).encode()
+
+    def _serve(self, call: Call, method: str, path: str, headers: dict, body: bytes) -> bytes:
+        action, params, request_id = call.action, call.params, call.request_id
+        if headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded":
+            raise ApiError("InvalidParameterValue", "The Query API takes a form-encoded POST body.")
+        caller = self._caller(method, path, headers, body)
+        if params.get("Version") != API_VERSION:
+            raise ApiError("InvalidParameterValue", f"Version must be {API_VERSION}.")
+        refused = self.authorize(action, params, caller, headers) if self.authorize and caller else None
+        # Elastic Beanstalk's Describe calls answer an empty list, not AccessDenied, to a role
+        # that may not call them.
+        hidden = refused is not None and action in EMPTY_WHEN_DENIED
+        if refused is not None and not hidden:
+            raise ApiError("AccessDenied", refused, 403)
+        self._scripted_fault(action)
+        handler = getattr(self, f"_{action}", None)
+        if handler is None:
+            raise ApiError(
+                "InvalidAction", f"The action {action or '(none)'} is not valid for this web service."
+            )
+        self._check_lengths(params)
+        with self.state.lock:
+            if hidden:
+                self.state.describe_denied.add(action)
+            try:
+                result = handler(params, caller, request_id)
+            finally:
+                if hidden:
+                    self.state.describe_denied.discard(action)
+        return (
+            f'<{action}Response xmlns="{NAMESPACE}"><{action}Result>{result}</{action}Result>'
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+        ).encode()
 
     @staticmethod
     def _check_lengths(params: dict[str, str]) -> None:

@@ -29,12 +29,6 @@ EXIT_REASON = "Essential container in task exited"
 BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
 
 
-class ApiError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 

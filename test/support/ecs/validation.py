@@ -6,7 +6,8 @@ import copy
 import re
 from typing import Any
 
-from test.support.ecs.model import ApiError, Service, Task, TaskDefinition
+from test.support.ecs.model import Service, Task, TaskDefinition
+from test.support.standin import ApiError
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 IMAGE = re.compile(r"[A-Za-z0-9_\-:./#@]{1,255}")
