@@ -249,11 +249,11 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # Statements no test here runs under enforcement: the job's calls go to a stand-in of the tests' own
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
-NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
+NOT_RUN = {"trust-policy": "no AWS call"}
 # Run by test_kubectl_needs_exactly_its_policy and test_helm_needs_exactly_its_policy, on the real
 # control plane, test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in, and
 # test_ecs_needs_exactly_its_policy, on the ECS stand-in.
-RUN_BESIDE = {"kubectl", "helm", "beanstalk", "ecs"}
+RUN_BESIDE = {"kubectl", "helm", "beanstalk", "ecs", "cdk"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -535,6 +535,93 @@ def test_ecs_needs_exactly_its_policy(sid, action, failing, moto_server, run, pi
             assert {"ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"} <= {
                 call.action for call in ecs.calls
             }
+
+
+# The CDK CLI deploys through the bootstrap roles: the pipe's role may read the bootstrap version and
+# assume them, nothing more. Its own region in the session's moto, bootstrapped once by the pipe
+# before enforcement (set-up): the roles are the CDK's own bootstrap template's
+# (aws-cdk/lib/api/bootstrap/bootstrap-template.yaml of the pinned CLI, image/cdk), with the trust
+# policy (the account) and the permissions it gives them, deployed by moto's CloudFormation.
+CDK_REGION = "ca-central-1"
+CDK_QUALIFIER = "hnb659fds"
+CDK_CASES = [(None, None)] + [(s.sid, a) for s in policies.POLICIES["cdk"] for a in s.actions]
+
+
+class CdkTools(NamedTuple):
+    app_modules: Path
+    cli_bin: Path
+    node_bin: Path
+
+
+def _cdk_environment(base: dict, clone: Path, tools: CdkTools, server_url: str) -> dict:
+    """What test/jobs/cdk gives the job: the pinned CLI and node on PATH, the app in infra/."""
+    from urllib.parse import urlparse
+
+    from test.support.cdk import npm_cache
+
+    target = clone / "infra"
+    shutil.copytree(npm_cache.SAMPLE_APP, target, ignore=shutil.ignore_patterns("cdk.out", "node_modules"))
+    (target / "node_modules").symlink_to(tools.app_modules, target_is_directory=True)
+    shared = clone.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    return base | {
+        "COMMAND": "cdk",
+        "AWS_DEFAULT_REGION": CDK_REGION,
+        "CDK_APP_PATH": "infra",
+        "BITBUCKET_CLONE_DIR": str(clone),
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+        "PATH": f"{tools.cli_bin}:{tools.node_bin}:{base['PATH']}",
+        # The CLI builds the template URL it gives CloudFormation from this (its setting for stand-ins).
+        "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{urlparse(server_url).port}",
+        "DEBUG": "false",
+    }
+
+
+@pytest.fixture(scope="module")
+def cdk_tools(moto_server, tmp_path_factory):
+    """The pinned CLI and the sample app's modules (cached), and CDK_REGION bootstrapped by the pipe."""
+    from test.support.cdk import moto_fixes, npm_cache
+
+    tools = CdkTools(npm_cache.installed(npm_cache.SAMPLE_APP), npm_cache.cli_bin(), npm_cache.node_bin())
+    root = tmp_path_factory.mktemp("cdk-bootstrap")
+    (root / "home").mkdir()
+    (root / "clone").mkdir()
+    base = base_environment(root / "home") | {
+        "AWS_ENDPOINT_URL": moto_server.url,
+        "BITBUCKET_STEP_OIDC_TOKEN": make_token(),
+        "AWS_OIDC_ROLE_ARN": aws.ROLE_ARN,
+    }
+    env = _cdk_environment(base, root / "clone", tools, moto_server.url) | {"CDK_COMMAND": "bootstrap"}
+    with moto_fixes.applied():
+        result = run_pipe(env, cwd=root / "clone")
+    assert result.returncode == 0, result.output
+    return tools
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    CDK_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in CDK_CASES],
+)
+def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, pipe_env, clone_dir, request):
+    """A deploy of the sample app: the pipe reads the bootstrap version; the CLI assumes the
+    file-publishing role to upload the template (an asset) and the deploy role to deploy it."""
+    from test.support.cdk import moto_fixes
+
+    stack = f"Iam{uuid.uuid4().hex[:8]}Stack"
+    values = {"CdkQualifier": CDK_QUALIFIER}
+    policy = policies.policy_with(policies.statements(["cdk"]), values, aws.ACCOUNT, "aws", CDK_REGION)
+    role = iam.give_role(moto_server.url, policy if action is None else iam.without_action(policy, sid, action))
+    env = _cdk_environment(pipe_env, clone_dir, cdk_tools, moto_server.url) | {
+        "AWS_OIDC_ROLE_ARN": role,
+        "CDK_COMMAND": "deploy",
+        "CDK_CONTEXT": f"stackName={stack}",
+    }
+    with moto_fixes.applied():
+        _run_enforced(run, env, "cdk", sid, action)
+    cloudformation = aws.client("cloudformation", moto_server.url, CDK_REGION)
+    found = [s["StackStatus"] for s in cloudformation.describe_stacks()["Stacks"] if s["StackName"] == stack]
+    assert found == ([] if action == "sts:AssumeRole" else ["CREATE_COMPLETE"])
 
 
 def test_enforcement_is_undone_when_the_run_is_over(moto_server):
