@@ -603,9 +603,13 @@ def cdk_tools(moto_server, tmp_path_factory):
     CDK_CASES,
     ids=["exact-policy" if a is None else f"without-{a}" for _, a in CDK_CASES],
 )
-def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, pipe_env, clone_dir, request):
+def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, pipe_env, clone_dir):
     """A deploy of the sample app: the pipe reads the bootstrap version; the CLI assumes the
-    file-publishing role to upload the template (an asset) and the deploy role to deploy it."""
+    file-publishing role to upload the template (an asset) and the deploy role to deploy it. Without
+    sts:AssumeRole the CLI goes on with the pipe's role, and the pipe's line names the action and
+    the roles; without ssm:GetParameter (advisory) the pipe warns and the CLI checks."""
+    from moto.sts.models import sts_backends
+
     from test.support.cdk import moto_fixes
 
     stack = f"Iam{uuid.uuid4().hex[:8]}Stack"
@@ -617,11 +621,25 @@ def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, 
         "CDK_COMMAND": "deploy",
         "CDK_CONTEXT": f"stackName={stack}",
     }
+    assumed = sts_backends[aws.ACCOUNT]["aws"].assumed_roles
+    before = len(assumed)
+    results = []
     with moto_fixes.applied():
-        _run_enforced(run, env, "cdk", sid, action)
+        _run_enforced(lambda e: results.append(run(e)) or results[-1], env, "cdk", sid, action)
+    bootstrap_roles = [
+        f"arn:aws:iam::{aws.ACCOUNT}:role/cdk-{CDK_QUALIFIER}-{kind}-role-{aws.ACCOUNT}-{CDK_REGION}"
+        for kind in ("file-publishing", "deploy")
+    ]
     cloudformation = aws.client("cloudformation", moto_server.url, CDK_REGION)
     found = [s["StackStatus"] for s in cloudformation.describe_stacks()["Stacks"] if s["StackName"] == stack]
-    assert found == ([] if action == "sts:AssumeRole" else ["CREATE_COMPLETE"])
+    assumed_now = {session.role_arn for session in assumed[before:]}
+    if action == "sts:AssumeRole":
+        [line] = [line for line in results[0].output.splitlines() if line.startswith("✖")]
+        assert bootstrap_roles[0] in line, line
+        assert found == [] and not assumed_now & set(bootstrap_roles)
+    else:
+        assert found == ["CREATE_COMPLETE"]
+        assert set(bootstrap_roles) <= assumed_now, assumed_now
 
 
 def test_enforcement_is_undone_when_the_run_is_over(moto_server):
