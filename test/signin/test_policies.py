@@ -642,6 +642,68 @@ def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, 
         assert set(bootstrap_roles) <= assumed_now, assumed_now
 
 
+OTHER_ACCOUNT = "210987654321"
+# (the trust policy's statements, whether IAM admits the pipe's role session to assume the role): an
+# account principal admits the account's principals whose own policy allows it (the CDK bootstrap
+# roles', with its Null condition on sts:ExternalId); a statement for someone else does not apply.
+TRUST_CASES = {
+    "account-id": ([{"AWS": aws.ACCOUNT}], True),
+    "account-root-arn": ([{"AWS": f"arn:aws:iam::{aws.ACCOUNT}:root"}], True),
+    "the-role-itself": ([{"AWS": [f"arn:aws:iam::{OTHER_ACCOUNT}:root", aws.ROLE_ARN]}], True),
+    "another-account-too": ([{"AWS": aws.ACCOUNT}, {"AWS": OTHER_ACCOUNT}], True),
+    "another-account-only": ([{"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}], False),
+    "a-longer-role-name": ([{"AWS": f"{aws.ROLE_ARN}-and-more"}], False),
+    "a-service": ([{"Service": "cloudformation.amazonaws.com"}], False),
+    "an-external-id-given": ([{"AWS": aws.ACCOUNT}], False),
+}
+
+
+@pytest.mark.parametrize(("principals", "admitted"), TRUST_CASES.values(), ids=TRUST_CASES.keys())
+def test_moto_evaluates_a_trust_policy_as_iam_does(principals, admitted, request, moto_server):
+    """The bench's own check (test/support/iam_trust.py): the pipe's role session, whose policy allows
+    sts:AssumeRole on the role, assumes it only when the role's trust policy admits it."""
+    import boto3
+
+    name = f"trusting-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "sts:AssumeRole",
+                "Condition": {"Null": {"sts:ExternalId": "true"}},
+            }
+            for principal in principals
+        ],
+    }
+    admin = aws.client("iam", moto_server.url, "us-east-1")
+    target = admin.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]}
+    role = iam.give_role(moto_server.url, allow)
+    external = {"ExternalId": "deputy"} if request.node.callspec.id == "an-external-id-given" else {}
+    with iam.enforced():
+        unsigned = aws.client("sts", moto_server.url)
+        keys = unsigned.assume_role_with_web_identity(
+            RoleArn=role, RoleSessionName="pipe", WebIdentityToken=make_token()
+        )["Credentials"]
+        sts = boto3.client(
+            "sts",
+            endpoint_url=moto_server.url,
+            region_name=aws.REGION,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
+        try:
+            sts.assume_role(RoleArn=target, RoleSessionName="cdk", **external)
+            outcome = True
+        except sts.exceptions.ClientError as error:
+            assert error.response["Error"]["Code"] == "AccessDenied", error.response
+            outcome = False
+    assert outcome is admitted
+
+
 def test_enforcement_is_undone_when_the_run_is_over(moto_server):
     """The moto server is the session's: after a run under enforcement, moto is as it was."""
     from moto import settings
