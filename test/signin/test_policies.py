@@ -615,7 +615,9 @@ def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, 
     stack = f"Iam{uuid.uuid4().hex[:8]}Stack"
     values = {"CdkQualifier": CDK_QUALIFIER}
     policy = policies.policy_with(policies.statements(["cdk"]), values, aws.ACCOUNT, "aws", CDK_REGION)
-    role = iam.give_role(moto_server.url, policy if action is None else iam.without_action(policy, sid, action))
+    role = iam.give_role(
+        moto_server.url, policy if action is None else iam.without_action(policy, sid, action)
+    )
     env = _cdk_environment(pipe_env, clone_dir, cdk_tools, moto_server.url) | {
         "AWS_OIDC_ROLE_ARN": role,
         "CDK_COMMAND": "deploy",
@@ -679,7 +681,10 @@ def test_moto_evaluates_a_trust_policy_as_iam_does(principals, admitted, request
     }
     admin = aws.client("iam", moto_server.url, "us-east-1")
     target = admin.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]}
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}],
+    }
     role = iam.give_role(moto_server.url, allow)
     external = {"ExternalId": "deputy"} if request.node.callspec.id == "an-external-id-given" else {}
     with iam.enforced():

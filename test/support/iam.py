@@ -8,8 +8,10 @@ sends during it is checked, and puts it back afterwards (the moto server is shar
 moto evaluates S3 calls against the bucket's or object's ARN, but its other services by action only,
 with resource `*`, which a scoped statement does not match. `enforced()` gives moto the resource of
 the calls the jobs make, as AWS's Service Authorization Reference names them (EKS DescribeCluster:
-the cluster; CloudFront invalidations: the distribution), and checks DeleteObjects per key
-(s3:DeleteObject on each object, as S3 does; moto checks it on the bucket's ARN).
+the cluster; CloudFront invalidations: the distribution; SSM GetParameter: the parameter), and checks
+DeleteObjects per key (s3:DeleteObject on each object, as S3 does; moto checks it on the bucket's
+ARN). An sts:AssumeRole is checked against the role's trust policy as IAM evaluates it
+(test/support/iam_trust.py).
 """
 
 import contextlib

@@ -29,8 +29,12 @@ import re
 from typing import Any
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
-_SESSION = re.compile(r"arn:(?P<partition>[\w-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+")
-_IAM = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>[0-9]{12}):(?P<kind>root|role|user)(?:/(?P<path>.+))?")
+_SESSION = re.compile(
+    r"arn:(?P<partition>[\w-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+"
+)
+_IAM = re.compile(
+    r"arn:(?P<partition>[\w-]+):iam::(?P<account>[0-9]{12}):(?P<kind>root|role|user)(?:/(?P<path>.+))?"
+)
 # The keys moto gathers from the request (moto.iam.utils.format_incoming_conditional_values).
 _GATHERED = ("sts:ExternalId",)
 
@@ -114,4 +118,6 @@ def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
 
     role = self.backend.get_role_by_arn(role_arn)
     document = json.loads(role.assume_role_policy_document)
-    return trust_admits(document, self._action, self._access_key.arn, format_incoming_conditional_values(self._data))
+    return trust_admits(
+        document, self._action, self._access_key.arn, format_incoming_conditional_values(self._data)
+    )

@@ -36,11 +36,15 @@ _APPROVAL_HINT = (
     "CDK_COMMAND diff, then deploy it with CDK_REQUIRE_APPROVAL never"
 )
 # The CLI's warning when it cannot assume a bootstrap role (deploy, file publishing) and goes on with the
-# pipe's own credentials (aws-cdk 2.1148's SdkProvider.forEnvironment; the error itself is printed
-# only with --verbose). IAM refusing sts:AssumeRole is its cause in a pipeline: the pipe's role already
-# signed in for this account, so the credentials are good and only the permission or the bootstrap
-# role's trust policy is missing.
-_NOT_ASSUMED = re.compile(r"could not be used to assume '(arn:[^'\s]+:role/[^'\s]+)', but are for the right account")
+# pipe's own credentials, which are for the right account (aws-cdk 2.1148's SdkProvider.forEnvironment;
+# the error itself is printed only with --verbose); and its error when they are for another account
+# ("Could not assume role in target account ...", quoting STS's AccessDenied). In a pipeline the pipe's
+# role has signed in already, so the credentials are good: IAM refused sts:AssumeRole, for want of the
+# permission or because the bootstrap role's trust policy does not admit the account.
+_NOT_ASSUMED = (
+    re.compile(r"could not be used to assume '(arn:[^'\s]+:role/[^'\s]+)', but are for the right account"),
+    re.compile(r"not authorized to perform:? sts:AssumeRole on resource:? (arn:[^'\s]+:role/[^'\s]+)"),
+)
 _CLI_FAILURE = "❌"
 _CLI_DETAIL = "‣"
 # Long enough for an error message, short enough to keep the failure one readable line.
@@ -114,7 +118,13 @@ def _last_line(tail: list[str]) -> str | None:
 
 def roles_not_assumed(tail: list[str]) -> list[str]:
     """The bootstrap roles the CLI could not assume, in the order it tried them."""
-    found = [match.group(1) for line in tail for match in [_NOT_ASSUMED.search(line)] if match]
+    found = [
+        match.group(1)
+        for line in tail
+        for pattern in _NOT_ASSUMED
+        for match in [pattern.search(line)]
+        if match
+    ]
     return list(dict.fromkeys(found))
 
 
@@ -126,8 +136,8 @@ def failure(command: str, status: int, tail: list[str]) -> str:
     roles = roles_not_assumed(tail)
     if roles and resource_failure(tail) is None:
         return (
-            f"{errors.refusal('sts:AssumeRole', _short(', '.join(roles)))} The CDK CLI went on with the pipe's own "
-            f"role, and cdk {command} failed (exit status {status}; {_SEE_ABOVE})."
+            f"{errors.refusal('sts:AssumeRole', _short(', '.join(roles)))} The CDK CLI could not use the bootstrap "
+            f"roles, and cdk {command} failed (exit status {status}; {_SEE_ABOVE})."
         )
     failed = [index for index, line in enumerate(tail) if _CLI_FAILURE in line]
     parts = []

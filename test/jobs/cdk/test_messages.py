@@ -128,7 +128,9 @@ def test_a_deploy_stopped_for_approval_says_why_and_what_to_do():
 
 
 ROLE = "arn:aws:iam::123456789012:role/cdk-hnb659fds-{}-role-123456789012-eu-west-1"
-NOT_ASSUMED = "current credentials could not be used to assume '{}', but are for the right account. Proceeding anyway."
+NOT_ASSUMED = (
+    "current credentials could not be used to assume '{}', but are for the right account. Proceeding anyway."
+)
 PUBLISHING_FAILED = [
     "Stack: start: Publishing Stack Template (current_account-current_region-b4b9e612)",
     "Stack: fail: Bucket named 'cdk-hnb659fds-assets-123456789012-eu-west-1' exists, but we dont have access to it.",
@@ -141,8 +143,23 @@ def test_bootstrap_roles_the_cli_could_not_assume_get_the_access_denied_line_nam
     roles = [ROLE.format("file-publishing"), ROLE.format("deploy")]
     tail = [NOT_ASSUMED.format(role) for role in [*roles, roles[0]]] + PUBLISHING_FAILED
     assert cdk_messages.failure("deploy", 1, tail) == (
-        errors.refusal("sts:AssumeRole", ", ".join(roles)) + " The CDK CLI went on with the pipe's own role, "
+        errors.refusal("sts:AssumeRole", ", ".join(roles))
+        + " The CDK CLI could not use the bootstrap roles, "
         "and cdk deploy failed (exit status 1; the full output is above)."
+    )
+
+
+def test_a_role_in_another_account_the_cli_could_not_assume_is_named_too():
+    role = ROLE.format("deploy").replace("123456789012", "210987654321")
+    tail = [
+        "❌  Stack failed: AssumeRoleFailed: Could not assume role in target account using current credentials "
+        "(which are for account 123456789012) User: arn:aws:sts::123456789012:assumed-role/deploy/pipe is not "
+        f"authorized to perform: sts:AssumeRole on resource: {role} . Please make sure that this role exists in "
+        "the account. If it doesn't exist, (re)-bootstrap the environment with the right '--trust'"
+    ]
+    assert cdk_messages.roles_not_assumed(tail) == [role]
+    assert f"AccessDenied: the role may not call sts:AssumeRole on {role}." in cdk_messages.failure(
+        "deploy", 1, tail
     )
 
 

@@ -210,7 +210,9 @@ def _managed_policy(backend: Any, arn: str) -> None:
 
 
 def _fixed_role_create(original: Any) -> Any:
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
         """An AWS::IAM::Role as CloudFormation makes it (AWS::IAM::Role, "Policies" and
         "ManagedPolicyArns", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-role.html):
         moto kept each inline policy as the template's object, which its IAM evaluator cannot read
@@ -224,7 +226,12 @@ def _fixed_role_create(original: Any) -> Any:
             for policy in properties.get("Policies") or []
         ]
         role = original.__func__(
-            cls, resource_name, cloudformation_json | {"Properties": properties}, account_id, region_name, **kwargs
+            cls,
+            resource_name,
+            cloudformation_json | {"Properties": properties},
+            account_id,
+            region_name,
+            **kwargs,
         )
         backend = iam_models.iam_backends[account_id][role.partition]
         for arn in properties.get("ManagedPolicyArns") or []:
