@@ -28,7 +28,7 @@ unevaluated, as moto leaves them.
 import re
 from typing import Any
 
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _SESSION = re.compile(
     r"arn:(?P<partition>[\w-]+):sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[^/]+)/.+"
 )
@@ -45,14 +45,17 @@ def principal_matches(expected: str, caller: str) -> bool:
         return True
     session = _SESSION.fullmatch(caller)
     caller_account = session["account"] if session else (_IAM.fullmatch(caller) or {"account": ""})["account"]
-    if ACCOUNT_ID.fullmatch(expected):
+    if _ACCOUNT_ID.fullmatch(expected):
         return expected == caller_account
     named = _IAM.fullmatch(expected)
     if named and named["kind"] == "root":
         return named["account"] == caller_account
     if named and named["kind"] == "role" and session:
         # A role ARN (with its path) admits that role's sessions; the session ARN carries no path.
-        return named["account"] == session["account"] and named["path"].rsplit("/", 1)[-1] == session["role"]
+        return (
+            named["account"] == session["account"]
+            and (named["path"] or "").rsplit("/", 1)[-1] == session["role"]
+        )
     return expected == caller
 
 
