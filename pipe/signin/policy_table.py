@@ -215,7 +215,8 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
                 f"{_ARN}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/cdk-bootstrap/${{CdkQualifier}}/version",
             ),
             "The pipe's own check that the environment is bootstrapped, for a clearer line when "
-            "it is not; without it the pipe warns and the CLI checks.",
+            "it is not. Optional: without it the pipe warns, naming ssm:GetParameter, and deploys (the "
+            "deploy role reads the version itself: the bootstrap template's ReadVersion statement).",
             advisory=True,
         ),
         Statement(
@@ -225,7 +226,9 @@ POLICIES: dict[str, tuple[Statement, ...]] = {
                 f"{_ARN}:iam::${{AWS::AccountId}}:role/cdk-${{CdkQualifier}}-*-role-${{AWS::AccountId}}-${{AWS::Region}}",
             ),
             "The CDK CLI deploys through the bootstrap stack's roles (deploy, file- and image-publishing, "
-            "lookup), which hold the CloudFormation, S3 and ECR permissions. CDK_COMMAND: bootstrap needs "
+            "lookup), which hold the CloudFormation, S3 and ECR permissions; their trust policy admits the "
+            "account's principals that this permission allows. Without it the CLI goes on with the pipe's "
+            "own role and fails, and the pipe's line names sts:AssumeRole and the roles. CDK_COMMAND: bootstrap needs "
             "far more (it creates those roles): run it once with an administrator's role. Add sts:TagSession "
             "if your app's synthesizer passes session tags (deployRoleAdditionalOptions).",
         ),

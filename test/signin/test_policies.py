@@ -249,11 +249,11 @@ ARRANGE: dict[str, Callable[[str, Path], Arranged]] = {
 # Statements no test here runs under enforcement: the job's calls go to a stand-in of the tests' own
 # (Elastic Beanstalk), to the CDK CLI, or to a real control plane (kubectl); or the job makes none.
 # docs/iam.md lists them and how their actions were derived.
-NOT_RUN = {"trust-policy": "no AWS call", "cdk": "the CDK CLI assumes the bootstrap roles"}
+NOT_RUN = {"trust-policy": "no AWS call"}
 # Run by test_kubectl_needs_exactly_its_policy and test_helm_needs_exactly_its_policy, on the real
 # control plane, test_beanstalk_needs_exactly_its_policy, on the Elastic Beanstalk stand-in, and
 # test_ecs_needs_exactly_its_policy, on the ECS stand-in.
-RUN_BESIDE = {"kubectl", "helm", "beanstalk", "ecs"}
+RUN_BESIDE = {"kubectl", "helm", "beanstalk", "ecs", "cdk"}
 
 
 def _cases() -> list[tuple[str, str | None, str | None]]:
@@ -535,6 +535,178 @@ def test_ecs_needs_exactly_its_policy(sid, action, failing, moto_server, run, pi
             assert {"ListTaskDefinitions", "RegisterTaskDefinition", "UpdateService"} <= {
                 call.action for call in ecs.calls
             }
+
+
+# The CDK CLI deploys through the bootstrap roles: the pipe's role may read the bootstrap version and
+# assume them, nothing more. Its own region in the session's moto, bootstrapped once by the pipe
+# before enforcement (set-up): the roles are the CDK's own bootstrap template's
+# (aws-cdk/lib/api/bootstrap/bootstrap-template.yaml of the pinned CLI, image/cdk), with the trust
+# policy (the account) and the permissions it gives them, deployed by moto's CloudFormation.
+CDK_REGION = "ca-central-1"
+CDK_QUALIFIER = "hnb659fds"
+CDK_CASES = [(None, None)] + [(s.sid, a) for s in policies.POLICIES["cdk"] for a in s.actions]
+
+
+class CdkTools(NamedTuple):
+    app_modules: Path
+    cli_bin: Path
+    node_bin: Path
+
+
+def _cdk_environment(base: dict, clone: Path, tools: CdkTools, server_url: str) -> dict:
+    """What test/jobs/cdk gives the job: the pinned CLI and node on PATH, the app in infra/."""
+    from urllib.parse import urlparse
+
+    from test.support.cdk import npm_cache
+
+    target = clone / "infra"
+    shutil.copytree(npm_cache.SAMPLE_APP, target, ignore=shutil.ignore_patterns("cdk.out", "node_modules"))
+    (target / "node_modules").symlink_to(tools.app_modules, target_is_directory=True)
+    shared = clone.parent / "shared"
+    shared.mkdir(exist_ok=True)
+    return base | {
+        "COMMAND": "cdk",
+        "AWS_DEFAULT_REGION": CDK_REGION,
+        "CDK_APP_PATH": "infra",
+        "BITBUCKET_CLONE_DIR": str(clone),
+        "BITBUCKET_PIPE_SHARED_STORAGE_DIR": str(shared),
+        "PATH": f"{tools.cli_bin}:{tools.node_bin}:{base['PATH']}",
+        # The CLI builds the template URL it gives CloudFormation from this (its setting for stand-ins).
+        "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{urlparse(server_url).port}",
+        "DEBUG": "false",
+    }
+
+
+@pytest.fixture(scope="module")
+def cdk_tools(moto_server, tmp_path_factory):
+    """The pinned CLI and the sample app's modules (cached), and CDK_REGION bootstrapped by the pipe."""
+    from test.support.cdk import moto_fixes, npm_cache
+
+    tools = CdkTools(npm_cache.installed(npm_cache.SAMPLE_APP), npm_cache.cli_bin(), npm_cache.node_bin())
+    root = tmp_path_factory.mktemp("cdk-bootstrap")
+    (root / "home").mkdir()
+    (root / "clone").mkdir()
+    base = base_environment(root / "home") | {
+        "AWS_ENDPOINT_URL": moto_server.url,
+        "BITBUCKET_STEP_OIDC_TOKEN": make_token(),
+        "AWS_OIDC_ROLE_ARN": aws.ROLE_ARN,
+    }
+    env = _cdk_environment(base, root / "clone", tools, moto_server.url) | {"CDK_COMMAND": "bootstrap"}
+    with moto_fixes.applied():
+        result = run_pipe(env, cwd=root / "clone")
+    assert result.returncode == 0, result.output
+    return tools
+
+
+@pytest.mark.parametrize(
+    ("sid", "action"),
+    CDK_CASES,
+    ids=["exact-policy" if a is None else f"without-{a}" for _, a in CDK_CASES],
+)
+def test_cdk_needs_exactly_its_policy(sid, action, cdk_tools, moto_server, run, pipe_env, clone_dir):
+    """A deploy of the sample app: the pipe reads the bootstrap version; the CLI assumes the
+    file-publishing role to upload the template (an asset) and the deploy role to deploy it. Without
+    sts:AssumeRole the CLI goes on with the pipe's role, and the pipe's line names the action and
+    the roles; without ssm:GetParameter (advisory) the pipe warns and the CLI checks."""
+    from moto.sts.models import sts_backends
+
+    from test.support.cdk import moto_fixes
+
+    stack = f"Iam{uuid.uuid4().hex[:8]}Stack"
+    values = {"CdkQualifier": CDK_QUALIFIER}
+    policy = policies.policy_with(policies.statements(["cdk"]), values, aws.ACCOUNT, "aws", CDK_REGION)
+    role = iam.give_role(
+        moto_server.url, policy if action is None else iam.without_action(policy, sid, action)
+    )
+    env = _cdk_environment(pipe_env, clone_dir, cdk_tools, moto_server.url) | {
+        "AWS_OIDC_ROLE_ARN": role,
+        "CDK_COMMAND": "deploy",
+        "CDK_CONTEXT": f"stackName={stack}",
+    }
+    assumed = sts_backends[aws.ACCOUNT]["aws"].assumed_roles
+    before = len(assumed)
+    results = []
+    with moto_fixes.applied():
+        _run_enforced(lambda e: results.append(run(e)) or results[-1], env, "cdk", sid, action)
+    bootstrap_roles = [
+        f"arn:aws:iam::{aws.ACCOUNT}:role/cdk-{CDK_QUALIFIER}-{kind}-role-{aws.ACCOUNT}-{CDK_REGION}"
+        for kind in ("file-publishing", "deploy")
+    ]
+    cloudformation = aws.client("cloudformation", moto_server.url, CDK_REGION)
+    found = [s["StackStatus"] for s in cloudformation.describe_stacks()["Stacks"] if s["StackName"] == stack]
+    assumed_now = {session.role_arn for session in assumed[before:]}
+    if action == "sts:AssumeRole":
+        [line] = [line for line in results[0].output.splitlines() if line.startswith("✖")]
+        assert bootstrap_roles[0] in line, line
+        assert found == [] and not assumed_now & set(bootstrap_roles)
+    else:
+        assert found == ["CREATE_COMPLETE"]
+        assert set(bootstrap_roles) <= assumed_now, assumed_now
+
+
+OTHER_ACCOUNT = "210987654321"
+# (the trust policy's statements, whether IAM admits the pipe's role session to assume the role): an
+# account principal admits the account's principals whose own policy allows it (the CDK bootstrap
+# roles', with its Null condition on sts:ExternalId); a statement for someone else does not apply.
+TRUST_CASES = {
+    "account-id": ([{"AWS": aws.ACCOUNT}], True),
+    "account-root-arn": ([{"AWS": f"arn:aws:iam::{aws.ACCOUNT}:root"}], True),
+    "the-role-itself": ([{"AWS": [f"arn:aws:iam::{OTHER_ACCOUNT}:root", aws.ROLE_ARN]}], True),
+    "another-account-too": ([{"AWS": aws.ACCOUNT}, {"AWS": OTHER_ACCOUNT}], True),
+    "another-account-only": ([{"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}], False),
+    "a-longer-role-name": ([{"AWS": f"{aws.ROLE_ARN}-and-more"}], False),
+    "a-service": ([{"Service": "cloudformation.amazonaws.com"}], False),
+    "an-external-id-given": ([{"AWS": aws.ACCOUNT}], False),
+}
+
+
+@pytest.mark.parametrize(("principals", "admitted"), TRUST_CASES.values(), ids=TRUST_CASES.keys())
+def test_moto_evaluates_a_trust_policy_as_iam_does(principals, admitted, request, moto_server):
+    """The bench's own check (test/support/iam_trust.py): the pipe's role session, whose policy allows
+    sts:AssumeRole on the role, assumes it only when the role's trust policy admits it."""
+    import boto3
+
+    name = f"trusting-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "sts:AssumeRole",
+                "Condition": {"Null": {"sts:ExternalId": "true"}},
+            }
+            for principal in principals
+        ],
+    }
+    admin = aws.client("iam", moto_server.url, "us-east-1")
+    target = admin.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}],
+    }
+    role = iam.give_role(moto_server.url, allow)
+    external = {"ExternalId": "deputy"} if request.node.callspec.id == "an-external-id-given" else {}
+    with iam.enforced():
+        unsigned = aws.client("sts", moto_server.url)
+        keys = unsigned.assume_role_with_web_identity(
+            RoleArn=role, RoleSessionName="pipe", WebIdentityToken=make_token()
+        )["Credentials"]
+        sts = boto3.client(
+            "sts",
+            endpoint_url=moto_server.url,
+            region_name=aws.REGION,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
+        try:
+            sts.assume_role(RoleArn=target, RoleSessionName="cdk", **external)
+            outcome = True
+        except sts.exceptions.ClientError as error:
+            assert error.response["Error"]["Code"] == "AccessDenied", error.response
+            outcome = False
+    assert outcome is admitted
 
 
 def test_enforcement_is_undone_when_the_run_is_over(moto_server):

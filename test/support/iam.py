@@ -8,8 +8,10 @@ sends during it is checked, and puts it back afterwards (the moto server is shar
 moto evaluates S3 calls against the bucket's or object's ARN, but its other services by action only,
 with resource `*`, which a scoped statement does not match. `enforced()` gives moto the resource of
 the calls the jobs make, as AWS's Service Authorization Reference names them (EKS DescribeCluster:
-the cluster; CloudFront invalidations: the distribution), and checks DeleteObjects per key
-(s3:DeleteObject on each object, as S3 does; moto checks it on the bucket's ARN).
+the cluster; CloudFront invalidations: the distribution; SSM GetParameter: the parameter), and checks
+DeleteObjects per key (s3:DeleteObject on each object, as S3 does; moto checks it on the bucket's
+ARN). An sts:AssumeRole is checked against the role's trust policy as IAM evaluates it
+(test/support/iam_trust.py).
 """
 
 import contextlib
@@ -69,6 +71,20 @@ def _eks_resource(self: Any) -> str:
     return f"arn:aws:eks:{self.region}:{self.current_account}:cluster/{found.group(1)}" if found else "*"
 
 
+def _ssm_resource(self: Any) -> str:
+    """A parameter's ARN for GetParameter (and GetParameters of one name), as IAM checks it: the name
+    follows `parameter`, with a `/` between them when the name has none of its own."""
+    try:
+        body = json.loads(self.body or "{}")
+    except ValueError:
+        return "*"
+    names = [body["Name"]] if "Name" in body else body.get("Names") or []
+    if len(names) != 1 or not isinstance(names[0], str):
+        return "*"
+    name = names[0] if names[0].startswith("/") else f"/{names[0]}"
+    return f"arn:aws:ssm:{self.region}:{self.current_account}:parameter{name}"
+
+
 def _as_the_service_says_it(normal: Any, shape: str) -> Any:
     """moto's denial is a query-protocol XML body (ErrorResponse/Errors/Error), which a REST-XML
     (CloudFront) or REST-JSON (EKS) client cannot read a code from: answer as the service does."""
@@ -101,7 +117,10 @@ def _resources() -> Iterator[None]:
     from moto.eks.responses import EKSResponse
     from moto.iam.access_control import IAMRequestBase
     from moto.s3.responses import S3Response
+    from moto.ssm.responses import SimpleSystemManagerResponse
     from moto.sts.responses import TokenResponse
+
+    from test.support import iam_trust
 
     authorize = S3Response._authenticate_and_authorize_s3_action
     normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -141,6 +160,14 @@ def _resources() -> Iterator[None]:
             _as_the_service_says_it(normal, "xml"),
         ),
         (EKSResponse, "_authenticate_and_authorize_normal_action", _as_the_service_says_it(normal, "json")),
+        (SimpleSystemManagerResponse, "_determine_resource", _ssm_resource),
+        (
+            SimpleSystemManagerResponse,
+            "_authenticate_and_authorize_normal_action",
+            _as_the_service_says_it(normal, "json"),
+        ),
+        # moto's trust check refuses an account principal (the CDK bootstrap roles'): test/support/iam_trust.py.
+        (IAMRequestBase, "_check_role_trust_relationship", iam_trust.check_role_trust_relationship),
         # moto recomputes the signature of a CloudFront GET wrongly (SignatureDoesNotMatch for a request
         # botocore signed): the signature is the SDK's business, not what these tests prove.
         (IAMRequestBase, "check_signature", lambda self: None),

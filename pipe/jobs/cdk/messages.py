@@ -2,12 +2,15 @@
 in one line for the pipe's failure message (the CLI's full output is already in the log above).
 
 Users read the last line first, so it carries the reason: the compiler's or the app's own error when
-the synthesis failed; else the CLI's ❌ line with CloudFormation's reason for the resource that failed
-(logical id, type, status reason) or the error detail the CLI prints after it; always the CLI's own
-exit status.
+the synthesis failed; else CloudFormation's reason for the resource that failed; else, when the CLI
+could not assume the bootstrap roles, the pipe's access-denied line naming sts:AssumeRole and the
+roles; else the CLI's ❌ line with the error detail the CLI prints after it; always the CLI's own exit
+status.
 """
 
 import re
+
+from pipe.aws import errors
 
 _DIFFERENCES = re.compile(r"Number of stacks with differences:\s*([0-9]+)")
 # The CLI's line when the app command (the synthesis) fails.
@@ -31,6 +34,16 @@ _NO_APPROVER = "terminal (TTY) is not attached"
 _APPROVAL_HINT = (
     "CDK_REQUIRE_APPROVAL stopped it, as nobody can approve in a pipeline: review the change with "
     "CDK_COMMAND diff, then deploy it with CDK_REQUIRE_APPROVAL never"
+)
+# The CLI's warning when it cannot assume a bootstrap role (deploy, file publishing) and goes on with the
+# pipe's own credentials, which are for the right account (aws-cdk 2.1148's SdkProvider.forEnvironment;
+# the error itself is printed only with --verbose); and its error when they are for another account
+# ("Could not assume role in target account ...", quoting STS's AccessDenied). In a pipeline the pipe's
+# role has signed in already, so the credentials are good: IAM refused sts:AssumeRole, for want of the
+# permission or because the bootstrap role's trust policy does not admit the account.
+_NOT_ASSUMED = (
+    re.compile(r"could not be used to assume '(arn:[^'\s]+:role/[^'\s]+)', but are for the right account"),
+    re.compile(r"not authorized to perform:? sts:AssumeRole on resource:? (arn:[^'\s]+:role/[^'\s]+)"),
 )
 _CLI_FAILURE = "❌"
 _CLI_DETAIL = "‣"
@@ -103,11 +116,29 @@ def _last_line(tail: list[str]) -> str | None:
     return None
 
 
+def roles_not_assumed(tail: list[str]) -> list[str]:
+    """The bootstrap roles the CLI could not assume, in the order it tried them."""
+    found = [
+        match.group(1)
+        for line in tail
+        for pattern in _NOT_ASSUMED
+        for match in [pattern.search(line)]
+        if match
+    ]
+    return list(dict.fromkeys(found))
+
+
 def failure(command: str, status: int, tail: list[str]) -> str:
     error = app_error(tail)
     if error is not None:
         reason = f": {error}" if error else ""
         return f"The CDK app failed to synthesize{reason} (cdk {command} exit status {status}; {_SEE_ABOVE})."
+    roles = roles_not_assumed(tail)
+    if roles and resource_failure(tail) is None:
+        return (
+            f"{errors.refusal('sts:AssumeRole', _short(', '.join(roles)))} The CDK CLI could not use the bootstrap "
+            f"roles, and cdk {command} failed (exit status {status}; {_SEE_ABOVE})."
+        )
     failed = [index for index, line in enumerate(tail) if _CLI_FAILURE in line]
     parts = []
     if failed:

@@ -1,6 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipe.aws import errors
 from pipe.jobs.cdk import messages as cdk_messages
 
 NODE_FAILURE = """/build/infra/bin/app.js:11
@@ -124,3 +125,56 @@ def test_a_deploy_stopped_for_approval_says_why_and_what_to_do():
     line = cdk_messages.failure("deploy", 1, tail)
     assert line.startswith("cdk deploy failed: Stack includes security-sensitive updates")
     assert "CDK_REQUIRE_APPROVAL stopped it, as nobody can approve in a pipeline" in line
+
+
+ROLE = "arn:aws:iam::123456789012:role/cdk-hnb659fds-{}-role-123456789012-eu-west-1"
+NOT_ASSUMED = (
+    "current credentials could not be used to assume '{}', but are for the right account. Proceeding anyway."
+)
+PUBLISHING_FAILED = [
+    "Stack: start: Publishing Stack Template (current_account-current_region-b4b9e612)",
+    "Stack: fail: Bucket named 'cdk-hnb659fds-assets-123456789012-eu-west-1' exists, but we dont have access to it.",
+    "Failed to publish asset Stack Template (current_account-current_region-b4b9e612)",
+    "‣ AggregateError: ",
+]
+
+
+def test_bootstrap_roles_the_cli_could_not_assume_get_the_access_denied_line_naming_them():
+    roles = [ROLE.format("file-publishing"), ROLE.format("deploy")]
+    tail = [NOT_ASSUMED.format(role) for role in [*roles, roles[0]]] + PUBLISHING_FAILED
+    assert cdk_messages.failure("deploy", 1, tail) == (
+        errors.refusal("sts:AssumeRole", ", ".join(roles))
+        + " The CDK CLI could not use the bootstrap roles, "
+        "and cdk deploy failed (exit status 1; the full output is above)."
+    )
+
+
+def test_a_role_in_another_account_the_cli_could_not_assume_is_named_too():
+    role = ROLE.format("deploy").replace("123456789012", "210987654321")
+    tail = [
+        "❌  Stack failed: AssumeRoleFailed: Could not assume role in target account using current credentials "
+        "(which are for account 123456789012) User: arn:aws:sts::123456789012:assumed-role/deploy/pipe is not "
+        f"authorized to perform: sts:AssumeRole on resource: {role} . Please make sure that this role exists in "
+        "the account. If it doesn't exist, (re)-bootstrap the environment with the right '--trust'"
+    ]
+    assert cdk_messages.roles_not_assumed(tail) == [role]
+    assert f"AccessDenied: the role may not call sts:AssumeRole on {role}." in cdk_messages.failure(
+        "deploy", 1, tail
+    )
+
+
+def test_a_resource_that_failed_still_explains_a_deploy_made_with_the_pipes_own_role():
+    tail = [
+        NOT_ASSUMED.format(ROLE.format("deploy")),
+        "Stack | 1/3 | 10:00:00 AM | CREATE_FAILED | AWS::S3::Bucket | Site (Site123) Bucket exists",
+        "❌  Stack failed: Error: The stack named Stack failed creation",
+    ]
+    assert "sts:AssumeRole" not in cdk_messages.failure("deploy", 1, tail)
+
+
+@given(st.lists(st.from_regex(r"[\w+=,.@-]{1,64}", fullmatch=True), min_size=1, max_size=4))
+def test_every_role_not_assumed_is_named_once_in_the_order_tried(names):
+    roles = [f"arn:aws:iam::123456789012:role/{name}" for name in names]
+    tail = [NOT_ASSUMED.format(role) for role in roles] + PUBLISHING_FAILED
+    assert cdk_messages.roles_not_assumed(tail) == list(dict.fromkeys(roles))
+    assert "may not call sts:AssumeRole on" in cdk_messages.failure("deploy", 1, tail)

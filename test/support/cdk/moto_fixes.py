@@ -4,12 +4,14 @@ directory lists them with the failure each one prevents.
 """
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import CloudFormationError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.iam import models as iam_models
 from moto.s3.models import FakeBucket
 
 
@@ -183,6 +185,63 @@ def _fixed_bucket_update(original: Any) -> Any:
     return classmethod(update_from_cloudformation_json)
 
 
+def _without_no_value(value: Any) -> Any:
+    """`value` with the list elements `Fn::If [..., Ref: AWS::NoValue]` left out, as CloudFormation
+    leaves them out; moto's CloudFormation leaves a null (the bootstrap roles' TrustedAccounts statements)."""
+    if isinstance(value, list):
+        return [_without_no_value(item) for item in value if item is not None]
+    if isinstance(value, dict):
+        return {key: _without_no_value(item) for key, item in value.items()}
+    return value
+
+
+def _managed_policy(backend: Any, arn: str) -> None:
+    """An AWS managed policy the role names, known to the IAM backend (moto loads none unless told to
+    at start, MOTO_IAM_LOAD_MANAGED_POLICIES): from moto's own copy of AWS's managed policies."""
+    if arn in backend.managed_policies or ":iam::aws:policy/" not in arn:
+        return
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    name = arn.rsplit("/", 1)[-1]
+    data = json.loads(aws_managed_policies_data)[name]
+    backend.managed_policies[arn] = iam_models.AWSManagedPolicy.from_data(
+        name, backend.account_id, backend.region_name, data
+    )
+
+
+def _fixed_role_create(original: Any) -> Any:
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        """An AWS::IAM::Role as CloudFormation makes it (AWS::IAM::Role, "Policies" and
+        "ManagedPolicyArns", https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-role.html):
+        moto kept each inline policy as the template's object, which its IAM evaluator cannot read
+        (KeyError 'policy_document' on every call of the role under enforcement), and attached no
+        managed policy (the CDK deploy role's AWSCloudFormationReadOnlyAccess: DescribeStacks)."""
+        properties = _without_no_value(dict(cloudformation_json.get("Properties") or {}))
+        properties["Policies"] = [
+            policy | {"PolicyDocument": json.dumps(policy["PolicyDocument"])}
+            if not isinstance(policy.get("PolicyDocument"), str)
+            else policy
+            for policy in properties.get("Policies") or []
+        ]
+        role = original.__func__(
+            cls,
+            resource_name,
+            cloudformation_json | {"Properties": properties},
+            account_id,
+            region_name,
+            **kwargs,
+        )
+        backend = iam_models.iam_backends[account_id][role.partition]
+        for arn in properties.get("ManagedPolicyArns") or []:
+            _managed_policy(backend, arn)
+            backend.attach_role_policy(arn, role.name)
+        return role
+
+    return classmethod(create_from_cloudformation_json)
+
+
 @contextlib.contextmanager
 def applied() -> Iterator[None]:
     backend = models.CloudFormationBackend
@@ -194,6 +253,7 @@ def applied() -> Iterator[None]:
         (backend, "create_change_set", _fixed_create),
         (models.Stack, "stack_parameters", lambda _original: property(previous_parameter_values)),
         (FakeBucket, "update_from_cloudformation_json", _fixed_bucket_update),
+        (iam_models.Role, "create_from_cloudformation_json", _fixed_role_create),
         (parsing, "parse_and_create_resource", _fixed_create_resource),
         (handler, "describe_change_set", lambda _original: _describe_response),
         (handler, "delete_change_set", lambda _original: _delete_response),
