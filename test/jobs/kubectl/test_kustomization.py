@@ -141,6 +141,14 @@ def test_helm_charts_are_refused(clone):
 # --- Rendering: kubectl kustomize's output read within a size cap, its failure one line --------------------
 
 
+def _render_dirs(tmp_path):
+    """The kustomization's directory (k8s/) and the private directory the render writes into."""
+    (tmp_path / "k8s").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
 def _fake_kubectl(tmp_path, body: str):
     """A stand-in for the kubectl binary's `kustomize` sub-command: a real program the pipe runs."""
     import stat
@@ -154,9 +162,7 @@ def _fake_kubectl(tmp_path, body: str):
 
 def test_rendered_output_over_the_cap_is_refused_not_held(tmp_path, monkeypatch):
     monkeypatch.setattr(kustomization, "MAX_RENDERED_BYTES", 1024)
-    (tmp_path / "k8s").mkdir()
-    work = tmp_path / "work"
-    work.mkdir()
+    work = _render_dirs(tmp_path)
     kubectl = _fake_kubectl(tmp_path, "sys.stdout.write('kind: ConfigMap\\n' * 200)")
     with pytest.raises(PipeError, match="kubectl kustomize k8s's output"):
         kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work)
@@ -165,9 +171,7 @@ def test_rendered_output_over_the_cap_is_refused_not_held(tmp_path, monkeypatch)
 def test_rendered_output_within_the_cap_is_returned_and_a_failure_shows_the_end_of_its_errors_above(
     tmp_path, capsys
 ):
-    (tmp_path / "k8s").mkdir()
-    work = tmp_path / "work"
-    work.mkdir()
+    work = _render_dirs(tmp_path)
     kubectl = _fake_kubectl(tmp_path, "print('kind: ConfigMap')")
     assert kustomization.render(tmp_path / "k8s", tmp_path, kubectl, {}, work) == "kind: ConfigMap\n"
     failing = _fake_kubectl(tmp_path, "sys.stderr.write('x' * 100000 + '\\nthe real reason'); sys.exit(1)")
@@ -181,9 +185,7 @@ def test_rendered_output_within_the_cap_is_returned_and_a_failure_shows_the_end_
 
 def test_a_render_past_its_limit_is_stopped_and_the_limit_named(tmp_path, monkeypatch):
     monkeypatch.setattr(kustomization, "KUSTOMIZE_LIMIT_SECONDS", 0.5)
-    (tmp_path / "k8s").mkdir()
-    work = tmp_path / "work"
-    work.mkdir()
+    work = _render_dirs(tmp_path)
     hanging = _fake_kubectl(tmp_path, "import time; time.sleep(600)")
     started = time.monotonic()
     with pytest.raises(process.Overran) as raised:
