@@ -147,7 +147,13 @@ def _cfn_lint(*paths) -> subprocess.CompletedProcess:
 
 
 # One cfn-lint run for every template (it takes seconds to start): none, one job, every job.
-TEMPLATE_JOBS = {"no-jobs": [], "s3-sync": ["s3-sync"], "every-job": list(policies.POLICIES)}
+# Each job's template alone (its parameters only), and every job's together.
+TEMPLATE_JOBS = {
+    "no-jobs": [],
+    "s3-sync": ["s3-sync"],
+    "every-job": list(policies.POLICIES),
+    **{f"only-{job}": [job] for job in policies.POLICIES},
+}
 
 
 def test_the_template_passes_cfn_lint_and_holds_the_policy(tmp_path):
