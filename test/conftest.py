@@ -27,7 +27,7 @@ settings.load_profile("repeatable")
 
 
 @pytest.fixture(autouse=True)
-def _logging_as_it_was():
+def _logging_as_it_was(request):
     """Each test leaves the logging as it found it, and starts with the pipe's loggers propagating.
 
     A test that runs the pipe in this process (pipe.main.run, pipe.report.publish) calls
@@ -48,6 +48,7 @@ def _logging_as_it_was():
     for name in names[1:]:
         logging.getLogger(name).propagate = True
     yield
+    _caplog_handler_untouched(request)
     for name, (named, handlers) in saved.items():
         named.handlers = handlers
         named.propagate, level = states[name]
@@ -56,6 +57,22 @@ def _logging_as_it_was():
     if not warnings_captured:
         logging.captureWarnings(False)
     report.forget()
+
+
+def _caplog_handler_untouched(request) -> None:
+    """pytest 9 keeps one caplog handler for the whole session: a test that replaces a method of it
+    (`caplog.handler.emit = ...`) leaves every later test in its worker with a caplog that captures
+    nothing. Such a test fails here, by name, and the handler is given back its own methods."""
+    plugin = request.config.pluginmanager.get_plugin("logging-plugin")
+    handler = getattr(plugin, "caplog_handler", None)
+    replaced = sorted(name for name in vars(handler) if callable(vars(handler)[name])) if handler else []
+    for name in replaced:
+        delattr(handler, name)
+    if replaced:
+        pytest.fail(
+            f"{request.node.nodeid} replaced {', '.join(replaced)} of pytest's caplog handler, which every "
+            "later test shares: use a logging.Handler of its own instead"
+        )
 
 
 # A test that uses the Kubernetes control plane (directly or through cluster_access/eks_cluster) is

@@ -31,6 +31,7 @@ CROSS_CUTTING = {
     "test_packages",
     "test_migrating",
     "test_pipeline",
+    "test_test_bench",
     "test_project",
 }
 

@@ -2,6 +2,7 @@
 run against the installed SDK. A failure here means an upgrade moved a private name: re-verify that
 hook (its why is in docs/decisions.md) before raising the pin."""
 
+import logging
 import re
 import subprocess
 import sys
@@ -114,19 +115,29 @@ def test_what_a_listing_hook_puts_in_the_customized_answer_is_merged_over_botoco
     )
 
 
-def test_an_answer_reaches_the_hook_before_botocore_logs_its_body(s3_server, bucket, caplog):
+def test_an_answer_reaches_the_hook_before_botocore_logs_its_body(s3_server, bucket):
     s3 = _raw_client("s3", s3_server.url)
     order: list[str] = []
 
     def hook(response_dict, **_):
         order.append("hook" if b"a.txt" in response_dict["body"] else "other")
 
+    class InOrder(logging.Handler):
+        def emit(self, record):
+            order.append("logged" if "Response body" in record.getMessage() else "other")
+
     sdk_private.before_answer_is_logged(s3, "s3", hook)
-    with caplog.at_level("DEBUG", logger="botocore.parsers"):
-        caplog.handler.emit = lambda record: order.append(  # type: ignore[method-assign]
-            "logged" if "Response body" in record.getMessage() else "other"
-        )
+    # A handler of its own: caplog's is one object for the whole session (pytest 9), and a test that
+    # replaced its emit left every later test in the worker with a caplog that captured nothing.
+    parsers, in_order = logging.getLogger("botocore.parsers"), InOrder(logging.DEBUG)
+    level = parsers.level
+    parsers.addHandler(in_order)
+    parsers.setLevel(logging.DEBUG)
+    try:
         s3.list_objects_v2(Bucket=bucket)
+    finally:
+        parsers.removeHandler(in_order)
+        parsers.setLevel(level)
     mine = [step for step in order if step != "other"]
     assert mine[:2] == ["hook", "logged"], moved(
         "before_answer_is_logged", LookupError(f"the hook and the body's log line came as {mine}")

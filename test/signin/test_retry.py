@@ -137,8 +137,8 @@ def test_a_first_success_is_returned_without_sleeping(sleeps):
 
 @pytest.fixture
 def warnings_logged():
-    """The pipe's WARNING records, taken from its logger itself: caplog reads them at the root, which
-    depends on whatever an earlier test in the same worker left of the log set-up."""
+    """The pipe's WARNING records, taken from its logger itself (a handler of this test's own, so that
+    nothing another test does to logging's shared state can hide them)."""
     import logging
 
     class Kept(logging.Handler):
