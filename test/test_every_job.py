@@ -39,7 +39,8 @@ from test.jobs.helm.conftest import certificates, cluster, helm_bin, helm_env  #
 from test.jobs.kubectl import test_reports as kubectl_bench
 from test.jobs.kubectl.test_reports import env as kubectl_env  # noqa: F401 (a fixture)
 from test.jobs.s3_sync import test_report as s3_bench
-from test.jobs.s3_sync.test_report import bucket, site, sync_env  # noqa: F401 (fixtures)
+from test.jobs.s3_sync.conftest import bucket, sync_env  # noqa: F401 (fixtures)
+from test.jobs.s3_sync.test_report import site  # noqa: F401 (fixtures)
 from test.report.test_publish import FAULTS, bitbucket, invalidate_env, pipelines  # noqa: F401
 from test.support import leaks
 from test.support.beanstalk import FAIL
