@@ -12,9 +12,18 @@ from typing import Any, NamedTuple
 from pipe.common import private_dir, process
 from pipe.common.errors import PipeError
 from pipe.common.log import logger
+from pipe.common.variables import Variable, matching
 from pipe.kube import eks, eks_token, kubeconfig, manifests
 from pipe.kube.doctor import Doctor
 from pipe.signin import Identity
+
+# The EKS cluster both Kubernetes jobs deploy to: one variable, EKS's rule for a cluster's name.
+CLUSTER_NAME = Variable(
+    "CLUSTER_NAME",
+    required=True,
+    parse=matching(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", "an EKS cluster name"),
+    fix="set it to the name of the EKS cluster to deploy to.",
+)
 
 # kubectl's words for a wait cut short by credentials or the network rather than by the rollout.
 _RESUMABLE = r"Unauthorized|provide credentials|connection (reset|refused)|unexpected EOF|GOAWAY|i/o timeout"

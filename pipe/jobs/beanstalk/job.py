@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pipe.aws import errors
-from pipe.common import private_dir
+from pipe.common import deploy_wait, private_dir
 from pipe.common.errors import PipeError
-from pipe.common.variables import Variable, boolean, choice, integer, matching, seconds
+from pipe.common.variables import Variable, boolean, choice, integer, matching
 from pipe.jobs import SignedIn
 from pipe.jobs.beanstalk import bundle, checks, deploy, dry_run, settings
 from pipe.jobs.beanstalk import versions as beanstalk_versions
@@ -21,12 +21,6 @@ from pipe.jobs.beanstalk.watch import NOT_FOUND_OR_DENIED
 
 SIGNS_IN: Literal[True] = True
 COMMANDS = ("all", "upload-only", "deploy-only")
-DEFAULT_WAIT_INTERVAL_SECONDS = 10.0
-# Below this a poll loop is a busy loop; Elastic Beanstalk throttles (botocore retries throttling).
-MIN_WAIT_INTERVAL_SECONDS = 0.1
-MAX_WAIT_INTERVAL_SECONDS = 300.0
-DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800
-MAX_DEPLOY_TIMEOUT_SECONDS = 86400
 # Enhanced health commonly shows Warning/Degraded for minutes after an update, until instances pass
 # the load balancer's healthy threshold; five minutes covers the usual thresholds and intervals.
 DEFAULT_HEALTH_GRACE_SECONDS = 300
@@ -70,21 +64,10 @@ VARIABLES = (
     Variable("DESCRIPTION", parse=_description),
     Variable("BEANSTALK_COMMAND", parse=choice(COMMANDS), default="all"),
     Variable("DRY_RUN", parse=boolean, default=False),
-    Variable("WAIT", parse=boolean, default=True),
-    Variable(
-        "WAIT_INTERVAL",
-        parse=seconds(MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS),
-        default=DEFAULT_WAIT_INTERVAL_SECONDS,
-    ),
-    Variable(
-        "DEPLOY_TIMEOUT",
-        parse=integer(1, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
-        default=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
-    ),
-    Variable("ROLLBACK_ON_FAILURE", parse=boolean, default=False),
+    *deploy_wait.VARIABLES,
     Variable(
         "HEALTH_GRACE_PERIOD",
-        parse=integer(0, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
+        parse=integer(0, deploy_wait.MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
         default=DEFAULT_HEALTH_GRACE_SECONDS,
     ),
 )

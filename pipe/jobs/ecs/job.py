@@ -10,21 +10,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pipe.aws import errors
-from pipe.common import private_dir
+from pipe.common import deploy_wait, private_dir
 from pipe.common.errors import PipeError
-from pipe.common.variables import Variable, boolean, integer, matching, seconds
+from pipe.common.variables import Variable, boolean, matching
 from pipe.jobs import SignedIn
 from pipe.jobs.ecs import checks, deploy, reports, revisions, settings, taskdef
 from pipe.jobs.ecs.watch import revision
 
 SIGNS_IN: Literal[True] = True
-DEFAULT_WAIT_INTERVAL_SECONDS = 10.0
-# Below this a poll loop is a busy loop; ECS throttles DescribeServices (botocore retries throttling).
-MIN_WAIT_INTERVAL_SECONDS = 0.1
-MAX_WAIT_INTERVAL_SECONDS = 300.0
-DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800
-# A day: the one cap, documented (`aws ecs wait services-stable` stops at 10 minutes, unsaid).
-MAX_DEPLOY_TIMEOUT_SECONDS = 86400
 # Cluster and service names (CreateCluster, CreateService): up to 255 letters, digits, hyphens, underscores.
 _ECS_NAME = r"[A-Za-z0-9_-]{1,255}"
 _ECS_NAME_RULE = "1 to 255 letters, digits, hyphens and underscores (the name, not an ARN)"
@@ -47,18 +40,7 @@ VARIABLES = (
     Variable("IMAGES", is_list=True, parse=settings.image_pair, combine=settings.by_name),
     Variable("FORCE_NEW_DEPLOYMENT", parse=boolean, default=False),
     Variable("DRY_RUN", parse=boolean, default=False),
-    Variable("WAIT", parse=boolean, default=True),
-    Variable(
-        "WAIT_INTERVAL",
-        parse=seconds(MIN_WAIT_INTERVAL_SECONDS, MAX_WAIT_INTERVAL_SECONDS),
-        default=DEFAULT_WAIT_INTERVAL_SECONDS,
-    ),
-    Variable(
-        "DEPLOY_TIMEOUT",
-        parse=integer(1, MAX_DEPLOY_TIMEOUT_SECONDS, "seconds"),
-        default=DEFAULT_DEPLOY_TIMEOUT_SECONDS,
-    ),
-    Variable("ROLLBACK_ON_FAILURE", parse=boolean, default=False),
+    *deploy_wait.VARIABLES,
     Variable("TASK_DEFINITION_TAGS", is_list=True, parse=settings.tag_pair, combine=settings.tags),
 )
 

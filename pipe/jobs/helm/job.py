@@ -25,12 +25,7 @@ DEFAULT_WAIT_TIMEOUT_SECONDS = 300
 DEFAULT_HISTORY_MAX = 10
 
 VARIABLES = (
-    Variable(
-        "CLUSTER_NAME",
-        required=True,
-        parse=matching(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", "an EKS cluster name"),
-        fix="set it to the name of the EKS cluster to deploy to.",
-    ),
+    kube_cluster.CLUSTER_NAME,
     Variable(
         "RELEASE_NAME",
         required=True,

@@ -71,12 +71,7 @@ def _apply_arguments(raw: str) -> list[str]:
 
 
 VARIABLES = (
-    Variable(
-        "CLUSTER_NAME",
-        required=True,
-        parse=matching(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", "an EKS cluster name"),
-        fix="set it to the name of the EKS cluster to deploy to.",
-    ),
+    kube_cluster.CLUSTER_NAME,
     Variable(
         "KUBECTL_COMMAND",
         required=True,

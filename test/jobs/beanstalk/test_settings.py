@@ -3,6 +3,7 @@ no upload), and the default label, key and description are filled in before the 
 
 import pytest
 
+from pipe.common import deploy_wait
 from pipe.common.errors import PipeError
 from pipe.common.variables import read_all
 from pipe.jobs.beanstalk import job as beanstalk_job
@@ -27,7 +28,7 @@ def test_all_uploads_then_deploys_with_the_defaults_filled_in():
     assert chosen.deployment is not None and chosen.deployment.environment == "shop-prod"
     assert (chosen.deployment.wait, chosen.deployment.timeout) == (
         True,
-        beanstalk_job.DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+        deploy_wait.DEFAULT_DEPLOY_TIMEOUT_SECONDS,
     )
 
 
