@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 from collections.abc import Mapping
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import unquote
 
 from pipe.common import line_safe, secret_forms
@@ -107,6 +107,17 @@ def register_url_passwords(env: Mapping[str, str]) -> None:
 
 def redact(text: str) -> str:
     return redact_shapes(mask_secrets(text))
+
+
+def redact_all(value: Any) -> Any:
+    """Every string in `value` (a JSON-shaped document; keys too) redacted: it stays the same shape."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_all(key): redact_all(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(item) for item in value]
+    return value
 
 
 def redact_shapes(text: str) -> str:

@@ -40,7 +40,7 @@ def write_json(env: Mapping[str, str], relative: str, document: Any, sort_keys: 
     directory = env.get(VARIABLE)
     if not directory:
         return None
-    text = json.dumps(_redacted(document), indent=2, sort_keys=sort_keys) + "\n"
+    text = json.dumps(log.redact_all(document), indent=2, sort_keys=sort_keys) + "\n"
     folder, _, name = relative.rpartition("/")
     try:
         descriptor = open_directory(os.path.join(directory, folder))
@@ -58,17 +58,6 @@ def write_json(env: Mapping[str, str], relative: str, document: Any, sort_keys: 
         )
         return None
     return Path(directory) / relative
-
-
-def _redacted(value: Any) -> Any:
-    """Every string in `value` (keys too) redacted: the file stays JSON, each secret inside a string."""
-    if isinstance(value, str):
-        return log.redact(value)
-    if isinstance(value, dict):
-        return {_redacted(key): _redacted(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def open_directory(path: str) -> int:

@@ -20,16 +20,6 @@ from pipe.report import Field, Item, Report
 JOB = "cdk"
 
 
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return log.redact(value)
-    if isinstance(value, dict):
-        return {_redacted(key): _redacted(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(item) for item in value]
-    return value
-
-
 def redacted(report: Report) -> Report:
     return Report(
         report.job,
@@ -37,14 +27,14 @@ def redacted(report: Report) -> Report:
         report.outcome,
         log.redact(report.title),
         log.redact(report.summary),
-        [Field(log.redact(f.title), _redacted(f.value), f.type) for f in report.fields],
+        [Field(log.redact(f.title), log.redact_all(f.value), f.type) for f in report.fields],
         [
             item._replace(
-                name=log.redact(item.name), detail=log.redact(item.detail), path=_redacted(item.path)
+                name=log.redact(item.name), detail=log.redact(item.detail), path=log.redact_all(item.path)
             )
             for item in report.items
         ],
-        _redacted(report.document),
+        log.redact_all(report.document),
     )
 
 
