@@ -189,22 +189,9 @@ class Helm:
                 f"Release {self.chosen.release} has no revision {target} (kept: {kept}; HISTORY_MAX limits how many): "
                 "set ROLLBACK_REVISION to one of them."
             )
-        args = [
-            *self.base,
-            "rollback",
-            self.chosen.release,
-            str(target),
-            "--namespace",
-            self.chosen.namespace,
-            "--history-max",
-            str(self.chosen.history_max),
-            "--timeout",
-            f"{self.chosen.wait_timeout}s",
-        ]
-        if self.chosen.wait:
-            args.append("--wait=watcher")
-        if self.chosen.dry_run:
-            args.append("--dry-run")
+        args = self._release_command(
+            "rollback", [str(target)], ["--history-max", str(self.chosen.history_max)]
+        )
         status, tail = self._run(args)
         if status != 0:
             raise self._failed("rollback", "\n".join(tail), [], status)
@@ -220,19 +207,7 @@ class Helm:
         self.check_authorization(identity, [])
         if not self._history():
             return f"helm uninstall: there is no {self.where}; nothing to uninstall."
-        args = [
-            *self.base,
-            "uninstall",
-            self.chosen.release,
-            "--namespace",
-            self.chosen.namespace,
-            "--timeout",
-            f"{self.chosen.wait_timeout}s",
-        ]
-        if self.chosen.wait:
-            args.append("--wait=watcher")
-        if self.chosen.dry_run:
-            args.append("--dry-run")
+        args = self._release_command("uninstall", [], [])
         status, tail = self._run(args)
         if status != 0:
             raise self._failed("uninstall", "\n".join(tail), [], status)
@@ -242,6 +217,17 @@ class Helm:
         return f"helm uninstall{dry}: {self.where} is uninstalled."
 
     # Plumbing.
+
+    def _release_command(self, verb: str, positional: list[str], options: list[str]) -> list[str]:
+        """`helm rollback` or `helm uninstall` of the release: its namespace, WAIT_TIMEOUT, and the
+        wait and the dry run as the step sets them."""
+        args = [*self.base, verb, self.chosen.release, *positional, "--namespace", self.chosen.namespace]
+        args += [*options, "--timeout", f"{self.chosen.wait_timeout}s"]
+        if self.chosen.wait:
+            args.append("--wait=watcher")
+        if self.chosen.dry_run:
+            args.append("--dry-run")
+        return args
 
     def _run(self, args: list[str]) -> tuple[int, list[str]]:
         limit = self.chosen.wait_timeout + release.GRACE_SECONDS
