@@ -206,6 +206,8 @@ def capture(
     max_bytes: int,
     quiet: "re.Pattern[bytes] | None" = None,
     what: str | None = None,
+    stdin_text: str | None = None,
+    errors_to: Callable[[list[str]], None] | None = None,
 ) -> tuple[int, str]:
     """Run `args` for its output (JSON, a render): stdout into the file `output` (in a private
     directory: it may hold what must never be printed) and returned, read within `max_bytes`; stderr
@@ -214,7 +216,10 @@ def capture(
     status and stdout ("" when the status is not 0). Bounded like `run`: Overran names the limit.
     The pipe's own lines about it (overran, output over `max_bytes`, not UTF-8) name `what`, by
     default the program: a caller names the call where the program alone would not tell which it
-    was (`kubectl kustomize k8s`, not `kubectl`)."""
+    was (`kubectl kustomize k8s`, not `kubectl`).
+    `stdin_text` (a password for a login) is the program's standard input, never an argument, never
+    logged. `errors_to` takes the redacted stderr lines instead of the printer, for a caller that
+    reads them (Helm's "not found": no release yet) and shows them itself when they are a failure."""
     from pipe.common import bounded_read
 
     logger.debug("Running: %s", shlex.join(args))
@@ -226,7 +231,8 @@ def capture(
                 args,
                 env=dict(env),
                 cwd=cwd,
-                stdin=subprocess.DEVNULL,
+                input=None if stdin_text is None else stdin_text.encode(),
+                stdin=subprocess.DEVNULL if stdin_text is None else None,
                 stdout=out,
                 stderr=err,
                 check=False,
@@ -240,7 +246,7 @@ def capture(
         said = err.read()
     if quiet is not None:
         said = b"".join(line for line in said.splitlines(keepends=True) if not quiet.search(line))
-    relay = Relay(print_framed)
+    relay = Relay(errors_to or print_framed)
     relay.feed(said)
     relay.close()
     if completed.returncode != 0:

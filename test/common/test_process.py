@@ -4,7 +4,7 @@ import itertools
 import os
 import sys
 
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipe.common import log, process, secret_forms
@@ -197,3 +197,71 @@ def test_a_program_that_ignores_sigterm_is_killed(tmp_path):
 
 def test_a_program_within_its_limit_returns_its_status(tmp_path):
     assert process.run([sys.executable, "-c", "print('done')"], {}, tmp_path, 30, "L") == (0, ["done"])
+
+
+# --- capture: a program run for its output ---------------------------------------------------------------
+
+# Any text a login could be given (no surrogates: standard input carries UTF-8), long enough to search for.
+_STDIN_TEXTS = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=200).map(
+    lambda text: f"stdin-{text}"
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_STDIN_TEXTS)
+def test_capture_gives_stdin_text_to_the_program_and_never_prints_or_logs_it(tmp_path, capfd, text):
+    """`helm registry login --password-stdin`: the password reaches the program whole, on standard
+    input, and no line the pipe prints or logs (DEBUG included) holds it."""
+    import logging
+
+    capfd.readouterr()  # one example's output apart from the last's
+    code = "import sys; data = sys.stdin.buffer.read(); sys.stdout.buffer.write(data); sys.stderr.write('read\\n')"
+    records: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = records.append  # type: ignore[method-assign]
+    pipe_logger = logging.getLogger(log.LOGGER_NAME)
+    level = pipe_logger.level
+    pipe_logger.addHandler(collector)
+    pipe_logger.setLevel(logging.DEBUG)
+    try:
+        status, output = process.capture(
+            [sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096, stdin_text=text
+        )
+    finally:
+        pipe_logger.removeHandler(collector)
+        pipe_logger.setLevel(level)
+    shown = capfd.readouterr()
+    assert (status, output) == (0, text)
+    assert shown.out == "│ read\n"  # stderr printed as before; the text itself nowhere
+    assert text not in shown.err
+    logged = [record.getMessage() for record in records]
+    assert any(line.startswith("Running: ") for line in logged)
+    assert not any(text in line for line in logged), logged
+
+
+def test_capture_without_stdin_text_gives_the_program_no_standard_input(tmp_path):
+    code = "import sys; print(repr(sys.stdin.read()))"
+    assert process.capture([sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096) == (
+        0,
+        "''\n",
+    )
+
+
+def test_capture_hands_stderr_redacted_as_one_text_to_errors_to_and_prints_none_of_it(tmp_path, capfd):
+    """A caller that reads the program's error output (Helm's "not found") gets it instead of the
+    printer: redacted across lines, as printing would have, and nothing printed."""
+    wrapped = "".join(f"{WRAPPED_SECRET[i : i + 7]}\n" for i in range(0, len(WRAPPED_SECRET), 7))
+    code = f"import sys; sys.stderr.write('Error: denied\\n' + {wrapped!r} + 'not found\\n'); sys.exit(4)"
+    said: list[str] = []
+    status, output = process.capture(
+        [sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096, errors_to=said.extend
+    )
+    assert (status, output) == (4, "")
+    assert capfd.readouterr().out == ""
+    assert leaks.hits(wrapped.encode(), SCANNED)
+    assert leaks.hits("\n".join(said).encode(), SCANNED) == [], said
+    assert said[0] == "Error: denied" and said[-1] == "not found" and log.MASK in "\n".join(said)
+    # The default, for every other caller: the same lines printed framed.
+    printing = process.capture([sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096)
+    assert printing == (4, "")
+    assert capfd.readouterr().out == process.framed(said)
