@@ -208,6 +208,7 @@ def capture(
     what: str | None = None,
     stdin_text: str | None = None,
     errors_to: Callable[[list[str]], None] | None = None,
+    logged_as: str | None = None,
 ) -> tuple[int, str]:
     """Run `args` for its output (JSON, a render): stdout into the file `output` (in a private
     directory: it may hold what must never be printed) and returned, read within `max_bytes`; stderr
@@ -219,10 +220,12 @@ def capture(
     was (`kubectl kustomize k8s`, not `kubectl`).
     `stdin_text` (a password for a login) is the program's standard input, never an argument, never
     logged. `errors_to` takes the redacted stderr lines instead of the printer, for a caller that
-    reads them (Helm's "not found": no release yet) and shows them itself when they are a failure."""
+    reads them (Helm's "not found": no release yet) and shows them itself when they are a failure.
+    `logged_as` is what the DEBUG line says runs, instead of the arguments, when they may hold a secret
+    not registered yet (Helm's SET values, until the render shows which are a Secret's)."""
     from pipe.common import bounded_read
 
-    logger.debug("Running: %s", shlex.join(args))
+    logger.debug("Running: %s", shlex.join(args) if logged_as is None else logged_as)
     what = what or Path(args[0]).name
     errors = output.with_name(output.name + ".stderr")
     with output.open("wb") as out, errors.open("w+b") as err:

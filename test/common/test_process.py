@@ -1,8 +1,11 @@
 """pipe.common.process: programs run as argument lists, their output redacted as one text and framed."""
 
+import contextlib
 import itertools
+import logging
 import os
 import sys
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -212,10 +215,42 @@ _STDIN_TEXTS = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_s
 def test_capture_gives_stdin_text_to_the_program_and_never_prints_or_logs_it(tmp_path, capfd, text):
     """`helm registry login --password-stdin`: the password reaches the program whole, on standard
     input, and no line the pipe prints or logs (DEBUG included) holds it."""
-    import logging
-
     capfd.readouterr()  # one example's output apart from the last's
     code = "import sys; data = sys.stdin.buffer.read(); sys.stdout.buffer.write(data); sys.stderr.write('read\\n')"
+    with _debug_lines() as logged:
+        status, output = process.capture(
+            [sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096, stdin_text=text
+        )
+    shown = capfd.readouterr()
+    assert (status, output) == (0, text)
+    assert shown.out == "│ read\n"  # stderr printed as before; the text itself nowhere
+    assert text not in shown.err
+    assert any(line.startswith("Running: ") for line in logged)
+    assert not any(text in line for line in logged), logged
+
+
+def test_capture_logged_as_replaces_the_arguments_in_the_debug_line(tmp_path):
+    """Helm's SET values are in its arguments before the render shows which are a Secret's."""
+    argument = "password=not-registered-yet-0451"
+    with _debug_lines() as logged:
+        status, _output = process.capture(
+            [sys.executable, "-c", "pass", argument],
+            {},
+            tmp_path,
+            60,
+            "L",
+            tmp_path / "out",
+            64,
+            logged_as="helm x",
+        )
+    assert status == 0
+    assert "Running: helm x" in logged
+    assert not any(argument in line for line in logged), logged
+
+
+@contextlib.contextmanager
+def _debug_lines() -> Iterator[list[str]]:
+    """The pipe logger's messages while in the block, DEBUG included (as with DEBUG=true)."""
     records: list[logging.LogRecord] = []
     collector = logging.Handler()
     collector.emit = records.append  # type: ignore[method-assign]
@@ -223,20 +258,13 @@ def test_capture_gives_stdin_text_to_the_program_and_never_prints_or_logs_it(tmp
     level = pipe_logger.level
     pipe_logger.addHandler(collector)
     pipe_logger.setLevel(logging.DEBUG)
+    logged: list[str] = []
     try:
-        status, output = process.capture(
-            [sys.executable, "-c", code], {}, tmp_path, 60, "L", tmp_path / "out", 4096, stdin_text=text
-        )
+        yield logged
     finally:
         pipe_logger.removeHandler(collector)
         pipe_logger.setLevel(level)
-    shown = capfd.readouterr()
-    assert (status, output) == (0, text)
-    assert shown.out == "│ read\n"  # stderr printed as before; the text itself nowhere
-    assert text not in shown.err
-    logged = [record.getMessage() for record in records]
-    assert any(line.startswith("Running: ") for line in logged)
-    assert not any(text in line for line in logged), logged
+        logged.extend(record.getMessage() for record in records)
 
 
 def test_capture_without_stdin_text_gives_the_program_no_standard_input(tmp_path):

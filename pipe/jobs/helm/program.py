@@ -7,18 +7,16 @@ or out. Everything else is kubectl's environment (pipe.kube.cluster.kubectl_envi
 """
 
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipe.common import bounded_read, log
+from pipe.common import bounded_read, process
 from pipe.common.errors import PipeError
 
 # Deadline of a Helm command that only reads (status, history, template, pull, login).
 READ_LIMIT_SECONDS = 300
 # Helm's own output the job reads (a rendered chart, a release's manifest, JSON), within this.
 MAX_OUTPUT_BYTES = 64 * bounded_read.MIB
-_ERROR_TAIL_BYTES = 8192
 
 
 def find_helm() -> str:
@@ -46,10 +44,11 @@ def environment(kubectl_env: Mapping[str, str], workdir: Path) -> dict[str, str]
 
 
 class Failed(PipeError):
-    """Helm ended with a non-zero status; `said` is the end of what it printed on stderr (redacted)."""
+    """Helm ended with a non-zero status; its error output, redacted as one text, is printed framed above
+    this line and kept in `said` for the caller to read."""
 
-    def __init__(self, message: str, said: str, status: int):
-        super().__init__(message, exit_status=1)
+    def __init__(self, what: str, said: str, status: int):
+        super().__init__(f"{what} failed (exit status {status}): see its message above.", exit_status=1)
         self.said = said
         self.status = status
 
@@ -63,34 +62,57 @@ def capture(
     stdin: str | None = None,
     limit_seconds: float = READ_LIMIT_SECONDS,
 ) -> str:
-    """Run Helm (or kubectl) for its output; `what` names the command in lines: stdout into a file in the private directory, read back within
-    MAX_OUTPUT_BYTES; on failure Failed with the end of stderr, redacted. `stdin` (a password for a
-    login) is sent on standard input, never as an argument."""
-    output_path, errors_path = workdir / "helm-output", workdir / "helm-errors"
-    with output_path.open("wb") as output, errors_path.open("w+b") as errors:
-        try:
-            completed = subprocess.run(
-                args,
-                env=dict(env),
-                cwd=cwd,
-                input=None if stdin is None else stdin.encode(),
-                stdin=subprocess.DEVNULL if stdin is None else None,
-                stdout=output,
-                stderr=errors,
-                check=False,
-                timeout=limit_seconds,
-            )
-        except subprocess.TimeoutExpired:
-            raise PipeError(
-                f"{what} did not finish within {limit_seconds:g} s (READ_LIMIT_SECONDS); the pipe stopped it."
-            ) from None
-        if completed.returncode != 0:
-            errors.seek(max(0, errors.tell() - _ERROR_TAIL_BYTES))
-            said = log.redact(errors.read().decode("utf-8", "replace").strip())
-            raise Failed(f"{what} failed: {said}", said, completed.returncode)
+    """Run Helm for its output (pipe.common.process.capture, `what` naming the command in lines):
+    stdout into a file in the private directory, read back within MAX_OUTPUT_BYTES; on failure its
+    error output printed framed, then Failed. `stdin` (a password for a login) is sent on standard
+    input, never as an argument."""
+    text = _capture(args, env, cwd, workdir, what, stdin, limit_seconds, missing_ok=False)
+    assert text is not None  # missing_ok=False: a missing release is a failure
+    return text
+
+
+def capture_release(
+    args: list[str], env: Mapping[str, str], cwd: Path, workdir: Path, what: str
+) -> str | None:
+    """`capture` of a command about the release (history, manifest): None, and nothing printed, when
+    Helm says the release is not found (none installed yet)."""
+    return _capture(args, env, cwd, workdir, what, None, READ_LIMIT_SECONDS, missing_ok=True)
+
+
+def _capture(
+    args: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    workdir: Path,
+    what: str,
+    stdin: str | None,
+    limit_seconds: float,
+    missing_ok: bool,
+) -> str | None:
+    said: list[str] = []
+    output = workdir / "helm-output"
     try:
-        return bounded_read.read_text(output_path, MAX_OUTPUT_BYTES, f"{what}'s output")
-    except UnicodeDecodeError:
-        raise PipeError(f"{what} printed text that is not UTF-8.") from None
+        status, text = process.capture(
+            args,
+            env,
+            cwd,
+            limit_seconds,
+            "READ_LIMIT_SECONDS",
+            output,
+            MAX_OUTPUT_BYTES,
+            what=what,
+            stdin_text=stdin,
+            errors_to=said.extend,
+            logged_as=what,  # SET values are in the arguments: a Secret's are masked only once rendered
+        )
     finally:
-        output_path.unlink(missing_ok=True)
+        output.unlink(missing_ok=True)  # a rendered chart: Secret values
+    if status == 0:
+        # Not shown, as before: a warning of `helm template` is printed before the render tells
+        # which SET values are a Secret's.
+        return text
+    message = "\n".join(said)
+    if missing_ok and "not found" in message:
+        return None
+    process.print_framed(said)
+    raise Failed(what, message, status)

@@ -41,12 +41,9 @@ def history(
         "-o",
         "json",
     ]
-    try:
-        text = program.capture(args, env, clone, workdir, "helm history")
-    except program.Failed as failure:
-        if "not found" in failure.said:
-            return []
-        raise
+    text = program.capture_release(args, env, clone, workdir, "helm history")
+    if text is None:
+        return []
     try:
         rows = json.loads(text)
     except ValueError:
@@ -72,12 +69,9 @@ def manifest(
 ) -> list[dict[str, Any]]:
     """The objects of the release as deployed now (helm get manifest), [] when there is none."""
     args = [*base, "get", "manifest", chosen.release, "--namespace", chosen.namespace]
-    try:
-        text = program.capture(args, env, clone, workdir, "helm get manifest")
-    except program.Failed as failure:
-        if "not found" in failure.said:
-            return []
-        raise
+    text = program.capture_release(args, env, clone, workdir, "helm get manifest")
+    if text is None:
+        return []
     return manifests.parse(text, f"release {chosen.release}'s manifest")
 
 

@@ -98,5 +98,6 @@ def _login(args: list[str], chosen: Settings, env: Mapping[str, str], clone: Pat
         )
     except program.Failed as failure:
         raise PipeError(
-            f"The chart repository refused CHART_REPOSITORY_USERNAME and CHART_REPOSITORY_PASSWORD: {failure.said[-300:]}"
+            "The chart repository refused CHART_REPOSITORY_USERNAME and CHART_REPOSITORY_PASSWORD "
+            f"(helm {args[1]} {args[2]}, exit status {failure.status}): see its message above."
         ) from None

@@ -159,9 +159,19 @@ def test_a_chart_from_the_repository_pinned_with_credentials(
         assert "(web-1.0.0)" in result.last_line  # pinned, not the newest 1.1.0
         missing = run(env | {"CHART_VERSION": "9.9.9"})
         assert_one_clear_failure(missing, "Chart web has no version 9.9.9 in the repository")
+        wrong = "wrong-Password-9876543210"
+        refused = run(env | {"CHART_REPOSITORY_PASSWORD": wrong})
+        line = assert_one_clear_failure(
+            refused, "The chart repository refused CHART_REPOSITORY_USERNAME and CHART_REPOSITORY_PASSWORD"
+        )
+        assert line.endswith("(helm repo add, exit status 1): see its message above."), line
+        # Helm's own words (the 401) framed above the line, as every program's error output.
+        assert any(shown.startswith("│ ") and "401" in shown for shown in refused.output.splitlines())
+        assert_no_secret(refused.output, wrong)
         for text in (
             result.output,
             missing.output,
+            refused.output,
             json.dumps([s for s in cluster.list("", "v1", "secrets")]),
         ):
             assert_no_secret(text, password, base64.b64encode(password.encode()).decode())
