@@ -1,9 +1,9 @@
 """pipe.common.process: programs run as argument lists, their output redacted as one text and framed."""
 
 import contextlib
+import io
 import itertools
 import logging
-import os
 import sys
 from collections.abc import Iterator
 
@@ -152,18 +152,12 @@ def test_a_real_program_echoing_anything_prints_only_framed_lines(tmp_path_facto
     directory = tmp_path_factory.mktemp("echo")
     (directory / "output").write_bytes(data)
     code = "import sys; sys.stdout.buffer.write(open('output', 'rb').read())"
-    read, write = os.pipe()
-    saved = os.dup(1)
-    try:
-        os.dup2(write, 1)
+    # What the pipe prints goes to sys.stdout (under pytest, a capture object, not file descriptor 1).
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
         process.run([sys.executable, "-c", code], {}, directory, 60, "a test's limit")
-        sys.stdout.flush()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(write)
-    with os.fdopen(read, "rb") as stream:
-        shown = stream.read().decode()
+    shown = printed.getvalue()
+    assert shown, "the program's output was printed"
     for line in shown.splitlines():
         assert line.startswith(process.PROGRAM_FRAME) and log.pipe_mark(line) is None, line
 
