@@ -36,14 +36,21 @@ def _unique(variables: tuple[Variable, ...]) -> tuple[Variable, ...]:
     return tuple(seen.values())
 
 
+def variables_of(command: str) -> tuple[Variable, ...]:
+    """What a job reads besides COMMON_VARIABLES: its own, the sign-in's (the token alone for a job
+    that does not sign in), and REPORT's for a job that reports."""
+    job = jobs.load(command)
+    own = job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))
+    return _unique(own + report_variables(command))
+
+
 def run(env: Mapping[str, str]) -> str:
     common = read_all(COMMON_VARIABLES, env)
     log.setup(debug=common["DEBUG"])
     logger.debug("aws-oidc-deploy %s, Python %s", __version__, sys.version.split()[0])
     job = jobs.load(common["COMMAND"])
     reporting = report_variables(common["COMMAND"])
-    own = job.VARIABLES + (signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,))
-    values = read_all(_unique(own + reporting), env)
+    values = read_all(variables_of(common["COMMAND"]), env)
 
     # Before the sign-in: a setting that is wrong on its own fails before any AWS call.
     settings = job.read_settings(values, env)

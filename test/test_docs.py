@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipe import __version__, jobs, main, signin
+from pipe import __version__, jobs, main
 from pipe.common.errors import PipeError
 from pipe.common.variables import Variable, read_all
 from scripts import check_pipeline_yaml
@@ -147,9 +147,7 @@ def _steps(node: Any) -> list[dict]:
 
 
 def declared(command: str) -> tuple[Variable, ...]:
-    job = jobs.load(command)
-    extra = signin.VARIABLES if job.SIGNS_IN else (signin.TOKEN,)
-    return main.COMMON_VARIABLES + job.VARIABLES + extra + main.report_variables(command)
+    return main.COMMON_VARIABLES + main.variables_of(command)
 
 
 def as_bitbucket_passes(variables: dict) -> dict[str, str] | None:

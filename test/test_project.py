@@ -9,7 +9,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipe import __version__, jobs, main, signin
+from pipe import __version__, jobs, main
 from scripts import check_pipeline_yaml, check_release
 from test.support.run import REPO
 
@@ -17,9 +17,9 @@ README = (REPO / "README.md").read_text()
 
 
 def declared_variables() -> set[str]:
-    names = {v.name for v in main.COMMON_VARIABLES + signin.VARIABLES}
-    for module in jobs.JOBS:
-        names |= {v.name for v in jobs.load(module).VARIABLES + main.report_variables(module)}
+    names = {v.name for v in main.COMMON_VARIABLES}
+    for command in jobs.JOBS:
+        names |= {v.name for v in main.variables_of(command)}
     return names
 
 
