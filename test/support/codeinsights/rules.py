@@ -2,6 +2,7 @@
 names the source of each rule and what is not verified against Bitbucket itself)."""
 
 import re
+from collections.abc import Iterable
 
 REPORT_FIELDS = {
     "type", "uuid", "title", "details", "external_id", "reporter", "link", "remote_link_enabled",
@@ -55,18 +56,21 @@ def _text_problem(document: dict, name: str, limit: int, message: str | None = N
     return None
 
 
-def _unknown(document: dict, known: set[str], what: str) -> str | None:
-    extra = sorted(set(document) - known)
-    return f"unknown field(s) in the {what}: {', '.join(extra)}" if extra else None
+def _fields_problem(document: object, known: set[str], required: Iterable[str], what: str) -> str | None:
+    """A JSON object with no field Bitbucket does not know and every field it requires."""
+    if not isinstance(document, dict):
+        return f"{what} must be a JSON object"
+    missing = [name for name in required if not document.get(name)]
+    unknown = sorted(set(document) - known)
+    if unknown:
+        return f"unknown field(s) in the {what.split()[-1]}: {', '.join(unknown)}"
+    return f"missing required field(s): {', '.join(missing)}" if missing else None
 
 
 def report_problem(document: object) -> str | None:
-    if not isinstance(document, dict):
-        return "the report must be a JSON object"
-    problem = _unknown(document, REPORT_FIELDS, "report")
-    missing = [name for name in REPORT_REQUIRED if not document.get(name)]
-    if problem or missing:
-        return problem or f"missing required field(s): {', '.join(missing)}"
+    problem = _fields_problem(document, REPORT_FIELDS, REPORT_REQUIRED, "the report")
+    if problem or not isinstance(document, dict):
+        return problem
     if document["report_type"] not in REPORT_TYPES:
         return f"report_type must be one of {sorted(REPORT_TYPES)}"
     if "result" in document and document["result"] not in REPORT_RESULTS:
@@ -109,12 +113,9 @@ def _data_problem(data: object) -> str | None:
 
 
 def annotation_problem(document: object) -> str | None:
-    if not isinstance(document, dict):
-        return "an annotation must be a JSON object"
-    problem = _unknown(document, ANNOTATION_FIELDS, "annotation")
-    missing = [name for name in ANNOTATION_REQUIRED if not document.get(name)]
-    if problem or missing:
-        return problem or f"missing required field(s): {', '.join(missing)}"
+    problem = _fields_problem(document, ANNOTATION_FIELDS, ANNOTATION_REQUIRED, "an annotation")
+    if problem or not isinstance(document, dict):
+        return problem
     if document["annotation_type"] not in ANNOTATION_TYPES:
         return f"annotation_type must be one of {sorted(ANNOTATION_TYPES)}"
     if "severity" in document and document["severity"] not in SEVERITIES:
