@@ -131,10 +131,12 @@ def _post_all(settings: Settings, built: list[payloads.Payload], limit_seconds: 
             outcome["error"] = error
 
     worker = threading.Thread(target=work, name="code-insights", daemon=True)
-    worker.start()
     try:
+        # Started inside: the worker may send its first request before start() returns, and a signal
+        # there is a signal while posting all the same.
+        worker.start()
         worker.join(max(0.0, deadline - time.monotonic()) + 1.0)
-    except BaseException:  # a signal while waiting: said in one line, then the run stops as it would
+    except BaseException:  # a signal while posting: said in one line, then the run stops as it would
         _not_posted(built, "interrupted")
         raise
     if outcome.get("done"):

@@ -247,6 +247,29 @@ def test_a_report_a_job_built_wrong_is_one_warning_not_a_failed_step(bitbucket, 
     assert bitbucket.requests == []
 
 
+def test_a_signal_while_the_poster_starts_is_said_in_one_warning(bitbucket, logged, monkeypatch):
+    """The poster can send its first request before Thread.start() returns: the step's SIGTERM in that
+    window is a signal while posting like any other (one warning, then the run stops). Seen in a full
+    run: the warning was missing when the signal came there."""
+    import threading
+
+    from pipe.common import signals
+
+    started = threading.Thread.start
+
+    def start_then_stopped(thread):
+        started(thread)
+        if thread.name == "code-insights":
+            raise signals.Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_stopped)
+    report.record(plan(["site/index.html"]))
+    with pytest.raises(signals.Stopped):
+        publish_now(pipelines(bitbucket))
+    warnings = [line for line in logged.getvalue().splitlines() if "not posted" in line]
+    assert len(warnings) == 1 and "not posted: interrupted" in warnings[0], logged.getvalue()
+
+
 def test_sigterm_while_a_report_hangs_ends_as_stopped_with_one_warning(invalidate_env, bitbucket, clone_dir):
     """The step's SIGTERM while the proxy holds a request: the run ends as any stopped run does (143,
     one ✖ line), after one warning that the report was not posted."""
